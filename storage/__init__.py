@@ -1,0 +1,1 @@
+"""Tables, queries, the unit of work and migrations. The only package that speaks SQL."""

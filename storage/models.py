@@ -1,0 +1,174 @@
+"""ORM tables. Later features add their own tables here and a migration beside them."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Any, ClassVar
+
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    Date,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    text,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+
+from storage.types import UTCDateTime
+
+NAMING_CONVENTION = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING_CONVENTION)
+    type_annotation_map: ClassVar[dict[Any, Any]] = {datetime: UTCDateTime(), date: Date()}
+
+
+class Centre(Base):
+    __tablename__ = "centres"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    code: Mapped[str] = mapped_column(String(32), unique=True)
+    name: Mapped[str] = mapped_column(String(200))
+    name_en: Mapped[str] = mapped_column(String(200))
+    timezone: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime]
+
+    doctors: Mapped[list[Doctor]] = relationship(back_populates="centre", lazy="raise")
+
+
+class Doctor(Base):
+    __tablename__ = "doctors"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    centre_id: Mapped[int] = mapped_column(
+        ForeignKey("centres.id", ondelete="RESTRICT"), index=True
+    )
+    display_name: Mapped[str] = mapped_column(String(100))
+    # The code residents reach through `/start doc_<code>`: public, so it is not a secret.
+    link_code: Mapped[str] = mapped_column(String(32), unique=True)
+    telegram_user_id: Mapped[int | None] = mapped_column(BigInteger, unique=True)
+    active: Mapped[bool] = mapped_column(Boolean, default=True, server_default=text("true"))
+    created_at: Mapped[datetime]
+
+    centre: Mapped[Centre] = relationship(back_populates="doctors", lazy="raise")
+
+
+class DoctorInvite(Base):
+    """A one-time link that binds a Telegram account to a doctor. Only a hash of it is kept."""
+
+    __tablename__ = "doctor_invites"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    doctor_id: Mapped[int] = mapped_column(
+        ForeignKey("doctors.id", ondelete="CASCADE"), index=True
+    )
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    expires_at: Mapped[datetime]
+    used_at: Mapped[datetime | None]
+    created_at: Mapped[datetime]
+
+
+class Resident(Base):
+    __tablename__ = "residents"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    telegram_user_id: Mapped[int] = mapped_column(BigInteger, unique=True)
+    display_name: Mapped[str] = mapped_column(String(100))
+    locale: Mapped[str] = mapped_column(String(8))
+    # Birth year, not date: enough for age bands and care rules, less to lose.
+    birth_year: Mapped[int | None] = mapped_column(Integer)
+    sex: Mapped[str | None] = mapped_column(String(8))
+    consent_version: Mapped[str] = mapped_column(String(32))
+    consented_at: Mapped[datetime]
+    onboarded_at: Mapped[datetime | None]
+    reachable: Mapped[bool] = mapped_column(Boolean, default=True, server_default=text("true"))
+    unreachable_since: Mapped[datetime | None]
+    created_at: Mapped[datetime]
+    updated_at: Mapped[datetime]
+
+
+class ResidentCondition(Base):
+    __tablename__ = "resident_conditions"
+
+    resident_id: Mapped[int] = mapped_column(
+        ForeignKey("residents.id", ondelete="CASCADE"), primary_key=True
+    )
+    condition: Mapped[str] = mapped_column(String(32), primary_key=True)
+
+
+class FamilyMember(Base):
+    """A child or elderly parent whose care a resident manages."""
+
+    __tablename__ = "family_members"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    resident_id: Mapped[int] = mapped_column(
+        ForeignKey("residents.id", ondelete="CASCADE"), index=True
+    )
+    display_name: Mapped[str] = mapped_column(String(100))
+    relation: Mapped[str] = mapped_column(String(16))
+    # A full date: children's vaccination schedules are counted in months.
+    birth_date: Mapped[date]
+    sex: Mapped[str | None] = mapped_column(String(8))
+    consent_basis: Mapped[str] = mapped_column(String(16))
+    consent_recorded_at: Mapped[datetime]
+    created_at: Mapped[datetime]
+    updated_at: Mapped[datetime]
+
+
+class FamilyMemberCondition(Base):
+    __tablename__ = "family_member_conditions"
+
+    family_member_id: Mapped[int] = mapped_column(
+        ForeignKey("family_members.id", ondelete="CASCADE"), primary_key=True
+    )
+    condition: Mapped[str] = mapped_column(String(32), primary_key=True)
+
+
+class Contract(Base):
+    """A family-doctor contract. A resident has at most one open contract."""
+
+    __tablename__ = "contracts"
+    __table_args__ = (
+        Index(
+            "uq_contracts_one_open_per_resident",
+            "resident_id",
+            unique=True,
+            sqlite_where=text("ended_at IS NULL"),
+            postgresql_where=text("ended_at IS NULL"),
+        ),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    resident_id: Mapped[int] = mapped_column(
+        ForeignKey("residents.id", ondelete="CASCADE"), index=True
+    )
+    doctor_id: Mapped[int] = mapped_column(
+        ForeignKey("doctors.id", ondelete="RESTRICT"), index=True
+    )
+    starts_on: Mapped[date]
+    ends_on: Mapped[date]
+    ended_at: Mapped[datetime | None]
+    created_at: Mapped[datetime]
+
+
+class ConsentRefusal(Base):
+    """An anonymous count of declined consent: no user id, no name, only the day and notice."""
+
+    __tablename__ = "consent_refusals"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    notice_version: Mapped[str] = mapped_column(String(32))
+    locale: Mapped[str] = mapped_column(String(8))
+    refused_on: Mapped[date]

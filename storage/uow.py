@@ -1,0 +1,91 @@
+"""The unit of work: one transaction, explicit commit, rollback on anything else."""
+
+from __future__ import annotations
+
+from types import TracebackType
+from typing import Self
+
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from storage.repositories import (
+    CentreRepository,
+    ConsentRepository,
+    ContractRepository,
+    DoctorRepository,
+    FamilyRepository,
+    ResidentRepository,
+)
+
+
+class UnitOfWork:
+    """`async with uow:` opens a transaction; leaving without `commit()` rolls it back.
+
+    Entry points (a middleware per update, a job per run) create the object; services enter it,
+    do their work through the repositories and end with an explicit `commit()`. A unit of work
+    can be entered again after it is left, each time with a fresh session.
+    """
+
+    centres: CentreRepository
+    doctors: DoctorRepository
+    residents: ResidentRepository
+    family: FamilyRepository
+    contracts: ContractRepository
+    consents: ConsentRepository
+
+    def __init__(self, sessionmaker: async_sessionmaker[AsyncSession]) -> None:
+        self._sessionmaker = sessionmaker
+        self._session: AsyncSession | None = None
+
+    async def __aenter__(self) -> Self:
+        if self._session is not None:
+            raise RuntimeError("unit of work is already open")
+        self._session = session = self._sessionmaker()
+        self.centres = CentreRepository(session)
+        self.doctors = DoctorRepository(session)
+        self.residents = ResidentRepository(session)
+        self.family = FamilyRepository(session)
+        self.contracts = ContractRepository(session)
+        self.consents = ConsentRepository(session)
+        return self
+
+    async def begin_write(self) -> None:
+        """Start the transaction holding the write lock (SQLite: BEGIN IMMEDIATE).
+
+        Call first in a service that reads and then writes on the strength of what it read.
+        On PostgreSQL this is an ordinary BEGIN; row locks or conditional updates do the rest.
+        """
+        await self.session.connection(execution_options={"sqlite_immediate": True})
+
+    @property
+    def session(self) -> AsyncSession:
+        if self._session is None:
+            raise RuntimeError("unit of work is not open")
+        return self._session
+
+    async def commit(self) -> None:
+        await self.session.commit()
+
+    async def rollback(self) -> None:
+        await self.session.rollback()
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        session, self._session = self.session, None
+        try:
+            await session.rollback()
+        finally:
+            await session.close()
+
+
+class UnitOfWorkFactory:
+    """What entry points hold: makes a fresh unit of work per update or job run."""
+
+    def __init__(self, sessionmaker: async_sessionmaker[AsyncSession]) -> None:
+        self._sessionmaker = sessionmaker
+
+    def __call__(self) -> UnitOfWork:
+        return UnitOfWork(self._sessionmaker)
