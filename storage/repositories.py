@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from datetime import date, datetime
 
-from sqlalchemy import delete, func, select, update
+from sqlalchemy import Select, delete, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage import models as m
@@ -58,7 +58,7 @@ class DoctorRepository:
     def __init__(self, session: AsyncSession) -> None:
         self._s = session
 
-    def _select(self):  # type: ignore[no-untyped-def]
+    def _select(self) -> Select[tuple[m.Doctor, m.Centre]]:
         return select(m.Doctor, m.Centre).join(m.Centre, m.Centre.id == m.Doctor.centre_id)
 
     async def get(self, doctor_id: int) -> DoctorRecord | None:
