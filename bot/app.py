@@ -1,0 +1,164 @@
+"""The app factory: bot, dispatcher, and `run` — the code path of `jiayi run`."""
+
+from __future__ import annotations
+
+import asyncio
+import gettext
+import logging
+from dataclasses import dataclass
+
+from aiogram import Bot, Dispatcher
+from aiogram.client.default import DefaultBotProperties
+from aiogram.client.session.aiohttp import AiohttpSession
+from aiogram.client.telegram import TelegramAPIServer
+from aiogram.enums import ParseMode
+from aiogram.fsm.storage.base import BaseStorage
+from aiogram.fsm.storage.memory import MemoryStorage
+from aiogram.types import BotCommand, BotCommandScopeDefault
+from aiogram.utils.callback_answer import CallbackAnswerMiddleware
+from aiogram.utils.i18n import I18n
+from aiogram.utils.i18n import gettext as _
+from content import GETTEXT_DOMAIN, LOCALES, LOCALES_DIR
+from content.i18n import load_translations
+from content.render import Renderer
+from services.clock import Clock, SystemClock
+from services.database import UnitOfWorkFactory, migrate, open_database
+from services.settings import Settings
+
+from bot.middlewares import LocaleMiddleware, UnitOfWorkMiddleware
+from bot.routers import get_routers
+
+log = logging.getLogger(__name__)
+
+# Telegram's language codes for setMyCommands, per jiayi locale.
+COMMAND_LANGUAGES = {"zh-CN": "zh", "en": "en"}
+
+
+class CatalogI18n(I18n):
+    """aiogram's I18n, fed from the .po catalogs compiled in memory (see content.i18n)."""
+
+    def find_locales(self) -> dict[str, gettext.GNUTranslations]:
+        return load_translations(self.path, LOCALES)
+
+
+def build_i18n(default_locale: str) -> I18n:
+    return CatalogI18n(path=LOCALES_DIR, default_locale=default_locale, domain=GETTEXT_DOMAIN)
+
+
+def build_bot(settings: Settings) -> Bot:
+    if settings.bot_token is None:
+        raise ValueError("JIAYI_BOT_TOKEN is required to run the bot")
+    # One code path for real Telegram, a local Bot API server and the in-repo test server.
+    api = (
+        TelegramAPIServer.from_base(str(settings.telegram_api_url).rstrip("/"))
+        if (settings.telegram_api_url)
+        else None
+    )
+    session = AiohttpSession(api=api) if api else AiohttpSession()
+    return Bot(
+        settings.bot_token.get_secret_value(),
+        session=session,
+        default=DefaultBotProperties(parse_mode=ParseMode.HTML, link_preview_is_disabled=True),
+    )
+
+
+def build_fsm_storage(settings: Settings) -> BaseStorage:
+    if settings.redis_url:
+        from aiogram.fsm.storage.redis import RedisStorage
+
+        return RedisStorage.from_url(settings.redis_url)
+    return MemoryStorage()
+
+
+def build_dispatcher(
+    *,
+    settings: Settings,
+    uow_factory: UnitOfWorkFactory,
+    renderer: Renderer,
+    clock: Clock,
+    i18n: I18n,
+    storage: BaseStorage,
+) -> Dispatcher:
+    # App-wide objects reach handlers by keyword name; keep this list short.
+    dp = Dispatcher(storage=storage, settings=settings, renderer=renderer, clock=clock)
+    dp.update.outer_middleware(UnitOfWorkMiddleware(uow_factory))
+    LocaleMiddleware(i18n).setup(dp)
+    dp.callback_query.middleware(CallbackAnswerMiddleware(pre=True))
+    dp.include_routers(*get_routers())
+    return dp
+
+
+async def set_commands(bot: Bot, i18n: I18n, default_locale: str) -> None:
+    def commands(locale: str) -> list[BotCommand]:
+        with i18n.use_locale(locale):
+            return [
+                BotCommand(command="menu", description=_("Main menu")),
+                BotCommand(command="profile", description=_("My profile")),
+                BotCommand(command="family", description=_("My family")),
+                BotCommand(command="language", description=_("Language")),
+                BotCommand(command="help", description=_("Help")),
+                BotCommand(command="cancel", description=_("Cancel the current step")),
+                BotCommand(command="start", description=_("Sign up or start again")),
+            ]
+
+    await bot.set_my_commands(commands(default_locale), scope=BotCommandScopeDefault())
+    for locale, code in COMMAND_LANGUAGES.items():
+        await bot.set_my_commands(
+            commands(locale), scope=BotCommandScopeDefault(), language_code=code
+        )
+
+
+@dataclass
+class RunningApp:
+    """Handles tests use to watch a bot started by `run`."""
+
+    started: asyncio.Event
+    stop: asyncio.Event
+
+
+async def run(
+    settings: Settings, *, clock: Clock | None = None, control: RunningApp | None = None
+) -> None:
+    """Migrates, then long-polls until stopped (SIGINT/SIGTERM, or `control.stop`)."""
+    await migrate(settings.database_url)
+    database = open_database(settings.database_url)
+    bot = build_bot(settings)
+    i18n = build_i18n(settings.default_locale)
+    dp = build_dispatcher(
+        settings=settings,
+        uow_factory=database.uow_factory,
+        renderer=Renderer(default_locale=settings.default_locale),
+        clock=clock or SystemClock(),
+        i18n=i18n,
+        storage=build_fsm_storage(settings),
+    )
+    watcher: asyncio.Task[None] | None = None
+    if control is not None:
+
+        async def _started() -> None:
+            control.started.set()
+
+        dp.startup.register(_started)
+
+        async def _stop_when_asked() -> None:
+            await control.started.wait()
+            await control.stop.wait()
+            await dp.stop_polling()
+
+        watcher = asyncio.create_task(_stop_when_asked())
+    try:
+        await bot.delete_webhook(drop_pending_updates=False)
+        await set_commands(bot, i18n, settings.default_locale)
+        me = await bot.me()
+        log.info("polling as @%s", me.username)
+        await dp.start_polling(
+            bot,
+            handle_signals=control is None,
+            allowed_updates=dp.resolve_used_update_types(),
+        )
+    finally:
+        if watcher is not None:
+            watcher.cancel()
+        await dp.storage.close()
+        await bot.session.close()
+        await database.dispose()

@@ -1,0 +1,108 @@
+"""Typed callback data for every inline button. Ids and enum values only (64-byte limit)."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+from aiogram.filters.callback_data import CallbackData
+from services.family import Relation
+from services.residents import Condition, Sex
+
+
+class Lang(StrEnum):
+    ZH = "zh-CN"
+    EN = "en"
+
+
+class MenuItem(StrEnum):
+    MENU = "menu"
+    PROFILE = "profile"
+    FAMILY = "family"
+    LANGUAGE = "language"
+    HELP = "help"
+
+
+class ProfileField(StrEnum):
+    NAME = "name"
+    BIRTH_YEAR = "birth_year"
+    SEX = "sex"
+    CONDITIONS = "conditions"
+    LANGUAGE = "language"
+    DOCTOR = "doctor"
+
+
+class MemberField(StrEnum):
+    NAME = "name"
+    BIRTH_DATE = "birth_date"
+    SEX = "sex"
+    CONDITIONS = "conditions"
+
+
+class FamilyAction(StrEnum):
+    LIST = "list"
+    ADD = "add"
+    OPEN = "open"
+    REMOVE = "remove"
+    REMOVE_CONFIRM = "rm_yes"
+
+
+class LangPickCD(CallbackData, prefix="lang"):
+    lang: Lang
+
+
+class ConsentCD(CallbackData, prefix="consent"):
+    agree: bool
+
+
+class SexPickCD(CallbackData, prefix="sex"):
+    sex: Sex
+
+
+class ConditionToggleCD(CallbackData, prefix="cond"):
+    condition: Condition
+
+
+class ConditionsDoneCD(CallbackData, prefix="conddone"):
+    none: bool = False
+
+
+class DoctorPickCD(CallbackData, prefix="doc"):
+    doctor_id: int
+
+
+class DoctorPageCD(CallbackData, prefix="docpg"):
+    page: int
+
+
+class DoctorLaterCD(CallbackData, prefix="doclater"):
+    pass
+
+
+class MenuCD(CallbackData, prefix="menu"):
+    item: MenuItem
+
+
+class ProfileEditCD(CallbackData, prefix="pedit"):
+    field: ProfileField
+
+
+class FamilyCD(CallbackData, prefix="fam"):
+    action: FamilyAction
+    member_id: int = 0
+
+
+class MemberEditCD(CallbackData, prefix="medit"):
+    member_id: int
+    field: MemberField
+
+
+class RelationPickCD(CallbackData, prefix="rel"):
+    relation: Relation
+
+
+class MemberConsentCD(CallbackData, prefix="mconsent"):
+    agree: bool
+
+
+class CancelCD(CallbackData, prefix="cancel"):
+    pass

@@ -1,0 +1,90 @@
+"""Catch-alls, registered last: every message or button press gets a short, useful answer."""
+
+from __future__ import annotations
+
+from aiogram import F, Router
+from aiogram.filters import StateFilter
+from aiogram.fsm.context import FSMContext
+from aiogram.types import CallbackQuery, Message
+from aiogram.utils.i18n import gettext as _
+from content.render import Renderer
+from services.errors import NotRegistered
+from services.residents import ResidentRecord
+
+from bot import views
+from bot.labels import error_text
+from bot.states import FamilyAdd, FamilyEdit, Onboarding, ProfileEdit
+
+router = Router(name=__name__)
+
+# States that wait for typed text; every other state waits for a button.
+TEXT_STATES = StateFilter(
+    Onboarding.birth_year,
+    ProfileEdit.name,
+    ProfileEdit.birth_year,
+    FamilyAdd.name,
+    FamilyAdd.birth_date,
+    FamilyEdit.name,
+    FamilyEdit.birth_date,
+)
+
+
+@router.message(TEXT_STATES, ~F.text)
+async def on_not_text(message: Message) -> None:
+    await message.answer(_("Please type your answer as text, or send /cancel."))
+
+
+@router.message(StateFilter(None), F.text.startswith("/"))
+async def on_unknown_command(
+    message: Message, renderer: Renderer, locale: str, resident: ResidentRecord | None
+) -> None:
+    await _menu_or_start(message, renderer, locale, resident, _("I don't know that command."))
+
+
+@router.message(StateFilter(None))
+async def on_idle_message(
+    message: Message, renderer: Renderer, locale: str, resident: ResidentRecord | None
+) -> None:
+    await _menu_or_start(
+        message, renderer, locale, resident, _("I can't read free text yet — please use the menu.")
+    )
+
+
+@router.message()
+async def on_button_expected(message: Message, state: FSMContext) -> None:
+    if await state.get_state() == Onboarding.language.state:
+        await message.answer(_("Please choose a language with the buttons above."))
+        return
+    await message.answer(_("Please tap one of the buttons above, or send /cancel."))
+
+
+@router.callback_query()
+async def on_stale_button(
+    callback: CallbackQuery, renderer: Renderer, locale: str, resident: ResidentRecord | None
+) -> None:
+    """A button from an old message, a finished conversation, or crafted data."""
+    assert callback.bot is not None
+    note = _("That button is no longer active.")
+    if resident is None or resident.onboarded_at is None:
+        await callback.bot.send_message(
+            callback.from_user.id, note + " " + _("Send /start to begin.")
+        )
+        return
+    text, markup = views.main_menu(renderer, locale, resident)
+    await callback.bot.send_message(
+        callback.from_user.id, note + "\n\n" + text, reply_markup=markup
+    )
+
+
+async def _menu_or_start(
+    message: Message,
+    renderer: Renderer,
+    locale: str,
+    resident: ResidentRecord | None,
+    note: str,
+) -> None:
+    if resident is None:
+        await message.answer(note + " " + error_text(NotRegistered()))
+        return
+    text, markup = views.main_menu(renderer, locale, resident)
+    await message.answer(note + "\n\n" + text, reply_markup=markup)

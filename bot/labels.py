@@ -1,0 +1,76 @@
+"""Translated names of domain values, for buttons and cards."""
+
+from __future__ import annotations
+
+from aiogram.utils.i18n import gettext as _
+from services.errors import DomainError
+from services.family import Relation
+from services.residents import Condition, Sex
+
+
+def condition_label(condition: Condition) -> str:
+    return {
+        Condition.HYPERTENSION: _("Hypertension"),
+        Condition.DIABETES: _("Type 2 diabetes"),
+        Condition.HYPERLIPIDAEMIA: _("High blood lipids"),
+        Condition.PREGNANT: _("Pregnant"),
+    }[condition]
+
+
+def conditions_text(conditions: frozenset[Condition]) -> str:
+    if not conditions:
+        return _("None")
+    return _(", ").join(condition_label(c) for c in Condition if c in conditions)
+
+
+def sex_label(sex: Sex | None) -> str:
+    if sex is None:
+        return _("Not given")
+    return {Sex.FEMALE: _("Female"), Sex.MALE: _("Male")}[sex]
+
+
+def relation_label(relation: Relation) -> str:
+    return {
+        Relation.CHILD: _("Child"),
+        Relation.PARENT: _("Parent"),
+        Relation.SPOUSE: _("Spouse"),
+    }[relation]
+
+
+def language_label(locale: str) -> str:
+    # Each language is named in itself, so anyone can find their own.
+    return {"zh-CN": "简体中文", "en": "English"}.get(locale, locale)
+
+
+def error_text(error: DomainError) -> str:
+    """A short answer for a rule the user ran into. Unknown codes get a generic line."""
+    p = error.params
+    texts = {
+        "not_registered": _("You haven't signed up yet. Send /start to begin."),
+        "not_allowed": _("Sorry, you can't do that."),
+        "member_not_yours": _("Sorry, you can't do that."),
+        "member_not_found": _("That family member no longer exists."),
+        "doctor_not_found": _("That doctor is no longer available. Please choose another."),
+        "own_doctor": _("You can't be your own family doctor."),
+        "name_empty": _("Please send a name."),
+        "name_too_long": _("That name is too long (at most {max} characters).").format(
+            max=p.get("max")
+        ),
+        "birth_year_format": _("Please send a four-digit year, for example 1960.").format(),
+        "birth_year_range": _("Please send a year between {low} and {high}.").format(
+            low=p.get("low"), high=p.get("high")
+        ),
+        "birth_date_format": _("Please send the date like 2021-03-05."),
+        "birth_date_future": _("A birth date can't be in the future."),
+        "birth_date_too_old": _(
+            "Please check the date: that is more than {years} years ago."
+        ).format(years=p.get("years")),
+        "pregnant_male": _("“Pregnant” can't be chosen together with male sex."),
+        "family_full": _("You can manage at most {max} family members.").format(max=p.get("max")),
+        "invite_invalid": _("This invite link is not valid. Ask the centre for a new one."),
+        "invite_used": _("This invite link has already been used."),
+        "invite_expired": _("This invite link has expired. Ask the centre for a new one."),
+        "already_other_doctor": _("This Telegram account already belongs to another doctor."),
+        "unknown_locale": _("Please choose one of the languages offered."),
+    }
+    return texts.get(error.code, _("Sorry, that didn't work. Please try again."))

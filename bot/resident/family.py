@@ -1,0 +1,348 @@
+"""/family: the children and elderly parents a resident manages (family-unit signing)."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from aiogram import F, Router
+from aiogram.filters import Command
+from aiogram.fsm.context import FSMContext
+from aiogram.types import CallbackQuery, Message
+from aiogram.utils.i18n import gettext as _
+from content.render import Renderer
+from services import family
+from services.clock import Clock
+from services.database import UnitOfWork
+from services.errors import DomainError
+from services.family import NewMember, Relation
+from services.residents import Condition, Sex, parse_display_name
+from services.settings import Settings
+
+from bot import keyboards, views
+from bot.callbacks import (
+    ConditionsDoneCD,
+    FamilyAction,
+    FamilyCD,
+    MemberConsentCD,
+    MemberEditCD,
+    MemberField,
+    MenuCD,
+    MenuItem,
+    RelationPickCD,
+    SexPickCD,
+)
+from bot.labels import error_text, relation_label
+from bot.replies import drop_buttons, edit, send
+from bot.resident.conditions import CONDITIONS
+from bot.resident.onboarding import chosen_conditions, conditions_prompt
+from bot.states import FamilyAdd, FamilyEdit
+
+router = Router(name=__name__)
+
+MEMBER_ID = "member_id"
+
+
+def _today(clock: Clock, settings: Settings) -> date:
+    return clock.now().astimezone(settings.zone).date()
+
+
+async def _list_screen(
+    uow: UnitOfWork, renderer: Renderer, locale: str, user_id: int
+) -> views.Screen:
+    members = await family.list_members(uow, user_id)
+    return views.family(renderer, locale, members)
+
+
+@router.message(Command("family"))
+async def cmd_family(
+    message: Message, state: FSMContext, uow: UnitOfWork, renderer: Renderer, locale: str
+) -> None:
+    assert message.from_user is not None
+    await state.clear()
+    text, markup = await _list_screen(uow, renderer, locale, message.from_user.id)
+    await message.answer(text, reply_markup=markup)
+
+
+@router.callback_query(MenuCD.filter(F.item == MenuItem.FAMILY))
+@router.callback_query(FamilyCD.filter(F.action == FamilyAction.LIST))
+async def cb_family_list(
+    callback: CallbackQuery, state: FSMContext, uow: UnitOfWork, renderer: Renderer, locale: str
+) -> None:
+    await state.clear()
+    text, markup = await _list_screen(uow, renderer, locale, callback.from_user.id)
+    await edit(callback, text, markup)
+
+
+@router.callback_query(FamilyCD.filter(F.action == FamilyAction.OPEN))
+async def cb_member_open(
+    callback: CallbackQuery,
+    callback_data: FamilyCD,
+    state: FSMContext,
+    uow: UnitOfWork,
+    renderer: Renderer,
+    locale: str,
+) -> None:
+    await state.clear()
+    member = await family.get_member(uow, callback.from_user.id, callback_data.member_id)
+    text, markup = views.member(renderer, locale, member)
+    await edit(callback, text, markup)
+
+
+# --- adding a member --------------------------------------------------------------------------
+
+
+@router.callback_query(FamilyCD.filter(F.action == FamilyAction.ADD))
+async def cb_member_add(callback: CallbackQuery, state: FSMContext, uow: UnitOfWork) -> None:
+    # Fail early, before questions, if the user has not signed up.
+    await family.list_members(uow, callback.from_user.id)
+    await state.clear()
+    await state.set_state(FamilyAdd.relation)
+    await send(callback, _("Who would you like to add?"), keyboards.relations())
+
+
+@router.callback_query(FamilyAdd.relation, RelationPickCD.filter())
+async def cb_member_relation(
+    callback: CallbackQuery, callback_data: RelationPickCD, state: FSMContext
+) -> None:
+    await state.update_data({"relation": callback_data.relation.value})
+    await state.set_state(FamilyAdd.name)
+    await edit(
+        callback,
+        _("{relation}: what name should we use for them?").format(
+            relation=relation_label(callback_data.relation)
+        ),
+        keyboards.cancel(),
+    )
+
+
+@router.message(FamilyAdd.name, F.text)
+async def on_member_name(message: Message, state: FSMContext) -> None:
+    assert message.text is not None
+    try:
+        name = parse_display_name(message.text)
+    except DomainError as error:
+        await message.answer(error_text(error))
+        return
+    await state.update_data({"name": name})
+    await state.set_state(FamilyAdd.birth_date)
+    await message.answer(
+        _("Their date of birth? For example: 2021-03-05"), reply_markup=keyboards.cancel()
+    )
+
+
+@router.message(FamilyAdd.birth_date, F.text)
+async def on_member_birth_date(
+    message: Message, state: FSMContext, clock: Clock, settings: Settings
+) -> None:
+    assert message.text is not None
+    try:
+        born = family.parse_birth_date(message.text, _today(clock, settings))
+    except DomainError as error:
+        await message.answer(error_text(error))
+        return
+    await state.update_data({"birth_date": born.isoformat()})
+    await state.set_state(FamilyAdd.sex)
+    await message.answer(_("Their sex?"), reply_markup=keyboards.sexes(cancel=True))
+
+
+@router.callback_query(FamilyAdd.sex, SexPickCD.filter())
+async def cb_member_sex(
+    callback: CallbackQuery, callback_data: SexPickCD, state: FSMContext
+) -> None:
+    await state.update_data({"sex": callback_data.sex.value, CONDITIONS: []})
+    await state.set_state(FamilyAdd.conditions)
+    await edit(callback, conditions_prompt(), keyboards.conditions((), cancel=True))
+
+
+@router.callback_query(FamilyAdd.conditions, ConditionsDoneCD.filter())
+async def cb_member_conditions(
+    callback: CallbackQuery,
+    callback_data: ConditionsDoneCD,
+    state: FSMContext,
+    renderer: Renderer,
+    locale: str,
+) -> None:
+    chosen = await chosen_conditions(state, callback_data)
+    data = await state.get_data()
+    if Condition.PREGNANT in chosen and data.get("sex") == Sex.MALE.value:
+        await send(callback, error_text(DomainError("pregnant_male")))
+        return
+    await state.update_data({CONDITIONS: sorted(chosen)})
+    await state.set_state(FamilyAdd.consent)
+    relation = Relation(data["relation"])
+    text = renderer.render(
+        "member_consent", locale, name=data["name"], child=relation is Relation.CHILD
+    )
+    await edit(callback, text, keyboards.member_consent())
+
+
+@router.callback_query(FamilyAdd.consent, MemberConsentCD.filter(F.agree))
+async def cb_member_consent(
+    callback: CallbackQuery,
+    state: FSMContext,
+    uow: UnitOfWork,
+    clock: Clock,
+    renderer: Renderer,
+    locale: str,
+) -> None:
+    data = await state.get_data()
+    new = NewMember(
+        relation=Relation(data["relation"]),
+        display_name=data["name"],
+        birth_date=date.fromisoformat(data["birth_date"]),
+        sex=Sex(data["sex"]),
+        conditions=frozenset(Condition(c) for c in data.get(CONDITIONS, [])),
+    )
+    saved = await family.add_member(uow, clock, callback.from_user.id, new)
+    await state.clear()
+    await drop_buttons(callback)
+    text, markup = await _list_screen(uow, renderer, locale, callback.from_user.id)
+    added = _("Added {name}.").format(name=saved.display_name)
+    await send(callback, added + "\n\n" + text, markup)
+
+
+@router.callback_query(FamilyAdd.consent, MemberConsentCD.filter(~F.agree))
+async def cb_member_consent_declined(callback: CallbackQuery, state: FSMContext) -> None:
+    await state.clear()
+    await edit(callback, _("Nothing was saved."), keyboards.back_to_menu())
+
+
+# --- editing and removing --------------------------------------------------------------------
+
+
+@router.callback_query(MemberEditCD.filter())
+async def cb_member_edit(
+    callback: CallbackQuery, callback_data: MemberEditCD, state: FSMContext, uow: UnitOfWork
+) -> None:
+    # Checks ownership before asking anything.
+    member = await family.get_member(uow, callback.from_user.id, callback_data.member_id)
+    await state.clear()
+    await state.update_data({MEMBER_ID: member.id})
+    field = callback_data.field
+    if field is MemberField.NAME:
+        await state.set_state(FamilyEdit.name)
+        await send(callback, _("Send the new name."), keyboards.cancel())
+    elif field is MemberField.BIRTH_DATE:
+        await state.set_state(FamilyEdit.birth_date)
+        await send(callback, _("Their date of birth? For example: 2021-03-05"), keyboards.cancel())
+    elif field is MemberField.SEX:
+        await state.set_state(FamilyEdit.sex)
+        await send(callback, _("Their sex?"), keyboards.sexes(cancel=True))
+    else:
+        await state.set_state(FamilyEdit.conditions)
+        await state.update_data({CONDITIONS: sorted(member.conditions)})
+        await send(
+            callback, conditions_prompt(), keyboards.conditions(member.conditions, cancel=True)
+        )
+
+
+async def _member_saved(
+    target: Message | CallbackQuery,
+    state: FSMContext,
+    member: family.FamilyMemberRecord,
+    renderer: Renderer,
+    locale: str,
+) -> None:
+    await state.clear()
+    text, markup = views.member(renderer, locale, member)
+    text = _("Saved.") + "\n\n" + text
+    if isinstance(target, CallbackQuery):
+        await drop_buttons(target)
+        await send(target, text, markup)
+    else:
+        await target.answer(text, reply_markup=markup)
+
+
+@router.message(FamilyEdit.name, F.text)
+@router.message(FamilyEdit.birth_date, F.text)
+async def on_member_edit_text(
+    message: Message,
+    state: FSMContext,
+    uow: UnitOfWork,
+    clock: Clock,
+    renderer: Renderer,
+    locale: str,
+    settings: Settings,
+) -> None:
+    assert message.from_user is not None
+    assert message.text is not None
+    member_id = int((await state.get_data())[MEMBER_ID])
+    try:
+        if await state.get_state() == FamilyEdit.name.state:
+            member = await family.update_member(
+                uow, clock, message.from_user.id, member_id, display_name=message.text
+            )
+        else:
+            born = family.parse_birth_date(message.text, _today(clock, settings))
+            member = await family.update_member(
+                uow, clock, message.from_user.id, member_id, birth_date=born
+            )
+    except DomainError as error:
+        await message.answer(error_text(error))
+        return
+    await _member_saved(message, state, member, renderer, locale)
+
+
+@router.callback_query(FamilyEdit.sex, SexPickCD.filter())
+async def cb_member_edit_sex(
+    callback: CallbackQuery,
+    callback_data: SexPickCD,
+    state: FSMContext,
+    uow: UnitOfWork,
+    clock: Clock,
+    renderer: Renderer,
+    locale: str,
+) -> None:
+    member_id = int((await state.get_data())[MEMBER_ID])
+    member = await family.update_member(
+        uow, clock, callback.from_user.id, member_id, sex=callback_data.sex
+    )
+    await _member_saved(callback, state, member, renderer, locale)
+
+
+@router.callback_query(FamilyEdit.conditions, ConditionsDoneCD.filter())
+async def cb_member_edit_conditions(
+    callback: CallbackQuery,
+    callback_data: ConditionsDoneCD,
+    state: FSMContext,
+    uow: UnitOfWork,
+    clock: Clock,
+    renderer: Renderer,
+    locale: str,
+) -> None:
+    member_id = int((await state.get_data())[MEMBER_ID])
+    chosen = await chosen_conditions(state, callback_data)
+    try:
+        member = await family.update_member(
+            uow, clock, callback.from_user.id, member_id, conditions=chosen
+        )
+    except DomainError as error:
+        await send(callback, error_text(error))
+        return
+    await _member_saved(callback, state, member, renderer, locale)
+
+
+@router.callback_query(FamilyCD.filter(F.action == FamilyAction.REMOVE))
+async def cb_member_remove(
+    callback: CallbackQuery, callback_data: FamilyCD, state: FSMContext, uow: UnitOfWork
+) -> None:
+    member = await family.get_member(uow, callback.from_user.id, callback_data.member_id)
+    await state.clear()
+    await edit(
+        callback,
+        _("Remove {name} and everything recorded about them?").format(name=member.display_name),
+        keyboards.confirm_remove(member.id),
+    )
+
+
+@router.callback_query(FamilyCD.filter(F.action == FamilyAction.REMOVE_CONFIRM))
+async def cb_member_remove_confirm(
+    callback: CallbackQuery,
+    callback_data: FamilyCD,
+    uow: UnitOfWork,
+    renderer: Renderer,
+    locale: str,
+) -> None:
+    name = await family.remove_member(uow, callback.from_user.id, callback_data.member_id)
+    text, markup = await _list_screen(uow, renderer, locale, callback.from_user.id)
+    await edit(callback, _("Removed {name}.").format(name=name) + "\n\n" + text, markup)

@@ -1,0 +1,315 @@
+"""Sign-up: /start → language → consent → birth year → sex → conditions → family doctor → menu."""
+
+from __future__ import annotations
+
+from aiogram import F, Router
+from aiogram.filters import CommandObject, CommandStart
+from aiogram.fsm.context import FSMContext
+from aiogram.types import CallbackQuery, Message
+from aiogram.utils.i18n import I18n
+from aiogram.utils.i18n import gettext as _
+from content import CONSENT_NOTICE_VERSION
+from content.render import Renderer
+from services import doctors, residents
+from services.clock import Clock
+from services.database import UnitOfWork
+from services.errors import DomainError
+from services.residents import Condition, ResidentRecord
+from services.settings import Settings
+
+from bot import keyboards, views
+from bot.callbacks import (
+    ConditionsDoneCD,
+    ConsentCD,
+    DoctorLaterCD,
+    DoctorPickCD,
+    LangPickCD,
+    SexPickCD,
+)
+from bot.labels import error_text
+from bot.middlewares import LOCALE_KEY
+from bot.replies import drop_buttons, edit, send
+from bot.states import Onboarding, ProfileEdit
+
+router = Router(name=__name__)
+
+LINKED_DOCTOR = "linked_doctor_id"
+CONDITIONS = "conditions"
+
+
+@router.message(CommandStart(deep_link=True, magic=F.args.startswith(doctors.INVITE_PREFIX)))
+async def cmd_start_invite(
+    message: Message, command: CommandObject, uow: UnitOfWork, clock: Clock, state: FSMContext
+) -> None:
+    await state.clear()
+    payload = doctors.parse_start_payload(command.args)
+    assert message.from_user is not None
+    try:
+        doctor = await doctors.accept_invite(
+            uow, clock, token=payload.value, telegram_user_id=message.from_user.id
+        )
+    except DomainError as error:
+        await message.answer(error_text(error))
+        return
+    me = await message.bot.me() if message.bot else None
+    link = (
+        f"https://t.me/{me.username}?start={doctors.LINK_PREFIX}{doctor.link_code}" if me else ""
+    )
+    await message.answer(
+        _(
+            "Welcome, {name}. You are now registered as a family doctor.\n"
+            "Residents who open this link are offered you as their family doctor:\n{link}"
+        ).format(name=doctor.display_name, link=link)
+    )
+
+
+@router.message(CommandStart())
+async def cmd_start(
+    message: Message,
+    command: CommandObject,
+    state: FSMContext,
+    uow: UnitOfWork,
+    renderer: Renderer,
+    locale: str,
+    resident: ResidentRecord | None,
+) -> None:
+    payload = doctors.parse_start_payload(command.args)
+    linked = None
+    if payload.kind == "doctor":
+        linked = await doctors.doctor_by_link(uow, payload.value)
+        if linked is None:
+            await message.answer(
+                _(
+                    "That doctor link isn't valid any more. "
+                    "You can choose your family doctor later."
+                )
+            )
+    await state.clear()
+    if resident is not None and resident.onboarded_at is not None:
+        await _welcome_back(message, state, uow, renderer, locale, resident, linked)
+        return
+    await state.update_data({LOCALE_KEY: locale, LINKED_DOCTOR: linked.id if linked else None})
+    if resident is not None:
+        # Consent given earlier but sign-up unfinished: carry on with the profile.
+        await state.set_state(Onboarding.birth_year)
+        await message.answer(
+            _(
+                "Welcome back! Let's finish your profile.\n"
+                "What year were you born? For example: 1960"
+            )
+        )
+        return
+    await state.set_state(Onboarding.language)
+    await message.answer(renderer.render("welcome", locale), reply_markup=keyboards.languages())
+
+
+async def _welcome_back(
+    message: Message,
+    state: FSMContext,
+    uow: UnitOfWork,
+    renderer: Renderer,
+    locale: str,
+    resident: ResidentRecord,
+    linked: doctors.DoctorRecord | None,
+) -> None:
+    if linked is not None:
+        profile = await residents.get_profile(uow, resident.telegram_user_id)
+        if profile.doctor is None or profile.doctor.id != linked.id:
+            await state.set_state(ProfileEdit.doctor)
+            await message.answer(
+                _("Make {doctor} your family doctor?").format(
+                    doctor=views.doctor_name(linked, locale)
+                ),
+                reply_markup=keyboards.switch_doctor(linked.id),
+            )
+            return
+        await message.answer(
+            _("{doctor} is already your family doctor.").format(
+                doctor=views.doctor_name(linked, locale)
+            )
+        )
+    text, markup = views.main_menu(renderer, locale, resident)
+    await message.answer(_("Welcome back!") + "\n\n" + text, reply_markup=markup)
+
+
+@router.callback_query(Onboarding.language, LangPickCD.filter())
+async def cb_language_pick(
+    callback: CallbackQuery,
+    callback_data: LangPickCD,
+    state: FSMContext,
+    renderer: Renderer,
+    i18n: I18n,
+) -> None:
+    locale = callback_data.lang.value
+    await state.update_data({LOCALE_KEY: locale})
+    await state.set_state(Onboarding.consent)
+    with i18n.use_locale(locale):
+        text = renderer.render("consent", locale, version=CONSENT_NOTICE_VERSION)
+        await edit(callback, text, keyboards.consent())
+
+
+@router.callback_query(Onboarding.consent, ConsentCD.filter(F.agree))
+async def cb_consent_agree(
+    callback: CallbackQuery,
+    state: FSMContext,
+    uow: UnitOfWork,
+    clock: Clock,
+    locale: str,
+) -> None:
+    user = callback.from_user
+    name = " ".join(filter(None, [user.first_name, user.last_name]))
+    await residents.register(
+        uow,
+        clock,
+        telegram_user_id=user.id,
+        display_name=name,
+        locale=locale,
+        notice_version=CONSENT_NOTICE_VERSION,
+    )
+    await state.set_state(Onboarding.birth_year)
+    await drop_buttons(callback)
+    await send(callback, _("Thank you. What year were you born? For example: 1960"))
+
+
+@router.callback_query(Onboarding.consent, ConsentCD.filter(~F.agree))
+async def cb_consent_decline(
+    callback: CallbackQuery,
+    state: FSMContext,
+    uow: UnitOfWork,
+    clock: Clock,
+    renderer: Renderer,
+    locale: str,
+) -> None:
+    await residents.record_refusal(
+        uow, clock, notice_version=CONSENT_NOTICE_VERSION, locale=locale
+    )
+    await state.clear()
+    await drop_buttons(callback)
+    await send(callback, renderer.render("declined", locale))
+
+
+@router.message(Onboarding.birth_year, F.text)
+async def on_birth_year(
+    message: Message, state: FSMContext, uow: UnitOfWork, clock: Clock
+) -> None:
+    assert message.from_user is not None
+    assert message.text is not None
+    try:
+        await residents.set_birth_year(uow, clock, message.from_user.id, message.text)
+    except DomainError as error:
+        await message.answer(error_text(error))
+        return
+    await state.set_state(Onboarding.sex)
+    await message.answer(_("What is your sex?"), reply_markup=keyboards.sexes())
+
+
+@router.callback_query(Onboarding.sex, SexPickCD.filter())
+async def cb_sex_pick(
+    callback: CallbackQuery,
+    callback_data: SexPickCD,
+    state: FSMContext,
+    uow: UnitOfWork,
+    clock: Clock,
+) -> None:
+    await residents.set_sex(uow, clock, callback.from_user.id, callback_data.sex)
+    await state.set_state(Onboarding.conditions)
+    await state.update_data({CONDITIONS: []})
+    await edit(callback, conditions_prompt(), keyboards.conditions(()))
+
+
+def conditions_prompt() -> str:
+    return _(
+        "Do any of these apply to you? Tap all that apply, then “Done”.\n"
+        "This helps your doctor send advice that fits you."
+    )
+
+
+@router.callback_query(Onboarding.conditions, ConditionsDoneCD.filter())
+async def cb_conditions_done(
+    callback: CallbackQuery,
+    callback_data: ConditionsDoneCD,
+    state: FSMContext,
+    uow: UnitOfWork,
+    clock: Clock,
+    renderer: Renderer,
+    locale: str,
+    settings: Settings,
+) -> None:
+    chosen = await chosen_conditions(state, callback_data)
+    try:
+        await residents.set_conditions(uow, clock, callback.from_user.id, chosen)
+    except DomainError as error:
+        await send(callback, error_text(error))
+        return
+    await drop_buttons(callback)
+    linked_id = (await state.get_data()).get(LINKED_DOCTOR)
+    if linked_id is not None:
+        try:
+            doctor = await residents.choose_doctor(
+                uow, clock, callback.from_user.id, linked_id, settings.zone
+            )
+        except DomainError as error:
+            await send(callback, error_text(error))
+        else:
+            await _finish(callback, state, uow, clock, renderer, locale, doctor)
+            return
+    await state.set_state(Onboarding.doctor)
+    page = await doctors.list_doctors(uow)
+    text, markup = views.doctor_list(renderer, locale, page, onboarding=True)
+    await send(callback, text, markup)
+
+
+async def chosen_conditions(state: FSMContext, done: ConditionsDoneCD) -> list[Condition]:
+    if done.none:
+        return []
+    return [Condition(c) for c in (await state.get_data()).get(CONDITIONS, [])]
+
+
+@router.callback_query(Onboarding.doctor, DoctorPickCD.filter())
+async def cb_doctor_pick(
+    callback: CallbackQuery,
+    callback_data: DoctorPickCD,
+    state: FSMContext,
+    uow: UnitOfWork,
+    clock: Clock,
+    renderer: Renderer,
+    locale: str,
+    settings: Settings,
+) -> None:
+    try:
+        doctor = await residents.choose_doctor(
+            uow, clock, callback.from_user.id, callback_data.doctor_id, settings.zone
+        )
+    except DomainError as error:
+        await send(callback, error_text(error))
+        return
+    await drop_buttons(callback)
+    await _finish(callback, state, uow, clock, renderer, locale, doctor)
+
+
+@router.callback_query(Onboarding.doctor, DoctorLaterCD.filter())
+async def cb_doctor_later(
+    callback: CallbackQuery,
+    state: FSMContext,
+    uow: UnitOfWork,
+    clock: Clock,
+    renderer: Renderer,
+    locale: str,
+) -> None:
+    await drop_buttons(callback)
+    await _finish(callback, state, uow, clock, renderer, locale, None)
+
+
+async def _finish(
+    callback: CallbackQuery,
+    state: FSMContext,
+    uow: UnitOfWork,
+    clock: Clock,
+    renderer: Renderer,
+    locale: str,
+    doctor: doctors.DoctorRecord | None,
+) -> None:
+    await residents.complete_onboarding(uow, clock, callback.from_user.id)
+    await state.clear()
+    text = renderer.render("onboarded", locale, doctor=views.doctor_name(doctor, locale))
+    await send(callback, text, keyboards.main_menu())

@@ -1,0 +1,294 @@
+"""/profile: view and edit every field the resident gave, and their family doctor."""
+
+from __future__ import annotations
+
+from aiogram import F, Router
+from aiogram.filters import Command
+from aiogram.fsm.context import FSMContext
+from aiogram.types import CallbackQuery, Message
+from aiogram.utils.i18n import I18n
+from aiogram.utils.i18n import gettext as _
+from content.render import Renderer
+from services import doctors, residents
+from services.clock import Clock
+from services.database import UnitOfWork
+from services.errors import DomainError, NotRegistered
+from services.settings import Settings
+
+from bot import keyboards, views
+from bot.callbacks import (
+    ConditionsDoneCD,
+    DoctorPageCD,
+    DoctorPickCD,
+    LangPickCD,
+    MenuCD,
+    MenuItem,
+    ProfileEditCD,
+    ProfileField,
+    SexPickCD,
+)
+from bot.labels import error_text, language_label
+from bot.replies import drop_buttons, edit, send
+from bot.resident.conditions import CONDITIONS
+from bot.resident.onboarding import chosen_conditions, conditions_prompt
+from bot.states import Onboarding, ProfileEdit
+
+router = Router(name=__name__)
+
+
+async def _profile_screen(
+    uow: UnitOfWork,
+    clock: Clock,
+    renderer: Renderer,
+    locale: str,
+    settings: Settings,
+    user_id: int,
+) -> views.Screen:
+    view = await residents.get_profile(uow, user_id)
+    return views.profile(renderer, locale, view, clock.now().astimezone(settings.zone).date())
+
+
+@router.message(Command("profile"))
+async def cmd_profile(
+    message: Message,
+    state: FSMContext,
+    uow: UnitOfWork,
+    clock: Clock,
+    renderer: Renderer,
+    locale: str,
+    settings: Settings,
+) -> None:
+    assert message.from_user is not None
+    await state.clear()
+    text, markup = await _profile_screen(
+        uow, clock, renderer, locale, settings, message.from_user.id
+    )
+    await message.answer(text, reply_markup=markup)
+
+
+@router.callback_query(MenuCD.filter(F.item == MenuItem.PROFILE))
+async def cb_profile_open(
+    callback: CallbackQuery,
+    state: FSMContext,
+    uow: UnitOfWork,
+    clock: Clock,
+    renderer: Renderer,
+    locale: str,
+    settings: Settings,
+) -> None:
+    await state.clear()
+    text, markup = await _profile_screen(
+        uow, clock, renderer, locale, settings, callback.from_user.id
+    )
+    await edit(callback, text, markup)
+
+
+@router.callback_query(ProfileEditCD.filter())
+async def cb_profile_edit(
+    callback: CallbackQuery,
+    callback_data: ProfileEditCD,
+    state: FSMContext,
+    uow: UnitOfWork,
+    renderer: Renderer,
+    locale: str,
+) -> None:
+    resident = await residents.get_resident(uow, callback.from_user.id)
+    if resident is None:
+        await send(callback, error_text(NotRegistered()))
+        return
+    field = callback_data.field
+    if field is ProfileField.NAME:
+        await state.set_state(ProfileEdit.name)
+        await send(callback, _("Send the name you'd like us to use."), keyboards.cancel())
+    elif field is ProfileField.BIRTH_YEAR:
+        await state.set_state(ProfileEdit.birth_year)
+        await send(callback, _("What year were you born? For example: 1960"), keyboards.cancel())
+    elif field is ProfileField.SEX:
+        await state.set_state(ProfileEdit.sex)
+        await send(callback, _("What is your sex?"), keyboards.sexes(cancel=True))
+    elif field is ProfileField.CONDITIONS:
+        await state.set_state(ProfileEdit.conditions)
+        await state.update_data({CONDITIONS: sorted(resident.conditions)})
+        await send(
+            callback, conditions_prompt(), keyboards.conditions(resident.conditions, cancel=True)
+        )
+    elif field is ProfileField.LANGUAGE:
+        await state.set_state(ProfileEdit.language)
+        await send(callback, _("Choose your language:"), keyboards.languages())
+    else:
+        await state.set_state(ProfileEdit.doctor)
+        page = await doctors.list_doctors(uow)
+        text, markup = views.doctor_list(renderer, locale, page, onboarding=False)
+        await send(callback, text, markup)
+
+
+async def _saved(
+    target: Message | CallbackQuery,
+    state: FSMContext,
+    uow: UnitOfWork,
+    clock: Clock,
+    renderer: Renderer,
+    locale: str,
+    settings: Settings,
+) -> None:
+    await state.clear()
+    user_id = target.from_user.id if target.from_user else 0
+    text, markup = await _profile_screen(uow, clock, renderer, locale, settings, user_id)
+    text = _("Saved.") + "\n\n" + text
+    if isinstance(target, CallbackQuery):
+        await drop_buttons(target)
+        await send(target, text, markup)
+    else:
+        await target.answer(text, reply_markup=markup)
+
+
+@router.message(ProfileEdit.name, F.text)
+async def on_profile_name(
+    message: Message,
+    state: FSMContext,
+    uow: UnitOfWork,
+    clock: Clock,
+    renderer: Renderer,
+    locale: str,
+    settings: Settings,
+) -> None:
+    assert message.from_user is not None
+    assert message.text is not None
+    try:
+        await residents.set_display_name(uow, clock, message.from_user.id, message.text)
+    except DomainError as error:
+        await message.answer(error_text(error))
+        return
+    await _saved(message, state, uow, clock, renderer, locale, settings)
+
+
+@router.message(ProfileEdit.birth_year, F.text)
+async def on_profile_birth_year(
+    message: Message,
+    state: FSMContext,
+    uow: UnitOfWork,
+    clock: Clock,
+    renderer: Renderer,
+    locale: str,
+    settings: Settings,
+) -> None:
+    assert message.from_user is not None
+    assert message.text is not None
+    try:
+        await residents.set_birth_year(uow, clock, message.from_user.id, message.text)
+    except DomainError as error:
+        await message.answer(error_text(error))
+        return
+    await _saved(message, state, uow, clock, renderer, locale, settings)
+
+
+@router.callback_query(ProfileEdit.sex, SexPickCD.filter())
+async def cb_profile_sex(
+    callback: CallbackQuery,
+    callback_data: SexPickCD,
+    state: FSMContext,
+    uow: UnitOfWork,
+    clock: Clock,
+    renderer: Renderer,
+    locale: str,
+    settings: Settings,
+) -> None:
+    await residents.set_sex(uow, clock, callback.from_user.id, callback_data.sex)
+    await _saved(callback, state, uow, clock, renderer, locale, settings)
+
+
+@router.callback_query(ProfileEdit.conditions, ConditionsDoneCD.filter())
+async def cb_profile_conditions(
+    callback: CallbackQuery,
+    callback_data: ConditionsDoneCD,
+    state: FSMContext,
+    uow: UnitOfWork,
+    clock: Clock,
+    renderer: Renderer,
+    locale: str,
+    settings: Settings,
+) -> None:
+    chosen = await chosen_conditions(state, callback_data)
+    try:
+        await residents.set_conditions(uow, clock, callback.from_user.id, chosen)
+    except DomainError as error:
+        await send(callback, error_text(error))
+        return
+    await _saved(callback, state, uow, clock, renderer, locale, settings)
+
+
+@router.callback_query(ProfileEdit.doctor, DoctorPickCD.filter())
+async def cb_profile_doctor(
+    callback: CallbackQuery,
+    callback_data: DoctorPickCD,
+    state: FSMContext,
+    uow: UnitOfWork,
+    clock: Clock,
+    renderer: Renderer,
+    locale: str,
+    settings: Settings,
+) -> None:
+    try:
+        await residents.choose_doctor(
+            uow, clock, callback.from_user.id, callback_data.doctor_id, settings.zone
+        )
+    except DomainError as error:
+        await send(callback, error_text(error))
+        return
+    await _saved(callback, state, uow, clock, renderer, locale, settings)
+
+
+@router.callback_query(
+    (ProfileEdit.doctor | Onboarding.doctor),
+    DoctorPageCD.filter(),  # type: ignore[operator]
+)
+async def cb_doctor_page(
+    callback: CallbackQuery,
+    callback_data: DoctorPageCD,
+    state: FSMContext,
+    uow: UnitOfWork,
+    renderer: Renderer,
+    locale: str,
+) -> None:
+    page = await doctors.list_doctors(uow, callback_data.page)
+    onboarding = await state.get_state() == Onboarding.doctor.state
+    text, markup = views.doctor_list(renderer, locale, page, onboarding=onboarding)
+    await edit(callback, text, markup)
+
+
+@router.message(Command("language"))
+async def cmd_language(message: Message, state: FSMContext, locale: str) -> None:
+    await state.clear()
+    await state.set_state(ProfileEdit.language)
+    await message.answer(_("Choose your language:"), reply_markup=keyboards.languages())
+
+
+@router.callback_query(MenuCD.filter(F.item == MenuItem.LANGUAGE))
+async def cb_language_open(callback: CallbackQuery, state: FSMContext) -> None:
+    await state.clear()
+    await state.set_state(ProfileEdit.language)
+    await edit(callback, _("Choose your language:"), keyboards.languages())
+
+
+@router.callback_query(ProfileEdit.language, LangPickCD.filter())
+async def cb_language_set(
+    callback: CallbackQuery,
+    callback_data: LangPickCD,
+    state: FSMContext,
+    uow: UnitOfWork,
+    clock: Clock,
+    renderer: Renderer,
+    i18n: I18n,
+) -> None:
+    locale = callback_data.lang.value
+    try:
+        await residents.set_locale(uow, clock, callback.from_user.id, locale)
+    except DomainError as error:
+        await send(callback, error_text(error))
+        return
+    await state.clear()
+    resident = await residents.get_resident(uow, callback.from_user.id)
+    with i18n.use_locale(locale):
+        text, markup = views.main_menu(renderer, locale, resident)
+        done = _("Language set: {language}").format(language=language_label(locale))
+        await edit(callback, done + "\n\n" + text, markup)

@@ -1,0 +1,74 @@
+"""Screens shown from more than one place: (text, keyboard) pairs in the current locale."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from aiogram.types import InlineKeyboardMarkup
+from content.render import Renderer
+from services.doctors import DoctorPage, DoctorRecord
+from services.family import FamilyMemberRecord
+from services.residents import ProfileView, ResidentRecord
+
+from bot import keyboards
+from bot.labels import conditions_text, language_label, relation_label, sex_label
+
+Screen = tuple[str, InlineKeyboardMarkup]
+
+
+def doctor_name(doctor: DoctorRecord | None, locale: str) -> str | None:
+    if doctor is None:
+        return None
+    centre = doctor.centre_name if locale == "zh-CN" else doctor.centre_name_en
+    return f"{doctor.display_name} · {centre}"
+
+
+def main_menu(renderer: Renderer, locale: str, resident: ResidentRecord | None) -> Screen:
+    name = resident.display_name if resident else ""
+    return renderer.render("menu", locale, name=name), keyboards.main_menu()
+
+
+def profile(renderer: Renderer, locale: str, view: ProfileView, today: date) -> Screen:
+    r = view.resident
+    text = renderer.render(
+        "profile",
+        locale,
+        name=r.display_name,
+        birth_year=r.birth_year,
+        age=today.year - r.birth_year if r.birth_year else None,
+        sex=sex_label(r.sex),
+        conditions=conditions_text(r.conditions),
+        language=language_label(r.locale),
+        doctor=doctor_name(view.doctor, locale),
+        contract_ends=view.contract.ends_on if view.contract else None,
+        family_count=view.family_count,
+    )
+    return text, keyboards.profile()
+
+
+def doctor_list(renderer: Renderer, locale: str, page: DoctorPage, *, onboarding: bool) -> Screen:
+    text = renderer.render("doctors", locale, count=len(page.doctors), onboarding=onboarding)
+    return text, keyboards.doctors(page, allow_later=onboarding, locale=locale)
+
+
+def family(renderer: Renderer, locale: str, members: list[FamilyMemberRecord]) -> Screen:
+    rows = [
+        {"name": m.display_name, "relation": relation_label(m.relation), "born": m.birth_date}
+        for m in members
+    ]
+    return renderer.render("family", locale, members=rows), keyboards.family(members)
+
+
+def member(renderer: Renderer, locale: str, m: FamilyMemberRecord) -> Screen:
+    text = renderer.render(
+        "member",
+        locale,
+        name=m.display_name,
+        relation=relation_label(m.relation),
+        born=m.birth_date,
+        sex=sex_label(m.sex),
+        conditions=conditions_text(m.conditions),
+        guardian=m.consent_basis.value == "guardian",
+        consent_recorded=m.consent_recorded_at,
+    )
+    return text, keyboards.member(m.id)
