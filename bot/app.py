@@ -41,6 +41,13 @@ class CatalogI18n(I18n):
         return load_translations(self.path, LOCALES)
 
 
+# aiogram keeps "the current I18n" in a context variable created per subclass, while its
+# `gettext` helpers look it up on I18n itself; sharing the variable keeps them working.
+CatalogI18n._ContextInstanceMixin__context_instance = (  # type: ignore[attr-defined]
+    I18n._ContextInstanceMixin__context_instance  # type: ignore[attr-defined]
+)
+
+
 def build_i18n(default_locale: str) -> I18n:
     return CatalogI18n(path=LOCALES_DIR, default_locale=default_locale, domain=GETTEXT_DOMAIN)
 
@@ -90,7 +97,7 @@ def build_dispatcher(
 
 async def set_commands(bot: Bot, i18n: I18n, default_locale: str) -> None:
     def commands(locale: str) -> list[BotCommand]:
-        with i18n.use_locale(locale):
+        with i18n.context(), i18n.use_locale(locale):
             return [
                 BotCommand(command="menu", description=_("Main menu")),
                 BotCommand(command="profile", description=_("My profile")),

@@ -16,7 +16,6 @@ from services.errors import DomainError, NotAllowed
 from bot.labels import error_text
 
 log = logging.getLogger(__name__)
-router = Router(name=__name__)
 
 
 def _chat_id(event: ErrorEvent) -> int | None:
@@ -28,7 +27,6 @@ def _chat_id(event: ErrorEvent) -> int | None:
     return None
 
 
-@router.error(ExceptionTypeFilter(DomainError))
 async def on_domain_error(event: ErrorEvent) -> None:
     error = event.exception
     assert isinstance(error, DomainError)
@@ -38,7 +36,6 @@ async def on_domain_error(event: ErrorEvent) -> None:
     await _reply(event, error_text(error))
 
 
-@router.error()
 async def on_unexpected_error(event: ErrorEvent) -> None:
     log.error(
         "update %s failed: %s",
@@ -58,3 +55,11 @@ async def _reply(event: ErrorEvent, text: str) -> None:
         await bot.send_message(chat_id, text)
     except Exception:  # the user may have blocked the bot; nothing more to do
         log.warning("could not deliver the error reply for update %s", event.update.update_id)
+
+
+def build_router() -> Router:
+    """A fresh router each call: a router can belong to one dispatcher only."""
+    router = Router(name=__name__)
+    router.error.register(on_domain_error, ExceptionTypeFilter(DomainError))
+    router.error.register(on_unexpected_error)
+    return router

@@ -15,8 +15,6 @@ from bot import views
 from bot.labels import error_text
 from bot.states import FamilyAdd, FamilyEdit, Onboarding, ProfileEdit
 
-router = Router(name=__name__)
-
 # States that wait for typed text; every other state waits for a button.
 TEXT_STATES = StateFilter(
     Onboarding.birth_year,
@@ -29,19 +27,16 @@ TEXT_STATES = StateFilter(
 )
 
 
-@router.message(TEXT_STATES, ~F.text)
 async def on_not_text(message: Message) -> None:
     await message.answer(_("Please type your answer as text, or send /cancel."))
 
 
-@router.message(StateFilter(None), F.text.startswith("/"))
 async def on_unknown_command(
     message: Message, renderer: Renderer, locale: str, resident: ResidentRecord | None
 ) -> None:
     await _menu_or_start(message, renderer, locale, resident, _("I don't know that command."))
 
 
-@router.message(StateFilter(None))
 async def on_idle_message(
     message: Message, renderer: Renderer, locale: str, resident: ResidentRecord | None
 ) -> None:
@@ -50,7 +45,6 @@ async def on_idle_message(
     )
 
 
-@router.message()
 async def on_button_expected(message: Message, state: FSMContext) -> None:
     if await state.get_state() == Onboarding.language.state:
         await message.answer(_("Please choose a language with the buttons above."))
@@ -58,7 +52,6 @@ async def on_button_expected(message: Message, state: FSMContext) -> None:
     await message.answer(_("Please tap one of the buttons above, or send /cancel."))
 
 
-@router.callback_query()
 async def on_stale_button(
     callback: CallbackQuery, renderer: Renderer, locale: str, resident: ResidentRecord | None
 ) -> None:
@@ -88,3 +81,14 @@ async def _menu_or_start(
         return
     text, markup = views.main_menu(renderer, locale, resident)
     await message.answer(note + "\n\n" + text, reply_markup=markup)
+
+
+def build_router() -> Router:
+    """A fresh router each call: a router can belong to one dispatcher only."""
+    router = Router(name=__name__)
+    router.message.register(on_not_text, TEXT_STATES, ~F.text)
+    router.message.register(on_unknown_command, StateFilter(None), F.text.startswith("/"))
+    router.message.register(on_idle_message, StateFilter(None))
+    router.message.register(on_button_expected)
+    router.callback_query.register(on_stale_button)
+    return router

@@ -10,11 +10,11 @@ from bot.resident import conditions, family, menu, onboarding, profile
 
 def get_routers() -> list[Router]:
     return [
-        errors.router,
-        onboarding.router,
-        menu.router,
-        profile.router,
-        family.router,
-        conditions.router,
-        fallback.router,
+        errors.build_router(),
+        onboarding.build_router(),
+        menu.build_router(),
+        profile.build_router(),
+        family.build_router(),
+        conditions.build_router(),
+        fallback.build_router(),
     ]

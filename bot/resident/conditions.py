@@ -12,8 +12,6 @@ from bot import keyboards
 from bot.callbacks import ConditionToggleCD
 from bot.states import FamilyAdd, FamilyEdit, Onboarding, ProfileEdit
 
-router = Router(name=__name__)
-
 CONDITIONS = "conditions"
 CONDITION_STATES = StateFilter(
     Onboarding.conditions, ProfileEdit.conditions, FamilyAdd.conditions, FamilyEdit.conditions
@@ -26,7 +24,6 @@ CANCELLABLE = (
 )
 
 
-@router.callback_query(CONDITION_STATES, ConditionToggleCD.filter())
 async def cb_condition_toggle(
     callback: CallbackQuery, callback_data: ConditionToggleCD, state: FSMContext
 ) -> None:
@@ -38,3 +35,12 @@ async def cb_condition_toggle(
         await callback.message.edit_reply_markup(
             reply_markup=keyboards.conditions(chosen, cancel=cancel)
         )
+
+
+def build_router() -> Router:
+    """A fresh router each call: a router can belong to one dispatcher only."""
+    router = Router(name=__name__)
+    router.callback_query.register(
+        cb_condition_toggle, CONDITION_STATES, ConditionToggleCD.filter()
+    )
+    return router

@@ -37,8 +37,6 @@ from bot.resident.conditions import CONDITIONS
 from bot.resident.onboarding import chosen_conditions, conditions_prompt
 from bot.states import FamilyAdd, FamilyEdit
 
-router = Router(name=__name__)
-
 MEMBER_ID = "member_id"
 
 
@@ -53,7 +51,6 @@ async def _list_screen(
     return views.family(renderer, locale, members)
 
 
-@router.message(Command("family"))
 async def cmd_family(
     message: Message, state: FSMContext, uow: UnitOfWork, renderer: Renderer, locale: str
 ) -> None:
@@ -63,8 +60,6 @@ async def cmd_family(
     await message.answer(text, reply_markup=markup)
 
 
-@router.callback_query(MenuCD.filter(F.item == MenuItem.FAMILY))
-@router.callback_query(FamilyCD.filter(F.action == FamilyAction.LIST))
 async def cb_family_list(
     callback: CallbackQuery, state: FSMContext, uow: UnitOfWork, renderer: Renderer, locale: str
 ) -> None:
@@ -73,7 +68,6 @@ async def cb_family_list(
     await edit(callback, text, markup)
 
 
-@router.callback_query(FamilyCD.filter(F.action == FamilyAction.OPEN))
 async def cb_member_open(
     callback: CallbackQuery,
     callback_data: FamilyCD,
@@ -91,7 +85,6 @@ async def cb_member_open(
 # --- adding a member --------------------------------------------------------------------------
 
 
-@router.callback_query(FamilyCD.filter(F.action == FamilyAction.ADD))
 async def cb_member_add(callback: CallbackQuery, state: FSMContext, uow: UnitOfWork) -> None:
     # Fail early, before questions, if the user has not signed up.
     await family.list_members(uow, callback.from_user.id)
@@ -100,7 +93,6 @@ async def cb_member_add(callback: CallbackQuery, state: FSMContext, uow: UnitOfW
     await send(callback, _("Who would you like to add?"), keyboards.relations())
 
 
-@router.callback_query(FamilyAdd.relation, RelationPickCD.filter())
 async def cb_member_relation(
     callback: CallbackQuery, callback_data: RelationPickCD, state: FSMContext
 ) -> None:
@@ -115,7 +107,6 @@ async def cb_member_relation(
     )
 
 
-@router.message(FamilyAdd.name, F.text)
 async def on_member_name(message: Message, state: FSMContext) -> None:
     assert message.text is not None
     try:
@@ -130,7 +121,6 @@ async def on_member_name(message: Message, state: FSMContext) -> None:
     )
 
 
-@router.message(FamilyAdd.birth_date, F.text)
 async def on_member_birth_date(
     message: Message, state: FSMContext, clock: Clock, settings: Settings
 ) -> None:
@@ -145,7 +135,6 @@ async def on_member_birth_date(
     await message.answer(_("Their sex?"), reply_markup=keyboards.sexes(cancel=True))
 
 
-@router.callback_query(FamilyAdd.sex, SexPickCD.filter())
 async def cb_member_sex(
     callback: CallbackQuery, callback_data: SexPickCD, state: FSMContext
 ) -> None:
@@ -154,7 +143,6 @@ async def cb_member_sex(
     await edit(callback, conditions_prompt(), keyboards.conditions((), cancel=True))
 
 
-@router.callback_query(FamilyAdd.conditions, ConditionsDoneCD.filter())
 async def cb_member_conditions(
     callback: CallbackQuery,
     callback_data: ConditionsDoneCD,
@@ -176,7 +164,6 @@ async def cb_member_conditions(
     await edit(callback, text, keyboards.member_consent())
 
 
-@router.callback_query(FamilyAdd.consent, MemberConsentCD.filter(F.agree))
 async def cb_member_consent(
     callback: CallbackQuery,
     state: FSMContext,
@@ -201,7 +188,6 @@ async def cb_member_consent(
     await send(callback, added + "\n\n" + text, markup)
 
 
-@router.callback_query(FamilyAdd.consent, MemberConsentCD.filter(~F.agree))
 async def cb_member_consent_declined(callback: CallbackQuery, state: FSMContext) -> None:
     await state.clear()
     await edit(callback, _("Nothing was saved."), keyboards.back_to_menu())
@@ -210,7 +196,6 @@ async def cb_member_consent_declined(callback: CallbackQuery, state: FSMContext)
 # --- editing and removing --------------------------------------------------------------------
 
 
-@router.callback_query(MemberEditCD.filter())
 async def cb_member_edit(
     callback: CallbackQuery, callback_data: MemberEditCD, state: FSMContext, uow: UnitOfWork
 ) -> None:
@@ -253,8 +238,6 @@ async def _member_saved(
         await target.answer(text, reply_markup=markup)
 
 
-@router.message(FamilyEdit.name, F.text)
-@router.message(FamilyEdit.birth_date, F.text)
 async def on_member_edit_text(
     message: Message,
     state: FSMContext,
@@ -283,7 +266,6 @@ async def on_member_edit_text(
     await _member_saved(message, state, member, renderer, locale)
 
 
-@router.callback_query(FamilyEdit.sex, SexPickCD.filter())
 async def cb_member_edit_sex(
     callback: CallbackQuery,
     callback_data: SexPickCD,
@@ -300,7 +282,6 @@ async def cb_member_edit_sex(
     await _member_saved(callback, state, member, renderer, locale)
 
 
-@router.callback_query(FamilyEdit.conditions, ConditionsDoneCD.filter())
 async def cb_member_edit_conditions(
     callback: CallbackQuery,
     callback_data: ConditionsDoneCD,
@@ -322,7 +303,6 @@ async def cb_member_edit_conditions(
     await _member_saved(callback, state, member, renderer, locale)
 
 
-@router.callback_query(FamilyCD.filter(F.action == FamilyAction.REMOVE))
 async def cb_member_remove(
     callback: CallbackQuery, callback_data: FamilyCD, state: FSMContext, uow: UnitOfWork
 ) -> None:
@@ -335,7 +315,6 @@ async def cb_member_remove(
     )
 
 
-@router.callback_query(FamilyCD.filter(F.action == FamilyAction.REMOVE_CONFIRM))
 async def cb_member_remove_confirm(
     callback: CallbackQuery,
     callback_data: FamilyCD,
@@ -346,3 +325,40 @@ async def cb_member_remove_confirm(
     name = await family.remove_member(uow, callback.from_user.id, callback_data.member_id)
     text, markup = await _list_screen(uow, renderer, locale, callback.from_user.id)
     await edit(callback, _("Removed {name}.").format(name=name) + "\n\n" + text, markup)
+
+
+def build_router() -> Router:
+    """A fresh router each call: a router can belong to one dispatcher only."""
+    router = Router(name=__name__)
+    router.message.register(cmd_family, Command("family"))
+    router.callback_query.register(cb_family_list, MenuCD.filter(F.item == MenuItem.FAMILY))
+    router.callback_query.register(cb_family_list, FamilyCD.filter(F.action == FamilyAction.LIST))
+    router.callback_query.register(cb_member_open, FamilyCD.filter(F.action == FamilyAction.OPEN))
+    router.callback_query.register(cb_member_add, FamilyCD.filter(F.action == FamilyAction.ADD))
+    router.callback_query.register(cb_member_relation, FamilyAdd.relation, RelationPickCD.filter())
+    router.message.register(on_member_name, FamilyAdd.name, F.text)
+    router.message.register(on_member_birth_date, FamilyAdd.birth_date, F.text)
+    router.callback_query.register(cb_member_sex, FamilyAdd.sex, SexPickCD.filter())
+    router.callback_query.register(
+        cb_member_conditions, FamilyAdd.conditions, ConditionsDoneCD.filter()
+    )
+    router.callback_query.register(
+        cb_member_consent, FamilyAdd.consent, MemberConsentCD.filter(F.agree)
+    )
+    router.callback_query.register(
+        cb_member_consent_declined, FamilyAdd.consent, MemberConsentCD.filter(~F.agree)
+    )
+    router.callback_query.register(cb_member_edit, MemberEditCD.filter())
+    router.message.register(on_member_edit_text, FamilyEdit.name, F.text)
+    router.message.register(on_member_edit_text, FamilyEdit.birth_date, F.text)
+    router.callback_query.register(cb_member_edit_sex, FamilyEdit.sex, SexPickCD.filter())
+    router.callback_query.register(
+        cb_member_edit_conditions, FamilyEdit.conditions, ConditionsDoneCD.filter()
+    )
+    router.callback_query.register(
+        cb_member_remove, FamilyCD.filter(F.action == FamilyAction.REMOVE)
+    )
+    router.callback_query.register(
+        cb_member_remove_confirm, FamilyCD.filter(F.action == FamilyAction.REMOVE_CONFIRM)
+    )
+    return router

@@ -16,10 +16,7 @@ from bot.callbacks import CancelCD, MenuCD, MenuItem
 from bot.labels import error_text
 from bot.replies import edit
 
-router = Router(name=__name__)
 
-
-@router.message(Command("menu"))
 async def cmd_menu(
     message: Message,
     state: FSMContext,
@@ -35,7 +32,6 @@ async def cmd_menu(
     await message.answer(text, reply_markup=markup)
 
 
-@router.callback_query(MenuCD.filter(F.item == MenuItem.MENU))
 async def cb_menu(
     callback: CallbackQuery,
     state: FSMContext,
@@ -51,17 +47,14 @@ async def cb_menu(
     await edit(callback, text, markup)
 
 
-@router.message(Command("help"))
 async def cmd_help(message: Message, renderer: Renderer, locale: str) -> None:
     await message.answer(renderer.render("help", locale), reply_markup=keyboards.back_to_menu())
 
 
-@router.callback_query(MenuCD.filter(F.item == MenuItem.HELP))
 async def cb_help(callback: CallbackQuery, renderer: Renderer, locale: str) -> None:
     await edit(callback, renderer.render("help", locale), keyboards.back_to_menu())
 
 
-@router.message(Command("cancel"))
 async def cmd_cancel(
     message: Message,
     state: FSMContext,
@@ -73,7 +66,6 @@ async def cmd_cancel(
     await _cancelled(message, renderer, locale, resident)
 
 
-@router.callback_query(CancelCD.filter())
 async def cb_cancel(
     callback: CallbackQuery,
     state: FSMContext,
@@ -97,3 +89,15 @@ async def _cancelled(
         return
     text, markup = views.main_menu(renderer, locale, resident)
     await message.answer(_("Cancelled.") + "\n\n" + text, reply_markup=markup)
+
+
+def build_router() -> Router:
+    """A fresh router each call: a router can belong to one dispatcher only."""
+    router = Router(name=__name__)
+    router.message.register(cmd_menu, Command("menu"))
+    router.callback_query.register(cb_menu, MenuCD.filter(F.item == MenuItem.MENU))
+    router.message.register(cmd_help, Command("help"))
+    router.callback_query.register(cb_help, MenuCD.filter(F.item == MenuItem.HELP))
+    router.message.register(cmd_cancel, Command("cancel"))
+    router.callback_query.register(cb_cancel, CancelCD.filter())
+    return router

@@ -31,13 +31,10 @@ from bot.middlewares import LOCALE_KEY
 from bot.replies import drop_buttons, edit, send
 from bot.states import Onboarding, ProfileEdit
 
-router = Router(name=__name__)
-
 LINKED_DOCTOR = "linked_doctor_id"
 CONDITIONS = "conditions"
 
 
-@router.message(CommandStart(deep_link=True, magic=F.args.startswith(doctors.INVITE_PREFIX)))
 async def cmd_start_invite(
     message: Message, command: CommandObject, uow: UnitOfWork, clock: Clock, state: FSMContext
 ) -> None:
@@ -63,7 +60,6 @@ async def cmd_start_invite(
     )
 
 
-@router.message(CommandStart())
 async def cmd_start(
     message: Message,
     command: CommandObject,
@@ -132,7 +128,6 @@ async def _welcome_back(
     await message.answer(_("Welcome back!") + "\n\n" + text, reply_markup=markup)
 
 
-@router.callback_query(Onboarding.language, LangPickCD.filter())
 async def cb_language_pick(
     callback: CallbackQuery,
     callback_data: LangPickCD,
@@ -148,7 +143,6 @@ async def cb_language_pick(
         await edit(callback, text, keyboards.consent())
 
 
-@router.callback_query(Onboarding.consent, ConsentCD.filter(F.agree))
 async def cb_consent_agree(
     callback: CallbackQuery,
     state: FSMContext,
@@ -171,7 +165,6 @@ async def cb_consent_agree(
     await send(callback, _("Thank you. What year were you born? For example: 1960"))
 
 
-@router.callback_query(Onboarding.consent, ConsentCD.filter(~F.agree))
 async def cb_consent_decline(
     callback: CallbackQuery,
     state: FSMContext,
@@ -188,7 +181,6 @@ async def cb_consent_decline(
     await send(callback, renderer.render("declined", locale))
 
 
-@router.message(Onboarding.birth_year, F.text)
 async def on_birth_year(
     message: Message, state: FSMContext, uow: UnitOfWork, clock: Clock
 ) -> None:
@@ -203,7 +195,6 @@ async def on_birth_year(
     await message.answer(_("What is your sex?"), reply_markup=keyboards.sexes())
 
 
-@router.callback_query(Onboarding.sex, SexPickCD.filter())
 async def cb_sex_pick(
     callback: CallbackQuery,
     callback_data: SexPickCD,
@@ -224,7 +215,6 @@ def conditions_prompt() -> str:
     )
 
 
-@router.callback_query(Onboarding.conditions, ConditionsDoneCD.filter())
 async def cb_conditions_done(
     callback: CallbackQuery,
     callback_data: ConditionsDoneCD,
@@ -265,7 +255,6 @@ async def chosen_conditions(state: FSMContext, done: ConditionsDoneCD) -> list[C
     return [Condition(c) for c in (await state.get_data()).get(CONDITIONS, [])]
 
 
-@router.callback_query(Onboarding.doctor, DoctorPickCD.filter())
 async def cb_doctor_pick(
     callback: CallbackQuery,
     callback_data: DoctorPickCD,
@@ -287,7 +276,6 @@ async def cb_doctor_pick(
     await _finish(callback, state, uow, clock, renderer, locale, doctor)
 
 
-@router.callback_query(Onboarding.doctor, DoctorLaterCD.filter())
 async def cb_doctor_later(
     callback: CallbackQuery,
     state: FSMContext,
@@ -313,3 +301,26 @@ async def _finish(
     await state.clear()
     text = renderer.render("onboarded", locale, doctor=views.doctor_name(doctor, locale))
     await send(callback, text, keyboards.main_menu())
+
+
+def build_router() -> Router:
+    """A fresh router each call: a router can belong to one dispatcher only."""
+    router = Router(name=__name__)
+    router.message.register(
+        cmd_start_invite,
+        CommandStart(deep_link=True, magic=F.args.startswith(doctors.INVITE_PREFIX)),
+    )
+    router.message.register(cmd_start, CommandStart())
+    router.callback_query.register(cb_language_pick, Onboarding.language, LangPickCD.filter())
+    router.callback_query.register(cb_consent_agree, Onboarding.consent, ConsentCD.filter(F.agree))
+    router.callback_query.register(
+        cb_consent_decline, Onboarding.consent, ConsentCD.filter(~F.agree)
+    )
+    router.message.register(on_birth_year, Onboarding.birth_year, F.text)
+    router.callback_query.register(cb_sex_pick, Onboarding.sex, SexPickCD.filter())
+    router.callback_query.register(
+        cb_conditions_done, Onboarding.conditions, ConditionsDoneCD.filter()
+    )
+    router.callback_query.register(cb_doctor_pick, Onboarding.doctor, DoctorPickCD.filter())
+    router.callback_query.register(cb_doctor_later, Onboarding.doctor, DoctorLaterCD.filter())
+    return router

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from aiogram import F, Router
-from aiogram.filters import Command
+from aiogram.filters import Command, StateFilter
 from aiogram.fsm.context import FSMContext
 from aiogram.types import CallbackQuery, Message
 from aiogram.utils.i18n import I18n
@@ -33,8 +33,6 @@ from bot.resident.conditions import CONDITIONS
 from bot.resident.onboarding import chosen_conditions, conditions_prompt
 from bot.states import Onboarding, ProfileEdit
 
-router = Router(name=__name__)
-
 
 async def _profile_screen(
     uow: UnitOfWork,
@@ -48,7 +46,6 @@ async def _profile_screen(
     return views.profile(renderer, locale, view, clock.now().astimezone(settings.zone).date())
 
 
-@router.message(Command("profile"))
 async def cmd_profile(
     message: Message,
     state: FSMContext,
@@ -66,7 +63,6 @@ async def cmd_profile(
     await message.answer(text, reply_markup=markup)
 
 
-@router.callback_query(MenuCD.filter(F.item == MenuItem.PROFILE))
 async def cb_profile_open(
     callback: CallbackQuery,
     state: FSMContext,
@@ -83,7 +79,6 @@ async def cb_profile_open(
     await edit(callback, text, markup)
 
 
-@router.callback_query(ProfileEditCD.filter())
 async def cb_profile_edit(
     callback: CallbackQuery,
     callback_data: ProfileEditCD,
@@ -142,7 +137,6 @@ async def _saved(
         await target.answer(text, reply_markup=markup)
 
 
-@router.message(ProfileEdit.name, F.text)
 async def on_profile_name(
     message: Message,
     state: FSMContext,
@@ -162,7 +156,6 @@ async def on_profile_name(
     await _saved(message, state, uow, clock, renderer, locale, settings)
 
 
-@router.message(ProfileEdit.birth_year, F.text)
 async def on_profile_birth_year(
     message: Message,
     state: FSMContext,
@@ -182,7 +175,6 @@ async def on_profile_birth_year(
     await _saved(message, state, uow, clock, renderer, locale, settings)
 
 
-@router.callback_query(ProfileEdit.sex, SexPickCD.filter())
 async def cb_profile_sex(
     callback: CallbackQuery,
     callback_data: SexPickCD,
@@ -197,7 +189,6 @@ async def cb_profile_sex(
     await _saved(callback, state, uow, clock, renderer, locale, settings)
 
 
-@router.callback_query(ProfileEdit.conditions, ConditionsDoneCD.filter())
 async def cb_profile_conditions(
     callback: CallbackQuery,
     callback_data: ConditionsDoneCD,
@@ -217,7 +208,6 @@ async def cb_profile_conditions(
     await _saved(callback, state, uow, clock, renderer, locale, settings)
 
 
-@router.callback_query(ProfileEdit.doctor, DoctorPickCD.filter())
 async def cb_profile_doctor(
     callback: CallbackQuery,
     callback_data: DoctorPickCD,
@@ -238,10 +228,6 @@ async def cb_profile_doctor(
     await _saved(callback, state, uow, clock, renderer, locale, settings)
 
 
-@router.callback_query(
-    (ProfileEdit.doctor | Onboarding.doctor),
-    DoctorPageCD.filter(),  # type: ignore[operator]
-)
 async def cb_doctor_page(
     callback: CallbackQuery,
     callback_data: DoctorPageCD,
@@ -256,21 +242,18 @@ async def cb_doctor_page(
     await edit(callback, text, markup)
 
 
-@router.message(Command("language"))
 async def cmd_language(message: Message, state: FSMContext, locale: str) -> None:
     await state.clear()
     await state.set_state(ProfileEdit.language)
     await message.answer(_("Choose your language:"), reply_markup=keyboards.languages())
 
 
-@router.callback_query(MenuCD.filter(F.item == MenuItem.LANGUAGE))
 async def cb_language_open(callback: CallbackQuery, state: FSMContext) -> None:
     await state.clear()
     await state.set_state(ProfileEdit.language)
     await edit(callback, _("Choose your language:"), keyboards.languages())
 
 
-@router.callback_query(ProfileEdit.language, LangPickCD.filter())
 async def cb_language_set(
     callback: CallbackQuery,
     callback_data: LangPickCD,
@@ -292,3 +275,25 @@ async def cb_language_set(
         text, markup = views.main_menu(renderer, locale, resident)
         done = _("Language set: {language}").format(language=language_label(locale))
         await edit(callback, done + "\n\n" + text, markup)
+
+
+def build_router() -> Router:
+    """A fresh router each call: a router can belong to one dispatcher only."""
+    router = Router(name=__name__)
+    router.message.register(cmd_profile, Command("profile"))
+    router.callback_query.register(cb_profile_open, MenuCD.filter(F.item == MenuItem.PROFILE))
+    router.callback_query.register(cb_profile_edit, ProfileEditCD.filter())
+    router.message.register(on_profile_name, ProfileEdit.name, F.text)
+    router.message.register(on_profile_birth_year, ProfileEdit.birth_year, F.text)
+    router.callback_query.register(cb_profile_sex, ProfileEdit.sex, SexPickCD.filter())
+    router.callback_query.register(
+        cb_profile_conditions, ProfileEdit.conditions, ConditionsDoneCD.filter()
+    )
+    router.callback_query.register(cb_profile_doctor, ProfileEdit.doctor, DoctorPickCD.filter())
+    router.callback_query.register(
+        cb_doctor_page, StateFilter(ProfileEdit.doctor, Onboarding.doctor), DoctorPageCD.filter()
+    )
+    router.message.register(cmd_language, Command("language"))
+    router.callback_query.register(cb_language_open, MenuCD.filter(F.item == MenuItem.LANGUAGE))
+    router.callback_query.register(cb_language_set, ProfileEdit.language, LangPickCD.filter())
+    return router

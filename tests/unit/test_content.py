@@ -1,0 +1,99 @@
+"""Text residents read exists in both languages, renders, and fits Telegram."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import pytest
+
+from content import LOCALES
+from content.i18n import extract_messages, load_translations, read_catalog
+from content.render import TELEGRAM_TEXT_LIMIT, Renderer
+
+SAMPLE_CONTEXT = {
+    "welcome": {},
+    "consent": {"version": "v1"},
+    "declined": {},
+    "onboarded": {"doctor": "王医生 · 阳光社区"},
+    "menu": {"name": "<script>"},
+    "help": {},
+    "profile": {
+        "name": "张三",
+        "birth_year": 1956,
+        "age": 70,
+        "sex": "女",
+        "conditions": "高血压",
+        "language": "简体中文",
+        "doctor": None,
+        "contract_ends": date(2027, 11, 22),
+        "family_count": 1,
+    },
+    "doctors": {"count": 2, "onboarding": True},
+    "family": {"members": [{"name": "小宝", "relation": "子女", "born": date(2024, 3, 15)}]},
+    "member": {
+        "name": "小宝",
+        "relation": "子女",
+        "born": date(2024, 3, 15),
+        "sex": "男",
+        "conditions": "无",
+        "guardian": True,
+        "consent_recorded": date(2026, 11, 23),
+    },
+    "member_consent": {"name": "小宝", "child": True},
+}
+
+
+def test_every_template_exists_in_both_languages() -> None:
+    renderer = Renderer()
+    names = {locale: renderer.template_names(locale) for locale in LOCALES}
+    assert names["zh-CN"] == names["en"]
+    assert names["en"] == set(SAMPLE_CONTEXT), "add sample context for new templates"
+
+
+@pytest.mark.parametrize("locale", LOCALES)
+@pytest.mark.parametrize("name", sorted(SAMPLE_CONTEXT))
+def test_templates_render_within_telegram_limit(locale: str, name: str) -> None:
+    text = Renderer().render(name, locale, **SAMPLE_CONTEXT[name])
+    assert text.strip()
+    assert len(text) < TELEGRAM_TEXT_LIMIT
+
+
+def test_values_are_html_escaped() -> None:
+    text = Renderer().render("menu", "en", name="<b>x</b>")
+    assert "&lt;b&gt;x&lt;/b&gt;" in text
+
+
+def test_chinese_and_english_templates_differ() -> None:
+    renderer = Renderer()
+    assert renderer.render("help", "zh-CN") != renderer.render("help", "en")
+
+
+def test_unknown_locale_falls_back_to_default() -> None:
+    renderer = Renderer(default_locale="zh-CN")
+    assert renderer.render("help", "fr") == renderer.render("help", "zh-CN")
+
+
+def test_every_source_message_is_translated_in_both_catalogs() -> None:
+    used = extract_messages()
+    assert used, "no translatable strings found: extraction is broken"
+    for locale in LOCALES:
+        catalog = read_catalog(locale)
+        missing = [m for m in used if not (catalog.get(m) and catalog.get(m).string)]
+        assert not missing, f"{locale} lacks translations (run `make i18n`): {missing}"
+
+
+def test_catalogs_compile_and_translate() -> None:
+    translations = load_translations()
+    assert translations["zh-CN"].gettext("My profile") == "我的资料"
+    assert translations["en"].gettext("My profile") == "My profile"
+
+
+def test_translations_keep_placeholders() -> None:
+    catalog = read_catalog("zh-CN")
+    import re
+
+    for message in catalog:
+        if not message.id:
+            continue
+        wanted = set(re.findall(r"\{\w+\}", str(message.id)))
+        assert set(re.findall(r"\{\w+\}", str(message.string))) == wanted, message.id

@@ -1,0 +1,95 @@
+"""A missing or malformed setting stops start-up with one clear line and exit code 2."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from services.settings import ConfigError, load_settings
+
+JIAYI = [sys.executable, "-m", "bot"]
+
+
+def _run(args: list[str], env: dict[str, str], cwd: Path) -> subprocess.CompletedProcess[str]:
+    clean = {k: v for k, v in os.environ.items() if not k.startswith("JIAYI_")}
+    return subprocess.run(
+        [*JIAYI, *args], env={**clean, **env}, cwd=cwd, capture_output=True, text=True,
+        timeout=60, check=False,
+    )
+
+
+@pytest.mark.parametrize(
+    ("env", "args", "named"),
+    [
+        ({}, ["run"], "JIAYI_BOT_TOKEN"),
+        ({"JIAYI_BOT_TOKEN": "not-a-token"}, ["run"], "JIAYI_BOT_TOKEN"),
+        ({"JIAYI_TIMEZONE": "Mars/Olympus"}, ["db", "upgrade"], "JIAYI_TIMEZONE"),
+        ({"JIAYI_DATABASE_URL": "mysql://x"}, ["db", "upgrade"], "JIAYI_DATABASE_URL"),
+        ({"JIAYI_DEFAULT_LOCALE": "fr"}, ["seed-demo"], "JIAYI_DEFAULT_LOCALE"),
+        ({"JIAYI_ADMIN_IDS": "12,abc"}, ["db", "upgrade"], "JIAYI_ADMIN_IDS"),
+        ({"JIAYI_TELEGRAM_API_URL": "not a url"}, ["db", "upgrade"], "JIAYI_TELEGRAM_API_URL"),
+    ],
+)
+def test_bad_setting_exits_2_with_one_line(
+    tmp_path: Path, env: dict[str, str], args: list[str], named: str
+) -> None:
+    result = _run(args, env, tmp_path)
+    assert result.returncode == 2, result.stderr
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1, result.stderr
+    assert named in lines[0]
+    assert "Traceback" not in result.stderr + result.stdout
+    assert "not-a-token" not in result.stderr  # a credential is never echoed
+
+
+def test_dotenv_file_is_read(tmp_path: Path) -> None:
+    (tmp_path / ".env").write_text("JIAYI_TIMEZONE=Europe/Berlin\nJIAYI_ADMIN_IDS=1, 2\n")
+    cwd = Path.cwd()
+    try:
+        os.chdir(tmp_path)
+        settings = load_settings()
+    finally:
+        os.chdir(cwd)
+    assert settings.timezone == "Europe/Berlin"
+    assert settings.admin_ids == {1, 2}
+
+
+def test_defaults() -> None:
+    settings = load_settings(_env_file=None)
+    assert settings.database_url == "sqlite+aiosqlite:///./jiayi.db"
+    assert settings.timezone == "Asia/Shanghai"
+    assert settings.default_locale == "zh-CN"
+    assert settings.telegram_api_url is None
+
+
+def test_config_error_names_the_setting() -> None:
+    with pytest.raises(ConfigError, match="JIAYI_TIMEZONE"):
+        load_settings(timezone="Nowhere/Land", _env_file=None)
+
+
+def test_every_command_has_help(tmp_path: Path) -> None:
+    for args in (["--help"], ["run", "--help"], ["db", "--help"], ["db", "upgrade", "--help"],
+                 ["seed-demo", "--help"], ["doctor", "--help"], ["doctor", "invite", "--help"]):
+        result = _run(args, {}, tmp_path)
+        assert result.returncode == 0, (args, result.stderr)
+        assert "Usage" in result.stdout
+
+
+def test_seed_demo_and_invite_through_the_cli(tmp_path: Path) -> None:
+    env = {"JIAYI_DATABASE_URL": f"sqlite+aiosqlite:///{tmp_path / 'cli.db'}",
+           "JIAYI_BOT_USERNAME": "jiayi_demo_bot"}
+    first = _run(["seed-demo"], env, tmp_path)
+    assert first.returncode == 0, first.stderr
+    assert "2 doctor(s) and 3 resident(s) added" in first.stdout
+    again = _run(["seed-demo"], env, tmp_path)
+    assert "0 doctor(s) and 0 resident(s) added" in again.stdout
+    invite = _run(["doctor", "invite", "--name", "赵医生", "--centre", "demo"], env, tmp_path)
+    assert invite.returncode == 0, invite.stderr
+    assert invite.stdout.strip().startswith("https://t.me/jiayi_demo_bot?start=inv_")
+    missing = _run(["doctor", "invite", "--name", "x", "--centre", "nowhere"], env, tmp_path)
+    assert missing.returncode == 1
+    assert "No centre with code 'nowhere'" in missing.stderr
