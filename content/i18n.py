@@ -42,9 +42,9 @@ def load_translations(
     return {locale: compile_catalog(read_catalog(locale, base)) for locale in locales}
 
 
-def extract_messages(project_dir: Path = PROJECT_DIR) -> dict[str, list[str]]:
+def extract_messages(project_dir: Path = PROJECT_DIR) -> dict[str, list[tuple[str, int]]]:
     """Every translatable msgid in the source, with where it is used."""
-    found: dict[str, list[str]] = {}
+    found: dict[str, list[tuple[str, int]]] = {}
     for folder in SOURCE_DIRS:
         root = project_dir / folder
         if not root.is_dir():
@@ -53,7 +53,7 @@ def extract_messages(project_dir: Path = PROJECT_DIR) -> dict[str, list[str]]:
             str(root), method_map=[("**.py", "python")], keywords=KEYWORDS
         ):
             if isinstance(message, str):
-                found.setdefault(message, []).append(f"{folder}/{filename}:{lineno}")
+                found.setdefault(message, []).append((f"{folder}/{filename}", lineno))
     return found
 
 
@@ -78,7 +78,7 @@ def update_catalogs(
             text = extra.get(msgid) or (previous.string if previous else "")
             if locale == "en" and not text:
                 text = msgid
-            new.add(msgid, string=text, locations=[(loc, None) for loc in locations])
+            new.add(msgid, string=text, locations=locations)
             if not text:
                 missing.setdefault(locale, []).append(msgid)
         path.parent.mkdir(parents=True, exist_ok=True)

@@ -271,7 +271,8 @@ def parse_html(source: str) -> ParsedText:
 
         # End tag.
         if not stack:
-            raise HTMLParseError(f"Unexpected end tag at byte offset {_byte_offset(source, begin)}")
+            offset = _byte_offset(source, begin)
+            raise HTMLParseError(f"Unexpected end tag at byte offset {offset}")
         i += 1  # skip '/'
         name_begin = i
         while i < n and source[i] not in _TAG_SPACE and source[i] != ">":
@@ -293,9 +294,7 @@ def parse_html(source: str) -> ParsedText:
             entities.append(entity)
 
     if stack:
-        raise HTMLParseError(
-            f'Can\'t find end tag corresponding to start tag "{stack[-1].name}"'
-        )
+        raise HTMLParseError(f'Can\'t find end tag corresponding to start tag "{stack[-1].name}"')
     entities = _merge_pre_code(entities)
     entities.sort(key=lambda e: (e["offset"], -e["length"]))
     return ParsedText(text="".join(out), entities=entities)

@@ -22,6 +22,7 @@ __all__ = [
     "SentMessage",
     "StoredFile",
     "TgUser",
+    "UploadedFile",
 ]
 
 MessageKind = Literal["text", "photo", "document"]
@@ -151,17 +152,13 @@ class SentMessage:
     def describe(self) -> str:
         """One human-readable transcript entry (used in assertion messages)."""
         flags = "".join(
-            f" [{flag}]"
-            for flag, on in (("edited", self.edited), ("deleted", self.deleted))
-            if on
+            f" [{flag}]" for flag, on in (("edited", self.edited), ("deleted", self.deleted)) if on
         )
         head = f"#{self.message_id} {self.kind}{flags}"
         if self.file is not None:
             head += f" file={self.file.filename!r}"
         lines = [head, *(f"  | {line}" for line in (self.text or "").splitlines() or [""])]
-        lines.extend(
-            "  " + " ".join(f"[{button.text}]" for button in row) for row in self.buttons
-        )
+        lines.extend("  " + " ".join(f"[{button.text}]" for button in row) for row in self.buttons)
         if self.keyboard:
             lines.extend("  keyboard: " + " | ".join(row) for row in self.keyboard)
         return "\n".join(lines)

@@ -27,10 +27,13 @@ class RunningBot:
 
     async def start(self) -> None:
         self._control = control = RunningApp(started=asyncio.Event(), stop=asyncio.Event())
-        self._task = task = asyncio.create_task(run(self.settings, clock=self.clock, control=control))
+        self._task = task = asyncio.create_task(
+            run(self.settings, clock=self.clock, control=control)
+        )
         started = asyncio.create_task(control.started.wait())
-        done, _ = await asyncio.wait({task, started}, timeout=STARTUP_TIMEOUT,
-                                     return_when=asyncio.FIRST_COMPLETED)
+        done, _ = await asyncio.wait(
+            {task, started}, timeout=STARTUP_TIMEOUT, return_when=asyncio.FIRST_COMPLETED
+        )
         if task in done:
             started.cancel()
             task.result()  # re-raise why it died
@@ -75,7 +78,12 @@ async def jiayi(settings: Settings, clock: ManualClock) -> AsyncIterator[Running
 
 
 def make_chat(
-    botapi: BotAPIServer, user_id: int = 1001, *, first_name: str = "小明",
+    botapi: BotAPIServer,
+    user_id: int = 1001,
+    *,
+    first_name: str = "小明",
     language_code: str | None = "zh-hans",
 ) -> ChatClient:
-    return ChatClient(botapi, TgUser(id=user_id, first_name=first_name, language_code=language_code))
+    return ChatClient(
+        botapi, TgUser(id=user_id, first_name=first_name, language_code=language_code)
+    )

@@ -30,6 +30,9 @@ async def sign_up_in_english(chat: ChatClient, *, deep_link: str | None = None) 
     await chat.press("Hypertension")
     await chat.wait_for(predicate=lambda m: "✅ Hypertension" in m.button_texts())
     await chat.press("Done")
+    if deep_link is None:
+        await chat.wait_for("Choose your family doctor")
+        await chat.press("Choose later")
 
 
 async def test_full_onboarding_with_deep_link_child_and_restart(

@@ -19,7 +19,9 @@ async def test_invite_works_once(uow_factory: UnitOfWorkFactory, clock: ManualCl
         uow_factory(), clock, name="赵医生", centre_code=CENTRE_CODE, ttl=INVITE_TTL
     )
     assert link.payload.startswith("inv_")
-    doctor = await doctors.accept_invite(uow_factory(), clock, token=link.token, telegram_user_id=5)
+    doctor = await doctors.accept_invite(
+        uow_factory(), clock, token=link.token, telegram_user_id=5
+    )
     assert doctor.display_name == "赵医生"
     assert doctor.telegram_user_id == 5
     assert await doctors.doctor_for_user(uow_factory(), 5) == doctor

@@ -75,8 +75,12 @@ async def test_update_and_remove_member(
 
 @pytest.mark.parametrize(
     ("text", "expected"),
-    [("2021-03-05", date(2021, 3, 5)), ("2021.3.5", date(2021, 3, 5)),
-     ("2021/03/05", date(2021, 3, 5)), ("2021年3月5日", date(2021, 3, 5))],
+    [
+        ("2021-03-05", date(2021, 3, 5)),
+        ("2021.3.5", date(2021, 3, 5)),
+        ("2021/03/05", date(2021, 3, 5)),
+        ("2021年3月5日", date(2021, 3, 5)),
+    ],
 )
 def test_parse_birth_date_formats(text: str, expected: date) -> None:
     assert family.parse_birth_date(text, date(2026, 11, 23)) == expected
@@ -84,8 +88,12 @@ def test_parse_birth_date_formats(text: str, expected: date) -> None:
 
 @pytest.mark.parametrize(
     ("text", "code"),
-    [("2021-02-30", "birth_date_format"), ("yesterday", "birth_date_format"),
-     ("2027-01-01", "birth_date_future"), ("1880-01-01", "birth_date_too_old")],
+    [
+        ("2021-02-30", "birth_date_format"),
+        ("yesterday", "birth_date_format"),
+        ("2027-01-01", "birth_date_future"),
+        ("1880-01-01", "birth_date_too_old"),
+    ],
 )
 def test_parse_birth_date_rejects(text: str, code: str) -> None:
     with pytest.raises(InvalidInput) as caught:

@@ -42,7 +42,12 @@ async def test_registering_twice_keeps_one_resident(
     first = await make_resident(uow_factory, clock, 42)
     clock.advance(timedelta(days=1))
     again = await residents.register(
-        uow_factory(), clock, telegram_user_id=42, display_name="x", locale="en", notice_version="v2"
+        uow_factory(),
+        clock,
+        telegram_user_id=42,
+        display_name="x",
+        locale="en",
+        notice_version="v2",
     )
     assert again.id == first.id
     assert again.consent_version == "v2"
@@ -75,8 +80,13 @@ async def test_birth_year_accepts_plausible_years(
 
 @pytest.mark.parametrize(
     ("text", "code"),
-    [("abc", "birth_year_format"), ("56", "birth_year_format"), ("1899", "birth_year_range"),
-     ("2030", "birth_year_range"), ("", "birth_year_format")],
+    [
+        ("abc", "birth_year_format"),
+        ("56", "birth_year_format"),
+        ("1899", "birth_year_range"),
+        ("2030", "birth_year_range"),
+        ("", "birth_year_format"),
+    ],
 )
 async def test_birth_year_rejects_nonsense_and_keeps_old_value(
     uow_factory: UnitOfWorkFactory, clock: ManualClock, text: str, code: str

@@ -123,14 +123,20 @@ async def test_one_open_contract_per_resident_is_a_constraint(
     today = clock.now().date()
     async with uow_factory() as uow:
         await uow.contracts.add(
-            resident_id=resident.id, doctor_id=doctor.id, starts_on=today, ends_on=today,
+            resident_id=resident.id,
+            doctor_id=doctor.id,
+            starts_on=today,
+            ends_on=today,
             now=clock.now(),
         )
         await uow.commit()
-    with pytest.raises(Exception, match="(?i)unique"):
+    with pytest.raises(Exception, match=r"(?i)unique"):
         async with uow_factory() as uow:
             await uow.contracts.add(
-                resident_id=resident.id, doctor_id=doctor.id, starts_on=today, ends_on=today,
+                resident_id=resident.id,
+                doctor_id=doctor.id,
+                starts_on=today,
+                ends_on=today,
                 now=clock.now(),
             )
             await uow.commit()

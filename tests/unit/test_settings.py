@@ -17,8 +17,13 @@ JIAYI = [sys.executable, "-m", "bot"]
 def _run(args: list[str], env: dict[str, str], cwd: Path) -> subprocess.CompletedProcess[str]:
     clean = {k: v for k, v in os.environ.items() if not k.startswith("JIAYI_")}
     return subprocess.run(
-        [*JIAYI, *args], env={**clean, **env}, cwd=cwd, capture_output=True, text=True,
-        timeout=60, check=False,
+        [*JIAYI, *args],
+        env={**clean, **env},
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
     )
 
 
@@ -72,16 +77,25 @@ def test_config_error_names_the_setting() -> None:
 
 
 def test_every_command_has_help(tmp_path: Path) -> None:
-    for args in (["--help"], ["run", "--help"], ["db", "--help"], ["db", "upgrade", "--help"],
-                 ["seed-demo", "--help"], ["doctor", "--help"], ["doctor", "invite", "--help"]):
+    for args in (
+        ["--help"],
+        ["run", "--help"],
+        ["db", "--help"],
+        ["db", "upgrade", "--help"],
+        ["seed-demo", "--help"],
+        ["doctor", "--help"],
+        ["doctor", "invite", "--help"],
+    ):
         result = _run(args, {}, tmp_path)
         assert result.returncode == 0, (args, result.stderr)
         assert "Usage" in result.stdout
 
 
 def test_seed_demo_and_invite_through_the_cli(tmp_path: Path) -> None:
-    env = {"JIAYI_DATABASE_URL": f"sqlite+aiosqlite:///{tmp_path / 'cli.db'}",
-           "JIAYI_BOT_USERNAME": "jiayi_demo_bot"}
+    env = {
+        "JIAYI_DATABASE_URL": f"sqlite+aiosqlite:///{tmp_path / 'cli.db'}",
+        "JIAYI_BOT_USERNAME": "jiayi_demo_bot",
+    }
     first = _run(["seed-demo"], env, tmp_path)
     assert first.returncode == 0, first.stderr
     assert "2 doctor(s) and 3 resident(s) added" in first.stdout
