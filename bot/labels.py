@@ -56,7 +56,7 @@ def error_text(error: DomainError) -> str:
         "name_too_long": _("That name is too long (at most {max} characters).").format(
             max=p.get("max")
         ),
-        "birth_year_format": _("Please send a four-digit year, for example 1960.").format(),
+        "birth_year_format": _("Please send a four-digit year, for example 1960."),
         "birth_year_range": _("Please send a year between {low} and {high}.").format(
             low=p.get("low"), high=p.get("high")
         ),

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import date
 
 from storage.records import Condition, ConsentBasis, FamilyMemberRecord, Relation, Sex
@@ -179,7 +179,3 @@ async def remove_member(uow: UnitOfWork, telegram_user_id: int, member_id: int) 
         await uow.family.remove(member.id)
         await uow.commit()
         return member.display_name
-
-
-def with_conditions(member: NewMember, conditions: Iterable[Condition]) -> NewMember:
-    return replace(member, conditions=frozenset(conditions))

@@ -242,7 +242,3 @@ async def get_profile(uow: UnitOfWork, telegram_user_id: int) -> ProfileView:
         return ProfileView(
             resident=resident, doctor=doctor, contract=contract, family_count=len(family)
         )
-
-
-def age_in_years(birth_year: int | None, today: date) -> int | None:
-    return None if birth_year is None else today.year - birth_year
