@@ -6,6 +6,7 @@ import asyncio
 import gettext
 import logging
 from dataclasses import dataclass
+from datetime import timedelta
 
 from aiogram import Bot, Dispatcher
 from aiogram.client.default import DefaultBotProperties
@@ -21,12 +22,18 @@ from aiogram.utils.i18n import gettext as _
 from content import GETTEXT_DOMAIN, LOCALES, LOCALES_DIR
 from content.i18n import load_translations
 from content.render import Renderer
+from content.tips import load_library
+from scheduler.app import build_scheduler
+from scheduler.jobs import PushJobs
 from services.clock import Clock, SystemClock
 from services.database import UnitOfWorkFactory, migrate, open_database
+from services.delivery import DispatchSettings, OutboxDispatcher
+from services.pushes import Library, PushSchedule
 from services.settings import Settings
 
 from bot.middlewares import LocaleMiddleware, UnitOfWorkMiddleware
 from bot.routers import get_routers
+from bot.sender import AiogramSender
 
 log = logging.getLogger(__name__)
 
@@ -85,9 +92,18 @@ def build_dispatcher(
     clock: Clock,
     i18n: I18n,
     storage: BaseStorage,
+    library: Library,
+    schedule: PushSchedule,
 ) -> Dispatcher:
     # App-wide objects reach handlers by keyword name; keep this list short.
-    dp = Dispatcher(storage=storage, settings=settings, renderer=renderer, clock=clock)
+    dp = Dispatcher(
+        storage=storage,
+        settings=settings,
+        renderer=renderer,
+        clock=clock,
+        library=library,
+        schedule=schedule,
+    )
     dp.update.outer_middleware(UnitOfWorkMiddleware(uow_factory))
     LocaleMiddleware(i18n).setup(dp)
     dp.callback_query.middleware(CallbackAnswerMiddleware(pre=True))
@@ -102,6 +118,7 @@ async def set_commands(bot: Bot, i18n: I18n, default_locale: str) -> None:
                 BotCommand(command="menu", description=_("Main menu")),
                 BotCommand(command="profile", description=_("My profile")),
                 BotCommand(command="family", description=_("My family")),
+                BotCommand(command="tips", description=_("Health tips")),
                 BotCommand(command="language", description=_("Language")),
                 BotCommand(command="help", description=_("Help")),
                 BotCommand(command="cancel", description=_("Cancel the current step")),
@@ -117,30 +134,64 @@ async def set_commands(bot: Bot, i18n: I18n, default_locale: str) -> None:
 
 @dataclass
 class RunningApp:
-    """Handles tests use to watch a bot started by `run`."""
+    """Handles tests use to watch a bot started by `run`, and to run its jobs on demand."""
 
     started: asyncio.Event
     stop: asyncio.Event
+    jobs: PushJobs | None = None
 
 
 async def run(
     settings: Settings, *, clock: Clock | None = None, control: RunningApp | None = None
 ) -> None:
     """Migrates, then long-polls until stopped (SIGINT/SIGTERM, or `control.stop`)."""
+    clock = clock or SystemClock()
+    renderer = Renderer(default_locale=settings.default_locale)
+    library = load_library(renderer.env)  # invalid content stops start-up, before anything runs
     await migrate(settings.database_url)
     database = open_database(settings.database_url)
     bot = build_bot(settings)
     i18n = build_i18n(settings.default_locale)
+    schedule = PushSchedule(
+        zone=settings.zone, push_hour=settings.push_hour, grace_days=settings.plan_grace_days
+    )
     dp = build_dispatcher(
         settings=settings,
         uow_factory=database.uow_factory,
-        renderer=Renderer(default_locale=settings.default_locale),
-        clock=clock or SystemClock(),
+        renderer=renderer,
+        clock=clock,
         i18n=i18n,
         storage=build_fsm_storage(settings),
+        library=library,
+        schedule=schedule,
     )
+    jobs = PushJobs(
+        uow_factory=database.uow_factory,
+        library=library,
+        schedule=schedule,
+        clock=clock,
+        dispatcher=OutboxDispatcher(
+            uow_factory=database.uow_factory,
+            sender=AiogramSender(bot, i18n),
+            library=library,
+            clock=clock,
+            zone=settings.zone,
+            settings=DispatchSettings(rate_per_second=settings.push_rate),
+        ),
+    )
+    scheduler = build_scheduler(
+        jobs,
+        plan_every=timedelta(minutes=settings.plan_interval_minutes),
+        dispatch_every=timedelta(seconds=settings.dispatch_interval_seconds),
+    )
+
+    async def _start_scheduler() -> None:
+        scheduler.start()
+
+    dp.startup.register(_start_scheduler)
     watcher: asyncio.Task[None] | None = None
     if control is not None:
+        control.jobs = jobs
 
         async def _started() -> None:
             control.started.set()
@@ -164,6 +215,8 @@ async def run(
             allowed_updates=dp.resolve_used_update_types(),
         )
     finally:
+        if scheduler.running:
+            scheduler.shutdown(wait=False)
         if watcher is not None:
             watcher.cancel()
         await dp.storage.close()

@@ -6,6 +6,7 @@ from enum import StrEnum
 
 from aiogram.filters.callback_data import CallbackData
 from services.family import Relation
+from services.pushes import Action, Topic
 from services.residents import Condition, Sex
 
 
@@ -20,6 +21,7 @@ class MenuItem(StrEnum):
     FAMILY = "family"
     LANGUAGE = "language"
     HELP = "help"
+    TIPS = "tips"
 
 
 class ProfileField(StrEnum):
@@ -106,3 +108,33 @@ class MemberConsentCD(CallbackData, prefix="mconsent"):
 
 class CancelCD(CallbackData, prefix="cancel"):
     pass
+
+
+class TipsAction(StrEnum):
+    OPEN = "open"
+    PAUSE = "pause"
+    RESUME = "resume"
+    TOPICS = "topics"
+    QUIET = "quiet"
+
+
+class TipsCD(CallbackData, prefix="tips"):
+    action: TipsAction
+
+
+class TopicToggleCD(CallbackData, prefix="topic"):
+    topic: Topic
+
+
+class QuietHoursCD(CallbackData, prefix="quiet"):
+    start: int
+    end: int
+
+
+class TipFeedbackCD(CallbackData, prefix="fb"):
+    outbox_id: int
+    helpful: bool
+
+
+class TipActionCD(CallbackData, prefix="tipact"):
+    action: Action

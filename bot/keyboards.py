@@ -9,6 +9,7 @@ from aiogram.utils.i18n import gettext as _
 from aiogram.utils.keyboard import InlineKeyboardBuilder
 from services.doctors import DoctorPage
 from services.family import FamilyMemberRecord, Relation
+from services.pushes import Action, Topic
 from services.residents import Condition, Sex
 
 from bot.callbacks import (
@@ -30,10 +31,23 @@ from bot.callbacks import (
     MenuItem,
     ProfileEditCD,
     ProfileField,
+    QuietHoursCD,
     RelationPickCD,
     SexPickCD,
+    TipActionCD,
+    TipFeedbackCD,
+    TipsAction,
+    TipsCD,
+    TopicToggleCD,
 )
-from bot.labels import condition_label, language_label, relation_label, sex_label
+from bot.labels import (
+    action_label,
+    condition_label,
+    language_label,
+    relation_label,
+    sex_label,
+    topic_label,
+)
 
 CHECK = "✅ "
 
@@ -116,6 +130,7 @@ def main_menu() -> InlineKeyboardMarkup:
     kb = InlineKeyboardBuilder()
     kb.button(text=_("My profile"), callback_data=MenuCD(item=MenuItem.PROFILE))
     kb.button(text=_("My family"), callback_data=MenuCD(item=MenuItem.FAMILY))
+    kb.button(text=_("Health tips"), callback_data=TipsCD(action=TipsAction.OPEN))
     kb.button(text=_("Language"), callback_data=MenuCD(item=MenuItem.LANGUAGE))
     kb.button(text=_("Help"), callback_data=MenuCD(item=MenuItem.HELP))
     return kb.adjust(2).as_markup()
@@ -203,3 +218,56 @@ def confirm_remove(member_id: int) -> InlineKeyboardMarkup:
         text=_("No, keep"), callback_data=FamilyCD(action=FamilyAction.OPEN, member_id=member_id)
     )
     return kb.adjust(1).as_markup()
+
+
+def tip(outbox_id: int, action: Action | None) -> InlineKeyboardMarkup:
+    kb = InlineKeyboardBuilder()
+    kb.button(text="👍", callback_data=TipFeedbackCD(outbox_id=outbox_id, helpful=True))
+    kb.button(text="👎", callback_data=TipFeedbackCD(outbox_id=outbox_id, helpful=False))
+    rows = [2]
+    if action is not None and action is not Action.MORE_TIPS:
+        kb.button(text=action_label(action), callback_data=TipActionCD(action=action))
+        rows.append(1)
+    kb.button(text=action_label(Action.MORE_TIPS), callback_data=TipsCD(action=TipsAction.OPEN))
+    rows.append(1)
+    return kb.adjust(*rows).as_markup()
+
+
+def tips(paused: bool, quiet_start: int, quiet_end: int) -> InlineKeyboardMarkup:
+    kb = InlineKeyboardBuilder()
+    if paused:
+        kb.button(text=_("Resume health tips"), callback_data=TipsCD(action=TipsAction.RESUME))
+    else:
+        kb.button(text=_("Pause all pushes"), callback_data=TipsCD(action=TipsAction.PAUSE))
+    kb.button(text=_("Choose topics"), callback_data=TipsCD(action=TipsAction.TOPICS))
+    kb.button(
+        text=_("Quiet hours: {start}:00–{end}:00").format(
+            start=f"{quiet_start:02d}", end=f"{quiet_end:02d}"
+        ),
+        callback_data=TipsCD(action=TipsAction.QUIET),
+    )
+    kb.button(text=_("Main menu"), callback_data=MenuCD(item=MenuItem.MENU))
+    return kb.adjust(1).as_markup()
+
+
+def topics(opted_out: frozenset[str]) -> InlineKeyboardMarkup:
+    kb = InlineKeyboardBuilder()
+    for topic in Topic:
+        mark = "" if topic.value in opted_out else CHECK
+        kb.button(text=mark + topic_label(topic), callback_data=TopicToggleCD(topic=topic))
+    kb.button(text=_("Done"), callback_data=TipsCD(action=TipsAction.OPEN))
+    return kb.adjust(*([2] * ((len(Topic) + 1) // 2)), 1).as_markup()
+
+
+def quiet_hours(
+    presets: tuple[tuple[int, int], ...], current: tuple[int, int]
+) -> InlineKeyboardMarkup:
+    kb = InlineKeyboardBuilder()
+    for start, end in presets:
+        mark = CHECK if (start, end) == current else ""
+        kb.button(
+            text=f"{mark}{start:02d}:00–{end:02d}:00",
+            callback_data=QuietHoursCD(start=start, end=end),
+        )
+    kb.button(text=_("Back"), callback_data=TipsCD(action=TipsAction.OPEN))
+    return kb.adjust(2, 2, 1).as_markup()

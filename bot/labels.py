@@ -5,6 +5,7 @@ from __future__ import annotations
 from aiogram.utils.i18n import gettext as _
 from services.errors import DomainError
 from services.family import Relation
+from services.pushes import Action, Topic
 from services.residents import Condition, Sex
 
 
@@ -35,6 +36,33 @@ def relation_label(relation: Relation) -> str:
         Relation.PARENT: _("Parent"),
         Relation.SPOUSE: _("Spouse"),
     }[relation]
+
+
+def topic_label(topic: Topic) -> str:
+    return {
+        Topic.SEASONAL: _("Seasonal health"),
+        Topic.DIET: _("Diet"),
+        Topic.EXERCISE: _("Exercise"),
+        Topic.THREE_REDUCTIONS: _("Less oil, salt and sugar"),
+        Topic.SMOKING: _("Smoking"),
+        Topic.ALCOHOL: _("Alcohol"),
+        Topic.IODINE: _("Iodine"),
+        Topic.WEIGHT: _("Healthy weight"),
+        Topic.VACCINATION: _("Vaccination"),
+        Topic.CHRONIC_CARE: _("Chronic disease care"),
+        Topic.ELDERLY_CARE: _("Older people's health"),
+        Topic.CHILD_HEALTH: _("Children's health"),
+        Topic.EPIDEMIC: _("Epidemic prevention"),
+        Topic.MENTAL_HEALTH: _("Mental wellbeing"),
+    }[topic]
+
+
+def action_label(action: Action) -> str:
+    return {
+        Action.ASK_DOCTOR: _("Ask my doctor"),
+        Action.BOOK: _("Book"),
+        Action.MORE_TIPS: _("More tips"),
+    }[action]
 
 
 def language_label(locale: str) -> str:
@@ -72,5 +100,7 @@ def error_text(error: DomainError) -> str:
         "invite_expired": _("This invite link has expired. Ask the centre for a new one."),
         "already_other_doctor": _("This Telegram account already belongs to another doctor."),
         "unknown_locale": _("Please choose one of the languages offered."),
+        "tip_not_found": _("That tip is no longer available."),
+        "quiet_hours": _("Please choose one of the quiet-hour options."),
     }
     return texts.get(error.code, _("Sorry, that didn't work. Please try again."))

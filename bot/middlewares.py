@@ -26,9 +26,13 @@ class UnitOfWorkMiddleware(BaseMiddleware):
     async def __call__(self, handler: Handler, event: TelegramObject, data: dict[str, Any]) -> Any:
         data["uow"] = self._uow_factory()
         user: User | None = data.get("event_from_user")
-        data["resident"] = (
-            await residents.get_resident(self._uow_factory(), user.id) if user else None
-        )
+        resident = await residents.get_resident(self._uow_factory(), user.id) if user else None
+        if resident is not None and not resident.reachable:
+            # They wrote to us, so they unblocked the bot: pushes may reach them again.
+            resident = await residents.mark_reachable(
+                self._uow_factory(), resident.telegram_user_id
+            )
+        data["resident"] = resident
         return await handler(event, data)
 
 

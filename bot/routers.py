@@ -5,7 +5,7 @@ from __future__ import annotations
 from aiogram import Router
 
 from bot import errors, fallback
-from bot.resident import conditions, family, menu, onboarding, profile
+from bot.resident import conditions, family, menu, onboarding, profile, tips
 
 
 def get_routers() -> list[Router]:
@@ -15,6 +15,7 @@ def get_routers() -> list[Router]:
         menu.build_router(),
         profile.build_router(),
         family.build_router(),
+        tips.build_router(),
         conditions.build_router(),
         fallback.build_router(),
     ]

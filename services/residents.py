@@ -242,3 +242,17 @@ async def get_profile(uow: UnitOfWork, telegram_user_id: int) -> ProfileView:
         return ProfileView(
             resident=resident, doctor=doctor, contract=contract, family_count=len(family)
         )
+
+
+async def mark_reachable(uow: UnitOfWork, telegram_user_id: int) -> ResidentRecord:
+    """The resident wrote to the bot again after blocking it: pushes may resume."""
+    async with uow:
+        resident = await _require(uow, telegram_user_id)
+        await uow.pushes.mark_reachable(resident.id)
+        await uow.commit()
+    return await _require_fresh(uow, telegram_user_id)
+
+
+async def _require_fresh(uow: UnitOfWork, telegram_user_id: int) -> ResidentRecord:
+    async with uow:
+        return await _require(uow, telegram_user_id)

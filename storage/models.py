@@ -13,12 +13,20 @@ from sqlalchemy import (
     Index,
     Integer,
     MetaData,
+    SmallInteger,
     String,
+    Text,
     text,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
 from storage.types import UTCDateTime
+
+# Quiet hours as hours of the local day: no pushes from 21:00 until 08:00 unless changed.
+DEFAULT_QUIET_START = 21
+DEFAULT_QUIET_END = 8
+
+BigId = BigInteger().with_variant(Integer, "sqlite")
 
 NAMING_CONVENTION = {
     "ix": "ix_%(column_0_label)s",
@@ -94,8 +102,27 @@ class Resident(Base):
     onboarded_at: Mapped[datetime | None]
     reachable: Mapped[bool] = mapped_column(Boolean, default=True, server_default=text("true"))
     unreachable_since: Mapped[datetime | None]
+    # Push preferences: pause everything, and quiet hours in the centre's local time.
+    pushes_paused_at: Mapped[datetime | None]
+    quiet_start: Mapped[int] = mapped_column(
+        SmallInteger, default=DEFAULT_QUIET_START, server_default=text(str(DEFAULT_QUIET_START))
+    )
+    quiet_end: Mapped[int] = mapped_column(
+        SmallInteger, default=DEFAULT_QUIET_END, server_default=text(str(DEFAULT_QUIET_END))
+    )
     created_at: Mapped[datetime]
     updated_at: Mapped[datetime]
+
+
+class ResidentTopicOptOut(Base):
+    """Topics a resident asked not to receive tips about."""
+
+    __tablename__ = "resident_topic_optouts"
+
+    resident_id: Mapped[int] = mapped_column(
+        ForeignKey("residents.id", ondelete="CASCADE"), primary_key=True
+    )
+    topic: Mapped[str] = mapped_column(String(32), primary_key=True)
 
 
 class ResidentCondition(Base):
@@ -172,3 +199,59 @@ class ConsentRefusal(Base):
     notice_version: Mapped[str] = mapped_column(String(32))
     locale: Mapped[str] = mapped_column(String(8))
     refused_on: Mapped[date]
+
+
+class OutboxMessage(Base):
+    """One outgoing push (tip, reminder, broadcast). Every push goes through this table.
+
+    `dedupe_key` makes planning idempotent: re-planning, a second scheduler or a restart
+    mid-plan inserts nothing new. Rows are claimed with a lease; a crashed dispatcher's rows
+    are claimed again once the lease runs out.
+    """
+
+    __tablename__ = "outbox"
+    __table_args__ = (
+        Index("ix_outbox_due", "status", "not_before"),
+        Index("ix_outbox_resident_kind_created", "resident_id", "kind", "created_at"),
+    )
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    resident_id: Mapped[int] = mapped_column(ForeignKey("residents.id", ondelete="CASCADE"))
+    kind: Mapped[str] = mapped_column(String(16))
+    dedupe_key: Mapped[str] = mapped_column(String(200), unique=True)
+    tip_id: Mapped[str | None] = mapped_column(String(64))
+    payload: Mapped[str] = mapped_column(Text)
+    not_before: Mapped[datetime]
+    status: Mapped[str] = mapped_column(String(12))
+    attempts: Mapped[int] = mapped_column(Integer, default=0, server_default=text("0"))
+    last_error: Mapped[str | None] = mapped_column(String(200))
+    claimed_until: Mapped[datetime | None]
+    sent_at: Mapped[datetime | None]
+    telegram_message_id: Mapped[int | None] = mapped_column(BigInteger)
+    created_at: Mapped[datetime]
+
+
+class TipFeedback(Base):
+    """👍/👎 on a delivered tip: one vote per delivery, the latest press wins."""
+
+    __tablename__ = "tip_feedback"
+
+    outbox_id: Mapped[int] = mapped_column(
+        BigId, ForeignKey("outbox.id", ondelete="CASCADE"), primary_key=True
+    )
+    resident_id: Mapped[int] = mapped_column(
+        ForeignKey("residents.id", ondelete="CASCADE"), index=True
+    )
+    tip_id: Mapped[str] = mapped_column(String(64), index=True)
+    helpful: Mapped[bool] = mapped_column(Boolean)
+    created_at: Mapped[datetime]
+
+
+class PlanRun(Base):
+    """The days whose pushes have been planned, so downtime can be caught up exactly once."""
+
+    __tablename__ = "plan_runs"
+
+    day: Mapped[date] = mapped_column(Date, primary_key=True)
+    planned_at: Mapped[datetime]
+    created: Mapped[int] = mapped_column(Integer)

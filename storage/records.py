@@ -100,3 +100,73 @@ class DoctorInviteRecord:
     doctor_id: int
     expires_at: datetime
     used_at: datetime | None
+
+
+class OutboxStatus(StrEnum):
+    PENDING = "pending"
+    CLAIMED = "claimed"
+    SENT = "sent"
+    FAILED = "failed"  # gave up after retries, or a permanent error
+    BLOCKED = "blocked"  # the resident blocked the bot; they are marked unreachable
+    SKIPPED = "skipped"  # no longer wanted: paused, opted out, consent or reachability gone
+    CANCELLED = "cancelled"  # withdrawn before sending (e.g. an appointment moved)
+
+
+@dataclass(frozen=True, slots=True)
+class AudienceFilter:
+    """Who a planned push goes to, as SQL can test it. Empty filter = everyone."""
+
+    min_age: int | None = None
+    condition: Condition | None = None
+    child_under_years: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Delivery:
+    """A claimed outbox row with what the dispatcher needs to decide, render and send."""
+
+    outbox_id: int
+    kind: str
+    tip_id: str | None
+    payload: str
+    attempts: int
+    resident_id: int
+    telegram_user_id: int
+    locale: str
+    display_name: str
+    birth_year: int | None
+    reachable: bool
+    paused: bool
+    quiet_start: int
+    quiet_end: int
+    doctor_name: str | None
+    opted_out_topics: frozenset[str]
+
+
+@dataclass(frozen=True, slots=True)
+class DeliveryResult:
+    outbox_id: int
+    resident_id: int
+    status: OutboxStatus
+    error: str | None = None
+    message_id: int | None = None
+    retry_at: datetime | None = None
+    count_attempt: bool = True
+
+
+@dataclass(frozen=True, slots=True)
+class PushPreferences:
+    paused: bool
+    quiet_start: int
+    quiet_end: int
+    opted_out_topics: frozenset[str]
+
+
+@dataclass(frozen=True, slots=True)
+class CoverageRow:
+    resident_id: int
+    doctor_id: int | None
+    doctor_name: str | None
+    delivered: int
+    reachable: bool
+    paused: bool

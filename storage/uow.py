@@ -7,6 +7,7 @@ from typing import Self
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from storage.outbox import OutboxRepository, PushRepository
 from storage.repositories import (
     CentreRepository,
     ConsentRepository,
@@ -31,6 +32,8 @@ class UnitOfWork:
     family: FamilyRepository
     contracts: ContractRepository
     consents: ConsentRepository
+    outbox: OutboxRepository
+    pushes: PushRepository
 
     def __init__(self, sessionmaker: async_sessionmaker[AsyncSession]) -> None:
         self._sessionmaker = sessionmaker
@@ -46,6 +49,8 @@ class UnitOfWork:
         self.family = FamilyRepository(session)
         self.contracts = ContractRepository(session)
         self.consents = ConsentRepository(session)
+        self.outbox = OutboxRepository(session)
+        self.pushes = PushRepository(session)
         return self
 
     async def begin_write(self) -> None:

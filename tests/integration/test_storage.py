@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
 
@@ -28,11 +29,12 @@ async def _tables(url: str) -> set[str]:
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])
-async def empty_database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+def empty_database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    # A plain fixture: the session fixtures it may pull in run their own event loop.
     if request.param == "sqlite":
         return f"sqlite+aiosqlite:///{tmp_path / 'stairway.db'}"
     url = request.getfixturevalue("postgres_migrated")
-    await migrate.downgrade(url, "base")
+    asyncio.run(migrate.downgrade(url, "base"))
     return url
 
 

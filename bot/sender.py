@@ -1,0 +1,51 @@
+"""The dispatcher's Sender port, implemented with aiogram: buttons per push kind, and
+Telegram's errors translated into outcomes the dispatcher understands."""
+
+from __future__ import annotations
+
+from aiogram import Bot
+from aiogram.exceptions import (
+    TelegramAPIError,
+    TelegramBadRequest,
+    TelegramForbiddenError,
+    TelegramNetworkError,
+    TelegramRetryAfter,
+    TelegramServerError,
+)
+from aiogram.types import InlineKeyboardMarkup
+from aiogram.utils.i18n import I18n
+from services.delivery import Outcome, OutgoingMessage, SendResult
+
+from bot import keyboards
+
+
+class AiogramSender:
+    def __init__(self, bot: Bot, i18n: I18n) -> None:
+        self._bot = bot
+        self._i18n = i18n
+
+    def _markup(self, message: OutgoingMessage) -> InlineKeyboardMarkup | None:
+        if message.kind != "tip":
+            return None
+        # Scheduler jobs render in the recipient's locale, not the current update's.
+        with self._i18n.context(), self._i18n.use_locale(message.locale):
+            return keyboards.tip(message.outbox_id, message.action)
+
+    async def send(self, message: OutgoingMessage) -> SendResult:
+        try:
+            sent = await self._bot.send_message(
+                message.chat_id, message.text, reply_markup=self._markup(message)
+            )
+        except TelegramRetryAfter as error:
+            return SendResult(Outcome.RETRY_AFTER, retry_after=float(error.retry_after))
+        except TelegramForbiddenError as error:
+            return SendResult(Outcome.BLOCKED, error=error.message)
+        except TelegramBadRequest as error:
+            return SendResult(Outcome.PERMANENT, error=error.message)
+        except (TelegramNetworkError, TelegramServerError) as error:
+            return SendResult(Outcome.TRANSIENT, error=f"{type(error).__name__}: {error.message}")
+        except TelegramAPIError as error:
+            return SendResult(Outcome.PERMANENT, error=f"{type(error).__name__}: {error.message}")
+        except (OSError, TimeoutError) as error:
+            return SendResult(Outcome.TRANSIENT, error=type(error).__name__)
+        return SendResult(Outcome.SENT, message_id=sent.message_id)

@@ -1,0 +1,38 @@
+"""APScheduler wiring. Built by the entry point, started inside its event loop."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+from apscheduler.schedulers.asyncio import AsyncIOScheduler
+
+from scheduler.jobs import PushJobs
+
+PLAN_JOB_ID = "plan_pushes"
+DISPATCH_JOB_ID = "dispatch_outbox"
+
+
+def build_scheduler(
+    jobs: PushJobs, *, plan_every: timedelta, dispatch_every: timedelta
+) -> AsyncIOScheduler:
+    scheduler = AsyncIOScheduler(timezone=UTC)
+    common = {"coalesce": True, "max_instances": 1, "replace_existing": True}
+    # Plan at start-up too, so a restart after downtime catches up at once.
+    scheduler.add_job(
+        jobs.plan,
+        "interval",
+        seconds=plan_every.total_seconds(),
+        id=PLAN_JOB_ID,
+        next_run_time=datetime.now(UTC),
+        misfire_grace_time=int(plan_every.total_seconds()),
+        **common,
+    )
+    scheduler.add_job(
+        jobs.dispatch,
+        "interval",
+        seconds=dispatch_every.total_seconds(),
+        id=DISPATCH_JOB_ID,
+        misfire_grace_time=30,
+        **common,
+    )
+    return scheduler

@@ -1,0 +1,369 @@
+"""Seasonal health pushes: what is due, for whom, and when — planned into the outbox.
+
+Planning is set-based (one INSERT … SELECT per tip variant) and idempotent: the dedupe key
+(tip, trigger occurrence, resident) means re-running a plan, a second scheduler, or a restart
+mid-plan never queues a tip twice. More specific variants are inserted first, so each resident
+gets the most specific variant that matches them.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
+from content.tips import Action, Audience, Library, Tip, Topic
+from storage.records import (
+    AudienceFilter,
+    Condition,
+    FamilyMemberRecord,
+    PushPreferences,
+    Relation,
+    ResidentRecord,
+)
+from storage.uow import UnitOfWork
+
+from services.clock import Clock
+from services.errors import InvalidInput, NotAllowed, NotFound, NotRegistered
+
+__all__ = ["Action", "Library", "Topic"]  # re-exported for bot/: the tip vocabulary
+
+YEARLY_TARGET = 12  # pushes a year per resident, as the contract-service measures ask
+CATCH_UP_SECOND_SLOT = timedelta(hours=6)
+QUIET_HOUR_PRESETS: tuple[tuple[int, int], ...] = ((21, 8), (22, 7), (20, 9), (23, 6))
+
+AUDIENCE_FILTERS: dict[Audience, AudienceFilter] = {
+    Audience.EVERYONE: AudienceFilter(),
+    Audience.CHILDREN: AudienceFilter(child_under_years=14),
+    Audience.YOUNG_CHILDREN: AudienceFilter(child_under_years=6),
+    Audience.AGE_65: AudienceFilter(min_age=65),
+    Audience.AGE_80: AudienceFilter(min_age=80),
+    Audience.HYPERTENSION: AudienceFilter(condition=Condition.HYPERTENSION),
+    Audience.DIABETES: AudienceFilter(condition=Condition.DIABETES),
+    Audience.HYPERLIPIDAEMIA: AudienceFilter(condition=Condition.HYPERLIPIDAEMIA),
+    Audience.PREGNANCY: AudienceFilter(condition=Condition.PREGNANT),
+}
+
+
+@dataclass(frozen=True)
+class PushSchedule:
+    """When pushes go out, in the centre's time zone."""
+
+    zone: ZoneInfo
+    push_hour: int = 9
+    grace_days: int = 3
+
+    def at(self, day: date, hour: int | None = None) -> datetime:
+        local = datetime.combine(day, time(hour if hour is not None else self.push_hour))
+        return local.replace(tzinfo=self.zone).astimezone(UTC)
+
+    def local_today(self, clock: Clock) -> date:
+        return clock.now().astimezone(self.zone).date()
+
+    def year_bounds(self, year: int) -> tuple[datetime, datetime]:
+        start = datetime(year, 1, 1, tzinfo=self.zone).astimezone(UTC)
+        end = datetime(year + 1, 1, 1, tzinfo=self.zone).astimezone(UTC)
+        return start, end
+
+
+@dataclass(frozen=True)
+class PlanReport:
+    planned_days: list[date]
+    skipped_days: list[date]
+    created: int
+    catch_up: int
+
+
+def tip_payload(tip: Tip, audience: Audience, occurrence: date | None) -> str:
+    return json.dumps(
+        {
+            "tip": tip.id,
+            "audience": audience.value,
+            "occurrence": occurrence.isoformat() if occurrence else None,
+        },
+        sort_keys=True,
+    )
+
+
+async def plan_day(
+    uow: UnitOfWork, library: Library, schedule: PushSchedule, clock: Clock, day: date
+) -> int:
+    """Queues every tip due on `day` for every matching resident. Returns rows created."""
+    now = clock.now()
+    not_before = schedule.at(day)
+    created = 0
+    async with uow:
+        await uow.begin_write()
+        for firing in library.due_on(day, schedule.zone):
+            tip = firing.tip
+            prefix = f"tip:{tip.id}:{firing.occurrence.isoformat()}:"
+            for variant in tip.variants:  # most specific first
+                created += await uow.outbox.plan_tip(
+                    dedupe_prefix=prefix,
+                    tip_id=tip.id,
+                    topic=tip.topic.value,
+                    audience=AUDIENCE_FILTERS[variant.audience],
+                    payload=tip_payload(tip, variant.audience, firing.occurrence),
+                    not_before=not_before,
+                    now=now,
+                    on_day=day,
+                )
+        await uow.pushes.mark_planned(day, now, created)
+        await uow.commit()
+    return created
+
+
+def yearly_target_by(day: date) -> int:
+    """How many pushes a resident should have had by the end of `day` to reach 12 by 31 Dec."""
+    days_in_year = (date(day.year + 1, 1, 1) - date(day.year, 1, 1)).days
+    return min(YEARLY_TARGET, math.ceil(YEARLY_TARGET * day.timetuple().tm_yday / days_in_year))
+
+
+async def plan_catch_up(
+    uow: UnitOfWork, library: Library, schedule: PushSchedule, clock: Clock, day: date
+) -> int:
+    """Tops up residents who are behind (joined late, paused, unreachable for a while) with
+    evergreen tips they haven't had this year, at most one a day — two when one a day would
+    no longer reach 12 by 31 December."""
+    now = clock.now()
+    year_start, year_end = schedule.year_bounds(day.year)
+    days_left = (date(day.year, 12, 31) - day).days + 1
+    slots = [
+        (1, schedule.at(day), yearly_target_by(day)),
+        (2, schedule.at(day) + CATCH_UP_SECOND_SLOT, YEARLY_TARGET - days_left),
+    ]
+    created = 0
+    async with uow:
+        await uow.begin_write()
+        for slot, not_before, target in slots:
+            if target <= 0:
+                continue
+            prefix = f"catchup:{day.isoformat()}:{slot}:"
+            for tip in library.evergreen():
+                for variant in tip.variants:
+                    created += await uow.outbox.plan_catch_up(
+                        dedupe_prefix=prefix,
+                        tip_id=tip.id,
+                        topic=tip.topic.value,
+                        audience=AUDIENCE_FILTERS[variant.audience],
+                        payload=tip_payload(tip, variant.audience, None),
+                        not_before=not_before,
+                        now=now,
+                        on_day=day,
+                        year_start=year_start,
+                        year_end=year_end,
+                        target=target,
+                    )
+        await uow.commit()
+    return created
+
+
+async def plan_due(
+    uow_factory: Callable[[], UnitOfWork], library: Library, schedule: PushSchedule, clock: Clock
+) -> PlanReport:
+    """Plans today and any missed day within the grace window; older missed days are skipped.
+
+    Safe to run as often as wanted, from as many processes as wanted.
+    """
+    today = schedule.local_today(clock)
+    first = today - timedelta(days=schedule.grace_days)
+    async with uow_factory() as uow:
+        done = await uow.pushes.planned_days(first, today)
+    days = [first + timedelta(days=i) for i in range((today - first).days + 1)]
+    todo = [d for d in days if d not in done or d == today]
+    created = 0
+    for day in todo:
+        created += await plan_day(uow_factory(), library, schedule, clock, day)
+    catch_up = await plan_catch_up(uow_factory(), library, schedule, clock, today)
+    return PlanReport(planned_days=todo, skipped_days=[], created=created, catch_up=catch_up)
+
+
+# --- residents' own controls (/tips) -----------------------------------------------------
+
+
+@dataclass(frozen=True)
+class TipsOverview:
+    preferences: PushPreferences
+    next_tip_id: str | None
+    next_at: datetime | None
+
+
+async def _resident(uow: UnitOfWork, telegram_user_id: int) -> ResidentRecord:
+    resident = await uow.residents.by_telegram_user(telegram_user_id)
+    if resident is None or resident.onboarded_at is None:
+        raise NotRegistered()
+    return resident
+
+
+def audience_matches(
+    audience: Audience,
+    resident: ResidentRecord,
+    family: Iterable[FamilyMemberRecord],
+    day: date,
+) -> bool:
+    """The Python twin of the planner's SQL filter, for showing a resident what comes next."""
+    f = AUDIENCE_FILTERS[audience]
+    if f.min_age is not None and (
+        resident.birth_year is None or resident.birth_year > day.year - f.min_age
+    ):
+        return False
+    if f.condition is not None and f.condition not in resident.conditions:
+        return False
+    if f.child_under_years is not None:
+        cutoff = (
+            day.replace(year=day.year - f.child_under_years)
+            if not (day.month == 2 and day.day == 29)
+            else date(day.year - f.child_under_years, 2, 28)
+        )
+        return any(m.relation is Relation.CHILD and m.birth_date > cutoff for m in family)
+    return True
+
+
+async def tips_overview(
+    uow: UnitOfWork, library: Library, schedule: PushSchedule, clock: Clock, telegram_user_id: int
+) -> TipsOverview:
+    """The resident's push settings and the next tip planned (or due to be planned) for them."""
+    async with uow:
+        resident = await _resident(uow, telegram_user_id)
+        preferences = await uow.pushes.preferences(resident.id)
+        pending = await uow.outbox.next_pending(resident.id, "tip")
+        family = await uow.family.list_for(resident.id)
+    if preferences.paused:
+        return TipsOverview(preferences, None, None)
+    if pending is not None:
+        return TipsOverview(preferences, pending[0], pending[1])
+    day = schedule.local_today(clock)
+    for offset in range(1, 120):
+        candidate = day + timedelta(days=offset)
+        for firing in library.due_on(candidate, schedule.zone):
+            tip = firing.tip
+            if tip.topic.value in preferences.opted_out_topics:
+                continue
+            if any(
+                audience_matches(v.audience, resident, family, candidate) for v in tip.variants
+            ):
+                return TipsOverview(preferences, tip.id, schedule.at(candidate))
+    return TipsOverview(preferences, None, None)
+
+
+async def set_paused(uow: UnitOfWork, clock: Clock, telegram_user_id: int, paused: bool) -> None:
+    async with uow:
+        resident = await _resident(uow, telegram_user_id)
+        await uow.pushes.set_paused(resident.id, clock.now() if paused else None)
+        await uow.commit()
+
+
+async def toggle_topic(uow: UnitOfWork, telegram_user_id: int, topic: Topic) -> bool:
+    """Flips the opt-out for a topic; returns True if the resident now receives it."""
+    async with uow:
+        resident = await _resident(uow, telegram_user_id)
+        preferences = await uow.pushes.preferences(resident.id)
+        opted_out = Topic(topic).value not in preferences.opted_out_topics
+        await uow.pushes.set_topic_opt_out(resident.id, topic.value, opted_out)
+        await uow.commit()
+        return not opted_out
+
+
+async def set_quiet_hours(uow: UnitOfWork, telegram_user_id: int, start: int, end: int) -> None:
+    if (start, end) not in QUIET_HOUR_PRESETS:
+        raise InvalidInput("quiet_hours")
+    async with uow:
+        resident = await _resident(uow, telegram_user_id)
+        await uow.pushes.set_quiet_hours(resident.id, start, end)
+        await uow.commit()
+
+
+async def record_feedback(
+    uow: UnitOfWork, clock: Clock, telegram_user_id: int, outbox_id: int, helpful: bool
+) -> None:
+    """👍/👎 on a tip the resident received. Only on their own deliveries."""
+    async with uow:
+        resident = await _resident(uow, telegram_user_id)
+        row = await uow.outbox.get(outbox_id)
+        if row is None or row[1] is None:
+            raise NotFound("tip_not_found")
+        if row[0] != resident.id:
+            raise NotAllowed("not_allowed")
+        await uow.pushes.record_feedback(
+            outbox_id=outbox_id,
+            resident_id=resident.id,
+            tip_id=row[1],
+            helpful=helpful,
+            now=clock.now(),
+        )
+        await uow.commit()
+
+
+# --- coverage: the ">= 12 a year" promise, measured ------------------------------------------
+
+
+@dataclass(frozen=True)
+class DoctorCoverage:
+    doctor_id: int | None
+    doctor_name: str | None
+    residents: int
+    on_track: int
+    behind: int
+
+
+@dataclass(frozen=True)
+class CoverageReport:
+    year: int
+    as_of: date
+    target: int
+    doctors: list[DoctorCoverage]
+    rows: list[tuple[int, int | None, str | None, int, bool, bool, bool]]
+
+
+async def coverage(
+    uow: UnitOfWork, schedule: PushSchedule, clock: Clock, year: int | None = None
+) -> CoverageReport:
+    """Delivered (not merely planned) tips per resident this year, grouped by family doctor."""
+    today = schedule.local_today(clock)
+    year = year or today.year
+    as_of = today if year == today.year else date(year, 12, 31)
+    target = yearly_target_by(as_of)
+    start, end = schedule.year_bounds(year)
+    async with uow:
+        rows = await uow.outbox.coverage(start, end)
+    groups: dict[int | None, list[tuple[str | None, bool]]] = {}
+    csv_rows = []
+    for row in rows:
+        on_track = row.delivered >= target
+        groups.setdefault(row.doctor_id, []).append((row.doctor_name, on_track))
+        csv_rows.append(
+            (
+                row.resident_id,
+                row.doctor_id,
+                row.doctor_name,
+                row.delivered,
+                on_track,
+                row.reachable,
+                row.paused,
+            )
+        )
+    doctors = [
+        DoctorCoverage(
+            doctor_id=doctor_id,
+            doctor_name=items[0][0],
+            residents=len(items),
+            on_track=sum(1 for _, ok in items if ok),
+            behind=sum(1 for _, ok in items if not ok),
+        )
+        for doctor_id, items in groups.items()
+    ]
+    return CoverageReport(year=year, as_of=as_of, target=target, doctors=doctors, rows=csv_rows)
+
+
+def occasion_name(library: Library, tip_id: str, locale: str) -> str | None:
+    """What a tip is for, in words: "立冬", "World Diabetes Day"; None for evergreen tips."""
+    from content import calendar as cal
+
+    tip = library.tips.get(tip_id)
+    if tip is None or tip.trigger.name is None:
+        return None
+    zh, en = cal.names(tip.trigger.kind, tip.trigger.name)
+    return zh if locale == "zh-CN" else en

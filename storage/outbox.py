@@ -1,0 +1,507 @@
+"""The outbox: set-based planning, lease-based claiming, result recording. Never commits."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from datetime import date, datetime, timedelta
+
+from sqlalchemy import (
+    String,
+    and_,
+    case,
+    cast,
+    delete,
+    exists,
+    func,
+    literal,
+    or_,
+    select,
+    update,
+)
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.sql.elements import ColumnElement
+
+from storage import models as m
+from storage.dialect import insert_from_select_ignoring_duplicates, insert_ignoring_duplicates
+from storage.records import (
+    AudienceFilter,
+    CoverageRow,
+    Delivery,
+    DeliveryResult,
+    OutboxStatus,
+    PushPreferences,
+)
+
+LIVE = (OutboxStatus.PENDING.value, OutboxStatus.CLAIMED.value, OutboxStatus.SENT.value)
+
+
+def _eligible(topic: str | None):  # type: ignore[no-untyped-def]
+    """Residents who may receive a push now: consented, signed up, reachable, not paused,
+    and not opted out of the topic."""
+    r = m.Resident
+    clauses: list[ColumnElement[bool]] = [
+        r.onboarded_at.is_not(None),
+        r.reachable.is_(True),
+        r.pushes_paused_at.is_(None),
+    ]
+    if topic is not None:
+        clauses.append(
+            ~exists().where(
+                m.ResidentTopicOptOut.resident_id == r.id, m.ResidentTopicOptOut.topic == topic
+            )
+        )
+    return and_(*clauses)
+
+
+def _audience(audience: AudienceFilter, on_day: date):  # type: ignore[no-untyped-def]
+    r = m.Resident
+    clauses = []
+    if audience.min_age is not None:
+        # Birth year only: someone born in Y is counted as (day.year - Y) all year.
+        clauses.append(r.birth_year <= on_day.year - audience.min_age)
+    if audience.condition is not None:
+        clauses.append(
+            exists().where(
+                m.ResidentCondition.resident_id == r.id,
+                m.ResidentCondition.condition == audience.condition.value,
+            )
+        )
+    if audience.child_under_years is not None:
+        cutoff = _years_before(on_day, audience.child_under_years)
+        clauses.append(
+            exists().where(
+                m.FamilyMember.resident_id == r.id,
+                m.FamilyMember.relation == "child",
+                m.FamilyMember.birth_date > cutoff,
+            )
+        )
+    return and_(True, *clauses)
+
+
+def _years_before(day: date, years: int) -> date:
+    try:
+        return day.replace(year=day.year - years)
+    except ValueError:
+        return day.replace(year=day.year - years, day=28)
+
+
+def _live_tips_between(start: datetime, end: datetime):  # type: ignore[no-untyped-def]
+    o = m.OutboxMessage
+    return (
+        select(func.count())
+        .where(
+            o.resident_id == m.Resident.id,
+            o.kind == "tip",
+            o.status.in_(LIVE),
+            o.not_before >= start,
+            o.not_before < end,
+        )
+        .correlate(m.Resident)
+        .scalar_subquery()
+    )
+
+
+class OutboxRepository:
+    def __init__(self, session: AsyncSession) -> None:
+        self._s = session
+
+    async def plan_tip(
+        self,
+        *,
+        dedupe_prefix: str,
+        tip_id: str,
+        topic: str,
+        audience: AudienceFilter,
+        payload: str,
+        not_before: datetime,
+        now: datetime,
+        on_day: date,
+    ) -> int:
+        """One INSERT … SELECT for every matching resident; duplicates (same prefix + resident)
+        are ignored, so running it again, or for a less specific variant, adds nothing."""
+        r = m.Resident
+        query = select(
+            r.id,
+            literal("tip"),
+            literal(dedupe_prefix) + cast(r.id, String),
+            literal(tip_id),
+            literal(payload),
+            literal(not_before, m.OutboxMessage.not_before.type),
+            literal(OutboxStatus.PENDING.value),
+            literal(0),
+            literal(now, m.OutboxMessage.created_at.type),
+        ).where(_eligible(topic), _audience(audience, on_day))
+        return await self._insert(query)
+
+    async def plan_catch_up(
+        self,
+        *,
+        dedupe_prefix: str,
+        tip_id: str,
+        topic: str,
+        audience: AudienceFilter,
+        payload: str,
+        not_before: datetime,
+        now: datetime,
+        on_day: date,
+        year_start: datetime,
+        year_end: datetime,
+        target: int,
+    ) -> int:
+        """Tops up residents who are behind the year's target with a tip they haven't had
+        this year. The prefix holds the day (and slot), so one catch-up per resident each."""
+        r = m.Resident
+        o = m.OutboxMessage
+        already_had = exists().where(
+            o.resident_id == r.id,
+            o.tip_id == tip_id,
+            o.status.in_(LIVE),
+            o.not_before >= year_start,
+            o.not_before < year_end,
+        )
+        query = select(
+            r.id,
+            literal("tip"),
+            literal(dedupe_prefix) + cast(r.id, String),
+            literal(tip_id),
+            literal(payload),
+            literal(not_before, o.not_before.type),
+            literal(OutboxStatus.PENDING.value),
+            literal(0),
+            literal(now, o.created_at.type),
+        ).where(
+            _eligible(topic),
+            _audience(audience, on_day),
+            ~already_had,
+            _live_tips_between(year_start, year_end) < target,
+        )
+        return await self._insert(query)
+
+    async def _insert(self, query) -> int:  # type: ignore[no-untyped-def]
+        columns = [
+            "resident_id",
+            "kind",
+            "dedupe_key",
+            "tip_id",
+            "payload",
+            "not_before",
+            "status",
+            "attempts",
+            "created_at",
+        ]
+        statement = insert_from_select_ignoring_duplicates(
+            self._s,
+            m.OutboxMessage.__table__,
+            columns,
+            query,
+        )
+        result = await self._s.execute(statement)
+        return max(int(result.rowcount or 0), 0)  # type: ignore[attr-defined]
+
+    async def enqueue(
+        self,
+        *,
+        resident_id: int,
+        kind: str,
+        dedupe_key: str,
+        payload: str,
+        not_before: datetime,
+        now: datetime,
+        tip_id: str | None = None,
+    ) -> bool:
+        """One push for one resident; False if that dedupe key was already queued."""
+        statement = insert_ignoring_duplicates(
+            self._s,
+            m.OutboxMessage.__table__,
+            {
+                "resident_id": resident_id,
+                "kind": kind,
+                "dedupe_key": dedupe_key,
+                "tip_id": tip_id,
+                "payload": payload,
+                "not_before": not_before,
+                "status": OutboxStatus.PENDING.value,
+                "attempts": 0,
+                "created_at": now,
+            },
+        )
+        result = await self._s.execute(statement)
+        return bool(result.rowcount)  # type: ignore[attr-defined]
+
+    async def claim(self, *, now: datetime, lease: timedelta, limit: int) -> list[Delivery]:
+        """Claims due rows (and rows whose lease ran out) for this dispatcher.
+
+        PostgreSQL skips rows another dispatcher holds (FOR UPDATE SKIP LOCKED); SQLite has one
+        writer at a time, so the caller's BEGIN IMMEDIATE does the same job there.
+        """
+        o = m.OutboxMessage
+        due = or_(
+            and_(o.status == OutboxStatus.PENDING.value, o.not_before <= now),
+            and_(o.status == OutboxStatus.CLAIMED.value, o.claimed_until < now),
+        )
+        ids = list(
+            await self._s.scalars(
+                select(o.id)
+                .where(due)
+                .order_by(o.not_before, o.id)
+                .limit(limit)
+                .with_for_update(skip_locked=True)
+            )
+        )
+        if not ids:
+            return []
+        await self._s.execute(
+            update(o)
+            .where(o.id.in_(ids))
+            .values(status=OutboxStatus.CLAIMED.value, claimed_until=now + lease)
+        )
+        return await self._deliveries(ids)
+
+    async def _deliveries(self, ids: Sequence[int]) -> list[Delivery]:
+        o, r = m.OutboxMessage, m.Resident
+        doctor_name = (
+            select(m.Doctor.display_name)
+            .join(m.Contract, m.Contract.doctor_id == m.Doctor.id)
+            .where(m.Contract.resident_id == r.id, m.Contract.ended_at.is_(None))
+            .correlate(r)
+            .limit(1)
+            .scalar_subquery()
+        )
+        rows = (
+            await self._s.execute(
+                select(o, r, doctor_name)
+                .join(r, r.id == o.resident_id)
+                .where(o.id.in_(ids))
+                .order_by(o.not_before, o.id)
+            )
+        ).all()
+        resident_ids = {row[1].id for row in rows}
+        optouts: dict[int, set[str]] = {i: set() for i in resident_ids}
+        if resident_ids:
+            for resident_id, topic in await self._s.execute(
+                select(m.ResidentTopicOptOut.resident_id, m.ResidentTopicOptOut.topic).where(
+                    m.ResidentTopicOptOut.resident_id.in_(resident_ids)
+                )
+            ):
+                optouts[resident_id].add(topic)
+        return [
+            Delivery(
+                outbox_id=row.id,
+                kind=row.kind,
+                tip_id=row.tip_id,
+                payload=row.payload,
+                attempts=row.attempts,
+                resident_id=res.id,
+                telegram_user_id=res.telegram_user_id,
+                locale=res.locale,
+                display_name=res.display_name,
+                birth_year=res.birth_year,
+                reachable=res.reachable,
+                paused=res.pushes_paused_at is not None,
+                quiet_start=res.quiet_start,
+                quiet_end=res.quiet_end,
+                doctor_name=doctor,
+                opted_out_topics=frozenset(optouts[res.id]),
+            )
+            for row, res, doctor in rows
+        ]
+
+    async def record(self, results: Iterable[DeliveryResult], now: datetime) -> None:
+        o = m.OutboxMessage
+        for result in results:
+            values: dict[str, object] = {"status": result.status.value, "claimed_until": None}
+            if result.count_attempt:
+                values["attempts"] = o.attempts + 1
+            if result.error is not None:
+                values["last_error"] = result.error[:200]
+            if result.status is OutboxStatus.SENT:
+                values["sent_at"] = now
+                values["telegram_message_id"] = result.message_id
+            if result.retry_at is not None:
+                values["not_before"] = result.retry_at
+            # Only a row this dispatcher still holds: a lease that ran out may be someone else's.
+            await self._s.execute(
+                update(o)
+                .where(o.id == result.outbox_id, o.status == OutboxStatus.CLAIMED.value)
+                .values(**values)
+            )
+            if result.status is OutboxStatus.BLOCKED:
+                await self._s.execute(
+                    update(m.Resident)
+                    .where(m.Resident.id == result.resident_id, m.Resident.reachable.is_(True))
+                    .values(reachable=False, unreachable_since=now)
+                )
+
+    async def get(self, outbox_id: int) -> tuple[int, str | None, str] | None:
+        """(resident_id, tip_id, status) of one row."""
+        o = m.OutboxMessage
+        row = (
+            await self._s.execute(
+                select(o.resident_id, o.tip_id, o.status).where(o.id == outbox_id)
+            )
+        ).first()
+        return (row[0], row[1], row[2]) if row else None
+
+    async def next_pending(
+        self, resident_id: int, kind: str
+    ) -> tuple[str | None, datetime] | None:
+        o = m.OutboxMessage
+        row = (
+            await self._s.execute(
+                select(o.tip_id, o.not_before)
+                .where(
+                    o.resident_id == resident_id,
+                    o.kind == kind,
+                    o.status.in_((OutboxStatus.PENDING.value, OutboxStatus.CLAIMED.value)),
+                )
+                .order_by(o.not_before)
+                .limit(1)
+            )
+        ).first()
+        return (row[0], row[1]) if row else None
+
+    async def count(self, *, status: OutboxStatus | None = None, kind: str | None = None) -> int:
+        o = m.OutboxMessage
+        query = select(func.count()).select_from(o)
+        if status is not None:
+            query = query.where(o.status == status.value)
+        if kind is not None:
+            query = query.where(o.kind == kind)
+        return int(await self._s.scalar(query) or 0)
+
+    async def coverage(self, start: datetime, end: datetime) -> list[CoverageRow]:
+        """Delivered tips per signed-up resident within [start, end), with their doctor."""
+        o, r = m.OutboxMessage, m.Resident
+        delivered = (
+            select(func.count())
+            .where(
+                o.resident_id == r.id,
+                o.kind == "tip",
+                o.status == OutboxStatus.SENT.value,
+                o.sent_at >= start,
+                o.sent_at < end,
+            )
+            .correlate(r)
+            .scalar_subquery()
+        )
+        rows = await self._s.execute(
+            select(
+                r.id,
+                m.Doctor.id,
+                m.Doctor.display_name,
+                delivered,
+                r.reachable,
+                case((r.pushes_paused_at.is_(None), False), else_=True),
+            )
+            .outerjoin(
+                m.Contract, and_(m.Contract.resident_id == r.id, m.Contract.ended_at.is_(None))
+            )
+            .outerjoin(m.Doctor, m.Doctor.id == m.Contract.doctor_id)
+            .where(r.onboarded_at.is_not(None))
+            .order_by(m.Doctor.id, r.id)
+        )
+        return [
+            CoverageRow(
+                resident_id=rid,
+                doctor_id=did,
+                doctor_name=dname,
+                delivered=int(count),
+                reachable=bool(reachable),
+                paused=bool(paused),
+            )
+            for rid, did, dname, count, reachable, paused in rows
+        ]
+
+
+class PushRepository:
+    """Residents' push preferences, tip feedback, and the record of planned days."""
+
+    def __init__(self, session: AsyncSession) -> None:
+        self._s = session
+
+    async def preferences(self, resident_id: int) -> PushPreferences:
+        r = await self._s.get(m.Resident, resident_id)
+        assert r is not None
+        topics = await self._s.scalars(
+            select(m.ResidentTopicOptOut.topic).where(
+                m.ResidentTopicOptOut.resident_id == resident_id
+            )
+        )
+        return PushPreferences(
+            paused=r.pushes_paused_at is not None,
+            quiet_start=r.quiet_start,
+            quiet_end=r.quiet_end,
+            opted_out_topics=frozenset(topics),
+        )
+
+    async def set_paused(self, resident_id: int, paused_at: datetime | None) -> None:
+        await self._s.execute(
+            update(m.Resident)
+            .where(m.Resident.id == resident_id)
+            .values(pushes_paused_at=paused_at)
+        )
+
+    async def set_quiet_hours(self, resident_id: int, start: int, end: int) -> None:
+        await self._s.execute(
+            update(m.Resident)
+            .where(m.Resident.id == resident_id)
+            .values(quiet_start=start, quiet_end=end)
+        )
+
+    async def set_topic_opt_out(self, resident_id: int, topic: str, opted_out: bool) -> None:
+        await self._s.execute(
+            delete(m.ResidentTopicOptOut).where(
+                m.ResidentTopicOptOut.resident_id == resident_id,
+                m.ResidentTopicOptOut.topic == topic,
+            )
+        )
+        if opted_out:
+            self._s.add(m.ResidentTopicOptOut(resident_id=resident_id, topic=topic))
+            await self._s.flush()
+
+    async def mark_reachable(self, resident_id: int) -> None:
+        await self._s.execute(
+            update(m.Resident)
+            .where(m.Resident.id == resident_id)
+            .values(reachable=True, unreachable_since=None)
+        )
+
+    async def record_feedback(
+        self, *, outbox_id: int, resident_id: int, tip_id: str, helpful: bool, now: datetime
+    ) -> None:
+        await self._s.execute(delete(m.TipFeedback).where(m.TipFeedback.outbox_id == outbox_id))
+        self._s.add(
+            m.TipFeedback(
+                outbox_id=outbox_id,
+                resident_id=resident_id,
+                tip_id=tip_id,
+                helpful=helpful,
+                created_at=now,
+            )
+        )
+        await self._s.flush()
+
+    async def feedback_counts(self, tip_id: str) -> tuple[int, int]:
+        f = m.TipFeedback
+        up = await self._s.scalar(
+            select(func.count()).where(f.tip_id == tip_id, f.helpful.is_(True))
+        )
+        down = await self._s.scalar(
+            select(func.count()).where(f.tip_id == tip_id, f.helpful.is_(False))
+        )
+        return int(up or 0), int(down or 0)
+
+    async def planned_days(self, start: date, end: date) -> set[date]:
+        rows = await self._s.scalars(
+            select(m.PlanRun.day).where(m.PlanRun.day >= start, m.PlanRun.day <= end)
+        )
+        return set(rows)
+
+    async def mark_planned(self, day: date, now: datetime, created: int) -> None:
+        await self._s.execute(
+            insert_ignoring_duplicates(
+                self._s,
+                m.PlanRun.__table__,
+                {"day": day, "planned_at": now, "created": created},
+            )
+        )
