@@ -14,6 +14,9 @@ import pytest
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import create_async_engine
 
+from content.render import Renderer
+from content.tips import Library, load_library
+from sandbox.botapi import BotAPIServer
 from services.clock import ManualClock
 from services.database import Database, UnitOfWorkFactory, open_database
 from storage import migrate
@@ -90,3 +93,18 @@ def uow_factory(database: Database) -> UnitOfWorkFactory:
 @pytest.fixture
 def clock() -> ManualClock:
     return ManualClock(T0)
+
+
+@pytest.fixture
+async def botapi() -> AsyncIterator[BotAPIServer]:
+    async with BotAPIServer(bot_username="jiayi_test_bot") as server:
+        yield server
+
+
+FIXTURE_TIPS = Path(__file__).parent / "fixtures" / "tips"
+
+
+@pytest.fixture(scope="session")
+def test_library() -> Library:
+    """A tiny tip library with known variants, so engine tests don't depend on editorial text."""
+    return load_library(Renderer().env, FIXTURE_TIPS)

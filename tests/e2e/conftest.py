@@ -54,12 +54,6 @@ class RunningBot:
 
 
 @pytest.fixture
-async def botapi() -> AsyncIterator[BotAPIServer]:
-    async with BotAPIServer(bot_username="jiayi_test_bot") as server:
-        yield server
-
-
-@pytest.fixture
 def settings(database_url: str, botapi: BotAPIServer) -> Settings:
     return Settings(
         bot_token=TOKEN,  # type: ignore[arg-type]
