@@ -149,5 +149,121 @@ async def _bot_username(settings: Settings) -> str | None:
         await bot.session.close()
 
 
+content_app = typer.Typer(help="Health-tip content.", no_args_is_help=True)
+report_app = typer.Typer(help="Reports for the centre.", no_args_is_help=True)
+app.add_typer(content_app, name="content")
+app.add_typer(report_app, name="report")
+
+
+@content_app.command("check")
+def content_check() -> None:
+    """Validate every tip and template: both languages render, ids are unique, nothing is too
+    long, reviews are not overdue, and every audience gets at least 12 pushes a year."""
+    settings = _settings()
+    from content.render import Renderer
+    from services.clock import SystemClock
+    from services.content_check import check_content
+
+    today = SystemClock().now().astimezone(settings.zone).date()
+    report = check_content(Renderer(default_locale=settings.default_locale), settings.zone, today)
+    for warning in report.warnings:
+        typer.echo(f"warning: {warning}")
+    for year, counts in sorted(report.pushes_per_year.items()):
+        summary = ", ".join(f"{label} {count}" for label, count in counts.items())
+        typer.echo(f"{year} dated pushes per audience: {summary}")
+    if not report.ok:
+        for problem in report.problems:
+            typer.echo(f"error: {problem}", err=True)
+        typer.echo(f"{len(report.problems)} problem(s) found.", err=True)
+        raise typer.Exit(1)
+    typer.echo(f"Content OK: {report.tips} tips, {report.variants} variants, both languages.")
+
+
+@app.command("calendar")
+def push_calendar(
+    year: Annotated[int | None, typer.Argument(help="Calendar year (default: this year).")] = None,
+) -> None:
+    """Print the year's push calendar: every trigger date in the centre's time zone and which
+    tips fire for which audience."""
+    settings = _settings()
+    from content import calendar as cal
+    from content.render import Renderer
+    from content.tips import load_library
+    from services.clock import SystemClock
+    from services.content_check import push_calendar as build
+
+    year = year or SystemClock().now().astimezone(settings.zone).year
+    library = load_library(Renderer().env)
+    tips_by_day: dict[object, list[str]] = {}
+    for entry in build(library, year, settings.zone):
+        offset = f" ({entry.offset_days:+d} d)" if entry.offset_days else ""
+        tips_by_day.setdefault(entry.day, []).append(
+            f"{entry.tip_id}{offset} → {', '.join(entry.audiences)}"
+        )
+    typer.echo(f"Push calendar {year} ({settings.timezone}, pushes at {settings.push_hour}:00)")
+    for occurrence in cal.occurrences(year, settings.zone):
+        typer.echo(
+            f"{occurrence.day.isoformat()}  {occurrence.kind.value:<10}  "
+            f"{occurrence.name_zh} {occurrence.name_en}"
+        )
+        for line in tips_by_day.pop(occurrence.day, []):
+            typer.echo(f"{'':14}tip {line}")
+    for day, lines in sorted(tips_by_day.items()):  # offset tips on days without a trigger
+        for line in lines:
+            typer.echo(f"{day}  {'offset':<10}  tip {line}")
+
+
+@report_app.command("coverage")
+def report_coverage(
+    year: Annotated[int | None, typer.Option(help="Calendar year (default: this year).")] = None,
+    csv_path: Annotated[
+        str | None, typer.Option("--csv", help="Also write one row per resident to this file.")
+    ] = None,
+) -> None:
+    """Per family doctor: residents on track for 12 delivered pushes this year, and behind."""
+    settings = _settings()
+
+    from services import pushes
+
+    async def _report() -> pushes.CoverageReport:
+        from services.database import migrate, open_database
+
+        await migrate(settings.database_url)
+        database = open_database(settings.database_url)
+        schedule = pushes.PushSchedule(zone=settings.zone)
+        try:
+            return await pushes.coverage(database.uow_factory(), schedule, SystemClock(), year)
+        finally:
+            await database.dispose()
+
+    report = asyncio.run(_report())
+    typer.echo(
+        f"Coverage {report.year} as of {report.as_of}: on track = at least "
+        f"{report.target} delivered"
+    )
+    typer.echo(f"{'doctor':<24}{'residents':>10}{'on track':>10}{'behind':>10}")
+    for row in report.doctors:
+        name = row.doctor_name or "(no family doctor)"
+        typer.echo(f"{name:<24}{row.residents:>10}{row.on_track:>10}{row.behind:>10}")
+    if csv_path:
+        import csv
+
+        with open(csv_path, "w", newline="", encoding="utf-8") as fp:
+            writer = csv.writer(fp)
+            writer.writerow(
+                [
+                    "resident_id",
+                    "doctor_id",
+                    "doctor",
+                    "delivered",
+                    "on_track",
+                    "reachable",
+                    "paused",
+                ]
+            )
+            writer.writerows(report.rows)
+        typer.echo(f"Wrote {len(report.rows)} rows to {csv_path}")
+
+
 def main() -> None:
     app()

@@ -159,9 +159,7 @@ class OutboxDispatcher:
         # One token, refilled every 1/rate s: sends are evenly spaced, so no one-second window
         # ever holds more than `rate` messages (a bucket of `rate` tokens would allow a burst
         # of twice that). Rate 0 (no limit) is only for measuring capacity in benchmarks/.
-        self._limiter = (
-            AsyncLimiter(1, 1 / s.rate_per_second) if s.rate_per_second > 0 else None
-        )
+        self._limiter = AsyncLimiter(1, 1 / s.rate_per_second) if s.rate_per_second > 0 else None
         self._pacer = _ChatPacer(s.per_chat_interval)
         self._flood_until = 0.0
         self._renderers: dict[str, Renderer] = {"tip": self._render_tip}
