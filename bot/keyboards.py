@@ -233,6 +233,21 @@ def tip(outbox_id: int, action: Action | None) -> InlineKeyboardMarkup:
     return kb.adjust(*rows).as_markup()
 
 
+def with_vote(markup: InlineKeyboardMarkup, helpful: bool) -> InlineKeyboardMarkup:
+    """The same tip keyboard, with a tick on the thumb the resident chose."""
+    rows = []
+    for row in markup.inline_keyboard:
+        buttons = []
+        for button in row:
+            text = button.text
+            if button.callback_data and button.callback_data.startswith(TipFeedbackCD.__prefix__):
+                vote = TipFeedbackCD.unpack(button.callback_data).helpful
+                text = ("👍" if vote else "👎") + (" ✓" if vote == helpful else "")
+            buttons.append(button.model_copy(update={"text": text}))
+        rows.append(buttons)
+    return InlineKeyboardMarkup(inline_keyboard=rows)
+
+
 def tips(paused: bool, quiet_start: int, quiet_end: int) -> InlineKeyboardMarkup:
     kb = InlineKeyboardBuilder()
     if paused:

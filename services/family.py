@@ -149,6 +149,7 @@ async def update_member(
 ) -> FamilyMemberRecord:
     now = clock.now()
     async with uow:
+        await uow.begin_write()
         member = await _owned(uow, telegram_user_id, member_id)
         values: dict[str, object] = {}
         if display_name is not None:
@@ -175,6 +176,7 @@ async def update_member(
 async def remove_member(uow: UnitOfWork, telegram_user_id: int, member_id: int) -> str:
     """Deletes the member and their health data; returns the name for the confirmation."""
     async with uow:
+        await uow.begin_write()
         member = await _owned(uow, telegram_user_id, member_id)
         await uow.family.remove(member.id)
         await uow.commit()

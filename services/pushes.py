@@ -251,6 +251,7 @@ async def tips_overview(
 
 async def set_paused(uow: UnitOfWork, clock: Clock, telegram_user_id: int, paused: bool) -> None:
     async with uow:
+        await uow.begin_write()
         resident = await _resident(uow, telegram_user_id)
         await uow.pushes.set_paused(resident.id, clock.now() if paused else None)
         await uow.commit()
@@ -259,6 +260,7 @@ async def set_paused(uow: UnitOfWork, clock: Clock, telegram_user_id: int, pause
 async def toggle_topic(uow: UnitOfWork, telegram_user_id: int, topic: Topic) -> bool:
     """Flips the opt-out for a topic; returns True if the resident now receives it."""
     async with uow:
+        await uow.begin_write()
         resident = await _resident(uow, telegram_user_id)
         preferences = await uow.pushes.preferences(resident.id)
         opted_out = Topic(topic).value not in preferences.opted_out_topics
@@ -271,6 +273,7 @@ async def set_quiet_hours(uow: UnitOfWork, telegram_user_id: int, start: int, en
     if (start, end) not in QUIET_HOUR_PRESETS:
         raise InvalidInput("quiet_hours")
     async with uow:
+        await uow.begin_write()
         resident = await _resident(uow, telegram_user_id)
         await uow.pushes.set_quiet_hours(resident.id, start, end)
         await uow.commit()
@@ -281,6 +284,7 @@ async def record_feedback(
 ) -> None:
     """👍/👎 on a tip the resident received. Only on their own deliveries."""
     async with uow:
+        await uow.begin_write()
         resident = await _resident(uow, telegram_user_id)
         row = await uow.outbox.get(outbox_id)
         if row is None or row[1] is None:

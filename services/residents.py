@@ -106,6 +106,7 @@ async def record_refusal(
 ) -> None:
     """Declining consent stores only an anonymous count: no id, no name, just the day."""
     async with uow:
+        await uow.begin_write()
         await uow.consents.record_refusal(
             notice_version=notice_version, locale=_check_locale(locale), on=clock.now().date()
         )
@@ -150,6 +151,7 @@ async def register(
 
 async def _update(uow: UnitOfWork, clock: Clock, telegram_user_id: int, **values: object) -> None:
     async with uow:
+        await uow.begin_write()
         resident = await _require(uow, telegram_user_id)
         await uow.residents.update(resident.id, clock.now(), **values)
         await uow.commit()
@@ -180,6 +182,7 @@ async def set_conditions(
 ) -> frozenset[Condition]:
     chosen = frozenset(Condition(c) for c in conditions)
     async with uow:
+        await uow.begin_write()
         resident = await _require(uow, telegram_user_id)
         if Condition.PREGNANT in chosen and resident.sex is Sex.MALE:
             raise InvalidInput("pregnant_male")
@@ -227,6 +230,7 @@ def _add_years(day: date, years: int) -> date:
 
 async def complete_onboarding(uow: UnitOfWork, clock: Clock, telegram_user_id: int) -> None:
     async with uow:
+        await uow.begin_write()
         resident = await _require(uow, telegram_user_id)
         if resident.onboarded_at is None:
             await uow.residents.update(resident.id, clock.now(), onboarded_at=clock.now())
@@ -247,6 +251,7 @@ async def get_profile(uow: UnitOfWork, telegram_user_id: int) -> ProfileView:
 async def mark_reachable(uow: UnitOfWork, telegram_user_id: int) -> ResidentRecord:
     """The resident wrote to the bot again after blocking it: pushes may resume."""
     async with uow:
+        await uow.begin_write()
         resident = await _require(uow, telegram_user_id)
         await uow.pushes.mark_reachable(resident.id)
         await uow.commit()

@@ -156,12 +156,9 @@ async def cb_tip_feedback(
     )
     if isinstance(callback.message, Message) and callback.message.reply_markup:
         # Show the vote on the tip itself: the chosen thumb gets a tick.
-        markup = callback.message.reply_markup.model_copy(deep=True)
-        for button in markup.inline_keyboard[0]:
-            data = TipFeedbackCD.unpack(button.callback_data or "")
-            thumb = "👍" if data.helpful else "👎"
-            button.text = f"{thumb} ✓" if data.helpful == callback_data.helpful else thumb
-        await callback.message.edit_reply_markup(reply_markup=markup)
+        await callback.message.edit_reply_markup(
+            reply_markup=keyboards.with_vote(callback.message.reply_markup, callback_data.helpful)
+        )
 
 
 async def cb_tip_action(

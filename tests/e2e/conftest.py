@@ -9,6 +9,7 @@ import pytest
 
 from bot.app import RunningApp, run
 from sandbox.botapi import BotAPIServer, ChatClient, TgUser
+from scheduler.jobs import PushJobs
 from services.clock import ManualClock
 from services.settings import Settings
 
@@ -48,6 +49,13 @@ class RunningBot:
         await asyncio.wait_for(self._task, STARTUP_TIMEOUT)
         self._task = None
 
+    @property
+    def jobs(self) -> PushJobs:
+        """The running bot's scheduler jobs, to run on demand instead of waiting for them."""
+        assert self._control is not None
+        assert self._control.jobs is not None
+        return self._control.jobs
+
     async def restart(self) -> None:
         await self.stop()
         await self.start()
@@ -59,6 +67,9 @@ def settings(database_url: str, botapi: BotAPIServer) -> Settings:
         bot_token=TOKEN,  # type: ignore[arg-type]
         database_url=database_url,
         telegram_api_url=botapi.base_url,  # type: ignore[arg-type]
+        # Tests run the jobs themselves (RunningBot.jobs); the timers only fire at start-up.
+        dispatch_interval_seconds=60,
+        plan_interval_minutes=240,
         _env_file=None,  # type: ignore[call-arg]
     )
 

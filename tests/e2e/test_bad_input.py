@@ -167,7 +167,9 @@ async def test_commands_are_registered_in_both_languages(
     en = {c["command"]: c["description"] for c in botapi.commands(language_code="en")}
     default = {c["command"]: c["description"] for c in botapi.commands()}
     assert (
-        set(zh) == set(en) == {"menu", "profile", "family", "language", "help", "cancel", "start"}
+        set(zh)
+        == set(en)
+        == {"menu", "profile", "family", "tips", "language", "help", "cancel", "start"}
     )
     assert zh["profile"] == "我的资料"
     assert en["profile"] == "My profile"

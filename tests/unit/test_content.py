@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime
 
 import pytest
 
@@ -40,6 +40,15 @@ SAMPLE_CONTEXT = {
         "consent_recorded": date(2026, 11, 23),
     },
     "member_consent": {"name": "小宝", "child": True},
+    "tips": {
+        "paused": False,
+        "next_at": datetime(2026, 12, 7, 9, 0),
+        "occasion": "大雪",
+        "quiet_start": "21:00",
+        "quiet_end": "08:00",
+        "opted_out": ["吸烟"],
+    },
+    "tip_action": {"action": "book", "doctor": "王医生 · 阳光社区"},
 }
 
 
