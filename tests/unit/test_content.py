@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 
 import pytest
 
@@ -42,7 +42,7 @@ SAMPLE_CONTEXT = {
     "member_consent": {"name": "小宝", "child": True},
     "tips": {
         "paused": False,
-        "next_at": datetime(2026, 12, 7, 9, 0),
+        "next_at": datetime(2026, 12, 7, 9, 0, tzinfo=UTC),
         "occasion": "大雪",
         "quiet_start": "21:00",
         "quiet_end": "08:00",
