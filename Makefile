@@ -4,7 +4,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: install run test lint typecheck pytest i18n seed-demo clean
+.PHONY: install run test lint typecheck content-check pytest i18n seed-demo clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -19,7 +19,7 @@ run: install
 	$(BIN)/jiayi run
 
 ## Install and run every check: lint, types, and the test suite.
-test: install lint typecheck pytest
+test: install lint typecheck content-check pytest
 
 lint: install
 	$(BIN)/ruff check .
@@ -27,6 +27,9 @@ lint: install
 
 typecheck: install
 	$(BIN)/mypy
+
+content-check: install
+	$(BIN)/jiayi content check
 
 pytest: install
 	$(BIN)/pytest

@@ -5,12 +5,13 @@ from __future__ import annotations
 from aiogram import Router
 
 from bot import errors, fallback
-from bot.resident import conditions, family, menu, onboarding, profile, tips
+from bot.resident import conditions, family, membership, menu, onboarding, profile, tips
 
 
 def get_routers() -> list[Router]:
     return [
         errors.build_router(),
+        membership.build_router(),
         onboarding.build_router(),
         menu.build_router(),
         profile.build_router(),

@@ -216,8 +216,23 @@ class OutboxDispatcher:
         semaphore = asyncio.Semaphore(self.settings.concurrency)
 
         async def send_chat(deliveries: list[Delivery]) -> list[DeliveryResult]:
+            chat_results: list[DeliveryResult] = []
             async with semaphore:
-                return [await self._send_one(d) for d in deliveries]
+                for d in deliveries:
+                    if any(r.status is OutboxStatus.BLOCKED for r in chat_results):
+                        # One 403 is enough: nothing more is tried for this resident.
+                        chat_results.append(
+                            DeliveryResult(
+                                d.outbox_id,
+                                d.resident_id,
+                                OutboxStatus.SKIPPED,
+                                error="unreachable",
+                                count_attempt=False,
+                            )
+                        )
+                        continue
+                    chat_results.append(await self._send_one(d))
+            return chat_results
 
         for chat_results in await asyncio.gather(*(send_chat(ds) for ds in by_chat.values())):
             for result in chat_results:
@@ -228,6 +243,8 @@ class OutboxDispatcher:
                     report.blocked += 1
                 elif result.status is OutboxStatus.FAILED:
                     report.failed += 1
+                elif result.status is OutboxStatus.SKIPPED:
+                    report.skipped += 1
                 else:
                     report.retried += 1
         async with self._uow_factory() as uow:

@@ -261,3 +261,21 @@ async def mark_reachable(uow: UnitOfWork, telegram_user_id: int) -> ResidentReco
 async def _require_fresh(uow: UnitOfWork, telegram_user_id: int) -> ResidentRecord:
     async with uow:
         return await _require(uow, telegram_user_id)
+
+
+async def set_reachable(
+    uow: UnitOfWork, clock: Clock, telegram_user_id: int, reachable: bool
+) -> None:
+    """Telegram told us the user blocked (or unblocked) the bot. Their data stays either way."""
+    async with uow:
+        await uow.begin_write()
+        resident = await uow.residents.by_telegram_user(telegram_user_id)
+        if resident is None or resident.reachable == reachable:
+            return
+        if reachable:
+            await uow.pushes.mark_reachable(resident.id)
+        else:
+            await uow.residents.update(
+                resident.id, clock.now(), reachable=False, unreachable_since=clock.now()
+            )
+        await uow.commit()

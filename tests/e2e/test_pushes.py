@@ -90,7 +90,7 @@ async def test_resident_who_blocked_the_bot_gets_nothing_more(
     await make_resident(uow_factory, clock, 8080)
     chat = make_chat(botapi, 8080)
     chat.open()
-    await chat.block()
+    botapi.fail(8080, "blocked")  # blocked, and the bot was never told: it learns from a 403
     running = RunningBot(settings, clock)
     await running.start()
     try:
@@ -147,3 +147,28 @@ async def test_tips_menu_pause_topics_and_feedback(
         await chat.wait_for("You receive seasonal health advice")
     finally:
         await running.stop()
+
+
+async def test_blocking_and_unblocking_notices_switch_pushes_off_and_on(
+    botapi: BotAPIServer, jiayi: RunningBot, clock: ManualClock, uow_factory: UnitOfWorkFactory
+) -> None:
+    await make_resident(uow_factory, clock, 8181, locale="en")
+    chat = make_chat(botapi, 8181, language_code="en")
+    chat.open()
+
+    async def reachable() -> bool:
+        async with uow_factory() as uow:
+            resident = await uow.residents.by_telegram_user(8181)
+        assert resident is not None
+        return resident.reachable
+
+    await chat.block()
+    await botapi.wait_until(lambda: not botapi.pending_updates, timeout=10)
+    await jiayi.jobs.plan()
+    await jiayi.jobs.dispatch()
+    assert botapi.find_requests("sendMessage", 8181) == []
+    assert not await reachable()
+    await chat.unblock()
+    await chat.send("/menu")
+    await chat.wait_for("Main menu")
+    assert await reachable()
