@@ -196,12 +196,16 @@ def _child_rows(
     return rows
 
 
-async def _insert_chunked(conn: AsyncConnection, table: Any, rows: Sequence[dict[str, Any]]) -> None:
+async def _insert_chunked(
+    conn: AsyncConnection, table: Any, rows: Sequence[dict[str, Any]]
+) -> None:
     for start in range(0, len(rows), CHUNK):
         await conn.execute(insert(table), rows[start : start + CHUNK])
 
 
-async def seed(url: str, n: int, *, seed_value: int = 20261107, analyze: bool = True) -> SeedReport:
+async def seed(
+    url: str, n: int, *, seed_value: int = 20261107, analyze: bool = True
+) -> SeedReport:
     """N onboarded residents with a realistic mix, by Core executemany in one transaction.
 
     Not through the services or the ORM: this is set-up, not what is being measured.

@@ -23,12 +23,6 @@ import asyncio
 import time
 from dataclasses import dataclass
 
-from content.render import Renderer
-from content.tips import Library, load_library
-from services.clock import ManualClock
-from services.database import open_database
-from services.pushes import PushSchedule, plan_catch_up, plan_day
-
 from benchmarks._common import (
     DEFAULT_PG_ADMIN_DSN,
     LIDONG_2026,
@@ -40,6 +34,11 @@ from benchmarks._common import (
     scratch_database,
     seed,
 )
+from content.render import Renderer
+from content.tips import Library, load_library
+from services.clock import ManualClock
+from services.database import open_database
+from services.pushes import PushSchedule, plan_catch_up, plan_day
 
 TARGET_SECONDS = 10.0
 TARGET_RESIDENTS = 100_000
@@ -59,8 +58,6 @@ class Row:
         if self.target:
             target = f"< {TARGET_SECONDS:g} s"
             met = "met" if self.seconds < TARGET_SECONDS else "NOT met"
-            if self.residents != TARGET_RESIDENTS:
-                met += f" (at {self.residents:,}, target is for {TARGET_RESIDENTS:,})"
         else:
             target, met = "-", "-"
         return [
@@ -88,7 +85,9 @@ async def bench_backend(
             f"in {report.seconds:.1f} s (+ ANALYZE {report.analyze_seconds:.1f} s)",
             flush=True,
         )
-        rows.append(Row(backend, residents, "seed (not timed for target)", seeded, report.seconds, False))
+        rows.append(
+            Row(backend, residents, "seed (set-up, untargeted)", seeded, report.seconds, False)
+        )
         schedule = PushSchedule(zone=SHANGHAI)
         database = open_database(url)
         try:
@@ -118,9 +117,7 @@ async def bench_backend(
 async def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--residents", type=int, default=TARGET_RESIDENTS)
-    parser.add_argument(
-        "--backend", choices=("sqlite", "postgresql", "both"), default="both"
-    )
+    parser.add_argument("--backend", choices=("sqlite", "postgresql", "both"), default="both")
     parser.add_argument(
         "--no-analyze",
         action="store_true",
@@ -150,6 +147,11 @@ async def main() -> None:
         ["backend", "residents", "step", "rows", "seconds", "rows/s", "target", "met"],
         [row.cells() for row in rows],
     )
+    if args.residents != TARGET_RESIDENTS:
+        print(
+            f"\nnote: the target is stated for {TARGET_RESIDENTS:,} residents, "
+            f"not {args.residents:,}"
+        )
 
 
 if __name__ == "__main__":

@@ -107,3 +107,24 @@ def test_seed_demo_and_invite_through_the_cli(tmp_path: Path) -> None:
     missing = _run(["doctor", "invite", "--name", "x", "--centre", "nowhere"], env, tmp_path)
     assert missing.returncode == 1
     assert "No centre with code 'nowhere'" in missing.stderr
+
+
+def test_calendar_and_content_check_commands(tmp_path: Path) -> None:
+    calendar = _run(["calendar", "2026"], {}, tmp_path)
+    assert calendar.returncode == 0, calendar.stderr
+    assert "2026-11-07  solar_term  立冬 Start of Winter" in calendar.stdout
+    assert "tip lidong" in calendar.stdout
+    check = _run(["content", "check"], {}, tmp_path)
+    assert check.returncode == 0, check.stderr
+    assert "Content OK" in check.stdout
+
+
+def test_coverage_report_writes_csv(tmp_path: Path) -> None:
+    env = {"JIAYI_DATABASE_URL": f"sqlite+aiosqlite:///{tmp_path / 'cov.db'}"}
+    assert _run(["seed-demo"], env, tmp_path).returncode == 0
+    report = _run(["report", "coverage", "--csv", str(tmp_path / "c.csv")], env, tmp_path)
+    assert report.returncode == 0, report.stderr
+    assert "王医生 Dr Wang" in report.stdout
+    rows = (tmp_path / "c.csv").read_text(encoding="utf-8").splitlines()
+    assert rows[0].startswith("resident_id,doctor_id,doctor,delivered")
+    assert len(rows) == 4
