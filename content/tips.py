@@ -1,5 +1,8 @@
 """The health-tip library: YAML files under content/tips/, validated and compiled once.
 
+Bodies are Jinja2 templates with `name`, `age` (or none), `doctor` (or none) and `conditions`
+(condition codes such as "hypertension") in their context.
+
 Each tip has a trigger (a solar term, a health day, a lunar festival, a season, or
 "evergreen" for catch-up pushes), a topic, governance fields, and audience variants with a
 body per locale. For one resident the most specific matching variant wins.

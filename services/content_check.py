@@ -171,9 +171,15 @@ def _check_body(
     report: CheckReport, library: Library, tip_id: str, audience: Audience, locale: str
 ) -> None:
     where = f"tip {tip_id} [{audience.value}, {locale}]"
-    for name, age, doctor in (("张桂兰", 72, "王医生"), ("Li", None, None)):
+    samples: tuple[tuple[str, int | None, str | None, list[str]], ...] = (
+        ("张桂兰", 72, "王医生", ["hypertension"]),
+        ("Li", None, None, []),
+    )
+    for name, age, doctor, conditions in samples:
         try:
-            text = library.render(tip_id, audience, locale, name=name, age=age, doctor=doctor)
+            text = library.render(
+                tip_id, audience, locale, name=name, age=age, doctor=doctor, conditions=conditions
+            )
         except Exception as error:
             report.problems.append(f"{where}: does not render: {type(error).__name__}: {error}")
             return

@@ -359,6 +359,7 @@ class OutboxDispatcher:
             name=d.display_name,
             age=today.year - d.birth_year if d.birth_year else None,
             doctor=d.doctor_name,
+            conditions=sorted(d.conditions),
         )
         return OutgoingMessage(
             outbox_id=d.outbox_id,

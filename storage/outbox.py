@@ -276,14 +276,8 @@ class OutboxRepository:
             )
         ).all()
         resident_ids = {row[1].id for row in rows}
-        optouts: dict[int, set[str]] = {i: set() for i in resident_ids}
-        if resident_ids:
-            for resident_id, topic in await self._s.execute(
-                select(m.ResidentTopicOptOut.resident_id, m.ResidentTopicOptOut.topic).where(
-                    m.ResidentTopicOptOut.resident_id.in_(resident_ids)
-                )
-            ):
-                optouts[resident_id].add(topic)
+        optouts = await self._per_resident(m.ResidentTopicOptOut, "topic", resident_ids)
+        conditions = await self._per_resident(m.ResidentCondition, "condition", resident_ids)
         return [
             Delivery(
                 outbox_id=row.id,
@@ -302,9 +296,25 @@ class OutboxRepository:
                 quiet_end=res.quiet_end,
                 doctor_name=doctor,
                 opted_out_topics=frozenset(optouts[res.id]),
+                conditions=frozenset(conditions[res.id]),
             )
             for row, res, doctor in rows
         ]
+
+    async def _per_resident(
+        self,
+        model: type[m.ResidentTopicOptOut] | type[m.ResidentCondition],
+        column: str,
+        resident_ids: set[int],
+    ) -> dict[int, set[str]]:
+        found: dict[int, set[str]] = {i: set() for i in resident_ids}
+        if resident_ids:
+            value = getattr(model, column)
+            for resident_id, item in await self._s.execute(
+                select(model.resident_id, value).where(model.resident_id.in_(resident_ids))
+            ):
+                found[resident_id].add(item)
+        return found
 
     async def record(self, results: Iterable[DeliveryResult], now: datetime) -> None:
         o = m.OutboxMessage

@@ -141,6 +141,7 @@ class Delivery:
     quiet_end: int
     doctor_name: str | None
     opted_out_topics: frozenset[str]
+    conditions: frozenset[str] = frozenset()
 
 
 @dataclass(frozen=True, slots=True)
