@@ -217,6 +217,7 @@ async def run(
     finally:
         if scheduler.running:
             scheduler.shutdown(wait=False)
+        await jobs.wait_idle()
         if watcher is not None:
             watcher.cancel()
         await dp.storage.close()

@@ -3,9 +3,11 @@ idempotent, so a missed or doubled run does no harm."""
 
 from __future__ import annotations
 
+import asyncio
 import logging
-from collections.abc import Callable
-from dataclasses import dataclass
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
+from dataclasses import dataclass, field
 
 from services import pushes
 from services.clock import Clock
@@ -23,8 +25,33 @@ class PushJobs:
     schedule: PushSchedule
     clock: Clock
     dispatcher: OutboxDispatcher
+    _running: set[asyncio.Task[object]] = field(default_factory=set)
+
+    @asynccontextmanager
+    async def _tracked(self) -> AsyncIterator[None]:
+        task = asyncio.current_task()
+        assert task is not None
+        self._running.add(task)
+        try:
+            yield
+        finally:
+            self._running.discard(task)
+
+    async def wait_idle(self, limit: float = 30.0) -> None:
+        """Lets runs in progress finish (shutdown): their transactions must end before the
+        database is closed, or their locks outlive the process's pool."""
+        if self._running:
+            await asyncio.wait(set(self._running), timeout=limit)
 
     async def plan(self) -> PlanReport:
+        async with self._tracked():
+            return await self._plan()
+
+    async def dispatch(self) -> DispatchReport:
+        async with self._tracked():
+            return await self.dispatcher.run_once()
+
+    async def _plan(self) -> PlanReport:
         report = await pushes.plan_due(self.uow_factory, self.library, self.schedule, self.clock)
         if report.created or report.catch_up:
             log.info(
@@ -34,6 +61,3 @@ class PushJobs:
                 report.catch_up,
             )
         return report
-
-    async def dispatch(self) -> DispatchReport:
-        return await self.dispatcher.run_once()

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from datetime import date, datetime, timedelta
+from typing import Any
 
 from sqlalchemy import (
+    Select,
     String,
     and_,
     case,
@@ -101,6 +103,37 @@ def _live_tips_between(start: datetime, end: datetime):  # type: ignore[no-untyp
     )
 
 
+def _planned_rows(
+    dedupe_prefix: str, tip_id: str, payload: str, not_before: datetime, now: datetime
+) -> Select[Any]:
+    """SELECT producing one pending tip row per resident, in `_INSERT_COLUMNS` order."""
+    r, o = m.Resident, m.OutboxMessage
+    return select(
+        r.id,
+        literal("tip"),
+        literal(dedupe_prefix) + cast(r.id, String),
+        literal(tip_id),
+        literal(payload),
+        literal(not_before, o.not_before.type),
+        literal(OutboxStatus.PENDING.value),
+        literal(0),
+        literal(now, o.created_at.type),
+    )
+
+
+_INSERT_COLUMNS = [
+    "resident_id",
+    "kind",
+    "dedupe_key",
+    "tip_id",
+    "payload",
+    "not_before",
+    "status",
+    "attempts",
+    "created_at",
+]
+
+
 class OutboxRepository:
     def __init__(self, session: AsyncSession) -> None:
         self._s = session
@@ -119,18 +152,9 @@ class OutboxRepository:
     ) -> int:
         """One INSERT … SELECT for every matching resident; duplicates (same prefix + resident)
         are ignored, so running it again, or for a less specific variant, adds nothing."""
-        r = m.Resident
-        query = select(
-            r.id,
-            literal("tip"),
-            literal(dedupe_prefix) + cast(r.id, String),
-            literal(tip_id),
-            literal(payload),
-            literal(not_before, m.OutboxMessage.not_before.type),
-            literal(OutboxStatus.PENDING.value),
-            literal(0),
-            literal(now, m.OutboxMessage.created_at.type),
-        ).where(_eligible(topic), _audience(audience, on_day))
+        query = _planned_rows(dedupe_prefix, tip_id, payload, not_before, now).where(
+            _eligible(topic), _audience(audience, on_day)
+        )
         return await self._insert(query)
 
     async def plan_catch_up(
@@ -159,17 +183,7 @@ class OutboxRepository:
             o.not_before >= year_start,
             o.not_before < year_end,
         )
-        query = select(
-            r.id,
-            literal("tip"),
-            literal(dedupe_prefix) + cast(r.id, String),
-            literal(tip_id),
-            literal(payload),
-            literal(not_before, o.not_before.type),
-            literal(OutboxStatus.PENDING.value),
-            literal(0),
-            literal(now, o.created_at.type),
-        ).where(
+        query = _planned_rows(dedupe_prefix, tip_id, payload, not_before, now).where(
             _eligible(topic),
             _audience(audience, on_day),
             ~already_had,
@@ -177,23 +191,9 @@ class OutboxRepository:
         )
         return await self._insert(query)
 
-    async def _insert(self, query) -> int:  # type: ignore[no-untyped-def]
-        columns = [
-            "resident_id",
-            "kind",
-            "dedupe_key",
-            "tip_id",
-            "payload",
-            "not_before",
-            "status",
-            "attempts",
-            "created_at",
-        ]
+    async def _insert(self, query: Select[Any]) -> int:
         statement = insert_from_select_ignoring_duplicates(
-            self._s,
-            m.OutboxMessage.__table__,
-            columns,
-            query,
+            self._s, m.OutboxMessage.__table__, _INSERT_COLUMNS, query
         )
         result = await self._s.execute(statement)
         return max(int(result.rowcount or 0), 0)  # type: ignore[attr-defined]

@@ -21,6 +21,7 @@ ZONE = "Asia/Shanghai"
 
 async def make_centre(uow_factory: UnitOfWorkFactory, clock: Clock) -> CentreRecord:
     async with uow_factory() as uow:
+        await uow.begin_write()  # reads, then writes
         centre = await uow.centres.by_code(CENTRE_CODE)
         if centre is None:
             centre = await uow.centres.add(
@@ -42,6 +43,7 @@ async def make_doctor(
 ) -> DoctorRecord:
     centre = await make_centre(uow_factory, clock)
     async with uow_factory() as uow:
+        await uow.begin_write()  # reads, then writes
         doctor = await uow.doctors.add(
             centre_id=centre.id,
             display_name=name,

@@ -137,7 +137,7 @@ async def _saved(
         await target.answer(text, reply_markup=markup)
 
 
-async def on_profile_name(
+async def on_profile_text(
     message: Message,
     state: FSMContext,
     uow: UnitOfWork,
@@ -146,29 +146,16 @@ async def on_profile_name(
     locale: str,
     settings: Settings,
 ) -> None:
+    """A typed answer to "new name" or "birth year"; the state says which."""
     assert message.from_user is not None
     assert message.text is not None
+    setter = (
+        residents.set_display_name
+        if await state.get_state() == ProfileEdit.name.state
+        else residents.set_birth_year
+    )
     try:
-        await residents.set_display_name(uow, clock, message.from_user.id, message.text)
-    except DomainError as error:
-        await message.answer(error_text(error))
-        return
-    await _saved(message, state, uow, clock, renderer, locale, settings)
-
-
-async def on_profile_birth_year(
-    message: Message,
-    state: FSMContext,
-    uow: UnitOfWork,
-    clock: Clock,
-    renderer: Renderer,
-    locale: str,
-    settings: Settings,
-) -> None:
-    assert message.from_user is not None
-    assert message.text is not None
-    try:
-        await residents.set_birth_year(uow, clock, message.from_user.id, message.text)
+        await setter(uow, clock, message.from_user.id, message.text)
     except DomainError as error:
         await message.answer(error_text(error))
         return
@@ -283,8 +270,8 @@ def build_router() -> Router:
     router.message.register(cmd_profile, Command("profile"))
     router.callback_query.register(cb_profile_open, MenuCD.filter(F.item == MenuItem.PROFILE))
     router.callback_query.register(cb_profile_edit, ProfileEditCD.filter())
-    router.message.register(on_profile_name, ProfileEdit.name, F.text)
-    router.message.register(on_profile_birth_year, ProfileEdit.birth_year, F.text)
+    router.message.register(on_profile_text, ProfileEdit.name, F.text)
+    router.message.register(on_profile_text, ProfileEdit.birth_year, F.text)
     router.callback_query.register(cb_profile_sex, ProfileEdit.sex, SexPickCD.filter())
     router.callback_query.register(
         cb_profile_conditions, ProfileEdit.conditions, ConditionsDoneCD.filter()

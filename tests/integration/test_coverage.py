@@ -32,6 +32,7 @@ async def test_coverage_counts_delivered_tips_per_doctor(
     await pushes.plan_catch_up(uow_factory(), test_library, SCHEDULE, clock, date(2026, 1, 12))
     # Only resident 1's push was delivered; planned-but-unsent does not count.
     async with uow_factory() as uow:
+        await uow.begin_write()  # reads, then writes
         resident = await uow.residents.by_telegram_user(1)
         assert resident is not None
         await uow.session.execute(

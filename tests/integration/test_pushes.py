@@ -95,6 +95,7 @@ async def test_who_is_left_out(
     await pushes.toggle_topic(uow_factory(), 3, Topic.SEASONAL)
     unreachable = await make_resident(uow_factory, clock, 4)
     async with uow_factory() as uow:
+        await uow.begin_write()  # reads, then writes
         await uow.residents.update(unreachable.id, clock.now(), reachable=False)
         await uow.commit()
     included = await make_resident(uow_factory, clock, 5)

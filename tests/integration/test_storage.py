@@ -124,6 +124,7 @@ async def test_one_open_contract_per_resident_is_a_constraint(
     doctor = await make_doctor(uow_factory, clock)
     today = clock.now().date()
     async with uow_factory() as uow:
+        await uow.begin_write()  # reads, then writes
         await uow.contracts.add(
             resident_id=resident.id,
             doctor_id=doctor.id,
@@ -134,6 +135,7 @@ async def test_one_open_contract_per_resident_is_a_constraint(
         await uow.commit()
     with pytest.raises(Exception, match=r"(?i)unique"):
         async with uow_factory() as uow:
+            await uow.begin_write()  # reads, then writes
             await uow.contracts.add(
                 resident_id=resident.id,
                 doctor_id=doctor.id,
