@@ -186,6 +186,11 @@ async def run(
     )
 
     async def _start_scheduler() -> None:
+        # Catch up at once after downtime, before answering anyone; then on the timer.
+        try:
+            await jobs.plan()
+        except Exception:
+            log.exception("start-up planning failed; the scheduler will retry")
         scheduler.start()
 
     dp.startup.register(_start_scheduler)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, timedelta
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
@@ -17,13 +17,12 @@ def build_scheduler(
 ) -> AsyncIOScheduler:
     scheduler = AsyncIOScheduler(timezone=UTC)
     common = {"coalesce": True, "max_instances": 1, "replace_existing": True}
-    # Plan at start-up too, so a restart after downtime catches up at once.
+    # The entry point plans once at start-up itself; the timer takes over from there.
     scheduler.add_job(
         jobs.plan,
         "interval",
         seconds=plan_every.total_seconds(),
         id=PLAN_JOB_ID,
-        next_run_time=datetime.now(UTC),
         misfire_grace_time=int(plan_every.total_seconds()),
         **common,
     )

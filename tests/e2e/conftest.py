@@ -67,7 +67,7 @@ def settings(database_url: str, botapi: BotAPIServer) -> Settings:
         bot_token=TOKEN,  # type: ignore[arg-type]
         database_url=database_url,
         telegram_api_url=botapi.base_url,  # type: ignore[arg-type]
-        # Tests run the jobs themselves (RunningBot.jobs); the timers only fire at start-up.
+        # Tests run the jobs themselves (RunningBot.jobs); start-up plans once, timers stay idle.
         dispatch_interval_seconds=60,
         plan_interval_minutes=240,
         _env_file=None,  # type: ignore[call-arg]
