@@ -311,6 +311,12 @@ async def outbox_status_counts(url: str) -> dict[str, int]:
 # --- output --------------------------------------------------------------------------------
 
 
+def machine_note() -> str:
+    """CPUs and load: figures taken while something else is running are not comparable."""
+    one, five, _ = os.getloadavg()
+    return f"{os.cpu_count()} CPUs, load average {one:.2f} (1 min) {five:.2f} (5 min)"
+
+
 def print_table(headers: Sequence[str], rows: Sequence[Sequence[object]]) -> None:
     cells = [[str(h) for h in headers], *[[_fmt(c) for c in row] for row in rows]]
     widths = [max(_width(row[i]) for row in cells) for i in range(len(headers))]

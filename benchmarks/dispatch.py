@@ -45,6 +45,7 @@ from benchmarks._common import (
     SHANGHAI,
     TELEGRAM_ID_BASE,
     local,
+    machine_note,
     outbox_status_counts,
     print_table,
     scratch_database,
@@ -377,6 +378,7 @@ async def main() -> None:
     args = parser.parse_args()
     if not 1 <= args.messages <= 50_000:
         parser.error("--messages must be between 1 and 50,000 (the test server keeps them all)")
+    print(f"machine: {machine_note()} at start", flush=True)
     library = load_library(Renderer().env)
     kinds = [args.server] + ([] if args.no_baseline else ["no-op"])
     results = []
@@ -398,6 +400,7 @@ async def main() -> None:
                 flush=True,
             )
             results.append(result)
+    print(f"machine: {machine_note()} at the end")
     print()
     print_table(
         [

@@ -25,6 +25,7 @@ from content.render import Renderer
 from content.tips import load_library
 from scheduler.app import build_scheduler
 from scheduler.jobs import PushJobs
+from services import notices
 from services.clock import Clock, SystemClock
 from services.database import UnitOfWorkFactory, migrate, open_database
 from services.delivery import DispatchSettings, OutboxDispatcher
@@ -116,6 +117,8 @@ async def set_commands(bot: Bot, i18n: I18n, default_locale: str) -> None:
         with i18n.context(), i18n.use_locale(locale):
             return [
                 BotCommand(command="menu", description=_("Main menu")),
+                BotCommand(command="book", description=_("Book an appointment")),
+                BotCommand(command="appointments", description=_("My appointments")),
                 BotCommand(command="profile", description=_("My profile")),
                 BotCommand(command="family", description=_("My family")),
                 BotCommand(command="tips", description=_("Health tips")),
@@ -165,19 +168,22 @@ async def run(
         library=library,
         schedule=schedule,
     )
+    dispatcher = OutboxDispatcher(
+        uow_factory=database.uow_factory,
+        sender=AiogramSender(bot, i18n),
+        library=library,
+        clock=clock,
+        zone=settings.zone,
+        settings=DispatchSettings(rate_per_second=settings.push_rate),
+    )
+    notices.register(dispatcher, renderer, settings.zone)
     jobs = PushJobs(
         uow_factory=database.uow_factory,
         library=library,
         schedule=schedule,
         clock=clock,
-        dispatcher=OutboxDispatcher(
-            uow_factory=database.uow_factory,
-            sender=AiogramSender(bot, i18n),
-            library=library,
-            clock=clock,
-            zone=settings.zone,
-            settings=DispatchSettings(rate_per_second=settings.push_rate),
-        ),
+        dispatcher=dispatcher,
+        zone=settings.zone,
     )
     scheduler = build_scheduler(
         jobs,
@@ -188,6 +194,7 @@ async def run(
     async def _start_scheduler() -> None:
         # Catch up at once after downtime, before answering anyone; then on the timer.
         try:
+            await jobs.materialize()
             await jobs.plan()
         except Exception:
             log.exception("start-up planning failed; the scheduler will retry")

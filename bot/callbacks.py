@@ -22,6 +22,8 @@ class MenuItem(StrEnum):
     LANGUAGE = "language"
     HELP = "help"
     TIPS = "tips"
+    BOOK = "book"
+    APPOINTMENTS = "appointments"
 
 
 class ProfileField(StrEnum):
@@ -138,3 +140,59 @@ class TipFeedbackCD(CallbackData, prefix="fb"):
 
 class TipActionCD(CallbackData, prefix="tipact"):
     action: Action
+
+
+class BookServiceCD(CallbackData, prefix="bksv"):
+    service_id: int
+
+
+class BookPersonCD(CallbackData, prefix="bkpp"):
+    service_id: int
+    member_id: int = 0  # 0 = the resident themself
+
+
+class BookDayCD(CallbackData, prefix="bkdy"):
+    service_id: int
+    member_id: int
+    day: int  # yyyymmdd, local
+    resched: int = 0  # the appointment being moved, if any
+
+
+class BookSlotCD(CallbackData, prefix="bksl"):
+    slot_id: int
+    member_id: int
+    resched: int = 0
+
+
+class BookConfirmCD(CallbackData, prefix="bkok"):
+    slot_id: int
+    member_id: int
+    resched: int = 0
+
+
+class WaitlistJoinCD(CallbackData, prefix="wait"):
+    slot_id: int
+    member_id: int
+
+
+class OfferAcceptCD(CallbackData, prefix="offer"):
+    waitlist_id: int
+
+
+class ApptAction(StrEnum):
+    OPEN = "open"
+    CANCEL = "cancel"
+    CANCEL_YES = "cancel_yes"
+    RESCHEDULE = "resched"
+    ICS = "ics"
+    CONFIRM = "confirm"
+
+
+class ApptCD(CallbackData, prefix="appt"):
+    action: ApptAction
+    appointment_id: int
+
+
+class AttendanceCD(CallbackData, prefix="att"):
+    appointment_id: int
+    attended: bool

@@ -128,6 +128,8 @@ def switch_doctor(doctor_id: int) -> InlineKeyboardMarkup:
 
 def main_menu() -> InlineKeyboardMarkup:
     kb = InlineKeyboardBuilder()
+    kb.button(text=_("Book an appointment"), callback_data=MenuCD(item=MenuItem.BOOK))
+    kb.button(text=_("My appointments"), callback_data=MenuCD(item=MenuItem.APPOINTMENTS))
     kb.button(text=_("My profile"), callback_data=MenuCD(item=MenuItem.PROFILE))
     kb.button(text=_("My family"), callback_data=MenuCD(item=MenuItem.FAMILY))
     kb.button(text=_("Health tips"), callback_data=TipsCD(action=TipsAction.OPEN))

@@ -101,6 +101,32 @@ def error_text(error: DomainError) -> str:
         "already_other_doctor": _("This Telegram account already belongs to another doctor."),
         "unknown_locale": _("Please choose one of the languages offered."),
         "tip_not_found": _("That tip is no longer available."),
+        "service_not_found": _("That service can't be booked any more."),
+        "slot_not_found": _("That time is no longer available. Please choose another."),
+        "slot_full": _("Sorry, that time has just filled up. Please choose another time."),
+        "slot_closed": _("That time has been closed by the centre. Please choose another."),
+        "too_late": _("That time is too soon to book. Please choose a later time."),
+        "beyond_horizon": _("That day can't be booked yet. Please choose an earlier day."),
+        "already_booked": _(
+            "There is already an appointment for this service for that person. "
+            "See /appointments to change it."
+        ),
+        "not_eligible_age": _("This service isn't offered at that person's age."),
+        "referral_required": _(
+            "Specialist slots need a referral from your family doctor first. "
+            "Please ask your doctor."
+        ),
+        "appointment_not_found": _("That appointment no longer exists."),
+        "cancel_too_late": _(
+            "It's too late to change this appointment online (less than {hours} hours to go). "
+            "Please call the centre."
+        ).format(hours=p.get("hours")),
+        "offer_expired": _("Sorry, the hold on that place has run out."),
+        "already_waiting": _("You're already on the waiting list for that time."),
+        "not_a_doctor": _("This command is for family doctors."),
+        "not_your_centre": _("That appointment belongs to another centre."),
+        "appointment_cancelled": _("That appointment was cancelled."),
+        "check_in_code_unknown": _("No appointment today has that check-in code."),
         "quiet_hours": _("Please choose one of the quiet-hour options."),
     }
     return texts.get(error.code, _("Sorry, that didn't work. Please try again."))

@@ -5,7 +5,17 @@ from __future__ import annotations
 from aiogram import Router
 
 from bot import errors, fallback
-from bot.resident import conditions, family, membership, menu, onboarding, profile, tips
+from bot.doctor import appointments as doctor_appointments
+from bot.resident import (
+    booking,
+    conditions,
+    family,
+    membership,
+    menu,
+    onboarding,
+    profile,
+    tips,
+)
 
 
 def get_routers() -> list[Router]:
@@ -17,6 +27,8 @@ def get_routers() -> list[Router]:
         profile.build_router(),
         family.build_router(),
         tips.build_router(),
+        booking.build_router(),
+        doctor_appointments.build_router(),
         conditions.build_router(),
         fallback.build_router(),
     ]

@@ -14,9 +14,10 @@ from aiogram.exceptions import (
 )
 from aiogram.types import InlineKeyboardMarkup
 from aiogram.utils.i18n import I18n
+from services import notices
 from services.delivery import Outcome, OutgoingMessage, SendResult
 
-from bot import keyboards
+from bot import booking_keyboards, keyboards
 
 
 class AiogramSender:
@@ -25,11 +26,19 @@ class AiogramSender:
         self._i18n = i18n
 
     def _markup(self, message: OutgoingMessage) -> InlineKeyboardMarkup | None:
-        if message.kind != "tip":
-            return None
         # Scheduler jobs render in the recipient's locale, not the current update's.
         with self._i18n.context(), self._i18n.use_locale(message.locale):
-            return keyboards.tip(message.outbox_id, message.action)
+            if message.kind == "tip":
+                return keyboards.tip(message.outbox_id, message.action)
+            if message.ref_id is None:
+                return None
+            if message.kind == notices.REMINDER:
+                return booking_keyboards.reminder(message.ref_id)
+            if message.kind == notices.WAITLIST_OFFER:
+                return booking_keyboards.offer(message.ref_id)
+            if message.kind == notices.BOOKING_CLOSED:
+                return booking_keyboards.rebook(message.ref_id, message.member_id)
+        return None
 
     async def send(self, message: OutgoingMessage) -> SendResult:
         try:

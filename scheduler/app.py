@@ -10,6 +10,8 @@ from scheduler.jobs import PushJobs
 
 PLAN_JOB_ID = "plan_pushes"
 DISPATCH_JOB_ID = "dispatch_outbox"
+SLOTS_JOB_ID = "materialize_slots"
+OFFERS_JOB_ID = "expire_waitlist_offers"
 
 
 def build_scheduler(
@@ -32,6 +34,17 @@ def build_scheduler(
         seconds=dispatch_every.total_seconds(),
         id=DISPATCH_JOB_ID,
         misfire_grace_time=30,
+        **common,
+    )
+    scheduler.add_job(
+        jobs.materialize, "interval", hours=6, id=SLOTS_JOB_ID, misfire_grace_time=3600, **common
+    )
+    scheduler.add_job(
+        jobs.expire_offers,
+        "interval",
+        minutes=1,
+        id=OFFERS_JOB_ID,
+        misfire_grace_time=60,
         **common,
     )
     return scheduler

@@ -8,8 +8,10 @@ import logging
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
+from datetime import timedelta
+from zoneinfo import ZoneInfo
 
-from services import pushes
+from services import booking, pushes
 from services.clock import Clock
 from services.database import UnitOfWork
 from services.delivery import DispatchReport, OutboxDispatcher
@@ -25,6 +27,9 @@ class PushJobs:
     schedule: PushSchedule
     clock: Clock
     dispatcher: OutboxDispatcher
+    zone: ZoneInfo
+    slot_weeks: int = 3
+    waitlist_hold: timedelta = timedelta(minutes=30)
     _running: set[asyncio.Task[object]] = field(default_factory=set)
 
     @asynccontextmanager
@@ -50,6 +55,23 @@ class PushJobs:
     async def dispatch(self) -> DispatchReport:
         async with self._tracked():
             return await self.dispatcher.run_once()
+
+    async def materialize(self) -> int:
+        """Turns recurring schedules into bookable slots for the next few weeks."""
+        async with self._tracked():
+            created = await booking.materialize_slots(
+                self.uow_factory(), self.clock, self.zone, weeks=self.slot_weeks
+            )
+            if created:
+                log.info("materialised %d slot(s)", created)
+            return created
+
+    async def expire_offers(self) -> int:
+        """Waitlist holds that ran out go to the next person waiting."""
+        async with self._tracked():
+            return await booking.expire_offers(
+                self.uow_factory, self.clock, hold=self.waitlist_hold
+            )
 
     async def _plan(self) -> PlanReport:
         report = await pushes.plan_due(self.uow_factory, self.library, self.schedule, self.clock)

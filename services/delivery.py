@@ -57,6 +57,10 @@ class OutgoingMessage:
     text: str
     tip_id: str | None = None
     action: Action | None = None
+    # What the message's buttons act on: an appointment for reminders, a waitlist entry for
+    # seat offers, the service for a closure notice.
+    ref_id: int | None = None
+    member_id: int | None = None
 
 
 class Sender(Protocol):

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, time
+from zoneinfo import ZoneInfo
 
-from storage.records import Condition, ConsentBasis, Relation, Sex
+from storage.records import Condition, ConsentBasis, Relation, ServiceKind, Sex
 from storage.uow import UnitOfWork
 
+from services.booking import materialize_slots
 from services.clock import Clock
 
 DEMO_CENTRE_CODE = "demo"
@@ -64,10 +66,104 @@ RESIDENTS = (
 
 
 @dataclass(frozen=True)
+class _DemoSession:
+    weekdays: tuple[int, ...]  # 0 = Monday
+    start: time
+    end: time
+    slot_minutes: int
+    capacity: int
+    on_makeup_workdays: bool = True
+    doctor_link: str | None = None
+
+
+@dataclass(frozen=True)
+class _DemoService:
+    code: str
+    kind: ServiceKind
+    name_zh: str
+    name_en: str
+    sessions: tuple[_DemoSession, ...]
+    min_age_months: int | None = None
+    max_age_months: int | None = None
+    requires_referral: bool = False
+    min_notice_minutes: int = 120
+    horizon_days: int = 14
+
+
+WEEKDAYS = (0, 1, 2, 3, 4)
+SATURDAY = (5,)
+MORNING = (time(8, 30), time(11, 30))
+AFTERNOON = (time(14, 0), time(16, 30))
+SERVICES = (
+    _DemoService(
+        "flu_vaccine",
+        ServiceKind.VACCINATION,
+        "流感疫苗接种",
+        "Flu vaccination",
+        (
+            _DemoSession(WEEKDAYS, *MORNING, slot_minutes=15, capacity=4),
+            # The Saturday-morning vaccination clinic for working parents.
+            _DemoSession(SATURDAY, *MORNING, slot_minutes=15, capacity=6),
+        ),
+        min_age_months=6,
+    ),
+    _DemoService(
+        "child_vaccines",
+        ServiceKind.VACCINATION,
+        "儿童计划免疫接种",
+        "Childhood vaccinations",
+        (
+            _DemoSession(WEEKDAYS, *MORNING, slot_minutes=15, capacity=3),
+            _DemoSession(SATURDAY, *MORNING, slot_minutes=15, capacity=6),
+        ),
+        min_age_months=0,
+        max_age_months=72,
+    ),
+    _DemoService(
+        "chronic_follow_up",
+        ServiceKind.FOLLOW_UP,
+        "慢病随访",
+        "Chronic disease follow-up",
+        (
+            _DemoSession(WEEKDAYS, *MORNING, 20, 2, doctor_link="demowang"),
+            _DemoSession(WEEKDAYS, *AFTERNOON, 30, 2, doctor_link="demoli"),
+        ),
+    ),
+    _DemoService(
+        "health_checkup",
+        ServiceKind.CHECKUP,
+        "健康体检",
+        "Health check-up",
+        # Fasting blood tests: mornings only.
+        (_DemoSession(WEEKDAYS, *MORNING, slot_minutes=30, capacity=6),),
+        min_notice_minutes=24 * 60,
+        horizon_days=21,
+    ),
+    _DemoService(
+        "referral_cardiology",
+        ServiceKind.REFERRAL,
+        "心内科转诊门诊",
+        "Cardiology referral clinic",
+        (_DemoSession((1, 3), *AFTERNOON, 30, 2, on_makeup_workdays=False),),
+        requires_referral=True,
+    ),
+    _DemoService(
+        "tcm_moxibustion",
+        ServiceKind.TCM,
+        "中医艾灸",
+        "TCM moxibustion",
+        (_DemoSession((0, 2, 4), *AFTERNOON, 30, 2, on_makeup_workdays=False),),
+    ),
+)
+
+
+@dataclass(frozen=True)
 class SeedReport:
     centre_created: bool
     doctors_created: int
     residents_created: int
+    services_created: int = 0
+    slots_created: int = 0
 
 
 async def seed_demo(uow: UnitOfWork, clock: Clock, *, timezone: str) -> SeedReport:
@@ -128,5 +224,42 @@ async def seed_demo(uow: UnitOfWork, clock: Clock, *, timezone: str) -> SeedRepo
                     now=now,
                 )
             residents_created += 1
+        services_created = 0
+        for offer in SERVICES:
+            if await uow.booking.service_by_code(centre.id, offer.code) is not None:
+                continue
+            service = await uow.booking.add_service(
+                centre_id=centre.id,
+                code=offer.code,
+                kind=offer.kind,
+                name_zh=offer.name_zh,
+                name_en=offer.name_en,
+                min_notice_minutes=offer.min_notice_minutes,
+                horizon_days=offer.horizon_days,
+                min_age_months=offer.min_age_months,
+                max_age_months=offer.max_age_months,
+                requires_referral=offer.requires_referral,
+            )
+            for session in offer.sessions:
+                doctor = (
+                    await uow.doctors.by_link_code(session.doctor_link)
+                    if session.doctor_link
+                    else None
+                )
+                for weekday in session.weekdays:
+                    await uow.booking.add_schedule(
+                        service_id=service.id,
+                        weekday=weekday,
+                        start_time=session.start,
+                        end_time=session.end,
+                        slot_minutes=session.slot_minutes,
+                        capacity=session.capacity,
+                        doctor_id=doctor.id if doctor else None,
+                        on_makeup_workdays=session.on_makeup_workdays,
+                    )
+            services_created += 1
         await uow.commit()
-    return SeedReport(centre_created, doctors_created, residents_created)
+    slots_created = await materialize_slots(uow, clock, ZoneInfo(timezone))
+    return SeedReport(
+        centre_created, doctors_created, residents_created, services_created, slots_created
+    )

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import asyncio
 from types import TracebackType
 from typing import Self
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from storage.booking import BookingRepository
 from storage.outbox import OutboxRepository, PushRepository
 from storage.repositories import (
     CentreRepository,
@@ -34,10 +36,17 @@ class UnitOfWork:
     consents: ConsentRepository
     outbox: OutboxRepository
     pushes: PushRepository
+    booking: BookingRepository
 
-    def __init__(self, sessionmaker: async_sessionmaker[AsyncSession]) -> None:
+    def __init__(
+        self,
+        sessionmaker: async_sessionmaker[AsyncSession],
+        write_lock: asyncio.Lock | None = None,
+    ) -> None:
         self._sessionmaker = sessionmaker
         self._session: AsyncSession | None = None
+        self._write_lock = write_lock
+        self._holds_lock = False
 
     async def __aenter__(self) -> Self:
         if self._session is not None:
@@ -51,6 +60,7 @@ class UnitOfWork:
         self.consents = ConsentRepository(session)
         self.outbox = OutboxRepository(session)
         self.pushes = PushRepository(session)
+        self.booking = BookingRepository(session)
         return self
 
     async def begin_write(self) -> None:
@@ -58,7 +68,12 @@ class UnitOfWork:
 
         Call first in a service that reads and then writes on the strength of what it read.
         On PostgreSQL this is an ordinary BEGIN; row locks or conditional updates do the rest.
+        On SQLite, writers of this process also queue on an asyncio lock first: SQLite's own
+        busy wait polls on a coarse timer, so a crowd of writers would idle and time out.
         """
+        if self._write_lock is not None and not self._holds_lock:
+            await self._write_lock.acquire()
+            self._holds_lock = True
         await self.session.connection(execution_options={"sqlite_immediate": True})
 
     @property
@@ -83,7 +98,13 @@ class UnitOfWork:
         try:
             await session.rollback()
         finally:
-            await session.close()
+            try:
+                await session.close()
+            finally:
+                if self._holds_lock:
+                    self._holds_lock = False
+                    assert self._write_lock is not None
+                    self._write_lock.release()
 
 
 class UnitOfWorkFactory:
@@ -91,6 +112,10 @@ class UnitOfWorkFactory:
 
     def __init__(self, sessionmaker: async_sessionmaker[AsyncSession]) -> None:
         self._sessionmaker = sessionmaker
+        bind = sessionmaker.kw.get("bind")
+        dialect = bind.dialect.name if bind is not None else ""
+        # One writer at a time per process on SQLite (see UnitOfWork.begin_write).
+        self._write_lock = asyncio.Lock() if dialect == "sqlite" else None
 
     def __call__(self) -> UnitOfWork:
-        return UnitOfWork(self._sessionmaker)
+        return UnitOfWork(self._sessionmaker, self._write_lock)

@@ -169,7 +169,18 @@ async def test_commands_are_registered_in_both_languages(
     assert (
         set(zh)
         == set(en)
-        == {"menu", "profile", "family", "tips", "language", "help", "cancel", "start"}
+        == {
+            "menu",
+            "book",
+            "appointments",
+            "profile",
+            "family",
+            "tips",
+            "language",
+            "help",
+            "cancel",
+            "start",
+        }
     )
     assert zh["profile"] == "我的资料"
     assert en["profile"] == "My profile"

@@ -49,6 +49,63 @@ SAMPLE_CONTEXT = {
         "opted_out": ["吸烟"],
     },
     "tip_action": {"action": "book", "doctor": "王医生 · 阳光社区"},
+    "reminder": {
+        "lead": "24h",
+        "service": "流感疫苗",
+        "starts_at": datetime(2026, 12, 1, 9, 30, tzinfo=UTC),
+        "person": "小宝",
+        "code": "K7MX3P",
+        "centre": "阳光社区",
+    },
+    "waitlist_offer": {
+        "service": "流感疫苗",
+        "starts_at": datetime(2026, 12, 1, 9, 30, tzinfo=UTC),
+        "person": "小宝",
+        "until": datetime(2026, 11, 30, 10, 0, tzinfo=UTC),
+    },
+    "booking_closed": {
+        "service": "流感疫苗",
+        "starts_at": datetime(2026, 12, 1, 9, 30, tzinfo=UTC),
+        "person": "小宝",
+        "reason": "停电",
+    },
+    "booked": {
+        "service": "流感疫苗",
+        "person": "小宝",
+        "starts_at": datetime(2026, 12, 1, 9, 30, tzinfo=UTC),
+        "centre": "阳光社区",
+        "doctor": None,
+        "code": "K7MX3P",
+        "status": "booked",
+    },
+    "appointment": {
+        "service": "流感疫苗",
+        "person": "小宝",
+        "starts_at": datetime(2026, 12, 1, 9, 30, tzinfo=UTC),
+        "centre": "阳光社区",
+        "doctor": "王医生",
+        "code": "K7MX3P",
+        "status": "attended",
+    },
+    "book_confirm": {
+        "service": "流感疫苗",
+        "person": "小宝",
+        "starts_at": datetime(2026, 12, 1, 9, 30, tzinfo=UTC),
+        "centre": "阳光社区",
+        "resched": True,
+    },
+    "doctor_day": {
+        "day": "12月1日 周二",
+        "rows": [
+            {
+                "time": "09:30",
+                "service": "流感疫苗",
+                "person": "小宝",
+                "code": "K7MX3P",
+                "status": "booked",
+            }
+        ],
+    },
 }
 
 

@@ -1,0 +1,399 @@
+"""Booking: service → for whom → day → time → confirm; my appointments; reminders' buttons."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from aiogram import F, Router
+from aiogram.filters import Command
+from aiogram.fsm.context import FSMContext
+from aiogram.types import BufferedInputFile, CallbackQuery, Message
+from aiogram.utils.i18n import gettext as _
+from content.render import Renderer
+from services import booking
+from services.booking import AppointmentRecord
+from services.clock import Clock
+from services.database import UnitOfWork
+from services.errors import DomainError
+from services.ics import appointment_ics
+from services.settings import Settings
+
+from bot import booking_keyboards as kb
+from bot.callbacks import (
+    ApptAction,
+    ApptCD,
+    BookConfirmCD,
+    BookDayCD,
+    BookPersonCD,
+    BookServiceCD,
+    BookSlotCD,
+    MenuCD,
+    MenuItem,
+    OfferAcceptCD,
+    WaitlistJoinCD,
+)
+from bot.labels import error_text
+from bot.replies import drop_buttons, edit, send
+
+
+def _member(member_id: int) -> int | None:
+    return member_id or None
+
+
+def _local(instant: datetime, settings: Settings) -> datetime:
+    return instant.astimezone(settings.zone)
+
+
+def _card(
+    renderer: Renderer, locale: str, settings: Settings, appt: AppointmentRecord, template: str
+) -> str:
+    return renderer.render(
+        template,
+        locale,
+        service=kb.service_name(appt, locale),
+        person=appt.person_name,
+        starts_at=_local(appt.starts_at, settings),
+        centre=appt.centre_name if locale == "zh-CN" else appt.centre_name_en,
+        doctor=appt.doctor_name,
+        code=appt.check_in_code,
+        status=appt.status.value,
+    )
+
+
+async def _services_screen(target: Message | CallbackQuery, uow: UnitOfWork, locale: str) -> None:
+    user_id = target.from_user.id if target.from_user else 0
+    items = await booking.list_services(uow, user_id)
+    text = _("What would you like to book?") if items else _("No services can be booked yet.")
+    markup = kb.services(items, locale)
+    if isinstance(target, CallbackQuery):
+        await edit(target, text, markup)
+    else:
+        await target.answer(text, reply_markup=markup)
+
+
+async def cmd_book(message: Message, state: FSMContext, uow: UnitOfWork, locale: str) -> None:
+    await state.clear()
+    await _services_screen(message, uow, locale)
+
+
+async def cb_book(
+    callback: CallbackQuery, state: FSMContext, uow: UnitOfWork, locale: str
+) -> None:
+    await state.clear()
+    await _services_screen(callback, uow, locale)
+
+
+async def cb_service(
+    callback: CallbackQuery,
+    callback_data: BookServiceCD,
+    uow: UnitOfWork,
+    clock: Clock,
+    locale: str,
+    settings: Settings,
+) -> None:
+    choices = await booking.people(uow, callback.from_user.id)
+    if len(choices) == 1:  # nobody else to book for: straight to the days
+        await _days(callback, uow, clock, locale, settings, callback_data.service_id, 0)
+        return
+    await edit(
+        callback, _("Who is the appointment for?"), kb.people(callback_data.service_id, choices)
+    )
+
+
+async def cb_person(
+    callback: CallbackQuery,
+    callback_data: BookPersonCD,
+    uow: UnitOfWork,
+    clock: Clock,
+    locale: str,
+    settings: Settings,
+) -> None:
+    await _days(
+        callback, uow, clock, locale, settings, callback_data.service_id, callback_data.member_id
+    )
+
+
+async def _days(
+    callback: CallbackQuery,
+    uow: UnitOfWork,
+    clock: Clock,
+    locale: str,
+    settings: Settings,
+    service_id: int,
+    member_id: int,
+    resched: int = 0,
+) -> None:
+    try:
+        items = await booking.available_days(
+            uow, clock, callback.from_user.id, service_id, _member(member_id), settings.zone
+        )
+    except DomainError as error:
+        await send(callback, error_text(error))
+        return
+    if not items:
+        await edit(
+            callback,
+            _("No free times in the next two weeks. Please check again later."),
+            kb.days(service_id, member_id, [], locale),
+        )
+        return
+    await edit(
+        callback, _("Choose a day:"), kb.days(service_id, member_id, items, locale, resched)
+    )
+
+
+async def cb_day(
+    callback: CallbackQuery,
+    callback_data: BookDayCD,
+    uow: UnitOfWork,
+    clock: Clock,
+    locale: str,
+    settings: Settings,
+) -> None:
+    day = kb.from_int(callback_data.day)
+    items = await booking.slots_on(
+        uow,
+        clock,
+        callback.from_user.id,
+        callback_data.service_id,
+        _member(callback_data.member_id),
+        day,
+        settings.zone,
+    )
+    local = [_local(s.starts_at, settings) for s in items]
+    text = _("{day}: choose a time.").format(day=kb.day_label(day, locale))
+    if not items:
+        text = _("No times left that day. Please choose another day.")
+    await edit(
+        callback,
+        text,
+        kb.slots(
+            callback_data.service_id, callback_data.member_id, items, local, callback_data.resched
+        ),
+    )
+
+
+async def cb_slot(
+    callback: CallbackQuery,
+    callback_data: BookSlotCD,
+    uow: UnitOfWork,
+    renderer: Renderer,
+    locale: str,
+    settings: Settings,
+) -> None:
+    summary = await booking.slot_summary(
+        uow, callback.from_user.id, callback_data.slot_id, _member(callback_data.member_id)
+    )
+    text = renderer.render(
+        "book_confirm",
+        locale,
+        service=summary.service_name_zh if locale == "zh-CN" else summary.service_name_en,
+        person=summary.person_name,
+        starts_at=_local(summary.starts_at, settings),
+        centre=summary.centre_name if locale == "zh-CN" else summary.centre_name_en,
+        resched=bool(callback_data.resched),
+    )
+    await edit(
+        callback,
+        text,
+        kb.confirm(callback_data.slot_id, callback_data.member_id, callback_data.resched),
+    )
+
+
+async def cb_confirm(
+    callback: CallbackQuery,
+    callback_data: BookConfirmCD,
+    uow: UnitOfWork,
+    clock: Clock,
+    renderer: Renderer,
+    locale: str,
+    settings: Settings,
+) -> None:
+    try:
+        if callback_data.resched:
+            appt = await booking.reschedule(
+                uow, clock, callback.from_user.id, callback_data.resched, callback_data.slot_id
+            )
+        else:
+            appt = await booking.book(
+                uow,
+                clock,
+                callback.from_user.id,
+                callback_data.slot_id,
+                _member(callback_data.member_id),
+                settings.zone,
+            )
+    except DomainError as error:
+        await send(callback, error_text(error))
+        return
+    await drop_buttons(callback)
+    await send(
+        callback,
+        _card(renderer, locale, settings, appt, "booked"),
+        kb.appointment(appt.id, appt.status),
+    )
+
+
+async def cb_waitlist(
+    callback: CallbackQuery,
+    callback_data: WaitlistJoinCD,
+    uow: UnitOfWork,
+    clock: Clock,
+) -> None:
+    try:
+        entry = await booking.join_waitlist(
+            uow,
+            clock,
+            callback.from_user.id,
+            callback_data.slot_id,
+            _member(callback_data.member_id),
+        )
+    except DomainError as error:
+        await send(callback, error_text(error))
+        return
+    await send(
+        callback,
+        _(
+            "You're number {position} on the waiting list. If a place frees up, we'll message "
+            "you and hold it for 30 minutes."
+        ).format(position=entry.position),
+    )
+
+
+async def cb_offer_accept(
+    callback: CallbackQuery,
+    callback_data: OfferAcceptCD,
+    uow: UnitOfWork,
+    clock: Clock,
+    renderer: Renderer,
+    locale: str,
+    settings: Settings,
+) -> None:
+    try:
+        appt = await booking.accept_offer(
+            uow, clock, callback.from_user.id, callback_data.waitlist_id, settings.zone
+        )
+    except DomainError as error:
+        await send(callback, error_text(error))
+        return
+    await drop_buttons(callback)
+    await send(
+        callback,
+        _card(renderer, locale, settings, appt, "booked"),
+        kb.appointment(appt.id, appt.status),
+    )
+
+
+async def _appointments_screen(
+    target: Message | CallbackQuery,
+    uow: UnitOfWork,
+    clock: Clock,
+    locale: str,
+    settings: Settings,
+) -> None:
+    user_id = target.from_user.id if target.from_user else 0
+    items = await booking.my_appointments(uow, clock, user_id)
+    local = [_local(a.starts_at, settings) for a in items]
+    text = _("Your upcoming appointments:") if items else _("You have no upcoming appointments.")
+    markup = kb.my_appointments(items, locale, local)
+    if isinstance(target, CallbackQuery):
+        await edit(target, text, markup)
+    else:
+        await target.answer(text, reply_markup=markup)
+
+
+async def cmd_appointments(
+    message: Message,
+    state: FSMContext,
+    uow: UnitOfWork,
+    clock: Clock,
+    locale: str,
+    settings: Settings,
+) -> None:
+    await state.clear()
+    await _appointments_screen(message, uow, clock, locale, settings)
+
+
+async def cb_appointments(
+    callback: CallbackQuery, uow: UnitOfWork, clock: Clock, locale: str, settings: Settings
+) -> None:
+    await _appointments_screen(callback, uow, clock, locale, settings)
+
+
+async def cb_appointment(
+    callback: CallbackQuery,
+    callback_data: ApptCD,
+    uow: UnitOfWork,
+    clock: Clock,
+    renderer: Renderer,
+    locale: str,
+    settings: Settings,
+) -> None:
+    user_id = callback.from_user.id
+    action = callback_data.action
+    appt = await booking.get_appointment(uow, user_id, callback_data.appointment_id)
+    if action is ApptAction.OPEN:
+        await edit(
+            callback,
+            _card(renderer, locale, settings, appt, "appointment"),
+            kb.appointment(appt.id, appt.status),
+        )
+    elif action is ApptAction.CONFIRM:
+        await send(
+            callback,
+            _("Thank you — see you then. Your check-in code is {code}.").format(
+                code=appt.check_in_code
+            ),
+        )
+    elif action is ApptAction.ICS:
+        assert callback.bot is not None
+        data = appointment_ics(appt, locale=locale, now=clock.now())
+        await callback.bot.send_document(
+            user_id,
+            BufferedInputFile(data, filename=f"appointment-{appt.id}.ics"),
+            caption=_("Open this file to add the appointment to your calendar."),
+        )
+    elif action is ApptAction.CANCEL:
+        await send(
+            callback,
+            _card(renderer, locale, settings, appt, "appointment")
+            + "\n\n"
+            + _("Cancel this appointment?"),
+            kb.confirm_cancel(appt.id),
+        )
+    elif action is ApptAction.CANCEL_YES:
+        try:
+            await booking.cancel(uow, clock, user_id, appt.id)
+        except DomainError as error:
+            await send(callback, error_text(error))
+            return
+        await edit(callback, _("The appointment is cancelled."), None)
+    else:  # reschedule: same service and person, a new time
+        await _days(
+            callback,
+            uow,
+            clock,
+            locale,
+            settings,
+            appt.service_id,
+            appt.family_member_id or 0,
+            resched=appt.id,
+        )
+
+
+def build_router() -> Router:
+    """A fresh router each call: a router can belong to one dispatcher only."""
+    router = Router(name=__name__)
+    router.message.register(cmd_book, Command("book"))
+    router.message.register(cmd_appointments, Command("appointments"))
+    router.callback_query.register(cb_book, MenuCD.filter(F.item == MenuItem.BOOK))
+    router.callback_query.register(cb_appointments, MenuCD.filter(F.item == MenuItem.APPOINTMENTS))
+    router.callback_query.register(cb_service, BookServiceCD.filter())
+    router.callback_query.register(cb_person, BookPersonCD.filter())
+    router.callback_query.register(cb_day, BookDayCD.filter())
+    router.callback_query.register(cb_slot, BookSlotCD.filter())
+    router.callback_query.register(cb_confirm, BookConfirmCD.filter())
+    router.callback_query.register(cb_waitlist, WaitlistJoinCD.filter())
+    router.callback_query.register(cb_offer_accept, OfferAcceptCD.filter())
+    router.callback_query.register(cb_appointment, ApptCD.filter())
+    return router
