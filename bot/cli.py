@@ -265,5 +265,84 @@ def report_coverage(
         typer.echo(f"Wrote {len(report.rows)} rows to {csv_path}")
 
 
+booking_app = typer.Typer(help="Bookable services, schedules and closures.", no_args_is_help=True)
+app.add_typer(booking_app, name="booking")
+
+
+@booking_app.command("load")
+def booking_load(
+    path: Annotated[str, typer.Argument(help="YAML file: a centre's services and schedules.")],
+) -> None:
+    """Add a centre's bookable services and weekly schedules from a YAML file (see
+    services/booking_setup.py for the format). Existing services are left unchanged."""
+    settings = _settings()
+    from pathlib import Path
+
+    from services import booking, booking_setup
+    from services.database import migrate, open_database
+
+    async def _load() -> tuple[booking_setup.LoadReport, int]:
+        await migrate(settings.database_url)
+        database = open_database(settings.database_url)
+        try:
+            report = await booking_setup.load_booking_file(database.uow_factory(), Path(path))
+            slots = await booking.materialize_slots(
+                database.uow_factory(), SystemClock(), settings.zone
+            )
+        finally:
+            await database.dispose()
+        return report, slots
+
+    try:
+        report, slots = asyncio.run(_load())
+    except DomainError as error:
+        typer.echo(f"{error.code}: {error.params.get('detail') or error.params}", err=True)
+        raise typer.Exit(1) from None
+    typer.echo(
+        f"Services added: {', '.join(report.created) or 'none'}; already there: "
+        f"{', '.join(report.existing) or 'none'}; {report.schedules} weekly schedule(s); "
+        f"{slots} slot(s) opened."
+    )
+
+
+@booking_app.command("close-day")
+def booking_close_day(
+    centre: Annotated[str, typer.Option("--centre", help="The centre's code.")],
+    day: Annotated[str, typer.Option("--day", help="Local date, YYYY-MM-DD.")],
+    reason: Annotated[str, typer.Option("--reason", help="Shown to residents.")] = "",
+) -> None:
+    """Close a centre for a day: its appointments are cancelled, and everyone booked is told
+    and offered another time."""
+    settings = _settings()
+    from datetime import date as date_type
+
+    from services import booking_setup
+    from services.database import migrate, open_database
+
+    try:
+        when = date_type.fromisoformat(day)
+    except ValueError:
+        typer.echo(f"--day: expected YYYY-MM-DD, got {day!r}", err=True)
+        raise typer.Exit(CONFIG_ERROR) from None
+
+    async def _close() -> int:
+        await migrate(settings.database_url)
+        database = open_database(settings.database_url)
+        try:
+            cancelled = await booking_setup.close_centre_day(
+                database.uow_factory(), SystemClock(), centre, when, settings.zone, reason
+            )
+        finally:
+            await database.dispose()
+        return len(cancelled)
+
+    try:
+        count = asyncio.run(_close())
+    except DomainError as error:
+        typer.echo(f"{error.code}: {error.params}", err=True)
+        raise typer.Exit(1) from None
+    typer.echo(f"Closed {centre} on {when}: {count} appointment(s) cancelled and notified.")
+
+
 def main() -> None:
     app()
