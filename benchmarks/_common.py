@@ -298,6 +298,31 @@ async def seed(
     )
 
 
+async def analyze_database(url: str) -> float:
+    """Refreshes the planner statistics (what autovacuum does in the background); seconds."""
+    began = time.perf_counter()
+    engine = make_engine(url)
+    try:
+        async with engine.connect() as conn:
+            await conn.execute(text("ANALYZE"))
+            await conn.commit()
+    finally:
+        await engine.dispose()
+    return time.perf_counter() - began
+
+
+async def postgres_autovacuum(url: str) -> str | None:
+    """The server's `autovacuum` setting ("on"/"off"); None on SQLite."""
+    engine = make_engine(url)
+    try:
+        if engine.dialect.name != "postgresql":
+            return None
+        async with engine.connect() as conn:
+            return str(await conn.scalar(text("SHOW autovacuum")))
+    finally:
+        await engine.dispose()
+
+
 async def outbox_status_counts(url: str) -> dict[str, int]:
     engine = make_engine(url)
     try:

@@ -1,7 +1,7 @@
 """How long planning one day of seasonal pushes takes, for N residents, on SQLite and PostgreSQL.
 
     python -m benchmarks.plan_day [--residents 100000] [--backend sqlite|postgresql|both]
-                                  [--catch-up] [--no-analyze]
+                                  [--catch-up] [--analyze-steps] [--no-analyze]
 
 Seeds N onboarded residents (Core bulk inserts, a realistic mix of ages, conditions and young
 children), then times `services.pushes.plan_day`:
@@ -33,9 +33,11 @@ from benchmarks._common import (
     LIDONG_2026,
     PLAIN_DAY_2026,
     SHANGHAI,
+    analyze_database,
     local,
     machine_note,
     outbox_status_counts,
+    postgres_autovacuum,
     print_table,
     scratch_database,
     seed,
@@ -85,6 +87,7 @@ async def bench_backend(
     *,
     analyze: bool,
     catch_up: bool,
+    analyze_steps: bool,
     pg_admin_dsn: str,
 ) -> list[Row]:
     rows: list[Row] = []
@@ -97,6 +100,9 @@ async def bench_backend(
             f"in {report.seconds:.1f} s (+ ANALYZE and checkpoint {report.settle_seconds:.1f} s)",
             flush=True,
         )
+        autovacuum = await postgres_autovacuum(url)
+        if autovacuum is not None:
+            print(f"[{backend}] server setting autovacuum = {autovacuum}", flush=True)
         rows.append(
             Row(backend, residents, "seed (set-up, untargeted)", seeded, report.seconds, False)
         )
@@ -116,6 +122,9 @@ async def bench_backend(
             for label, day, planner, targeted, minute in steps:
                 # Just after midnight in Shanghai, when the scheduler plans the day.
                 clock = ManualClock(local(day, 0, minute))
+                if analyze_steps:
+                    seconds = await analyze_database(url)
+                    print(f"[{backend}] ANALYZE before {label[:3]}: {seconds:.2f} s (untimed)")
                 began = time.perf_counter()
                 created = await planner(database.uow_factory(), library, schedule, clock, day)
                 seconds = time.perf_counter() - began
@@ -145,6 +154,11 @@ async def main() -> None:
         help="also time steps (d) and (e), plan_catch_up (minutes on PostgreSQL: see the README)",
     )
     parser.add_argument(
+        "--analyze-steps",
+        action="store_true",
+        help="ANALYZE (untimed) before every step, as if autovacuum had caught up",
+    )
+    parser.add_argument(
         "--pg-admin-dsn",
         default=DEFAULT_PG_ADMIN_DSN,
         help="maintenance database used to create and drop the scratch database",
@@ -169,6 +183,7 @@ async def main() -> None:
             library,
             analyze=not args.no_analyze,
             catch_up=args.catch_up,
+            analyze_steps=args.analyze_steps,
             pg_admin_dsn=args.pg_admin_dsn,
         )
     print(f"machine: {machine_note()} at the end")

@@ -344,5 +344,45 @@ def booking_close_day(
     typer.echo(f"Closed {centre} on {when}: {count} appointment(s) cancelled and notified.")
 
 
+@booking_app.command("close-slot")
+def booking_close_slot(
+    centre: Annotated[str, typer.Option("--centre", help="The centre's code.")],
+    service: Annotated[str, typer.Option("--service", help="The service's code.")],
+    at: Annotated[str, typer.Option("--at", help="Local start, 'YYYY-MM-DD HH:MM'.")],
+    reason: Annotated[str, typer.Option("--reason", help="Shown to residents.")] = "",
+) -> None:
+    """Close one slot: its appointments are cancelled, and everyone booked is told and offered
+    another time."""
+    settings = _settings()
+    from datetime import datetime as datetime_type
+
+    from services import booking_setup
+    from services.database import migrate, open_database
+
+    try:
+        local = datetime_type.strptime(at, "%Y-%m-%d %H:%M").replace(tzinfo=settings.zone)
+    except ValueError:
+        typer.echo(f"--at: expected 'YYYY-MM-DD HH:MM', got {at!r}", err=True)
+        raise typer.Exit(CONFIG_ERROR) from None
+
+    async def _close() -> int:
+        await migrate(settings.database_url)
+        database = open_database(settings.database_url)
+        try:
+            cancelled = await booking_setup.close_centre_slot(
+                database.uow_factory(), SystemClock(), centre, service, local, reason
+            )
+        finally:
+            await database.dispose()
+        return len(cancelled)
+
+    try:
+        count = asyncio.run(_close())
+    except DomainError as error:
+        typer.echo(f"{error.code}: {error.params}", err=True)
+        raise typer.Exit(1) from None
+    typer.echo(f"Closed {service} at {at}: {count} appointment(s) cancelled and notified.")
+
+
 def main() -> None:
     app()

@@ -930,52 +930,71 @@ async def close_day(
     """Closes a centre for a local day: its slots close, their appointments are cancelled by
     the centre (reminders withdrawn, a `booking_closed` notice queued for each so the bot can
     offer rebooking), waitlist entries lapse. Returns the appointments cancelled."""
-    now = clock.now()
     async with uow:
         await uow.begin_write()
         await uow.booking.add_closed_day(centre_id=centre_id, day=day, reason=reason)
         slot_ids = await uow.booking.centre_slot_ids(
             centre_id, _local_midnight(day, zone), _local_midnight(day + timedelta(days=1), zone)
         )
-        cancelled: list[int] = []
-        for appointment_id in await uow.booking.booked_on_slots(slot_ids):
-            moved = await uow.booking.set_status(
-                appointment_id,
-                from_statuses=(AppointmentStatus.BOOKED,),
-                to=AppointmentStatus.CANCELLED_CENTRE,
-                now=now,
-            )
-            if moved:
-                await uow.booking.add_event(
-                    appointment_id, AppointmentEventKind.CANCELLED, Actor.CENTRE, now
-                )
-                await _withdraw_reminders(uow, appointment_id)
-                cancelled.append(appointment_id)
-        for entry_id in await uow.booking.lapse_waitlist(slot_ids):
-            await uow.booking.cancel_pending(f"wait:{entry_id}:")
-        await uow.booking.close_slots(slot_ids)
-        affected = await uow.booking.appointments(cancelled)
-        for appointment in affected:
-            await uow.outbox.enqueue(
-                resident_id=appointment.resident_id,
-                kind=KIND_BOOKING_CLOSED,
-                dedupe_key=f"appt:{appointment.id}:closed",
-                payload=_payload(
-                    {
-                        "appointment_id": appointment.id,
-                        "service_id": appointment.service_id,
-                        "member_id": appointment.family_member_id,
-                        "service_name_zh": appointment.service_name_zh,
-                        "service_name_en": appointment.service_name_en,
-                        "starts_at": appointment.starts_at.isoformat(),
-                        "person_name": appointment.person_name,
-                        "reason": reason,
-                    }
-                ),
-                not_before=now,
-                now=now,
-            )
+        affected = await _close_slots(uow, slot_ids, clock.now(), reason)
         await uow.commit()
+    return affected
+
+
+async def close_slot(
+    uow: UnitOfWork, clock: Clock, slot_id: int, reason: str
+) -> list[AppointmentRecord]:
+    """Closes one slot, with the same consequences as closing a day."""
+    async with uow:
+        await uow.begin_write()
+        if await uow.booking.slot(slot_id) is None:
+            raise NotFound("slot_not_found")
+        affected = await _close_slots(uow, [slot_id], clock.now(), reason)
+        await uow.commit()
+    return affected
+
+
+async def _close_slots(
+    uow: UnitOfWork, slot_ids: list[int], now: datetime, reason: str
+) -> list[AppointmentRecord]:
+    cancelled: list[int] = []
+    for appointment_id in await uow.booking.booked_on_slots(slot_ids):
+        moved = await uow.booking.set_status(
+            appointment_id,
+            from_statuses=(AppointmentStatus.BOOKED,),
+            to=AppointmentStatus.CANCELLED_CENTRE,
+            now=now,
+        )
+        if moved:
+            await uow.booking.add_event(
+                appointment_id, AppointmentEventKind.CANCELLED, Actor.CENTRE, now
+            )
+            await _withdraw_reminders(uow, appointment_id)
+            cancelled.append(appointment_id)
+    for entry_id in await uow.booking.lapse_waitlist(slot_ids):
+        await uow.booking.cancel_pending(f"wait:{entry_id}:")
+    await uow.booking.close_slots(slot_ids)
+    affected = await uow.booking.appointments(cancelled)
+    for appointment in affected:
+        await uow.outbox.enqueue(
+            resident_id=appointment.resident_id,
+            kind=KIND_BOOKING_CLOSED,
+            dedupe_key=f"appt:{appointment.id}:closed",
+            payload=_payload(
+                {
+                    "appointment_id": appointment.id,
+                    "service_id": appointment.service_id,
+                    "member_id": appointment.family_member_id,
+                    "service_name_zh": appointment.service_name_zh,
+                    "service_name_en": appointment.service_name_en,
+                    "starts_at": appointment.starts_at.isoformat(),
+                    "person_name": appointment.person_name,
+                    "reason": reason,
+                }
+            ),
+            not_before=now,
+            now=now,
+        )
     return affected
 
 

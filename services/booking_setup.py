@@ -18,7 +18,7 @@ Example file::
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, time
+from datetime import date, datetime, time, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -27,7 +27,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_valida
 from storage.records import ServiceKind
 from storage.uow import UnitOfWork
 
-from services.booking import AppointmentRecord, close_day
+from services.booking import AppointmentRecord, close_day, close_slot
 from services.clock import Clock
 from services.errors import InvalidInput, NotFound
 
@@ -164,3 +164,27 @@ async def close_centre_day(
     if centre is None:
         raise NotFound("centre_not_found", centre=centre_code)
     return await close_day(uow, clock, centre.id, day, zone, reason)
+
+
+async def close_centre_slot(
+    uow: UnitOfWork,
+    clock: Clock,
+    centre_code: str,
+    service_code: str,
+    starts_at: datetime,
+    reason: str,
+) -> list[AppointmentRecord]:
+    """Closes the slot of a service starting at `starts_at` (aware); see booking.close_slot."""
+    async with uow:
+        centre = await uow.centres.by_code(centre_code)
+        if centre is None:
+            raise NotFound("centre_not_found", centre=centre_code)
+        service = await uow.booking.service_by_code(centre.id, service_code)
+        if service is None:
+            raise NotFound("service_not_found", service=service_code)
+        found = await uow.booking.open_slots(
+            service.id, starts_at, starts_at + timedelta(minutes=1)
+        )
+    if not found:
+        raise NotFound("slot_not_found")
+    return await close_slot(uow, clock, found[0].id, reason)

@@ -84,3 +84,30 @@ async def test_close_day_cancels_and_notifies(
         assert await uow.outbox.count(kind="booking_closed") == 1
     later = await booking.available_days(uow_factory(), clock, 1, service.id, None, SHANGHAI)
     assert day not in {d.day for d in later}
+
+
+async def test_close_one_slot_leaves_the_rest_of_the_day(
+    uow_factory: UnitOfWorkFactory, clock: ManualClock, tmp_path: Path
+) -> None:
+    await make_centre(uow_factory, clock)
+    path = tmp_path / "centre.yaml"
+    path.write_text(FILE, encoding="utf-8")
+    await booking_setup.load_booking_file(uow_factory(), path)
+    await booking.materialize_slots(uow_factory(), clock, SHANGHAI, weeks=2)
+    await make_resident(uow_factory, clock, 1)
+    [service] = await booking.list_services(uow_factory(), 1)
+    day = (await booking.available_days(uow_factory(), clock, 1, service.id, None, SHANGHAI))[
+        0
+    ].day
+    first, *rest = await booking.slots_on(uow_factory(), clock, 1, service.id, None, day, SHANGHAI)
+    await booking.book(uow_factory(), clock, 1, first.id, None, SHANGHAI)
+    cancelled = await booking_setup.close_centre_slot(
+        uow_factory(), clock, CENTRE_CODE, "bp_follow_up", first.starts_at, "doctor called away"
+    )
+    assert [a.status.value for a in cancelled] == ["cancelled_centre"]
+    remaining = await booking.slots_on(uow_factory(), clock, 1, service.id, None, day, SHANGHAI)
+    assert [s.id for s in remaining] == [s.id for s in rest]
+    with pytest.raises(NotFound):
+        await booking_setup.close_centre_slot(
+            uow_factory(), clock, CENTRE_CODE, "bp_follow_up", first.starts_at, "again"
+        )
