@@ -85,7 +85,9 @@ def seed_demo() -> None:
             await database.dispose()
         typer.echo(
             f"Demo data ready: centre {'created' if report.centre_created else 'existed'}, "
-            f"{report.doctors_created} doctor(s) and {report.residents_created} resident(s) added."
+            f"{report.doctors_created} doctor(s) and {report.residents_created} resident(s) "
+            f"added, {report.services_created} bookable service(s), "
+            f"{report.slots_created} slot(s) opened."
         )
 
     asyncio.run(_seed())

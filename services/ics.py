@@ -4,23 +4,20 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
+from content.render import Renderer
 from icalendar import Alarm, Calendar, Event
 from storage.records import AppointmentRecord
 
 PRODID = "-//jiayi//appointments//EN"
 ALARM_BEFORE = timedelta(hours=2)
 
-# The file's few words live here rather than in the gettext catalogs: they are rendered outside
-# any Telegram update (no i18n context) and must not depend on the bot's locale middleware.
-_TEXT = {
-    "zh-CN": {"code": "签到码：{code}（到前台出示）", "alarm": "{service}：2 小时后开始"},
-    "en": {"code": "Check-in code: {code} (show it at the desk)", "alarm": "{service} in 2 hours"},
-}
 
-
-def appointment_ics(appointment: AppointmentRecord, *, locale: str, now: datetime) -> bytes:
-    """One VEVENT (times in UTC) with a display alarm two hours before the start."""
-    text = _TEXT.get(locale, _TEXT["en"])
+def appointment_ics(
+    appointment: AppointmentRecord, *, locale: str, now: datetime, renderer: Renderer | None = None
+) -> bytes:
+    """One VEVENT (times in UTC) with a display alarm two hours before the start. Its words
+    come from the templates ics_description and ics_alarm in the resident's language."""
+    renderer = renderer or Renderer()
     zh = locale == "zh-CN"
     service = appointment.service_name_zh if zh else appointment.service_name_en
     centre = appointment.centre_name if zh else appointment.centre_name_en
@@ -37,12 +34,15 @@ def appointment_ics(appointment: AppointmentRecord, *, locale: str, now: datetim
     event.add("dtend", appointment.ends_at.astimezone(UTC))
     event.add("summary", f"{service} · {appointment.person_name}")
     event.add("location", centre)
-    event.add("description", text["code"].format(code=appointment.check_in_code))
+    event.add(
+        "description",
+        renderer.render("ics_description", locale, code=appointment.check_in_code),
+    )
 
     alarm = Alarm()
     alarm.add("action", "DISPLAY")
     alarm.add("trigger", -ALARM_BEFORE)
-    alarm.add("description", text["alarm"].format(service=service))
+    alarm.add("description", renderer.render("ics_alarm", locale, service=service))
     event.add_component(alarm)
 
     calendar.add_component(event)

@@ -347,7 +347,7 @@ async def cb_appointment(
         )
     elif action is ApptAction.ICS:
         assert callback.bot is not None
-        data = appointment_ics(appt, locale=locale, now=clock.now())
+        data = appointment_ics(appt, locale=locale, now=clock.now(), renderer=renderer)
         await callback.bot.send_document(
             user_id,
             BufferedInputFile(data, filename=f"appointment-{appt.id}.ics"),

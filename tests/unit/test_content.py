@@ -94,6 +94,8 @@ SAMPLE_CONTEXT = {
         "centre": "阳光社区",
         "resched": True,
     },
+    "ics_description": {"code": "K7MX3P"},
+    "ics_alarm": {"service": "流感疫苗"},
     "doctor_day": {
         "day": "12月1日 周二",
         "rows": [
