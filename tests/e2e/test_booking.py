@@ -7,6 +7,7 @@ from zoneinfo import ZoneInfo
 
 from icalendar import Calendar
 
+from bot.booking_keyboards import day_label
 from sandbox.botapi import BotAPIServer
 from services import booking, doctors, family
 from services.clock import ManualClock
@@ -122,3 +123,82 @@ async def test_doctor_day_list_and_check_in_by_code(
     resident = make_chat(botapi, PARENT, language_code="en")
     await resident.send("/today")
     await resident.wait_for("This command is for family doctors.")
+
+
+async def _first_free(
+    uow_factory: UnitOfWorkFactory, clock: ManualClock, user: int, code: str, skip_days: int = 0
+):  # type: ignore[no-untyped-def]
+    services = await booking.list_services(uow_factory(), user)
+    service = next(s for s in services if s.code == code)
+    days = [
+        d.day
+        for d in await booking.available_days(
+            uow_factory(), clock, user, service.id, None, SHANGHAI
+        )
+        if d.free
+    ]
+    slots = await booking.slots_on(
+        uow_factory(), clock, user, service.id, None, days[skip_days], SHANGHAI
+    )
+    return service, next(s for s in slots if s.free)
+
+
+async def test_reschedule_through_the_chat(
+    botapi: BotAPIServer, jiayi: RunningBot, clock: ManualClock, uow_factory: UnitOfWorkFactory
+) -> None:
+    await seed_demo(uow_factory(), clock, timezone="Asia/Shanghai")
+    await make_resident(uow_factory, clock, PARENT, name="Chen", locale="en", birth_year=1960)
+    _, slot = await _first_free(uow_factory, clock, PARENT, "health_checkup", skip_days=1)
+    old = await booking.book(uow_factory(), clock, PARENT, slot.id, None, SHANGHAI)
+    chat = make_chat(botapi, PARENT, language_code="en")
+
+    await chat.send("/appointments")
+    listed = await chat.wait_for("Your upcoming appointments:")
+    await chat.press(next(t for t in listed.button_texts() if "Health check-up" in t))
+    await chat.wait_for(old.check_in_code)
+    await chat.press("Reschedule")
+    days = await chat.wait_for("Choose a day:")
+    await chat.press([t for t in days.button_texts() if "free" in t][3])
+    times = await chat.wait_for("choose a time")
+    await chat.press(next(t for t in times.button_texts() if "free" in t))
+    await chat.wait_for("Move the appointment to this time?")
+    await chat.press("Confirm new time")
+    await chat.wait_for("Booked ✓")
+    [moved] = await booking.my_appointments(uow_factory(), clock, PARENT)
+    assert moved.id != old.id
+    assert moved.starts_at > old.starts_at
+
+
+async def test_waiting_list_offer_through_the_chat(
+    botapi: BotAPIServer, jiayi: RunningBot, clock: ManualClock, uow_factory: UnitOfWorkFactory
+) -> None:
+    await seed_demo(uow_factory(), clock, timezone="Asia/Shanghai")
+    await make_resident(uow_factory, clock, PARENT, name="Chen", locale="en", birth_year=1960)
+    service, slot = await _first_free(uow_factory, clock, PARENT, "health_checkup", skip_days=1)
+    others = [5001 + i for i in range(slot.capacity)]
+    booked = []
+    for user in others:  # fill the slot
+        await make_resident(uow_factory, clock, user, name=f"R{user}", birth_year=1960)
+        booked.append(await booking.book(uow_factory(), clock, user, slot.id, None, SHANGHAI))
+    chat = make_chat(botapi, PARENT, language_code="en")
+    await chat.send("/book")
+    await chat.wait_for("What would you like to book?")
+    await chat.press("Health check-up")
+    day = slot.starts_at.astimezone(SHANGHAI).date()
+    days = await chat.wait_for("Choose a day:")
+    await chat.press(next(t for t in days.button_texts() if t.startswith(day_label(day, "en"))))
+    times = await chat.wait_for("choose a time")
+    hhmm = slot.starts_at.astimezone(SHANGHAI).strftime("%H:%M")
+    await chat.press(f"{hhmm} · full, join waitlist")
+    await chat.wait_for("You're number 1 on the waiting list.")
+    assert times.message_id
+
+    # Someone cancels: the seat is held for Chen, who is told through the outbox.
+    await booking.cancel(uow_factory(), clock, others[0], booked[0].id)
+    await jiayi.jobs.dispatch()
+    offer = await chat.wait_for("A place is free: Health check-up")
+    await chat.press("Take this place", message=offer)
+    await chat.wait_for("Booked ✓")
+    [mine] = await booking.my_appointments(uow_factory(), clock, PARENT)
+    assert mine.slot_id == slot.id
+    assert service.id == mine.service_id
