@@ -18,7 +18,6 @@ from aiogram.fsm.storage.memory import MemoryStorage
 from aiogram.types import BotCommand, BotCommandScopeDefault
 from aiogram.utils.callback_answer import CallbackAnswerMiddleware
 from aiogram.utils.i18n import I18n
-from aiogram.utils.i18n import gettext as _
 from content import GETTEXT_DOMAIN, LOCALES, LOCALES_DIR
 from content.i18n import load_translations
 from content.render import Renderer
@@ -32,6 +31,7 @@ from services.delivery import DispatchSettings, OutboxDispatcher
 from services.pushes import Library, PushSchedule
 from services.settings import Settings
 
+from bot.commands import resident_commands
 from bot.middlewares import LocaleMiddleware, UnitOfWorkMiddleware
 from bot.routers import get_routers
 from bot.sender import AiogramSender
@@ -113,25 +113,14 @@ def build_dispatcher(
 
 
 async def set_commands(bot: Bot, i18n: I18n, default_locale: str) -> None:
-    def commands(locale: str) -> list[BotCommand]:
+    def listing(locale: str) -> list[BotCommand]:
         with i18n.context(), i18n.use_locale(locale):
-            return [
-                BotCommand(command="menu", description=_("Main menu")),
-                BotCommand(command="book", description=_("Book an appointment")),
-                BotCommand(command="appointments", description=_("My appointments")),
-                BotCommand(command="profile", description=_("My profile")),
-                BotCommand(command="family", description=_("My family")),
-                BotCommand(command="tips", description=_("Health tips")),
-                BotCommand(command="language", description=_("Language")),
-                BotCommand(command="help", description=_("Help")),
-                BotCommand(command="cancel", description=_("Cancel the current step")),
-                BotCommand(command="start", description=_("Sign up or start again")),
-            ]
+            return resident_commands()
 
-    await bot.set_my_commands(commands(default_locale), scope=BotCommandScopeDefault())
+    await bot.set_my_commands(listing(default_locale), scope=BotCommandScopeDefault())
     for locale, code in COMMAND_LANGUAGES.items():
         await bot.set_my_commands(
-            commands(locale), scope=BotCommandScopeDefault(), language_code=code
+            listing(locale), scope=BotCommandScopeDefault(), language_code=code
         )
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from aiogram import F, Router
 from aiogram.filters import CommandObject, CommandStart
 from aiogram.fsm.context import FSMContext
-from aiogram.types import CallbackQuery, Message
+from aiogram.types import BotCommandScopeChat, CallbackQuery, Message
 from aiogram.utils.i18n import I18n
 from aiogram.utils.i18n import gettext as _
 from content import CONSENT_NOTICE_VERSION
@@ -26,6 +26,7 @@ from bot.callbacks import (
     LangPickCD,
     SexPickCD,
 )
+from bot.commands import doctor_commands
 from bot.labels import error_text
 from bot.middlewares import LOCALE_KEY
 from bot.replies import drop_buttons, edit, send
@@ -48,6 +49,11 @@ async def cmd_start_invite(
     except DomainError as error:
         await message.answer(error_text(error))
         return
+    if message.bot is not None:
+        # Doctors get their own commands in Telegram's menu, in this chat only.
+        await message.bot.set_my_commands(
+            doctor_commands(), scope=BotCommandScopeChat(chat_id=message.chat.id)
+        )
     me = await message.bot.me() if message.bot else None
     link = (
         f"https://t.me/{me.username}?start={doctors.LINK_PREFIX}{doctor.link_code}" if me else ""

@@ -154,6 +154,9 @@ async def test_doctor_invite_link_works_once(
     await doctor_chat.send(f"/start {link.payload}")
     welcome = await doctor_chat.wait_for("You are now registered as a family doctor")
     assert "https://t.me/jiayi_test_bot?start=doc_" in welcome.text
+    scope = {"type": "chat", "chat_id": 3003}
+    doctor_menu = [c["command"] for c in botapi.commands(scope=scope)]
+    assert doctor_menu[:3] == ["today", "tomorrow", "checkin"]
     thief = make_chat(botapi, 3004, language_code="en")
     await thief.send(f"/start {link.payload}")
     await thief.wait_for("This invite link has already been used.")

@@ -1,0 +1,31 @@
+"""The command menus Telegram shows: one for everyone, a longer one in doctors' chats."""
+
+from __future__ import annotations
+
+from aiogram.types import BotCommand
+from aiogram.utils.i18n import gettext as _
+
+
+def resident_commands() -> list[BotCommand]:
+    """In the current i18n locale."""
+    return [
+        BotCommand(command="menu", description=_("Main menu")),
+        BotCommand(command="book", description=_("Book an appointment")),
+        BotCommand(command="appointments", description=_("My appointments")),
+        BotCommand(command="profile", description=_("My profile")),
+        BotCommand(command="family", description=_("My family")),
+        BotCommand(command="tips", description=_("Health tips")),
+        BotCommand(command="language", description=_("Language")),
+        BotCommand(command="help", description=_("Help")),
+        BotCommand(command="cancel", description=_("Cancel the current step")),
+        BotCommand(command="start", description=_("Sign up or start again")),
+    ]
+
+
+def doctor_commands() -> list[BotCommand]:
+    return [
+        BotCommand(command="today", description=_("Today's appointments")),
+        BotCommand(command="tomorrow", description=_("Tomorrow's appointments")),
+        BotCommand(command="checkin", description=_("Check a resident in by code")),
+        *resident_commands(),
+    ]
