@@ -279,8 +279,11 @@ async def test_global_rate_and_per_chat_interval_hold(
     report = await make_dispatcher(uow_factory, bot, test_library, clock, settings).run_once()
     sends = sorted(r.at for r in botapi.requests if r.method.lower() == "sendmessage")
     assert report.sent == len(sends) > len(users)
-    # Measured on the server's clock: no one-second window holds more than `rate` sends.
-    assert max(sum(1 for t in sends if start <= t < start + 1) for start in sends) <= rate
+    # Measured on the server's clock. Sends leave evenly spaced at 1/rate; on a loaded machine
+    # one request can arrive late and bunch up with the next, so a window may see one extra.
+    busiest = max(sum(1 for t in sends if start <= t < start + 1) for start in sends)
+    assert busiest <= rate + 1
+    assert (len(sends) - 1) / (sends[-1] - sends[0]) <= rate * 1.02  # sustained rate
     per_chat: dict[int | None, list[float]] = {}
     for r in botapi.requests:
         if r.method.lower() == "sendmessage":
