@@ -60,6 +60,22 @@ def _card(
     )
 
 
+async def _send_booked(
+    callback: CallbackQuery,
+    renderer: Renderer,
+    locale: str,
+    settings: Settings,
+    appt: AppointmentRecord,
+) -> None:
+    """The answered question loses its buttons; the new appointment's card follows."""
+    await drop_buttons(callback)
+    await send(
+        callback,
+        _card(renderer, locale, settings, appt, "booked"),
+        kb.appointment(appt.id, appt.status),
+    )
+
+
 async def _services_screen(target: Message | CallbackQuery, uow: UnitOfWork, locale: str) -> None:
     user_id = target.from_user.id if target.from_user else 0
     items = await booking.list_services(uow, user_id)
@@ -226,12 +242,7 @@ async def cb_confirm(
     except DomainError as error:
         await send(callback, error_text(error))
         return
-    await drop_buttons(callback)
-    await send(
-        callback,
-        _card(renderer, locale, settings, appt, "booked"),
-        kb.appointment(appt.id, appt.status),
-    )
+    await _send_booked(callback, renderer, locale, settings, appt)
 
 
 async def cb_waitlist(
@@ -276,12 +287,7 @@ async def cb_offer_accept(
     except DomainError as error:
         await send(callback, error_text(error))
         return
-    await drop_buttons(callback)
-    await send(
-        callback,
-        _card(renderer, locale, settings, appt, "booked"),
-        kb.appointment(appt.id, appt.status),
-    )
+    await _send_booked(callback, renderer, locale, settings, appt)
 
 
 async def _appointments_screen(
