@@ -177,7 +177,10 @@ async def plan_due(
     created = 0
     for day in todo:
         created += await plan_day(uow_factory(), library, schedule, clock, day)
-    catch_up = await plan_catch_up(uow_factory(), library, schedule, clock, today)
+    # Catch-up looks at every resident's year so far: once a day, on the day's first plan.
+    catch_up = 0
+    if today not in done:
+        catch_up = await plan_catch_up(uow_factory(), library, schedule, clock, today)
     return PlanReport(planned_days=todo, skipped_days=[], created=created, catch_up=catch_up)
 
 

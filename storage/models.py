@@ -215,7 +215,10 @@ class OutboxMessage(Base):
     __tablename__ = "outbox"
     __table_args__ = (
         Index("ix_outbox_due", "status", "not_before"),
-        Index("ix_outbox_resident_kind_created", "resident_id", "kind", "created_at"),
+        # The catch-up planner counts each resident's tips in a year and checks whether a
+        # tip was already sent to them: both are per-resident lookups.
+        Index("ix_outbox_resident_kind_not_before", "resident_id", "kind", "not_before"),
+        Index("ix_outbox_resident_tip", "resident_id", "tip_id"),
     )
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True)
