@@ -35,3 +35,14 @@ async def send(
 ) -> None:
     assert callback.bot is not None
     await callback.bot.send_message(callback.from_user.id, text, reply_markup=markup)
+
+
+async def answer(
+    target: Message | CallbackQuery, text: str, markup: InlineKeyboardMarkup | None = None
+) -> None:
+    """Replies to a typed answer, or to a pressed button (whose question loses its buttons)."""
+    if isinstance(target, CallbackQuery):
+        await drop_buttons(target)
+        await send(target, text, markup)
+    else:
+        await target.answer(text, reply_markup=markup)

@@ -32,7 +32,7 @@ from bot.callbacks import (
     SexPickCD,
 )
 from bot.labels import error_text, relation_label
-from bot.replies import drop_buttons, edit, send
+from bot.replies import answer, drop_buttons, edit, send
 from bot.resident.conditions import CONDITIONS
 from bot.resident.onboarding import chosen_conditions, conditions_prompt
 from bot.states import FamilyAdd, FamilyEdit
@@ -231,11 +231,7 @@ async def _member_saved(
     await state.clear()
     text, markup = views.member(renderer, locale, member)
     text = _("Saved.") + "\n\n" + text
-    if isinstance(target, CallbackQuery):
-        await drop_buttons(target)
-        await send(target, text, markup)
-    else:
-        await target.answer(text, reply_markup=markup)
+    await answer(target, text, markup)
 
 
 async def on_member_edit_text(

@@ -28,7 +28,7 @@ from bot.callbacks import (
     SexPickCD,
 )
 from bot.labels import error_text, language_label
-from bot.replies import drop_buttons, edit, send
+from bot.replies import answer, edit, send
 from bot.resident.conditions import CONDITIONS
 from bot.resident.onboarding import chosen_conditions, conditions_prompt
 from bot.states import Onboarding, ProfileEdit
@@ -130,11 +130,7 @@ async def _saved(
     user_id = target.from_user.id if target.from_user else 0
     text, markup = await _profile_screen(uow, clock, renderer, locale, settings, user_id)
     text = _("Saved.") + "\n\n" + text
-    if isinstance(target, CallbackQuery):
-        await drop_buttons(target)
-        await send(target, text, markup)
-    else:
-        await target.answer(text, reply_markup=markup)
+    await answer(target, text, markup)
 
 
 async def on_profile_text(
