@@ -71,6 +71,8 @@ class Doctor(Base):
     telegram_user_id: Mapped[int | None] = mapped_column(BigInteger, unique=True)
     active: Mapped[bool] = mapped_column(Boolean, default=True, server_default=text("true"))
     created_at: Mapped[datetime]
+    # The language of pushes addressed to the doctor (digests); None = the bot's default.
+    locale: Mapped[str | None] = mapped_column(String(8))
 
     centre: Mapped[Centre] = relationship(back_populates="doctors", lazy="raise")
 
@@ -219,10 +221,19 @@ class OutboxMessage(Base):
         # tip was already sent to them: both are per-resident lookups.
         Index("ix_outbox_resident_kind_not_before", "resident_id", "kind", "not_before"),
         Index("ix_outbox_resident_tip", "resident_id", "tip_id"),
+        # A push goes to a resident or, for digests, to a doctor: exactly one of them.
+        CheckConstraint(
+            "(resident_id IS NULL) <> (doctor_id IS NULL)", name="one_recipient"
+        ),
     )
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True)
-    resident_id: Mapped[int] = mapped_column(ForeignKey("residents.id", ondelete="CASCADE"))
+    resident_id: Mapped[int | None] = mapped_column(
+        ForeignKey("residents.id", ondelete="CASCADE")
+    )
+    doctor_id: Mapped[int | None] = mapped_column(
+        ForeignKey("doctors.id", ondelete="CASCADE"), index=True
+    )
     kind: Mapped[str] = mapped_column(String(16))
     dedupe_key: Mapped[str] = mapped_column(String(200), unique=True)
     tip_id: Mapped[str | None] = mapped_column(String(64))
@@ -453,3 +464,64 @@ class Referral(Base):
     doctor_id: Mapped[int] = mapped_column(ForeignKey("doctors.id", ondelete="RESTRICT"))
     valid_until: Mapped[date]
     created_at: Mapped[datetime]
+
+
+# --- care plans -----------------------------------------------------------------------------
+
+
+class CareRecord(Base):
+    """A care-plan item done: a dose or visit, from an attended appointment, a doctor's record,
+    or the resident saying it was done elsewhere. Each row of a series rule is one dose."""
+
+    __tablename__ = "care_records"
+    __table_args__ = (Index("ix_care_records_person_rule", "person_key", "rule_id"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    resident_id: Mapped[int] = mapped_column(
+        ForeignKey("residents.id", ondelete="CASCADE"), index=True
+    )
+    family_member_id: Mapped[int | None] = mapped_column(
+        ForeignKey("family_members.id", ondelete="CASCADE"), index=True
+    )
+    person_key: Mapped[str] = mapped_column(String(24))
+    rule_id: Mapped[str] = mapped_column(String(32))
+    done_on: Mapped[date]
+    source: Mapped[str] = mapped_column(String(12))
+    appointment_id: Mapped[int | None] = mapped_column(
+        ForeignKey("appointments.id", ondelete="CASCADE"), index=True
+    )
+    doctor_id: Mapped[int | None] = mapped_column(ForeignKey("doctors.id", ondelete="SET NULL"))
+    created_at: Mapped[datetime]
+
+
+class CarePrescription(Base):
+    """A long-term prescription's length, recorded by the doctor: the refill falls due when
+    it runs out."""
+
+    __tablename__ = "care_prescriptions"
+    __table_args__ = (CheckConstraint("weeks BETWEEN 1 AND 26", name="weeks"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    resident_id: Mapped[int] = mapped_column(
+        ForeignKey("residents.id", ondelete="CASCADE"), index=True
+    )
+    family_member_id: Mapped[int | None] = mapped_column(
+        ForeignKey("family_members.id", ondelete="CASCADE"), index=True
+    )
+    person_key: Mapped[str] = mapped_column(String(24), index=True)
+    weeks: Mapped[int] = mapped_column(SmallInteger)
+    prescribed_on: Mapped[date]
+    doctor_id: Mapped[int | None] = mapped_column(ForeignKey("doctors.id", ondelete="SET NULL"))
+    created_at: Mapped[datetime]
+
+
+class DoctorDigestPref(Base):
+    """How often a doctor gets the digest of their residents' overdue items."""
+
+    __tablename__ = "doctor_digest_prefs"
+
+    doctor_id: Mapped[int] = mapped_column(
+        ForeignKey("doctors.id", ondelete="CASCADE"), primary_key=True
+    )
+    frequency: Mapped[str] = mapped_column(String(8))
+    updated_at: Mapped[datetime]
