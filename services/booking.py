@@ -39,6 +39,7 @@ from storage.records import (
 )
 from storage.uow import UnitOfWork
 
+from services import careplans
 from services.clock import Clock
 from services.errors import DomainError, InvalidInput, NotAllowed, NotFound, NotRegistered
 
@@ -671,6 +672,7 @@ async def book(
         appointment_id = await _take_seat(uow, now, person, slot)
         appointment = await _appointment(uow, appointment_id)
         await _enqueue_reminders(uow, appointment, now)
+        await careplans.on_booked(uow, appointment)
         await uow.commit()
     return appointment
 
@@ -1051,6 +1053,7 @@ async def _mark(
     await uow.booking.add_event(appointment.id, kind, Actor.DOCTOR, now)
     if appointment.status is AppointmentStatus.BOOKED:
         await _withdraw_reminders(uow, appointment.id)
+    await careplans.on_attendance(uow, now, appointment, attended)
     return await _appointment(uow, appointment.id)
 
 

@@ -222,15 +222,11 @@ class OutboxMessage(Base):
         Index("ix_outbox_resident_kind_not_before", "resident_id", "kind", "not_before"),
         Index("ix_outbox_resident_tip", "resident_id", "tip_id"),
         # A push goes to a resident or, for digests, to a doctor: exactly one of them.
-        CheckConstraint(
-            "(resident_id IS NULL) <> (doctor_id IS NULL)", name="one_recipient"
-        ),
+        CheckConstraint("(resident_id IS NULL) <> (doctor_id IS NULL)", name="one_recipient"),
     )
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True)
-    resident_id: Mapped[int | None] = mapped_column(
-        ForeignKey("residents.id", ondelete="CASCADE")
-    )
+    resident_id: Mapped[int | None] = mapped_column(ForeignKey("residents.id", ondelete="CASCADE"))
     doctor_id: Mapped[int | None] = mapped_column(
         ForeignKey("doctors.id", ondelete="CASCADE"), index=True
     )

@@ -134,6 +134,30 @@ _INSERT_COLUMNS = [
 ]
 
 
+def _doctor_delivery(row: m.OutboxMessage, doctor: m.Doctor) -> Delivery:
+    """A push for a doctor: sent to their bound account, in their language, with the
+    default quiet hours; an unbound or inactive doctor is unreachable."""
+    return Delivery(
+        outbox_id=row.id,
+        kind=row.kind,
+        tip_id=row.tip_id,
+        payload=row.payload,
+        attempts=row.attempts,
+        resident_id=None,
+        doctor_id=doctor.id,
+        telegram_user_id=doctor.telegram_user_id or 0,
+        locale=doctor.locale or "",
+        display_name=doctor.display_name,
+        birth_year=None,
+        reachable=doctor.telegram_user_id is not None and doctor.active,
+        paused=False,
+        quiet_start=m.DEFAULT_QUIET_START,
+        quiet_end=m.DEFAULT_QUIET_END,
+        doctor_name=doctor.display_name,
+        opted_out_topics=frozenset(),
+    )
+
+
 class OutboxRepository:
     def __init__(self, session: AsyncSession) -> None:
         self._s = session
@@ -201,20 +225,23 @@ class OutboxRepository:
     async def enqueue(
         self,
         *,
-        resident_id: int,
+        resident_id: int | None,
         kind: str,
         dedupe_key: str,
         payload: str,
         not_before: datetime,
         now: datetime,
         tip_id: str | None = None,
+        doctor_id: int | None = None,
     ) -> bool:
-        """One push for one resident; False if that dedupe key was already queued."""
+        """One push for one resident (or, with `doctor_id` and no resident, for a doctor);
+        False if that dedupe key was already queued."""
         statement = insert_ignoring_duplicates(
             self._s,
             m.OutboxMessage.__table__,
             {
                 "resident_id": resident_id,
+                "doctor_id": doctor_id,
                 "kind": kind,
                 "dedupe_key": dedupe_key,
                 "tip_id": tip_id,
@@ -258,7 +285,7 @@ class OutboxRepository:
         return await self._deliveries(ids)
 
     async def _deliveries(self, ids: Sequence[int]) -> list[Delivery]:
-        o, r = m.OutboxMessage, m.Resident
+        o, r, d = m.OutboxMessage, m.Resident, m.Doctor
         doctor_name = (
             select(m.Doctor.display_name)
             .join(m.Contract, m.Contract.doctor_id == m.Doctor.id)
@@ -267,39 +294,47 @@ class OutboxRepository:
             .limit(1)
             .scalar_subquery()
         )
+        # A row addresses a resident or a doctor (digests); the chat and language come from
+        # whichever it is.
         rows = (
             await self._s.execute(
-                select(o, r, doctor_name)
-                .join(r, r.id == o.resident_id)
+                select(o, r, doctor_name, d)
+                .outerjoin(r, r.id == o.resident_id)
+                .outerjoin(d, d.id == o.doctor_id)
                 .where(o.id.in_(ids))
                 .order_by(o.not_before, o.id)
             )
         ).all()
-        resident_ids = {row[1].id for row in rows}
+        resident_ids = {row[1].id for row in rows if row[1] is not None}
         optouts = await self._per_resident(m.ResidentTopicOptOut, "topic", resident_ids)
         conditions = await self._per_resident(m.ResidentCondition, "condition", resident_ids)
-        return [
-            Delivery(
-                outbox_id=row.id,
-                kind=row.kind,
-                tip_id=row.tip_id,
-                payload=row.payload,
-                attempts=row.attempts,
-                resident_id=res.id,
-                telegram_user_id=res.telegram_user_id,
-                locale=res.locale,
-                display_name=res.display_name,
-                birth_year=res.birth_year,
-                reachable=res.reachable,
-                paused=res.pushes_paused_at is not None,
-                quiet_start=res.quiet_start,
-                quiet_end=res.quiet_end,
-                doctor_name=doctor,
-                opted_out_topics=frozenset(optouts[res.id]),
-                conditions=frozenset(conditions[res.id]),
+        deliveries = []
+        for row, res, doctor, doc in rows:
+            if res is None:
+                deliveries.append(_doctor_delivery(row, doc))
+                continue
+            deliveries.append(
+                Delivery(
+                    outbox_id=row.id,
+                    kind=row.kind,
+                    tip_id=row.tip_id,
+                    payload=row.payload,
+                    attempts=row.attempts,
+                    resident_id=res.id,
+                    telegram_user_id=res.telegram_user_id,
+                    locale=res.locale,
+                    display_name=res.display_name,
+                    birth_year=res.birth_year,
+                    reachable=res.reachable,
+                    paused=res.pushes_paused_at is not None,
+                    quiet_start=res.quiet_start,
+                    quiet_end=res.quiet_end,
+                    doctor_name=doctor,
+                    opted_out_topics=frozenset(optouts[res.id]),
+                    conditions=frozenset(conditions[res.id]),
+                )
             )
-            for row, res, doctor in rows
-        ]
+        return deliveries
 
     async def _per_resident(
         self,
@@ -335,7 +370,7 @@ class OutboxRepository:
                 .where(o.id == result.outbox_id, o.status == OutboxStatus.CLAIMED.value)
                 .values(**values)
             )
-            if result.status is OutboxStatus.BLOCKED:
+            if result.status is OutboxStatus.BLOCKED and result.resident_id is not None:
                 await self._s.execute(
                     update(m.Resident)
                     .where(m.Resident.id == result.resident_id, m.Resident.reachable.is_(True))

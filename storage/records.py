@@ -130,7 +130,7 @@ class Delivery:
     tip_id: str | None
     payload: str
     attempts: int
-    resident_id: int
+    resident_id: int | None  # None for a push addressed to a doctor (`doctor_id`)
     telegram_user_id: int
     locale: str
     display_name: str
@@ -142,12 +142,13 @@ class Delivery:
     doctor_name: str | None
     opted_out_topics: frozenset[str]
     conditions: frozenset[str] = frozenset()
+    doctor_id: int | None = None
 
 
 @dataclass(frozen=True, slots=True)
 class DeliveryResult:
     outbox_id: int
-    resident_id: int
+    resident_id: int | None
     status: OutboxStatus
     error: str | None = None
     message_id: int | None = None

@@ -8,10 +8,8 @@ Create Date: 2026-11-23 15:50:31.421766
 from collections.abc import Sequence
 
 import sqlalchemy as sa
-from alembic import op
-
 import storage.types
-
+from alembic import op
 
 revision: str = "0005_care_plans"
 down_revision: str | None = "0004_outbox_indexes"

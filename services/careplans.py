@@ -1,0 +1,964 @@
+"""Care plans: what each resident and family member is due (follow-ups, check-ups, vaccines,
+refills, the contract confirmation), reminders for it, and the doctors' digest.
+
+Items are computed, not stored: the rules (content/careplans) applied to a person's profile
+and history (attended appointments, doses a doctor recorded, doses the resident reported as
+done elsewhere). Only the history is stored, so a rule edited today changes every plan at once.
+
+Reminders are outbox rows keyed `care:<person>:<rule>:<due>:<step>`: one per item per window
+step ("open" when the window opens, "late" once the grace days after the due date have
+passed), so re-planning sends nothing twice, and completing an item withdraws what is pending
+by prefix. Doctors' digests are keyed per doctor and day; nudges per resident and day.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from enum import StrEnum
+from zoneinfo import ZoneInfo
+
+from content.careplans import Rule, RuleBook, RuleKind, Who, default_rules
+from storage.careplans import BookedService, CareDone, Prescription, by_person
+from storage.records import (
+    AppointmentRecord,
+    Condition,
+    FamilyMemberRecord,
+    ResidentRecord,
+    ServiceKind,
+)
+from storage.uow import UnitOfWork
+
+# booking calls back into this module (attendance, bookings): import the module, not names.
+from services import booking
+from services.clock import Clock
+from services.errors import DomainError, InvalidInput, NotAllowed, NotFound, NotRegistered
+
+KIND_CARE_REMINDER = "care_reminder"
+KIND_CARE_NUDGE = "care_nudge"
+KIND_CARE_DIGEST = "care_digest"
+SNOOZE = timedelta(days=3)
+PRESCRIPTION_WEEKS = (4, 8, 12)
+ADULT_MONTHS = 18 * 12
+# The weekly digest goes out on Mondays (the centre's local day).
+WEEKLY_DIGEST_WEEKDAY = 0
+
+
+class ItemState(StrEnum):
+    UPCOMING = "upcoming"
+    DUE = "due"  # inside its window, not yet late
+    OVERDUE = "overdue"
+
+
+class Source(StrEnum):
+    ATTENDED = "attended"
+    DOCTOR = "doctor"
+    ELSEWHERE = "elsewhere"
+
+
+class DigestFrequency(StrEnum):
+    DAILY = "daily"
+    WEEKLY = "weekly"
+    OFF = "off"
+
+
+DEFAULT_DIGEST = DigestFrequency.WEEKLY
+
+
+@dataclass(frozen=True, slots=True)
+class Person:
+    resident_id: int
+    member_id: int | None
+    name: str
+    birth: date | None
+    conditions: frozenset[Condition]
+    enrolled_on: date
+    has_contract: bool = False
+
+    @property
+    def key(self) -> str:
+        return f"m:{self.member_id}" if self.member_id else f"r:{self.resident_id}"
+
+
+@dataclass(frozen=True, slots=True)
+class CareItem:
+    rule: Rule
+    person: Person
+    due: date
+    opens: date  # the reminder window opens
+    late_on: date  # the "late" reminder goes out
+    dose: int | None = None  # 1-based, for a series
+
+    def state(self, today: date) -> ItemState:
+        if today < self.opens:
+            return ItemState.UPCOMING
+        return ItemState.OVERDUE if today > self.due else ItemState.DUE
+
+    def step(self, today: date) -> str | None:
+        """The reminder step reached today, if any."""
+        if today >= self.late_on and today > self.due:
+            return "late"
+        if today >= self.opens:
+            return "open"
+        return None
+
+    @property
+    def prefix(self) -> str:
+        return reminder_prefix(self.person.key, self.rule.id)
+
+
+def reminder_prefix(person_key: str, rule_id: str) -> str:
+    return f"care:{person_key}:{rule_id}:"
+
+
+# --- dates --------------------------------------------------------------------------------
+
+
+def add_months(day: date, months: int) -> date:
+    """The same day `months` later, or the month's last day when it is shorter."""
+    index = day.month - 1 + months
+    year, month = day.year + index // 12, index % 12 + 1
+    for last in (day.day, 30, 29, 28):
+        try:
+            return date(year, month, min(day.day, last))
+        except ValueError:
+            continue
+    raise AssertionError("unreachable")
+
+
+def _on(year: int, month_day: tuple[int, int]) -> date:
+    month, day = month_day
+    try:
+        return date(year, month, day)
+    except ValueError:  # 29 February
+        return date(year, month, 28)
+
+
+def local_today(clock: Clock, zone: ZoneInfo) -> date:
+    return clock.now().astimezone(zone).date()
+
+
+# --- the rules applied to one person -----------------------------------------------------------
+
+
+def _age_months(person: Person, on: date) -> int | None:
+    return booking.age_in_months(person.birth, on) if person.birth else None
+
+
+def _eligible_from(rule: Rule, person: Person, today: date) -> date | None:
+    """The day the person became (or becomes) eligible for the rule; None = never."""
+    age = _age_months(person, today)
+    if rule.who is Who.CHILD:
+        if person.member_id is None or age is None or age > (rule.until_months or 0):
+            return None
+    elif rule.who is Who.ADULT and person.member_id is not None and (age or 0) < ADULT_MONTHS:
+        return None
+    if rule.contract and not person.has_contract:
+        return None
+    by_condition = bool(rule.conditions & person.conditions)
+    if rule.min_age is None:
+        return person.enrolled_on if (by_condition or not rule.conditions) else None
+    if by_condition:
+        return person.enrolled_on
+    if person.birth is None:
+        return None
+    return add_months(person.birth, rule.min_age * 12)
+
+
+def _window(rule: Rule, due: date, opens: date | None = None) -> tuple[date, date]:
+    return opens or due - timedelta(days=rule.window_days), due + timedelta(days=rule.grace_days)
+
+
+def next_item(
+    rule: Rule,
+    person: Person,
+    history: list[CareDone],
+    prescription: Prescription | None,
+    today: date,
+) -> CareItem | None:
+    """The person's next item for the rule (late, due, or to come), or None."""
+    eligible = _eligible_from(rule, person, today)
+    if eligible is None:
+        return None
+    done = sorted(h.done_on for h in history if h.rule_id == rule.id)
+    start = max(eligible, person.enrolled_on)
+    if rule.kind is RuleKind.RECURRING:
+        assert rule.every_months is not None
+        due = add_months(done[-1], rule.every_months) if done else start
+        return CareItem(rule, person, due, *_window(rule, due))
+    if rule.kind is RuleKind.ONCE:
+        return None if done else CareItem(rule, person, start, *_window(rule, start))
+    if rule.kind is RuleKind.SEASONAL:
+        return _seasonal(rule, person, done, today)
+    if rule.kind is RuleKind.SERIES:
+        return _series(rule, person, done, today)
+    if rule.kind is RuleKind.REFILL:
+        if prescription is None:
+            return None
+        if any(d > prescription.prescribed_on for d in done):
+            return None
+        due = prescription.prescribed_on + timedelta(weeks=prescription.weeks)
+        return CareItem(rule, person, due, *_window(rule, due))
+    return None
+
+
+def _season(rule: Rule, year: int) -> tuple[date, date, date]:
+    assert rule.opens is not None
+    assert rule.due is not None
+    assert rule.closes is not None
+    opens = _on(year, rule.opens)
+    due = _on(year if rule.due >= rule.opens else year + 1, rule.due)
+    closes = _on(year if rule.closes >= rule.opens else year + 1, rule.closes)
+    return opens, due, closes
+
+
+def _seasonal(rule: Rule, person: Person, done: list[date], today: date) -> CareItem:
+    for year in (today.year - 1, today.year, today.year + 1):
+        opens, due, closes = _season(rule, year)
+        if today > closes:
+            continue
+        if any(opens <= d <= closes for d in done):
+            continue  # this season's is done: the next one
+        return CareItem(rule, person, due, *_window(rule, due, opens))
+    opens, due, _ = _season(rule, today.year + 2)
+    return CareItem(rule, person, due, *_window(rule, due, opens))
+
+
+def _series(rule: Rule, person: Person, done: list[date], today: date) -> CareItem | None:
+    if len(done) >= len(rule.doses) or person.birth is None:
+        return None
+    dose = rule.doses[len(done)]
+    due = add_months(person.birth, dose.age_months)
+    if done:
+        # Catch-up: a late dose moves the next one by at least the minimum interval.
+        due = max(due, done[-1] + timedelta(days=dose.min_interval_days))
+    if booking.age_in_months(person.birth, max(today, due)) > (rule.until_months or 0):
+        return None
+    opens, late_on = _window(rule, due)
+    return CareItem(rule, person, due, max(opens, person.birth), late_on, dose=len(done) + 1)
+
+
+def items_for(
+    rules: RuleBook,
+    person: Person,
+    history: list[CareDone],
+    prescription: Prescription | None,
+    today: date,
+) -> list[CareItem]:
+    found = (next_item(rule, person, history, prescription, today) for rule in rules)
+    return sorted((i for i in found if i is not None), key=lambda i: (i.due, i.rule.id))
+
+
+# --- households --------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Household:
+    resident: ResidentRecord
+    people: tuple[Person, ...]
+    history: dict[str, list[CareDone]]
+    prescriptions: dict[str, Prescription]
+    booked: tuple[BookedService, ...]
+
+    def person(self, member_id: int | None) -> Person | None:
+        return next((p for p in self.people if p.member_id == member_id), None)
+
+    def items(self, rules: RuleBook, today: date) -> list[CareItem]:
+        found = [
+            item
+            for p in self.people
+            for item in items_for(
+                rules, p, self.history.get(p.key, []), self.prescriptions.get(p.key), today
+            )
+        ]
+        return sorted(found, key=lambda i: (i.due, i.person.member_id or 0, i.rule.id))
+
+    def is_booked(self, item: CareItem) -> bool:
+        return any(
+            b.person_key == item.person.key and item.rule.fulfilled_by(b.code, b.kind)
+            for b in self.booked
+        )
+
+
+def _resident_person(resident: ResidentRecord, zone: ZoneInfo, has_contract: bool) -> Person:
+    birth = date(resident.birth_year, *booking.RESIDENT_BIRTHDAY) if resident.birth_year else None
+    return Person(
+        resident_id=resident.id,
+        member_id=None,
+        name=resident.display_name,
+        birth=birth,
+        conditions=resident.conditions,
+        enrolled_on=resident.consented_at.astimezone(zone).date(),
+        has_contract=has_contract,
+    )
+
+
+def _member_person(resident: ResidentRecord, member: FamilyMemberRecord, zone: ZoneInfo) -> Person:
+    return Person(
+        resident_id=resident.id,
+        member_id=member.id,
+        name=member.display_name,
+        birth=member.birth_date,
+        conditions=member.conditions,
+        enrolled_on=member.consent_recorded_at.astimezone(zone).date(),
+    )
+
+
+async def _household(uow: UnitOfWork, resident: ResidentRecord, zone: ZoneInfo) -> Household:
+    contract = await uow.contracts.open_for(resident.id)
+    people = [_resident_person(resident, zone, contract is not None)]
+    people += [_member_person(resident, m, zone) for m in await uow.family.list_for(resident.id)]
+    keys = [p.key for p in people]
+    return Household(
+        resident=resident,
+        people=tuple(people),
+        history=by_person(await uow.careplans.history(keys)),
+        prescriptions=await uow.careplans.latest_prescriptions(keys),
+        booked=tuple(await uow.careplans.booked_services(resident.id)),
+    )
+
+
+async def _household_of(uow: UnitOfWork, resident_id: int, zone: ZoneInfo) -> Household | None:
+    resident = await uow.residents.get(resident_id)
+    return await _household(uow, resident, zone) if resident else None
+
+
+async def _resident(uow: UnitOfWork, telegram_user_id: int) -> ResidentRecord:
+    resident = await uow.residents.by_telegram_user(telegram_user_id)
+    if resident is None:
+        raise NotRegistered()
+    return resident
+
+
+def _rules(rules: RuleBook | None) -> RuleBook:
+    return rules if rules is not None else default_rules()
+
+
+# --- the resident's plan ----------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class PlanEntry:
+    rule_id: str
+    name_zh: str
+    name_en: str
+    member_id: int | None
+    person_name: str
+    due: date
+    state: ItemState
+    dose: int | None
+    booked: bool
+
+    def name(self, locale: str) -> str:
+        return self.name_zh if locale == "zh-CN" else self.name_en
+
+
+def _entry(item: CareItem, today: date, booked: bool) -> PlanEntry:
+    return PlanEntry(
+        rule_id=item.rule.id,
+        name_zh=item.rule.name("zh-CN"),
+        name_en=item.rule.name("en"),
+        member_id=item.person.member_id,
+        person_name=item.person.name,
+        due=item.due,
+        state=item.state(today),
+        dose=item.dose,
+        booked=booked,
+    )
+
+
+async def plan(
+    uow: UnitOfWork,
+    clock: Clock,
+    telegram_user_id: int,
+    zone: ZoneInfo,
+    rules: RuleBook | None = None,
+) -> list[PlanEntry]:
+    """The resident's and their family's items, overdue first, then by due date."""
+    book = _rules(rules)
+    today = local_today(clock, zone)
+    async with uow:
+        household = await _household(uow, await _resident(uow, telegram_user_id), zone)
+    return [_entry(i, today, household.is_booked(i)) for i in household.items(book, today)]
+
+
+# --- reminders ---------------------------------------------------------------------------------
+
+
+def _payload(values: dict[str, object]) -> str:
+    return json.dumps(values, ensure_ascii=False, sort_keys=True)
+
+
+def _service_for(rule: Rule, services: list[tuple[int, str, ServiceKind]]) -> int | None:
+    return next((sid for sid, code, kind in services if rule.fulfilled_by(code, kind)), None)
+
+
+def _reminder_payload(
+    item: CareItem, step: str, service_id: int | None, today: date
+) -> dict[str, object]:
+    return {
+        "rule": item.rule.id,
+        "name_zh": item.rule.name("zh-CN"),
+        "name_en": item.rule.name("en"),
+        "member_id": item.person.member_id or 0,
+        "person": item.person.name,
+        "self": item.person.member_id is None,
+        "due": item.due.isoformat(),
+        "dose": item.dose,
+        "step": step,
+        "overdue": item.state(today) is ItemState.OVERDUE,
+        "service_id": service_id,
+    }
+
+
+async def _remind_household(
+    uow: UnitOfWork, rules: RuleBook, household: Household, today: date, now: datetime
+) -> int:
+    created = 0
+    services: list[tuple[int, str, ServiceKind]] | None = None
+    for item in household.items(rules, today):
+        step = item.step(today)
+        if step is None or household.is_booked(item):
+            continue
+        if services is None:
+            services = await uow.careplans.services_at_centre_of(household.resident.id)
+        created += await uow.outbox.enqueue(
+            resident_id=household.resident.id,
+            kind=KIND_CARE_REMINDER,
+            dedupe_key=f"{item.prefix}{item.due:%Y%m%d}:{step}",
+            payload=_payload(
+                _reminder_payload(item, step, _service_for(item.rule, services), today)
+            ),
+            not_before=now,
+            now=now,
+        )
+    return created
+
+
+async def plan_reminders(
+    uow_factory: Callable[[], UnitOfWork],
+    clock: Clock,
+    zone: ZoneInfo,
+    rules: RuleBook | None = None,
+) -> int:
+    """Queues a reminder for every item that reached a new window step (idempotent: each
+    step's reminder is queued once). Items already booked wait for their appointment."""
+    book = _rules(rules)
+    now, today = clock.now(), local_today(clock, zone)
+    async with uow_factory() as uow:
+        resident_ids = await uow.careplans.plannable_residents()
+    created = 0
+    # One short transaction per resident: a large register never holds the write lock long.
+    for resident_id in resident_ids:
+        async with uow_factory() as uow:
+            await uow.begin_write()
+            household = await _household_of(uow, resident_id, zone)
+            if household is None:
+                continue
+            created += await _remind_household(uow, book, household, today, now)
+            await uow.commit()
+    return created
+
+
+def _check_item(
+    household: Household,
+    rules: RuleBook,
+    rule_id: str,
+    member_id: int | None,
+    due: date,
+    today: date,
+) -> CareItem:
+    person = household.person(member_id)
+    if person is None:
+        raise NotAllowed("member_not_yours")
+    rule = rules.get(rule_id)
+    if rule is None:
+        raise NotFound("care_item_gone")
+    item = next_item(
+        rule,
+        person,
+        household.history.get(person.key, []),
+        household.prescriptions.get(person.key),
+        today,
+    )
+    if item is None or item.due != due:
+        # Already recorded, or moved on since the reminder was sent.
+        raise DomainError("care_item_gone")
+    return item
+
+
+async def snooze(
+    uow: UnitOfWork,
+    clock: Clock,
+    telegram_user_id: int,
+    zone: ZoneInfo,
+    rule_id: str,
+    member_id: int | None,
+    due: date,
+    rules: RuleBook | None = None,
+) -> datetime:
+    """ "Remind me later": the same item again in three days (once per day pressed)."""
+    book, now, today = _rules(rules), clock.now(), local_today(clock, zone)
+    async with uow:
+        await uow.begin_write()
+        household = await _household(uow, await _resident(uow, telegram_user_id), zone)
+        item = _check_item(household, book, rule_id, member_id, due, today)
+        services = await uow.careplans.services_at_centre_of(household.resident.id)
+        at = now + SNOOZE
+        await uow.outbox.enqueue(
+            resident_id=household.resident.id,
+            kind=KIND_CARE_REMINDER,
+            dedupe_key=f"{item.prefix}{item.due:%Y%m%d}:snooze{today:%Y%m%d}",
+            payload=_payload(
+                _reminder_payload(item, "snooze", _service_for(item.rule, services), today)
+            ),
+            not_before=at,
+            now=now,
+        )
+        await uow.commit()
+    return at
+
+
+async def _complete(
+    uow: UnitOfWork,
+    item: CareItem,
+    *,
+    done_on: date,
+    source: Source,
+    now: datetime,
+    appointment_id: int | None = None,
+    doctor_id: int | None = None,
+) -> None:
+    await uow.careplans.add_done(
+        resident_id=item.person.resident_id,
+        member_id=item.person.member_id,
+        person_key=item.person.key,
+        rule_id=item.rule.id,
+        done_on=done_on,
+        source=source.value,
+        now=now,
+        appointment_id=appointment_id,
+        doctor_id=doctor_id,
+    )
+    await uow.careplans.cancel_pending(item.prefix)
+
+
+async def done_elsewhere(
+    uow: UnitOfWork,
+    clock: Clock,
+    telegram_user_id: int,
+    zone: ZoneInfo,
+    rule_id: str,
+    member_id: int | None,
+    due: date,
+    rules: RuleBook | None = None,
+) -> PlanEntry | None:
+    """The resident says the item was done elsewhere (today): it completes, its pending
+    reminders are withdrawn. Returns the person's next item for the same rule, if any."""
+    book, now, today = _rules(rules), clock.now(), local_today(clock, zone)
+    async with uow:
+        await uow.begin_write()
+        household = await _household(uow, await _resident(uow, telegram_user_id), zone)
+        item = _check_item(household, book, rule_id, member_id, due, today)
+        await _complete(uow, item, done_on=today, source=Source.ELSEWHERE, now=now)
+        household = await _household(uow, household.resident, zone)
+        await uow.commit()
+    following = next_item(
+        item.rule,
+        item.person,
+        household.history.get(item.person.key, []),
+        household.prescriptions.get(item.person.key),
+        today,
+    )
+    return _entry(following, today, False) if following else None
+
+
+# --- booking hooks -----------------------------------------------------------------------------
+
+
+async def _appointment_context(
+    uow: UnitOfWork, appointment: AppointmentRecord
+) -> tuple[Household, Person, str, ServiceKind, ZoneInfo] | None:
+    service = await uow.booking.service(appointment.service_id)
+    if service is None:
+        return None
+    zone = ZoneInfo(await uow.booking.centre_timezone(service.centre_id) or "UTC")
+    household = await _household_of(uow, appointment.resident_id, zone)
+    if household is None:
+        return None
+    person = household.person(appointment.family_member_id)
+    if person is None:
+        return None
+    return household, person, service.code, service.kind, zone
+
+
+async def on_attendance(
+    uow: UnitOfWork,
+    now: datetime,
+    appointment: AppointmentRecord,
+    attended: bool,
+    rules: RuleBook | None = None,
+) -> None:
+    """Called by booking when a doctor marks an appointment: attended completes the person's
+    open items its service fulfils (withdrawing their reminders, moving the next due date
+    on); a correction to no-show takes that back."""
+    if not attended:
+        await uow.careplans.remove_for_appointment(appointment.id)
+        return
+    if await uow.careplans.has_for_appointment(appointment.id):
+        return
+    found = await _appointment_context(uow, appointment)
+    if found is None:
+        return
+    household, person, code, kind, zone = found
+    day = appointment.starts_at.astimezone(zone).date()
+    history = household.history.get(person.key, [])
+    prescription = household.prescriptions.get(person.key)
+    for rule in _rules(rules):
+        if not rule.fulfilled_by(code, kind):
+            continue
+        item = next_item(rule, person, history, prescription, day)
+        if item is None or item.state(day) is ItemState.UPCOMING:
+            continue
+        await _complete(
+            uow, item, done_on=day, source=Source.ATTENDED, now=now, appointment_id=appointment.id
+        )
+
+
+async def on_booked(
+    uow: UnitOfWork, appointment: AppointmentRecord, rules: RuleBook | None = None
+) -> None:
+    """Called by booking: a booked slot for a due item withdraws its pending reminders."""
+    service = await uow.booking.service(appointment.service_id)
+    if service is None:
+        return
+    key = (
+        f"m:{appointment.family_member_id}"
+        if appointment.family_member_id
+        else f"r:{appointment.resident_id}"
+    )
+    for rule in _rules(rules):
+        if rule.fulfilled_by(service.code, service.kind):
+            await uow.careplans.cancel_pending(reminder_prefix(key, rule.id))
+
+
+# --- doctors -----------------------------------------------------------------------------------
+
+
+async def _doctor(uow: UnitOfWork, doctor_telegram_id: int) -> int:
+    doctor = await uow.doctors.by_telegram_user(doctor_telegram_id)
+    if doctor is None or not doctor.active:
+        raise NotAllowed("not_a_doctor")
+    return doctor.id
+
+
+async def _own_household(
+    uow: UnitOfWork, doctor_id: int, resident_id: int, zone: ZoneInfo
+) -> Household:
+    contract = await uow.contracts.open_for(resident_id)
+    if contract is None or contract.doctor_id != doctor_id:
+        # Same answer for "no such resident" and "not yours".
+        raise NotAllowed("not_your_resident")
+    household = await _household_of(uow, resident_id, zone)
+    if household is None:
+        raise NotAllowed("not_your_resident")
+    return household
+
+
+def _person_of(household: Household, member_id: int | None) -> Person:
+    person = household.person(member_id)
+    if person is None:
+        raise NotAllowed("not_your_resident")
+    return person
+
+
+@dataclass(frozen=True, slots=True)
+class DoctorView:
+    resident_id: int
+    member_id: int | None
+    person_name: str
+    entries: list[PlanEntry]
+    prescription_weeks: int | None
+    prescribed_on: date | None
+
+
+async def doctor_view(
+    uow: UnitOfWork,
+    clock: Clock,
+    doctor_telegram_id: int,
+    resident_id: int,
+    member_id: int | None,
+    zone: ZoneInfo,
+    rules: RuleBook | None = None,
+) -> DoctorView:
+    """One person's items, for their contracted doctor only."""
+    book, today = _rules(rules), local_today(clock, zone)
+    async with uow:
+        doctor_id = await _doctor(uow, doctor_telegram_id)
+        household = await _own_household(uow, doctor_id, resident_id, zone)
+    person = _person_of(household, member_id)
+    items = items_for(
+        book,
+        person,
+        household.history.get(person.key, []),
+        household.prescriptions.get(person.key),
+        today,
+    )
+    rx = household.prescriptions.get(person.key)
+    return DoctorView(
+        resident_id=resident_id,
+        member_id=member_id,
+        person_name=person.name,
+        entries=[_entry(i, today, household.is_booked(i)) for i in items],
+        prescription_weeks=rx.weeks if rx else None,
+        prescribed_on=rx.prescribed_on if rx else None,
+    )
+
+
+async def record_done(
+    uow: UnitOfWork,
+    clock: Clock,
+    doctor_telegram_id: int,
+    resident_id: int,
+    member_id: int | None,
+    rule_id: str,
+    zone: ZoneInfo,
+    rules: RuleBook | None = None,
+) -> PlanEntry:
+    """The contracted doctor records the person's current item of a rule as done today."""
+    book, now, today = _rules(rules), clock.now(), local_today(clock, zone)
+    async with uow:
+        await uow.begin_write()
+        doctor_id = await _doctor(uow, doctor_telegram_id)
+        household = await _own_household(uow, doctor_id, resident_id, zone)
+        person = _person_of(household, member_id)
+        rule = book.get(rule_id)
+        if rule is None:
+            raise NotFound("care_item_gone")
+        item = next_item(
+            rule,
+            person,
+            household.history.get(person.key, []),
+            household.prescriptions.get(person.key),
+            today,
+        )
+        if item is None:
+            raise DomainError("care_item_gone")
+        await _complete(
+            uow, item, done_on=today, source=Source.DOCTOR, now=now, doctor_id=doctor_id
+        )
+        await uow.commit()
+    return _entry(item, today, False)
+
+
+async def record_prescription(
+    uow: UnitOfWork,
+    clock: Clock,
+    doctor_telegram_id: int,
+    resident_id: int,
+    member_id: int | None,
+    weeks: int,
+    zone: ZoneInfo,
+) -> date:
+    """The doctor records a long-term prescription (4–12 weeks) made today; returns the day
+    it runs out. A new prescription replaces the previous one and its pending reminders."""
+    if weeks not in PRESCRIPTION_WEEKS:
+        raise InvalidInput("prescription_weeks")
+    now, today = clock.now(), local_today(clock, zone)
+    async with uow:
+        await uow.begin_write()
+        doctor_id = await _doctor(uow, doctor_telegram_id)
+        household = await _own_household(uow, doctor_id, resident_id, zone)
+        person = _person_of(household, member_id)
+        await uow.careplans.add_prescription(
+            resident_id=resident_id,
+            member_id=member_id,
+            person_key=person.key,
+            weeks=weeks,
+            prescribed_on=today,
+            doctor_id=doctor_id,
+            now=now,
+        )
+        for rule in _rules(None):
+            if rule.kind is RuleKind.REFILL:
+                await uow.careplans.cancel_pending(reminder_prefix(person.key, rule.id))
+        await uow.commit()
+    return today + timedelta(weeks=weeks)
+
+
+# --- digests and nudges ------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class OverdueResident:
+    resident_id: int
+    name: str
+    items: list[PlanEntry]
+
+
+async def _overdue(
+    uow: UnitOfWork, doctor_id: int, today: date, zone: ZoneInfo, rules: RuleBook
+) -> list[OverdueResident]:
+    found = []
+    for resident_id in await uow.careplans.residents_of(doctor_id):
+        household = await _household_of(uow, resident_id, zone)
+        if household is None:
+            continue
+        late = [
+            _entry(i, today, household.is_booked(i))
+            for i in household.items(rules, today)
+            if i.state(today) is ItemState.OVERDUE and not household.is_booked(i)
+        ]
+        if late:
+            found.append(OverdueResident(resident_id, household.resident.display_name, late))
+    return found
+
+
+async def overdue_resident_ids(
+    uow: UnitOfWork,
+    doctor_id: int,
+    today: date,
+    zone: ZoneInfo | None = None,
+    rules: RuleBook | None = None,
+) -> set[int]:
+    """Residents contracted to the doctor with at least one overdue item (for broadcast
+    segments). Runs inside the caller's open unit of work; reads only."""
+    return {
+        r.resident_id
+        for r in await _overdue(uow, doctor_id, today, zone or ZoneInfo("UTC"), _rules(rules))
+    }
+
+
+async def digest_frequency(uow: UnitOfWork, doctor_telegram_id: int) -> DigestFrequency:
+    async with uow:
+        doctor_id = await _doctor(uow, doctor_telegram_id)
+        chosen = (await uow.careplans.digest_frequencies()).get(doctor_id)
+    return DigestFrequency(chosen) if chosen else DEFAULT_DIGEST
+
+
+async def set_digest_frequency(
+    uow: UnitOfWork,
+    clock: Clock,
+    doctor_telegram_id: int,
+    frequency: DigestFrequency,
+    locale: str,
+) -> None:
+    """The doctor's choice, and the language their digest is written in (the chat's)."""
+    async with uow:
+        await uow.begin_write()
+        doctor_id = await _doctor(uow, doctor_telegram_id)
+        await uow.careplans.set_digest_frequency(doctor_id, frequency.value, clock.now())
+        await uow.careplans.set_doctor_locale(doctor_id, locale)
+        await uow.commit()
+
+
+def _digest_due(frequency: DigestFrequency, today: date) -> bool:
+    if frequency is DigestFrequency.DAILY:
+        return True
+    return frequency is DigestFrequency.WEEKLY and today.weekday() == WEEKLY_DIGEST_WEEKDAY
+
+
+async def plan_digests(
+    uow_factory: Callable[[], UnitOfWork],
+    clock: Clock,
+    zone: ZoneInfo,
+    rules: RuleBook | None = None,
+) -> int:
+    """One digest per doctor on their day (daily, or weekly on Mondays) listing their own
+    residents' overdue items; none when nothing is overdue."""
+    book, now, today = _rules(rules), clock.now(), local_today(clock, zone)
+    async with uow_factory() as uow:
+        doctors = await uow.careplans.doctors_with_accounts()
+        chosen = await uow.careplans.digest_frequencies()
+    created = 0
+    for doctor_id in doctors:
+        frequency = DigestFrequency(chosen.get(doctor_id, DEFAULT_DIGEST.value))
+        if not _digest_due(frequency, today):
+            continue
+        async with uow_factory() as uow:
+            await uow.begin_write()
+            late = await _overdue(uow, doctor_id, today, zone, book)
+            if late:
+                created += await uow.outbox.enqueue(
+                    resident_id=None,
+                    doctor_id=doctor_id,
+                    kind=KIND_CARE_DIGEST,
+                    dedupe_key=f"caredigest:{doctor_id}:{today:%Y%m%d}",
+                    payload=_payload(
+                        {
+                            "day": today.isoformat(),
+                            "residents": [
+                                {
+                                    "id": r.resident_id,
+                                    "name": r.name,
+                                    "items": [
+                                        {
+                                            "person": e.person_name,
+                                            "self": e.member_id is None,
+                                            "name_zh": e.name_zh,
+                                            "name_en": e.name_en,
+                                            "due": e.due.isoformat(),
+                                        }
+                                        for e in r.items
+                                    ],
+                                }
+                                for r in late
+                            ],
+                        }
+                    ),
+                    not_before=now,
+                    now=now,
+                )
+            await uow.commit()
+    return created
+
+
+async def nudge(
+    uow: UnitOfWork,
+    clock: Clock,
+    doctor_telegram_id: int,
+    resident_id: int,
+    zone: ZoneInfo,
+    rules: RuleBook | None = None,
+) -> bool:
+    """The doctor's one-tap reminder to a resident about their overdue items. At most one a
+    day per resident; False if one was already sent today or nothing is overdue."""
+    book, now, today = _rules(rules), clock.now(), local_today(clock, zone)
+    async with uow:
+        await uow.begin_write()
+        doctor_id = await _doctor(uow, doctor_telegram_id)
+        household = await _own_household(uow, doctor_id, resident_id, zone)
+        late = [
+            i
+            for i in household.items(book, today)
+            if i.state(today) is ItemState.OVERDUE and not household.is_booked(i)
+        ]
+        if not late:
+            return False
+        doctor = await uow.doctors.get(doctor_id)
+        queued = await uow.outbox.enqueue(
+            resident_id=resident_id,
+            kind=KIND_CARE_NUDGE,
+            dedupe_key=f"carenudge:{resident_id}:{today:%Y%m%d}",
+            payload=_payload(
+                {
+                    "doctor": doctor.display_name if doctor else "",
+                    "items": [
+                        {
+                            "person": i.person.name,
+                            "self": i.person.member_id is None,
+                            "name_zh": i.rule.name("zh-CN"),
+                            "name_en": i.rule.name("en"),
+                            "due": i.due.isoformat(),
+                        }
+                        for i in late
+                    ],
+                }
+            ),
+            not_before=now,
+            now=now,
+        )
+        await uow.commit()
+    return queued
