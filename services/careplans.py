@@ -42,6 +42,8 @@ KIND_CARE_DIGEST = "care_digest"
 SNOOZE = timedelta(days=3)
 PRESCRIPTION_WEEKS = (4, 8, 12)
 ADULT_MONTHS = 18 * 12
+# Plans list what falls due within a year; further items show up as their time comes.
+PLAN_HORIZON = timedelta(days=366)
 # The weekly digest goes out on Mondays (the centre's local day).
 WEEKLY_DIGEST_WEEKDAY = 0
 
@@ -191,7 +193,7 @@ def next_item(
     if rule.kind is RuleKind.ONCE:
         return None if done else CareItem(rule, person, start, *_window(rule, start))
     if rule.kind is RuleKind.SEASONAL:
-        return _seasonal(rule, person, done, today)
+        return _seasonal(rule, person, done, today, start)
     if rule.kind is RuleKind.SERIES:
         return _series(rule, person, done, today)
     if rule.kind is RuleKind.REFILL:
@@ -214,16 +216,17 @@ def _season(rule: Rule, year: int) -> tuple[date, date, date]:
     return opens, due, closes
 
 
-def _seasonal(rule: Rule, person: Person, done: list[date], today: date) -> CareItem:
-    for year in (today.year - 1, today.year, today.year + 1):
+def _seasonal(
+    rule: Rule, person: Person, done: list[date], today: date, start: date
+) -> CareItem | None:
+    for year in range(max(today.year, start.year) - 1, max(today.year, start.year) + 2):
         opens, due, closes = _season(rule, year)
-        if today > closes:
+        if today > closes or start > closes:
             continue
         if any(opens <= d <= closes for d in done):
             continue  # this season's is done: the next one
         return CareItem(rule, person, due, *_window(rule, due, opens))
-    opens, due, _ = _season(rule, today.year + 2)
-    return CareItem(rule, person, due, *_window(rule, due, opens))
+    return None
 
 
 def _series(rule: Rule, person: Person, done: list[date], today: date) -> CareItem | None:
@@ -248,7 +251,10 @@ def items_for(
     today: date,
 ) -> list[CareItem]:
     found = (next_item(rule, person, history, prescription, today) for rule in rules)
-    return sorted((i for i in found if i is not None), key=lambda i: (i.due, i.rule.id))
+    return sorted(
+        (i for i in found if i is not None and i.due <= today + PLAN_HORIZON),
+        key=lambda i: (i.due, i.rule.id),
+    )
 
 
 # --- households --------------------------------------------------------------------------------
