@@ -13,11 +13,11 @@ import json
 import logging
 import time as _time
 from collections import defaultdict
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from enum import StrEnum
-from typing import Protocol
+from typing import Any, Protocol
 from zoneinfo import ZoneInfo
 
 from aiolimiter import AsyncLimiter
@@ -61,6 +61,8 @@ class OutgoingMessage:
     # seat offers, the service for a closure notice.
     ref_id: int | None = None
     member_id: int | None = None
+    # For kinds whose buttons need more than one id (care-plan reminders, doctors' digests).
+    data: Mapping[str, Any] | None = None
 
 
 class Sender(Protocol):

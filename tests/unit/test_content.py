@@ -108,6 +108,50 @@ SAMPLE_CONTEXT = {
             }
         ],
     },
+    # --- care plans ---
+    "care_reminder": {
+        "item": "乙肝疫苗",
+        "person": "小宝",
+        "own": False,
+        "due": date(2026, 12, 23),
+        "dose": 2,
+        "overdue": False,
+    },
+    "care_nudge": {
+        "doctor": "王医生",
+        "items": [{"name": "高血压随访", "person": "张三", "own": True, "due": date(2026, 11, 1)}],
+    },
+    "care_digest": {
+        "day": date(2026, 11, 30),
+        "residents": [
+            {
+                "name": "张三",
+                "entries": [
+                    {"name": "高血压随访", "person": "张三", "own": True, "due": date(2026, 11, 1)}
+                ],
+            }
+        ],
+        "more": 1,
+    },
+    "care_plan": {
+        "entries": [
+            {
+                "name": "乙肝疫苗",
+                "person": "小宝",
+                "own": False,
+                "due": date(2026, 12, 23),
+                "dose": 2,
+                "state": "overdue",
+                "booked": True,
+            }
+        ]
+    },
+    "care_doctor": {
+        "person": "小宝",
+        "prescription_weeks": 8,
+        "prescribed_on": date(2026, 11, 23),
+        "entries": [{"name": "乙肝疫苗", "due": date(2026, 12, 23), "dose": 2, "state": "due"}],
+    },
 }
 
 

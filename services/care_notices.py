@@ -1,0 +1,98 @@
+"""Rendering of care-plan pushes for the dispatcher: item reminders and doctors' nudges to
+residents, and digests to doctors. Payloads are self-contained; nothing here reads the
+database."""
+
+from __future__ import annotations
+
+import json
+from datetime import date
+from typing import Any
+
+from content.render import Renderer
+from storage.records import Delivery
+
+from services.careplans import KIND_CARE_DIGEST, KIND_CARE_NUDGE, KIND_CARE_REMINDER
+from services.delivery import OutboxDispatcher, OutgoingMessage
+
+# A digest lists this many residents at most (each with a nudge button); the rest are counted.
+DIGEST_MAX_RESIDENTS = 20
+
+
+def _name(item: dict[str, Any], locale: str) -> str:
+    return str(item["name_zh"] if locale == "zh-CN" else item["name_en"])
+
+
+def _items(items: list[dict[str, Any]], locale: str) -> list[dict[str, object]]:
+    return [
+        {
+            "name": _name(i, locale),
+            "person": i["person"],
+            "own": bool(i["self"]),
+            "due": date.fromisoformat(i["due"]),
+        }
+        for i in items
+    ]
+
+
+def register(dispatcher: OutboxDispatcher, renderer: Renderer) -> None:
+    """Plugs the care-plan push kinds into the dispatcher."""
+
+    def reminder(d: Delivery) -> OutgoingMessage:
+        p = json.loads(d.payload)
+        text = renderer.render(
+            "care_reminder",
+            d.locale,
+            item=_name(p, d.locale),
+            person=p["person"],
+            own=bool(p["self"]),
+            due=date.fromisoformat(p["due"]),
+            dose=p.get("dose"),
+            overdue=bool(p.get("overdue")),
+        )
+        return OutgoingMessage(
+            outbox_id=d.outbox_id,
+            chat_id=d.telegram_user_id,
+            locale=d.locale,
+            kind=d.kind,
+            text=text,
+            ref_id=p.get("service_id"),
+            member_id=int(p.get("member_id") or 0) or None,
+            data={"rule": p["rule"], "due": p["due"]},
+        )
+
+    def nudge(d: Delivery) -> OutgoingMessage:
+        p = json.loads(d.payload)
+        text = renderer.render(
+            "care_nudge", d.locale, doctor=p["doctor"], items=_items(p["items"], d.locale)
+        )
+        return OutgoingMessage(
+            outbox_id=d.outbox_id,
+            chat_id=d.telegram_user_id,
+            locale=d.locale,
+            kind=d.kind,
+            text=text,
+        )
+
+    def digest(d: Delivery) -> OutgoingMessage:
+        p = json.loads(d.payload)
+        locale = d.locale or renderer.default_locale
+        shown = p["residents"][:DIGEST_MAX_RESIDENTS]
+        text = renderer.render(
+            "care_digest",
+            locale,
+            day=date.fromisoformat(p["day"]),
+            residents=[{"name": r["name"], "entries": _items(r["items"], locale)} for r in shown],
+            more=len(p["residents"]) - len(shown),
+        )
+        return OutgoingMessage(
+            outbox_id=d.outbox_id,
+            chat_id=d.telegram_user_id,
+            locale=locale,
+            kind=d.kind,
+            text=text,
+            data={"residents": [(r["id"], r["name"]) for r in shown]},
+        )
+
+    dispatcher.register_renderer(KIND_CARE_REMINDER, reminder)
+    dispatcher.register_renderer(KIND_CARE_NUDGE, nudge)
+    dispatcher.register_renderer(KIND_CARE_DIGEST, digest)
