@@ -24,6 +24,7 @@ class MenuItem(StrEnum):
     TIPS = "tips"
     BOOK = "book"
     APPOINTMENTS = "appointments"
+    PLAN = "plan"
 
 
 class ProfileField(StrEnum):
@@ -196,3 +197,53 @@ class ApptCD(CallbackData, prefix="appt"):
 class AttendanceCD(CallbackData, prefix="att"):
     appointment_id: int
     attended: bool
+
+
+# --- care plans -----------------------------------------------------------------------------
+
+
+class CareAction(StrEnum):
+    SNOOZE = "snooze"
+    DONE = "done"
+
+
+class CareItemCD(CallbackData, prefix="care"):
+    """A resident's button on a care-plan reminder; the item is its rule, person and due day."""
+
+    action: CareAction
+    rule: str
+    member_id: int = 0  # 0 = the resident themself
+    due: int  # yyyymmdd
+
+
+class CareRecordCD(CallbackData, prefix="carerec"):
+    """Opens a doctor's care record of one of their residents (or a family member)."""
+
+    resident_id: int
+    member_id: int = 0
+
+
+class CareDoneCD(CallbackData, prefix="caredone"):
+    resident_id: int
+    member_id: int
+    rule: str
+
+
+class CareRxCD(CallbackData, prefix="carerx"):
+    resident_id: int
+    member_id: int
+    weeks: int
+
+
+class CareNudgeCD(CallbackData, prefix="nudge"):
+    resident_id: int
+
+
+class DigestChoice(StrEnum):
+    DAILY = "daily"
+    WEEKLY = "weekly"
+    OFF = "off"
+
+
+class DigestCD(CallbackData, prefix="digest"):
+    frequency: DigestChoice

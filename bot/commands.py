@@ -12,6 +12,7 @@ def resident_commands() -> list[BotCommand]:
         BotCommand(command="menu", description=_("Main menu")),
         BotCommand(command="book", description=_("Book an appointment")),
         BotCommand(command="appointments", description=_("My appointments")),
+        BotCommand(command="plan", description=_("My care plan")),
         BotCommand(command="profile", description=_("My profile")),
         BotCommand(command="family", description=_("My family")),
         BotCommand(command="tips", description=_("Health tips")),
@@ -27,5 +28,6 @@ def doctor_commands() -> list[BotCommand]:
         BotCommand(command="today", description=_("Today's appointments")),
         BotCommand(command="tomorrow", description=_("Tomorrow's appointments")),
         BotCommand(command="checkin", description=_("Check a resident in by code")),
+        BotCommand(command="digest", description=_("Overdue-items digest")),
         *resident_commands(),
     ]

@@ -130,6 +130,7 @@ def main_menu() -> InlineKeyboardMarkup:
     kb = InlineKeyboardBuilder()
     kb.button(text=_("Book an appointment"), callback_data=MenuCD(item=MenuItem.BOOK))
     kb.button(text=_("My appointments"), callback_data=MenuCD(item=MenuItem.APPOINTMENTS))
+    kb.button(text=_("My care plan"), callback_data=MenuCD(item=MenuItem.PLAN))
     kb.button(text=_("My profile"), callback_data=MenuCD(item=MenuItem.PROFILE))
     kb.button(text=_("My family"), callback_data=MenuCD(item=MenuItem.FAMILY))
     kb.button(text=_("Health tips"), callback_data=TipsCD(action=TipsAction.OPEN))

@@ -128,5 +128,8 @@ def error_text(error: DomainError) -> str:
         "appointment_cancelled": _("That appointment was cancelled."),
         "check_in_code_unknown": _("No appointment today has that check-in code."),
         "quiet_hours": _("Please choose one of the quiet-hour options."),
+        "care_item_gone": _("That item is already recorded or has moved on. See /plan."),
+        "not_your_resident": _("That resident isn't contracted to you."),
+        "prescription_weeks": _("A long-term prescription is 4, 8 or 12 weeks."),
     }
     return texts.get(error.code, _("Sorry, that didn't work. Please try again."))

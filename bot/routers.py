@@ -6,6 +6,7 @@ from aiogram import Router
 
 from bot import errors, fallback
 from bot.doctor import appointments as doctor_appointments
+from bot.doctor import careplan as doctor_careplan
 from bot.resident import (
     booking,
     conditions,
@@ -13,6 +14,7 @@ from bot.resident import (
     membership,
     menu,
     onboarding,
+    plan,
     profile,
     tips,
 )
@@ -29,6 +31,8 @@ def get_routers() -> list[Router]:
         tips.build_router(),
         booking.build_router(),
         doctor_appointments.build_router(),
+        plan.build_router(),
+        doctor_careplan.build_router(),
         conditions.build_router(),
         fallback.build_router(),
     ]

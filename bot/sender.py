@@ -3,6 +3,8 @@ Telegram's errors translated into outcomes the dispatcher understands."""
 
 from __future__ import annotations
 
+from datetime import date
+
 from aiogram import Bot
 from aiogram.exceptions import (
     TelegramAPIError,
@@ -14,10 +16,23 @@ from aiogram.exceptions import (
 )
 from aiogram.types import InlineKeyboardMarkup
 from aiogram.utils.i18n import I18n
-from services import notices
+from services import careplans, notices
 from services.delivery import Outcome, OutgoingMessage, SendResult
 
-from bot import booking_keyboards, keyboards
+from bot import booking_keyboards, care_keyboards, keyboards
+
+CARE_KINDS = (careplans.KIND_CARE_REMINDER, careplans.KIND_CARE_NUDGE, careplans.KIND_CARE_DIGEST)
+
+
+def _care_markup(message: OutgoingMessage) -> InlineKeyboardMarkup | None:
+    data = message.data or {}
+    if message.kind == careplans.KIND_CARE_REMINDER:
+        return care_keyboards.reminder(
+            message.ref_id, message.member_id, str(data["rule"]), date.fromisoformat(data["due"])
+        )
+    if message.kind == careplans.KIND_CARE_DIGEST:
+        return care_keyboards.digest(data.get("residents", ()))
+    return care_keyboards.nudge()
 
 
 class AiogramSender:
@@ -30,6 +45,8 @@ class AiogramSender:
         with self._i18n.context(), self._i18n.use_locale(message.locale):
             if message.kind == "tip":
                 return keyboards.tip(message.outbox_id, message.action)
+            if message.kind in CARE_KINDS:
+                return _care_markup(message)
             if message.ref_id is None:
                 return None
             if message.kind == notices.REMINDER:

@@ -12,6 +12,7 @@ PLAN_JOB_ID = "plan_pushes"
 DISPATCH_JOB_ID = "dispatch_outbox"
 SLOTS_JOB_ID = "materialize_slots"
 OFFERS_JOB_ID = "expire_waitlist_offers"
+CARE_JOB_ID = "plan_care"
 
 
 def build_scheduler(
@@ -46,5 +47,9 @@ def build_scheduler(
         id=OFFERS_JOB_ID,
         misfire_grace_time=60,
         **common,
+    )
+    # Care items move by days: a few runs a day catch each new step within hours.
+    scheduler.add_job(
+        jobs.plan_care, "interval", hours=3, id=CARE_JOB_ID, misfire_grace_time=3600, **common
     )
     return scheduler

@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 from zoneinfo import ZoneInfo
 
-from services import booking, pushes
+from services import booking, careplans, pushes
 from services.clock import Clock
 from services.database import UnitOfWork
 from services.delivery import DispatchReport, OutboxDispatcher
@@ -72,6 +72,16 @@ class PushJobs:
             return await booking.expire_offers(
                 self.uow_factory, self.clock, hold=self.waitlist_hold
             )
+
+    async def plan_care(self) -> tuple[int, int]:
+        """Care-plan reminders for items that reached a new window step, and the doctors'
+        digests due today: (reminders, digests) queued."""
+        async with self._tracked():
+            reminders = await careplans.plan_reminders(self.uow_factory, self.clock, self.zone)
+            digests = await careplans.plan_digests(self.uow_factory, self.clock, self.zone)
+            if reminders or digests:
+                log.info("care plans: %d reminder(s), %d digest(s)", reminders, digests)
+            return reminders, digests
 
     async def _plan(self) -> PlanReport:
         report = await pushes.plan_due(self.uow_factory, self.library, self.schedule, self.clock)

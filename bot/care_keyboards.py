@@ -1,0 +1,110 @@
+"""Buttons of care plans: reminders, the plan, the doctor's record, digests."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import date
+
+from aiogram.types import InlineKeyboardMarkup
+from aiogram.utils.i18n import gettext as _
+from aiogram.utils.keyboard import InlineKeyboardBuilder
+from services.careplans import PRESCRIPTION_WEEKS, DoctorView
+
+from bot.callbacks import (
+    BookPersonCD,
+    CareAction,
+    CareDoneCD,
+    CareItemCD,
+    CareNudgeCD,
+    CareRxCD,
+    DigestCD,
+    DigestChoice,
+    MenuCD,
+    MenuItem,
+)
+
+
+def yyyymmdd(day: date) -> int:
+    return day.year * 10_000 + day.month * 100 + day.day
+
+
+def from_yyyymmdd(value: int) -> date | None:
+    try:
+        return date(value // 10_000, value // 100 % 100, value % 100)
+    except ValueError:
+        return None
+
+
+def reminder(
+    service_id: int | None, member_id: int | None, rule: str, due: date
+) -> InlineKeyboardMarkup:
+    kb = InlineKeyboardBuilder()
+    if service_id:
+        # Straight into the booking flow, with the service and the person already chosen.
+        kb.button(
+            text=_("Book now"),
+            callback_data=BookPersonCD(service_id=service_id, member_id=member_id or 0),
+        )
+    item = {"rule": rule, "member_id": member_id or 0, "due": yyyymmdd(due)}
+    kb.button(
+        text=_("Remind me later"), callback_data=CareItemCD(action=CareAction.SNOOZE, **item)
+    )
+    kb.button(text=_("Done elsewhere"), callback_data=CareItemCD(action=CareAction.DONE, **item))
+    return kb.adjust(1, 2).as_markup() if service_id else kb.adjust(2).as_markup()
+
+
+def nudge() -> InlineKeyboardMarkup:
+    kb = InlineKeyboardBuilder()
+    kb.button(text=_("My care plan"), callback_data=MenuCD(item=MenuItem.PLAN))
+    return kb.as_markup()
+
+
+def plan() -> InlineKeyboardMarkup:
+    kb = InlineKeyboardBuilder()
+    kb.button(text=_("Book an appointment"), callback_data=MenuCD(item=MenuItem.BOOK))
+    kb.button(text=_("Main menu"), callback_data=MenuCD(item=MenuItem.MENU))
+    return kb.adjust(2).as_markup()
+
+
+def digest(residents: Iterable[tuple[int, str]]) -> InlineKeyboardMarkup:
+    kb = InlineKeyboardBuilder()
+    for resident_id, name in residents:
+        kb.button(
+            text=_("Remind {name}").format(name=name),
+            callback_data=CareNudgeCD(resident_id=resident_id),
+        )
+    return kb.adjust(2).as_markup()
+
+
+def doctor_record(view: DoctorView, names: dict[str, str]) -> InlineKeyboardMarkup:
+    kb = InlineKeyboardBuilder()
+    member = view.member_id or 0
+    for entry in view.entries:
+        if entry.state == "upcoming":
+            continue
+        kb.button(
+            text=_("✓ {item}").format(item=names[entry.rule_id]),
+            callback_data=CareDoneCD(
+                resident_id=view.resident_id, member_id=member, rule=entry.rule_id
+            ),
+        )
+    for weeks in PRESCRIPTION_WEEKS:
+        kb.button(
+            text=_("Prescription: {weeks} weeks").format(weeks=weeks),
+            callback_data=CareRxCD(resident_id=view.resident_id, member_id=member, weeks=weeks),
+        )
+    due_count = sum(1 for e in view.entries if e.state != "upcoming")
+    return kb.adjust(*([1] * due_count), 3).as_markup()
+
+
+def digest_choice(current: str) -> InlineKeyboardMarkup:
+    kb = InlineKeyboardBuilder()
+    labels = {
+        DigestChoice.DAILY: _("Daily"),
+        DigestChoice.WEEKLY: _("Weekly (Mondays)"),
+        DigestChoice.OFF: _("Off"),
+    }
+    for choice, label in labels.items():
+        mark = "✓ " if choice.value == current else ""
+        kb.button(text=f"{mark}{label}", callback_data=DigestCD(frequency=choice))
+    return kb.adjust(3).as_markup()
