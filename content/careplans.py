@@ -229,6 +229,24 @@ def load_rules(directory: Path = RULES_DIR) -> RuleBook:
     return RuleBook(tuple(rules))
 
 
+def check_rules(directory: Path = RULES_DIR) -> list[str]:
+    """Problems in the rule files, for `jiayi content check` (empty = all good)."""
+    try:
+        book = load_rules(directory)
+    except RulesError as error:
+        return str(error).splitlines()
+    problems = []
+    for rule in book:
+        for number, dose in enumerate(rule.doses, start=1):
+            if rule.until_months is not None and dose.age_months > rule.until_months:
+                problems.append(
+                    f"rule {rule.id}: dose {number} is due after the catch-up age limit"
+                )
+        if rule.who is Who.CHILD and rule.min_age is not None:
+            problems.append(f"rule {rule.id}: a children's rule is counted in months, not min_age")
+    return problems
+
+
 @cache
 def default_rules() -> RuleBook:
     """The shipped rules, loaded on first use (not at import)."""

@@ -7,10 +7,12 @@ import re
 from collections import Counter
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
 from zoneinfo import ZoneInfo
 
 from content import LOCALES
 from content import calendar as cal
+from content.careplans import RULES_DIR, check_rules
 from content.render import TELEGRAM_TEXT_LIMIT, Renderer
 from content.tips import Audience, Library, LibraryError, load_library
 from storage.records import (
@@ -129,9 +131,15 @@ def yearly_pushes(library: Library, year: int, zone: ZoneInfo) -> dict[str, int]
 
 
 def check_content(
-    renderer: Renderer, zone: ZoneInfo, today: date, *, yearly_minimum: int = 12
+    renderer: Renderer,
+    zone: ZoneInfo,
+    today: date,
+    *,
+    yearly_minimum: int = 12,
+    careplans_dir: Path = RULES_DIR,
 ) -> CheckReport:
     report = CheckReport()
+    report.problems.extend(f"careplans/{line}" for line in check_rules(careplans_dir))
     # Interface templates: both locales, same names, all render (their tests give contexts).
     names = {locale: renderer.template_names(locale) for locale in LOCALES}
     for locale in LOCALES:
