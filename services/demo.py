@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, time
+from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
+from content.careplans import default_rules
 from storage.records import Condition, ConsentBasis, Relation, ServiceKind, Sex
 from storage.uow import UnitOfWork
 
 from services.booking import materialize_slots
+from services.careplans import add_months
 from services.clock import Clock
 
 DEMO_CENTRE_CODE = "demo"
@@ -157,6 +159,63 @@ SERVICES = (
 )
 
 
+# Care-plan history, so that /plan shows a mix of done, due soon and overdue items: the
+# children's programme doses up to this age are recorded, the rest wait (some are late);
+# chronic patients had their last follow-up this many days ago; the oldest resident has a
+# long-term prescription running out in a week.
+DEMO_DOSES_UP_TO_MONTHS = 12
+DEMO_LAST_FOLLOW_UP_DAYS = 80
+DEMO_PRESCRIPTION = (8, 49)  # weeks, prescribed this many days ago
+
+
+async def _seed_care_history(
+    uow: UnitOfWork,
+    spec: _DemoResident,
+    resident_id: int,
+    member_id: int | None,
+    born: date | None,
+    doctor_id: int,
+    now: datetime,
+) -> None:
+    key = f"m:{member_id}" if member_id else f"r:{resident_id}"
+    entries: list[tuple[str, date]] = []
+    if born is not None:
+        for rule in default_rules():
+            entries += [
+                (rule.id, add_months(born, d.age_months))
+                for d in rule.doses
+                if d.age_months <= DEMO_DOSES_UP_TO_MONTHS
+            ]
+    else:
+        last = now.date() - timedelta(days=DEMO_LAST_FOLLOW_UP_DAYS)
+        if Condition.HYPERTENSION in spec.conditions:
+            entries.append(("htn_follow_up", last))
+        if Condition.DIABETES in spec.conditions:
+            entries.append(("dm_follow_up", last))
+    for rule_id, day in entries:
+        await uow.careplans.add_done(
+            resident_id=resident_id,
+            member_id=member_id,
+            person_key=key,
+            rule_id=rule_id,
+            done_on=day,
+            source="doctor",
+            now=now,
+            doctor_id=doctor_id,
+        )
+    if born is None and spec.birth_year <= now.year - 80:
+        weeks, days_ago = DEMO_PRESCRIPTION
+        await uow.careplans.add_prescription(
+            resident_id=resident_id,
+            member_id=None,
+            person_key=key,
+            weeks=weeks,
+            prescribed_on=now.date() - timedelta(days=days_ago),
+            doctor_id=doctor_id,
+            now=now,
+        )
+
+
 @dataclass(frozen=True)
 class SeedReport:
     centre_created: bool
@@ -212,8 +271,9 @@ async def seed_demo(uow: UnitOfWork, clock: Clock, *, timezone: str) -> SeedRepo
                 ends_on=date(now.year + 1, 12, 31),
                 now=now,
             )
+            await _seed_care_history(uow, r, resident.id, None, None, doctor.id, now)
             for name, born, sex in r.children:
-                await uow.family.add(
+                member = await uow.family.add(
                     resident_id=resident.id,
                     display_name=name,
                     relation=Relation.CHILD,
@@ -223,6 +283,7 @@ async def seed_demo(uow: UnitOfWork, clock: Clock, *, timezone: str) -> SeedRepo
                     consent_basis=ConsentBasis.GUARDIAN,
                     now=now,
                 )
+                await _seed_care_history(uow, r, resident.id, member.id, born, doctor.id, now)
             residents_created += 1
         services_created = 0
         for offer in SERVICES:

@@ -12,15 +12,22 @@ from zoneinfo import ZoneInfo
 import pytest
 from sqlalchemy import select
 
+from bot.app import build_bot, build_i18n
+from bot.sender import AiogramSender
 from content.careplans import default_rules
-from services import booking, careplans, family, residents
+from content.render import Renderer
+from content.tips import Library
+from sandbox.botapi import BotAPIServer, ChatClient, TgUser
+from services import booking, care_notices, careplans, family, residents
 from services.booking import ServiceKind
 from services.careplans import DigestFrequency, ItemState
 from services.clock import ManualClock
 from services.database import UnitOfWorkFactory
+from services.delivery import OutboxDispatcher
 from services.errors import DomainError, NotAllowed
 from services.family import NewMember, Relation
 from services.residents import Condition, Sex
+from services.settings import Settings
 from storage import models as m
 from storage.records import DoctorRecord
 from tests.conftest import T0
@@ -28,6 +35,7 @@ from tests.factories import make_doctor, make_resident
 from tests.integration.test_booking import make_schedule, make_service
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
+TOKEN = "123456789:TEST-token-for-careplans"
 TODAY = date(2026, 11, 23)  # a Monday
 PARENT = 4001
 HYPERTENSIVE = 4002
@@ -455,3 +463,65 @@ async def test_doctor_records_a_dose_and_a_prescription_for_own_residents_only(
     refill = [r for r in await reminders(uow_factory) if r.payload["rule"] == "rx_refill"]
     assert len(refill) == 1
     assert refill[0].payload["due"] == runs_out.isoformat()
+
+
+# --- delivery to doctors ------------------------------------------------------------------------
+
+
+async def test_digest_reaches_the_doctors_chat_in_their_language_and_skips_unbound_doctors(
+    uow_factory: UnitOfWorkFactory,
+    clock: ManualClock,
+    botapi: BotAPIServer,
+    test_library: Library,
+) -> None:
+    wednesday = date(2027, 4, 7)
+    clock.set(at_local(wednesday))
+    mine = await bound_doctor(uow_factory, clock, DOCTOR_USER, "王医生")
+    unbound = await bound_doctor(uow_factory, clock, OTHER_DOCTOR_USER, "李医生")
+    await make_resident(
+        uow_factory, clock, HYPERTENSIVE, birth_year=1970, conditions=(Condition.HYPERTENSION,)
+    )
+    await make_resident(
+        uow_factory, clock, OTHER, name="赵四", birth_year=1970, conditions=(Condition.DIABETES,)
+    )
+    await contracted(uow_factory, clock, HYPERTENSIVE, mine)
+    await contracted(uow_factory, clock, OTHER, unbound)
+    for user in (DOCTOR_USER, OTHER_DOCTOR_USER):
+        await careplans.set_digest_frequency(
+            uow_factory(), clock, user, DigestFrequency.DAILY, "en"
+        )
+    clock.set(at_local(wednesday + timedelta(days=20)))
+    assert await careplans.plan_digests(uow_factory, clock, SHANGHAI) == 2
+    async with uow_factory() as uow:
+        await uow.begin_write()
+        await uow.doctors.bind_telegram_user(unbound.id, None)
+        await uow.commit()
+
+    chat = ChatClient(botapi, TgUser(id=DOCTOR_USER, first_name="Wang"))
+    chat.open()
+    bot = build_bot(
+        Settings(
+            bot_token=TOKEN,  # type: ignore[arg-type]
+            telegram_api_url=botapi.base_url,  # type: ignore[arg-type]
+            _env_file=None,  # type: ignore[call-arg]
+        )
+    )
+    try:
+        dispatcher = OutboxDispatcher(
+            uow_factory=uow_factory,
+            sender=AiogramSender(bot, build_i18n("zh-CN")),
+            library=test_library,
+            clock=clock,
+            zone=SHANGHAI,
+        )
+        care_notices.register(dispatcher, Renderer())
+        report = await dispatcher.run_once()
+    finally:
+        await bot.session.close()
+    assert (report.sent, report.skipped) == (1, 1)
+    digest = await chat.wait_for("Overdue care items")
+    assert "张三" in digest.text
+    assert "赵四" not in digest.text
+    assert digest.button_texts() == ["Remind 张三"]
+    statuses = {r.doctor_id: r.status for r in await reminders(uow_factory, "care_digest")}
+    assert statuses == {mine.id: "sent", unbound.id: "skipped"}
