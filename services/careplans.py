@@ -419,28 +419,18 @@ def _reminder_payload(
     }
 
 
-async def _remind_household(
-    uow: UnitOfWork, rules: RuleBook, household: Household, today: date, now: datetime
-) -> int:
-    created = 0
-    services: list[tuple[int, str, ServiceKind]] | None = None
+def _due_steps(household: Household, rules: RuleBook, today: date) -> list[tuple[CareItem, str]]:
+    """Items that reached a reminder step today and aren't booked, with the step."""
+    found = []
     for item in household.items(rules, today):
         step = item.step(today)
-        if step is None or household.is_booked(item):
-            continue
-        if services is None:
-            services = await uow.careplans.services_at_centre_of(household.resident.id)
-        created += await uow.outbox.enqueue(
-            resident_id=household.resident.id,
-            kind=KIND_CARE_REMINDER,
-            dedupe_key=f"{item.prefix}{item.due:%Y%m%d}:{step}",
-            payload=_payload(
-                _reminder_payload(item, step, _service_for(item.rule, services), today)
-            ),
-            not_before=now,
-            now=now,
-        )
-    return created
+        if step is not None and not household.is_booked(item):
+            found.append((item, step))
+    return found
+
+
+def _reminder_key(item: CareItem, step: str) -> str:
+    return f"{item.prefix}{item.due:%Y%m%d}:{step}"
 
 
 async def plan_reminders(
@@ -456,14 +446,34 @@ async def plan_reminders(
     async with uow_factory() as uow:
         resident_ids = await uow.careplans.plannable_residents()
     created = 0
-    # One short transaction per resident: a large register never holds the write lock long.
     for resident_id in resident_ids:
+        # Read first; only a household with a new step takes the write lock, briefly.
         async with uow_factory() as uow:
-            await uow.begin_write()
             household = await _household_of(uow, resident_id, zone)
             if household is None:
                 continue
-            created += await _remind_household(uow, book, household, today, now)
+            known = await uow.careplans.queued_keys(resident_id, "care:")
+        new = [
+            (i, s)
+            for i, s in _due_steps(household, book, today)
+            if _reminder_key(i, s) not in known
+        ]
+        if not new:
+            continue
+        async with uow_factory() as uow:
+            await uow.begin_write()
+            services = await uow.careplans.services_at_centre_of(resident_id)
+            for item, step in new:
+                created += await uow.outbox.enqueue(
+                    resident_id=resident_id,
+                    kind=KIND_CARE_REMINDER,
+                    dedupe_key=_reminder_key(item, step),
+                    payload=_payload(
+                        _reminder_payload(item, step, _service_for(item.rule, services), today)
+                    ),
+                    not_before=now,
+                    now=now,
+                )
             await uow.commit()
     return created
 

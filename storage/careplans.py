@@ -179,6 +179,17 @@ class CarePlanRepository:
         )
         return list(rows)
 
+    async def queued_keys(self, resident_id: int, dedupe_prefix: str) -> set[str]:
+        """Dedupe keys already in the outbox for the resident (any status)."""
+        o = m.OutboxMessage
+        rows = await self._s.scalars(
+            select(o.dedupe_key).where(
+                o.resident_id == resident_id,
+                o.dedupe_key.startswith(dedupe_prefix, autoescape=True),
+            )
+        )
+        return set(rows)
+
     async def cancel_pending(self, dedupe_prefix: str) -> int:
         """Withdraws queued, not yet claimed pushes whose dedupe key starts with the prefix."""
         o = m.OutboxMessage

@@ -176,6 +176,7 @@ async def test_commands_are_registered_in_both_languages(
             "menu",
             "book",
             "appointments",
+            "plan",
             "profile",
             "family",
             "tips",
