@@ -9,10 +9,8 @@ Create Date: 2026-11-23 15:49:34.043443
 from collections.abc import Sequence
 
 import sqlalchemy as sa
-from alembic import op
-
 import storage.types
-
+from alembic import op
 
 revision: str = "0008_privacy"
 down_revision: str | None = "0004_outbox_indexes"
