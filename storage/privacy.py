@@ -143,6 +143,7 @@ class PrivacyRepository:
         a = m.Appointment
         rows = await self._s.execute(
             select(m.Slot.starts_at, m.BookableService.code)
+            .select_from(a)
             .join(m.Slot, m.Slot.id == a.slot_id)
             .join(m.BookableService, m.BookableService.id == a.service_id)
             .where(a.resident_id == resident_id, a.status == AppointmentStatus.ATTENDED.value)
