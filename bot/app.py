@@ -33,6 +33,7 @@ from services.settings import Settings
 
 from bot.commands import resident_commands
 from bot.middlewares import LocaleMiddleware, UnitOfWorkMiddleware
+from bot.resident.privacy import ConsentGate
 from bot.routers import get_routers
 from bot.sender import AiogramSender
 
@@ -107,6 +108,10 @@ def build_dispatcher(
     )
     dp.update.outer_middleware(UnitOfWorkMiddleware(uow_factory))
     LocaleMiddleware(i18n).setup(dp)
+    # Withdrawn or outdated consent: ask again before any feature uses the resident's data.
+    gate = ConsentGate(renderer)
+    dp.message.outer_middleware(gate)
+    dp.callback_query.outer_middleware(gate)
     dp.callback_query.middleware(CallbackAnswerMiddleware(pre=True))
     dp.include_routers(*get_routers())
     return dp
@@ -173,6 +178,7 @@ async def run(
         clock=clock,
         dispatcher=dispatcher,
         zone=settings.zone,
+        outbox_retention_months=settings.outbox_retention_months,
     )
     scheduler = build_scheduler(
         jobs,

@@ -196,3 +196,29 @@ class ApptCD(CallbackData, prefix="appt"):
 class AttendanceCD(CallbackData, prefix="att"):
     appointment_id: int
     attended: bool
+
+
+# --- privacy and data rights ---------------------------------------------------------------
+
+
+class PrivacyAction(StrEnum):
+    OPEN = "open"
+    NOTICE = "notice"
+    AGREE = "agree"
+    WITHDRAW = "withdraw"
+    WITHDRAW_YES = "withdraw_yes"
+    EXPORT = "export"
+    FORGET = "forget"
+    FORGET_YES = "forget_yes"
+
+
+class PrivacyCD(CallbackData, prefix="priv"):
+    action: PrivacyAction
+
+
+class TakeoverLinkCD(CallbackData, prefix="tkolink"):
+    member_id: int
+
+
+class TakeoverConsentCD(CallbackData, prefix="tkoyes"):
+    agree: bool

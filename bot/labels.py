@@ -128,5 +128,13 @@ def error_text(error: DomainError) -> str:
         "appointment_cancelled": _("That appointment was cancelled."),
         "check_in_code_unknown": _("No appointment today has that check-in code."),
         "quiet_hours": _("Please choose one of the quiet-hour options."),
+        "takeover_child": _("A child under 14 can't take over their own account yet."),
+        "takeover_invalid": _("This link is not valid. Ask your family member for a new one."),
+        "takeover_used": _("This link has already been used."),
+        "takeover_expired": _("This link has expired. Ask your family member for a new one."),
+        "takeover_already_resident": _(
+            "This Telegram account already has its own jiayi profile. "
+            "Open the link from the account that should take over."
+        ),
     }
     return texts.get(error.code, _("Sorry, that didn't work. Please try again."))

@@ -65,7 +65,11 @@ async def a_family(uow_factory: UnitOfWorkFactory, clock: ManualClock) -> None:
         clock,
         ME,
         NewMember(
-            Relation.PARENT, GRANDMA_NAME, GRANDMA_BORN, Sex.FEMALE, frozenset({Condition.DIABETES})
+            Relation.PARENT,
+            GRANDMA_NAME,
+            GRANDMA_BORN,
+            Sex.FEMALE,
+            frozenset({Condition.DIABETES}),
         ),
     )
 
@@ -105,7 +109,8 @@ async def test_export_lists_profile_family_consent_bookings_and_messages(
     assert [e["kind"] for e in appointment["events"]] == ["booked"]
     # The booking's reminders are messages queued for them.
     assert {row["kind"] for row in document["messages"]} == {"reminder"}
-    assert document["waiting_list"] == [] and document["referrals"] == []
+    assert document["waiting_list"] == []
+    assert document["referrals"] == []
     assert grandma.id in {m["id"] for m in document["family_members"]}
     assert export.count("messages") == len(document["messages"])
 
