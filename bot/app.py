@@ -32,6 +32,7 @@ from services.pushes import Library, PushSchedule
 from services.settings import Settings
 
 from bot.commands import resident_commands
+from bot.logs import keep_personal_data_out
 from bot.middlewares import LocaleMiddleware, UnitOfWorkMiddleware
 from bot.resident.privacy import ConsentGate
 from bot.routers import get_routers
@@ -143,6 +144,7 @@ async def run(
 ) -> None:
     """Migrates, then long-polls until stopped (SIGINT/SIGTERM, or `control.stop`)."""
     clock = clock or SystemClock()
+    keep_personal_data_out()
     renderer = Renderer(default_locale=settings.default_locale)
     library = load_library(renderer.env)  # invalid content stops start-up, before anything runs
     await migrate(settings.database_url)
