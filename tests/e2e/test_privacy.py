@@ -7,20 +7,24 @@ import json
 import logging
 from collections.abc import Iterator
 from datetime import date, timedelta
+from zoneinfo import ZoneInfo
 
 import pytest
 
+from content import CONSENT_NOTICE_VERSION
 from sandbox.botapi import BotAPIServer, ChatClient, TgUser
-from services import booking, family
+from services import booking, family, residents
 from services.clock import ManualClock
 from services.database import UnitOfWorkFactory
 from services.demo import seed_demo
 from services.family import NewMember, Relation
 from services.residents import Sex
-from tests.e2e.conftest import RunningBot
+from tests.e2e.conftest import RunningBot, make_chat
 from tests.e2e.test_onboarding import sign_up_in_english
+from tests.factories import make_resident
 from tests.privacy_scan import PersonalData, personal_data_left
 
+SHANGHAI = ZoneInfo("Asia/Shanghai")
 USER = 8101
 FIRST_NAME = "Meihua"
 LAST_NAME = "Linwood"
@@ -145,3 +149,122 @@ async def test_onboard_book_export_forget_leaves_nothing(
     # Telegram ids only where an operation needs them: never in DEBUG chatter of updates.
     with_id = [line for line in captured_logs.lines if str(USER) in line]
     assert with_id == [], with_id
+
+
+MANAGER = 8201
+GRANDMA = 8202
+GRANDMA_NAME = "Nainai"
+
+
+async def test_withdraw_stops_pushes_and_features_until_consent_is_given_again(
+    botapi: BotAPIServer, jiayi: RunningBot, clock: ManualClock, uow_factory: UnitOfWorkFactory
+) -> None:
+    await seed_demo(uow_factory(), clock, timezone="Asia/Shanghai")
+    await jiayi.jobs.materialize()
+    await make_resident(uow_factory, clock, MANAGER, name="Chen", locale="en")
+    services = await booking.list_services(uow_factory(), MANAGER)
+    checkup = next(s for s in services if s.code == "health_checkup")
+    day = next(
+        d.day
+        for d in await booking.available_days(
+            uow_factory(), clock, MANAGER, checkup.id, None, SHANGHAI
+        )
+        if d.free and (d.day - clock.now().date()).days >= 2
+    )
+    slot = next(
+        s
+        for s in await booking.slots_on(
+            uow_factory(), clock, MANAGER, checkup.id, None, day, SHANGHAI
+        )
+        if s.free
+    )
+    appointment = await booking.book(uow_factory(), clock, MANAGER, slot.id, None, SHANGHAI)
+    chat = make_chat(botapi, MANAGER, language_code="en")
+
+    await chat.send("/privacy")
+    overview = await chat.wait_for("Privacy and your data")
+    assert f"You agreed to privacy notice {CONSENT_NOTICE_VERSION}" in overview.text
+    await chat.press("Withdraw consent")
+    await chat.wait_for("Withdraw your consent?")
+    await chat.press("Yes, withdraw my consent")
+    await chat.wait_for("Your consent is withdrawn.")
+
+    # The appointment reminder never comes.
+    before = len(chat.messages())
+    clock.set(appointment.starts_at - timedelta(hours=24))
+    assert (await jiayi.jobs.dispatch()).sent == 0
+    assert len(chat.messages()) == before
+    # Features that use their data ask for consent first; data rights stay open.
+    await chat.send("/book")
+    asked = await chat.wait_for("You have withdrawn your consent")
+    assert "Before we start: your health data" in asked.text
+    await chat.press("I agree", message=asked)
+    await chat.wait_for("Your consent to privacy notice")
+    await chat.send("/book")
+    await chat.wait_for("What would you like to book?")
+
+
+async def test_outdated_consent_is_asked_again_before_anything_new(
+    botapi: BotAPIServer, jiayi: RunningBot, clock: ManualClock, uow_factory: UnitOfWorkFactory
+) -> None:
+    await make_resident(uow_factory, clock, MANAGER, name="Chen", locale="en")
+    await residents.register(
+        uow_factory(),
+        clock,
+        telegram_user_id=MANAGER,
+        display_name="Chen",
+        locale="en",
+        notice_version="2025-01-v0",
+    )
+    chat = make_chat(botapi, MANAGER, language_code="en")
+
+    await chat.send("/tips")
+    asked = await chat.wait_for("Our privacy notice has changed")
+    await chat.press("Privacy settings", message=asked)
+    overview = await chat.wait_for("Privacy and your data")
+    assert "You agreed to privacy notice 2025-01-v0" in overview.text
+    await chat.press("Read the notice and agree")
+    await chat.wait_for(f"Notice version {CONSENT_NOTICE_VERSION}")
+    await chat.press("I agree")
+    await chat.wait_for("Your consent to privacy notice")
+    resident = await residents.get_resident(uow_factory(), MANAGER)
+    assert resident is not None
+    assert resident.consent_version == CONSENT_NOTICE_VERSION
+
+
+async def test_grandmother_takes_over_her_own_account(
+    botapi: BotAPIServer, jiayi: RunningBot, clock: ManualClock, uow_factory: UnitOfWorkFactory
+) -> None:
+    await make_resident(uow_factory, clock, MANAGER, name="Chen", locale="en")
+    await family.add_member(
+        uow_factory(),
+        clock,
+        MANAGER,
+        NewMember(Relation.PARENT, GRANDMA_NAME, date(1946, 5, 4), Sex.FEMALE),
+    )
+    chat = make_chat(botapi, MANAGER, language_code="en")
+    await chat.send("/privacy")
+    overview = await chat.wait_for("Privacy and your data")
+    assert f"{GRANDMA_NAME} — managed at their request, confirmed by you" in overview.text
+    await chat.press(f"Let {GRANDMA_NAME} use jiayi themselves")
+    sent = await chat.wait_for("Send this link to")
+    link = next(word for word in sent.text.split() if "start=tko_" in word)
+    payload = link.split("start=", 1)[1]
+
+    grandma = make_chat(botapi, GRANDMA, first_name="Granny", language_code="en")
+    await grandma.send(f"/start {payload}")
+    hello = await grandma.wait_for(f"Hello {GRANDMA_NAME}!")
+    assert "Before we start: your health data" in hello.text
+    await grandma.press("I agree")
+    await grandma.wait_for("This is now your own account")
+    await grandma.send("/profile")
+    profile = await grandma.wait_for("My profile")
+    assert f"Name: {GRANDMA_NAME}" in profile.text
+    assert "Birth year: 1946" in profile.text
+
+    await chat.send("/family")
+    await chat.wait_for("You haven't added anyone yet")
+    # The link works once (it went with the family-member entry).
+    other = make_chat(botapi, GRANDMA + 1, language_code="en")
+    await other.send(f"/start {payload}")
+    await other.wait_for("This link is not valid")

@@ -46,9 +46,7 @@ SAMPLE_CONTEXT = {
         "current_version": "v2",
         "consented_on": date(2026, 1, 5),
         "withdrawn_on": None,
-        "members": [
-            {"name": "小宝", "basis": "监护人", "by": "您", "recorded": date(2026, 1, 5)}
-        ],
+        "members": [{"name": "小宝", "basis": "监护人", "by": "您", "recorded": date(2026, 1, 5)}],
     },
     "mydata": {
         "generated": date(2026, 11, 23),
