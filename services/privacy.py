@@ -459,6 +459,12 @@ async def statistics(uow: UnitOfWork, metric: str) -> dict[tuple[str, str], int]
         return await uow.privacy.counts(metric)
 
 
+async def all_statistics(uow: UnitOfWork) -> list[tuple[str, str, str, int]]:
+    """Every anonymised count as (metric, month, dimension, count), for the operator."""
+    async with uow:
+        return await uow.privacy.all_counts()
+
+
 # --- a family member takes over their own account -------------------------------------------
 
 

@@ -138,6 +138,15 @@ class PrivacyRepository:
         )
         return {(period, dimension): count for period, dimension, count in rows}
 
+    async def all_counts(self) -> list[tuple[str, str, str, int]]:
+        s = m.StatisticCount
+        rows = await self._s.execute(
+            select(s.metric, s.period, s.dimension, s.count).order_by(
+                s.metric, s.period, s.dimension
+            )
+        )
+        return [(metric, period, dimension, count) for metric, period, dimension, count in rows]
+
     async def attended_by_service_month(self, resident_id: int) -> list[tuple[datetime, str, int]]:
         """(slot start, service code, 1) per attended appointment of the resident's account."""
         a = m.Appointment
