@@ -215,7 +215,6 @@ SUMMARY_SECTIONS = frozenset({"profile", "family_members"})
 
 def _summary(renderer: Renderer, locale: str, export: DataExport) -> str:
     r = export.subject.resident
-    profile = export.sections.get("profile")
     doctor = None
     contracts = export.sections.get("contracts")
     if isinstance(contracts, list):
@@ -239,7 +238,7 @@ def _summary(renderer: Renderer, locale: str, export: DataExport) -> str:
         conditions=conditions_text(r.conditions),
         consent_version=r.consent_version,
         consented_on=r.consented_at,
-        withdrawn=r.consent_withdrawn_at is not None or not profile,
+        withdrawn=r.consent_withdrawn_at is not None,
         doctor=doctor,
         members=_members(r, export.subject.members),
         sections=sections,

@@ -144,7 +144,20 @@ async def test_onboard_book_export_forget_leaves_nothing(
     assert len(chat.messages()) == before
 
     # The logs of the whole run hold none of it either.
-    secrets = [FIRST_NAME, LAST_NAME, CHILD, CHILD_BORN.isoformat(), appointment.check_in_code]
+    secrets = [
+        FIRST_NAME,
+        LAST_NAME,
+        CHILD,
+        CHILD_BORN.isoformat(),
+        str(BIRTH_YEAR),
+        appointment.check_in_code,
+        "hypertension",
+        "Hypertension",
+        # Bodies of messages both ways.
+        "your health data",
+        "What would you like to book",
+        "Your data in jiayi",
+    ]
     leaks = [line for line in captured_logs.lines if any(s in line for s in secrets)]
     assert captured_logs.lines, "the log capture saw nothing"
     assert leaks == [], leaks
