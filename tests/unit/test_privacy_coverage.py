@@ -68,7 +68,13 @@ def _erasure_gaps(table: Table, personal: dict[str, str]) -> list[str]:
 
 def test_erasure_reaches_every_personal_table() -> None:
     personal = personal_tables()
-    gaps = [gap for t in m.Base.metadata.sorted_tables for gap in _erasure_gaps(t, personal)]
+    handled = {t for step in privacy.erasure_steps() for t in step.tables}
+    gaps = [
+        gap
+        for t in m.Base.metadata.sorted_tables
+        if t.name not in handled
+        for gap in _erasure_gaps(t, personal)
+    ]
     assert gaps == [], (
         "rows that hang off a resident's rows must go with them (ON DELETE CASCADE or SET "
         f"NULL), or be handled by an erasure_step: {gaps}"
