@@ -65,7 +65,9 @@ def _by_label(member: FamilyMemberRecord, resident: ResidentRecord) -> str:
     return _("another account")
 
 
-def _members(resident: ResidentRecord, members: tuple[FamilyMemberRecord, ...]) -> list[dict]:
+def _members(
+    resident: ResidentRecord, members: tuple[FamilyMemberRecord, ...]
+) -> list[dict[str, object]]:
     return [
         {
             "name": m.display_name,
@@ -98,7 +100,9 @@ def _overview_keyboard(overview: privacy.PrivacyOverview) -> InlineKeyboardMarku
     return kb.adjust(1).as_markup()
 
 
-async def _overview(uow: UnitOfWork, renderer: Renderer, locale: str, user_id: int) -> tuple:
+async def _overview(
+    uow: UnitOfWork, renderer: Renderer, locale: str, user_id: int
+) -> tuple[str, InlineKeyboardMarkup]:
     overview = await privacy.privacy_overview(uow, user_id)
     r = overview.resident
     text = renderer.render(
