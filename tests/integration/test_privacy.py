@@ -8,10 +8,12 @@ from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
+from aiogram import Bot
 from sqlalchemy import select
 
 from content import CONSENT_NOTICE_VERSION
 from content.tips import Library
+from sandbox.botapi import BotAPIServer, TgUser
 from services import booking, family, privacy, pushes, residents
 from services.clock import ManualClock
 from services.database import UnitOfWorkFactory
@@ -24,9 +26,11 @@ from storage import models as m
 from storage.records import OutboxStatus
 from tests.factories import make_resident
 from tests.integration.test_booking import make_service, make_slot
+from tests.integration.test_delivery import bot, make_dispatcher, statuses
 from tests.privacy_scan import PersonalData, personal_data_left
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
+__all__ = ["bot"]  # the Bot fixture, shared with the delivery tests
 SCHEDULE = PushSchedule(zone=SHANGHAI, push_hour=9, grace_days=3)
 LIDONG_2026 = date(2026, 11, 7)
 
@@ -284,3 +288,34 @@ async def test_takeover_link_expires(uow_factory: UnitOfWorkFactory, clock: Manu
     with pytest.raises(DomainError) as expired:
         await privacy.takeover_member(uow_factory(), clock, token)
     assert expired.value.code == "takeover_expired"
+
+
+async def test_dispatcher_skips_pushes_queued_after_withdrawal(
+    uow_factory: UnitOfWorkFactory,
+    clock: ManualClock,
+    test_library: Library,
+    botapi: BotAPIServer,
+    bot: Bot,
+) -> None:
+    resident = await make_resident(uow_factory, clock, ME, name=MY_NAME, locale="en")
+    botapi.open_chat(TgUser(ME, "Lin"))
+    await privacy.withdraw_consent(uow_factory(), clock, ME)
+    # Someone else's cancellation offers them a waiting-list seat after they withdrew.
+    async with uow_factory() as uow:
+        await uow.begin_write()
+        await uow.outbox.enqueue(
+            resident_id=resident.id,
+            kind="waitlist_offer",
+            dedupe_key="wait:1:offer",
+            payload="{}",
+            not_before=clock.now(),
+            now=clock.now(),
+        )
+        await uow.commit()
+
+    report = await make_dispatcher(uow_factory, bot, test_library, clock).run_once()
+
+    assert report.sent == 0
+    assert botapi.messages(ME) == []
+    [row] = await statuses(uow_factory)
+    assert row.status == OutboxStatus.SKIPPED
