@@ -63,6 +63,7 @@ TAKEOVER_TTL = timedelta(days=7)
 ACCOUNTS_ERASED = "accounts_erased"
 APPOINTMENTS_ATTENDED = "appointments_attended"  # dimension: service code
 PUSHES_DELIVERED = "pushes_delivered"  # dimension: push kind
+PUSHES_UNDELIVERED = "pushes_undelivered"  # dimension: 'kind:status' (skipped, cancelled…)
 TIP_HELPFUL = "tip_feedback_helpful"  # dimension: tip id
 TIP_UNHELPFUL = "tip_feedback_unhelpful"
 
@@ -441,8 +442,9 @@ def months_before(instant: datetime, months: int) -> datetime:
 
 
 async def prune_outbox(uow: UnitOfWork, clock: Clock, months: int) -> int:
-    """Deletes delivered pushes sent more than `months` ago (and the tip votes on them),
-    keeping their counts per month and kind (and votes per tip). Returns rows deleted."""
+    """Deletes delivered pushes sent more than `months` ago (and the tip votes on them), and
+    undelivered ones (skipped, cancelled, failed, blocked) due that long ago, keeping their
+    counts per month and kind (votes per tip). Pending pushes stay. Returns rows deleted."""
     if months < 1:
         raise InvalidInput("retention_months")
     cutoff = months_before(clock.now().astimezone(UTC), months)
@@ -451,8 +453,9 @@ async def prune_outbox(uow: UnitOfWork, clock: Clock, months: int) -> int:
         await _add_grouped(
             uow, PUSHES_DELIVERED, await uow.privacy.delivered_by_kind(sent_before=cutoff)
         )
+        await _add_grouped(uow, PUSHES_UNDELIVERED, await uow.privacy.undelivered_before(cutoff))
         await _add_feedback(uow, await uow.privacy.feedback(sent_before=cutoff))
-        pruned = await uow.privacy.prune_delivered(cutoff)
+        pruned = await uow.privacy.prune_finished(cutoff)
         await uow.commit()
     return pruned
 

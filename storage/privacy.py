@@ -11,7 +11,7 @@ from collections.abc import Iterable, Sequence
 from datetime import date, datetime, time
 from decimal import Decimal
 
-from sqlalchemy import Table, delete, func, or_, select, update
+from sqlalchemy import Table, and_, delete, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage import models as m
@@ -20,6 +20,15 @@ from storage.records import AppointmentStatus, OutboxStatus, WaitlistStatus
 
 SUBJECT_TABLES = ("residents", "family_members")
 PENDING = (OutboxStatus.PENDING.value,)
+UNDELIVERED = tuple(
+    s.value
+    for s in (
+        OutboxStatus.FAILED,
+        OutboxStatus.BLOCKED,
+        OutboxStatus.SKIPPED,
+        OutboxStatus.CANCELLED,
+    )
+)
 
 
 def subject_columns(table: Table) -> list[tuple[str, str, str | None]]:
@@ -184,11 +193,29 @@ class PrivacyRepository:
             query = query.where(o.status == OutboxStatus.SENT.value, o.sent_at < sent_before)
         return [(at, tip, bool(helpful)) for at, tip, helpful in await self._s.execute(query)]
 
-    async def prune_delivered(self, sent_before: datetime) -> int:
+    def _finished_before(self, cutoff: datetime):  # type: ignore[no-untyped-def]
+        """Rows no dispatcher will touch again, finished before `cutoff`: delivered ones by
+        when they were sent, the rest (failed, blocked, skipped, cancelled) by when they were
+        due. Pending and claimed rows are never pruned."""
         o = m.OutboxMessage
-        result = await self._s.execute(
-            delete(o).where(o.status == OutboxStatus.SENT.value, o.sent_at < sent_before)
+        return or_(
+            and_(o.status == OutboxStatus.SENT.value, o.sent_at < cutoff),
+            and_(o.status.in_(UNDELIVERED), o.not_before < cutoff),
         )
+
+    async def undelivered_before(self, cutoff: datetime) -> list[tuple[datetime, str]]:
+        """(due, 'kind:status') of finished, undelivered rows that pruning would delete."""
+        o = m.OutboxMessage
+        rows = await self._s.execute(
+            select(o.not_before, o.kind, o.status).where(
+                o.status.in_(UNDELIVERED), o.not_before < cutoff
+            )
+        )
+        return [(due, f"{kind}:{status}") for due, kind, status in rows]
+
+    async def prune_finished(self, cutoff: datetime) -> int:
+        o = m.OutboxMessage
+        result = await self._s.execute(delete(o).where(self._finished_before(cutoff)))
         return int(result.rowcount or 0)  # type: ignore[attr-defined]
 
     # --- erasure ------------------------------------------------------------------------

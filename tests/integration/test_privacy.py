@@ -205,7 +205,14 @@ async def test_retention_prunes_old_deliveries_keeping_counts(
     recent = datetime(2026, 10, 1, 2, tzinfo=UTC)
     async with uow_factory() as uow:
         await uow.begin_write()
-        for i, sent in enumerate((old, old, recent)):
+        rows = [
+            (old, OutboxStatus.SENT),
+            (old, OutboxStatus.SENT),
+            (recent, OutboxStatus.SENT),
+            (old, OutboxStatus.SKIPPED),
+            (old, OutboxStatus.PENDING),  # still to go out: never pruned
+        ]
+        for i, (at, status) in enumerate(rows):
             uow.session.add(
                 m.OutboxMessage(
                     resident_id=resident.id,
@@ -213,10 +220,10 @@ async def test_retention_prunes_old_deliveries_keeping_counts(
                     dedupe_key=f"t{i}",
                     tip_id="lidong",
                     payload="{}",
-                    not_before=sent,
-                    status=OutboxStatus.SENT.value,
-                    sent_at=sent,
-                    created_at=sent,
+                    not_before=at,
+                    status=status.value,
+                    sent_at=at if status is OutboxStatus.SENT else None,
+                    created_at=at,
                 )
             )
         await uow.session.flush()
@@ -229,10 +236,13 @@ async def test_retention_prunes_old_deliveries_keeping_counts(
 
     pruned = await privacy.prune_outbox(uow_factory(), clock, 13)
 
-    assert pruned == 2
-    assert len(await outbox(uow_factory)) == 1
+    assert pruned == 3
+    assert [s for _, _, s in await outbox(uow_factory)] == ["sent", "pending"]
     assert await privacy.statistics(uow_factory(), privacy.PUSHES_DELIVERED) == {
         ("2025-09", "tip"): 2
+    }
+    assert await privacy.statistics(uow_factory(), privacy.PUSHES_UNDELIVERED) == {
+        ("2025-09", "tip:skipped"): 1
     }
     assert await privacy.statistics(uow_factory(), privacy.TIP_HELPFUL) == {
         ("2025-09", "lidong"): 1
