@@ -99,6 +99,10 @@ async def test_onboard_book_export_forget_leaves_nothing(
     await chat.press("Confirm booking")
     await chat.wait_for("Booked ✓")
     [appointment] = await booking.my_appointments(uow_factory(), clock, USER)
+    # The day before, the first reminder arrives through the outbox.
+    clock.set(appointment.starts_at - timedelta(hours=24))
+    assert (await jiayi.jobs.dispatch()).sent == 1
+    await chat.wait_for("Reminder: Childhood vaccinations tomorrow")
 
     # /mydata: a readable summary and the full file.
     await chat.send("/mydata")
@@ -117,7 +121,10 @@ async def test_onboard_book_export_forget_leaves_nothing(
     [exported] = data["appointments"]
     assert exported["check_in_code"] == appointment.check_in_code
     assert exported["person_name"] == CHILD
-    assert {m["kind"] for m in data["messages"]} == {"reminder"}
+    assert sorted((m["kind"], m["status"]) for m in data["messages"]) == [
+        ("reminder", "pending"),
+        ("reminder", "sent"),
+    ]
 
     # /forget, after a confirmation.
     await chat.send("/forget")
@@ -133,13 +140,13 @@ async def test_onboard_book_export_forget_leaves_nothing(
     )
     assert await personal_data_left(uow_factory, personal) == []
 
-    # No push reaches them: not the booking's reminders, not the next days' tips.
+    # No push reaches them: not the booking's second reminder, not the next days' tips.
     before = len(chat.messages())
-    clock.set(appointment.starts_at - timedelta(hours=24))
-    await jiayi.jobs.plan()
-    report = await jiayi.jobs.dispatch()
-    assert report.sent == 0
     clock.set(appointment.starts_at - timedelta(hours=2))
+    await jiayi.jobs.plan()
+    assert (await jiayi.jobs.dispatch()).sent == 0
+    clock.set(appointment.starts_at + timedelta(days=2))
+    await jiayi.jobs.plan()
     assert (await jiayi.jobs.dispatch()).sent == 0
     assert len(chat.messages()) == before
 
@@ -157,6 +164,7 @@ async def test_onboard_book_export_forget_leaves_nothing(
         "your health data",
         "What would you like to book",
         "Your data in jiayi",
+        "Reminder: Childhood vaccinations",
     ]
     leaks = [line for line in captured_logs.lines if any(s in line for s in secrets)]
     assert captured_logs.lines, "the log capture saw nothing"
