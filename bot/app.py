@@ -32,7 +32,9 @@ from services.pushes import Library, PushSchedule
 from services.settings import Settings
 
 from bot.commands import resident_commands
+from bot.logs import keep_personal_data_out
 from bot.middlewares import LocaleMiddleware, UnitOfWorkMiddleware
+from bot.resident.privacy import ConsentGate
 from bot.routers import get_routers
 from bot.sender import AiogramSender
 
@@ -107,6 +109,10 @@ def build_dispatcher(
     )
     dp.update.outer_middleware(UnitOfWorkMiddleware(uow_factory))
     LocaleMiddleware(i18n).setup(dp)
+    # Withdrawn or outdated consent: ask again before any feature uses the resident's data.
+    gate = ConsentGate(renderer)
+    dp.message.outer_middleware(gate)
+    dp.callback_query.outer_middleware(gate)
     dp.callback_query.middleware(CallbackAnswerMiddleware(pre=True))
     dp.include_routers(*get_routers())
     return dp
@@ -138,6 +144,7 @@ async def run(
 ) -> None:
     """Migrates, then long-polls until stopped (SIGINT/SIGTERM, or `control.stop`)."""
     clock = clock or SystemClock()
+    keep_personal_data_out()
     renderer = Renderer(default_locale=settings.default_locale)
     library = load_library(renderer.env)  # invalid content stops start-up, before anything runs
     await migrate(settings.database_url)
@@ -174,6 +181,7 @@ async def run(
         clock=clock,
         dispatcher=dispatcher,
         zone=settings.zone,
+        outbox_retention_months=settings.outbox_retention_months,
     )
     scheduler = build_scheduler(
         jobs,

@@ -247,3 +247,29 @@ class DigestChoice(StrEnum):
 
 class DigestCD(CallbackData, prefix="digest"):
     frequency: DigestChoice
+
+
+# --- privacy and data rights ---------------------------------------------------------------
+
+
+class PrivacyAction(StrEnum):
+    OPEN = "open"
+    NOTICE = "notice"
+    AGREE = "agree"
+    WITHDRAW = "withdraw"
+    WITHDRAW_YES = "withdraw_yes"
+    EXPORT = "export"
+    FORGET = "forget"
+    FORGET_YES = "forget_yes"
+
+
+class PrivacyCD(CallbackData, prefix="priv"):
+    action: PrivacyAction
+
+
+class TakeoverLinkCD(CallbackData, prefix="tkolink"):
+    member_id: int
+
+
+class TakeoverConsentCD(CallbackData, prefix="tkoyes"):
+    agree: bool

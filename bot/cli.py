@@ -12,6 +12,8 @@ from services.clock import SystemClock
 from services.errors import DomainError
 from services.settings import ConfigError, Settings, load_settings
 
+from bot.logs import keep_personal_data_out
+
 app = typer.Typer(
     name="jiayi",
     help="家医 jiayi — a Telegram health-push service for community health centres.",
@@ -39,6 +41,7 @@ def _logging(settings: Settings) -> None:
     logging.basicConfig(
         level=settings.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
     )
+    keep_personal_data_out()
 
 
 @app.command()
@@ -384,6 +387,28 @@ def booking_close_slot(
         typer.echo(f"{error.code}: {error.params}", err=True)
         raise typer.Exit(1) from None
     typer.echo(f"Closed {service} at {at}: {count} appointment(s) cancelled and notified.")
+
+
+@report_app.command("privacy")
+def report_privacy() -> None:
+    """Anonymised counts kept after erasures and outbox pruning (no personal data)."""
+    settings = _settings()
+    from services import privacy
+    from services.database import migrate, open_database
+
+    async def _report() -> list[tuple[str, str, str, int]]:
+        await migrate(settings.database_url)
+        database = open_database(settings.database_url)
+        try:
+            return await privacy.all_statistics(database.uow_factory())
+        finally:
+            await database.dispose()
+
+    rows = asyncio.run(_report())
+    if not rows:
+        typer.echo("No anonymised counts yet.")
+    for metric, period, dimension, count in rows:
+        typer.echo(f"{metric}\t{period}\t{dimension or '-'}\t{count}")
 
 
 def main() -> None:

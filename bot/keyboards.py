@@ -29,6 +29,8 @@ from bot.callbacks import (
     MemberField,
     MenuCD,
     MenuItem,
+    PrivacyAction,
+    PrivacyCD,
     ProfileEditCD,
     ProfileField,
     QuietHoursCD,
@@ -136,6 +138,7 @@ def main_menu() -> InlineKeyboardMarkup:
     kb.button(text=_("Health tips"), callback_data=TipsCD(action=TipsAction.OPEN))
     kb.button(text=_("Language"), callback_data=MenuCD(item=MenuItem.LANGUAGE))
     kb.button(text=_("Help"), callback_data=MenuCD(item=MenuItem.HELP))
+    kb.button(text=_("Privacy"), callback_data=PrivacyCD(action=PrivacyAction.OPEN))
     return kb.adjust(2).as_markup()
 
 

@@ -131,5 +131,13 @@ def error_text(error: DomainError) -> str:
         "care_item_gone": _("That item is already recorded or has moved on. See /plan."),
         "not_your_resident": _("That resident isn't contracted to you."),
         "prescription_weeks": _("A long-term prescription is 4, 8 or 12 weeks."),
+        "takeover_child": _("A child under 14 can't take over their own account yet."),
+        "takeover_invalid": _("This link is not valid. Ask your family member for a new one."),
+        "takeover_used": _("This link has already been used."),
+        "takeover_expired": _("This link has expired. Ask your family member for a new one."),
+        "takeover_already_resident": _(
+            "This Telegram account already has its own jiayi profile. "
+            "Open the link from the account that should take over."
+        ),
     }
     return texts.get(error.code, _("Sorry, that didn't work. Please try again."))

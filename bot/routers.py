@@ -18,12 +18,15 @@ from bot.resident import (
     profile,
     tips,
 )
+from bot.resident import privacy as privacy_rights
 
 
 def get_routers() -> list[Router]:
     return [
         errors.build_router(),
         membership.build_router(),
+        # Before onboarding: its /start takes every deep link not claimed earlier.
+        privacy_rights.build_router(),
         onboarding.build_router(),
         menu.build_router(),
         profile.build_router(),

@@ -13,6 +13,7 @@ DISPATCH_JOB_ID = "dispatch_outbox"
 SLOTS_JOB_ID = "materialize_slots"
 OFFERS_JOB_ID = "expire_waitlist_offers"
 CARE_JOB_ID = "plan_care"
+RETENTION_JOB_ID = "prune_outbox"
 
 
 def build_scheduler(
@@ -51,5 +52,13 @@ def build_scheduler(
     # Care items move by days: a few runs a day catch each new step within hours.
     scheduler.add_job(
         jobs.plan_care, "interval", hours=3, id=CARE_JOB_ID, misfire_grace_time=3600, **common
+    )
+    scheduler.add_job(
+        jobs.prune_outbox,
+        "interval",
+        hours=24,
+        id=RETENTION_JOB_ID,
+        misfire_grace_time=6 * 3600,
+        **common,
     )
     return scheduler

@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 from zoneinfo import ZoneInfo
 
-from services import booking, careplans, pushes
+from services import booking, careplans, privacy, pushes
 from services.clock import Clock
 from services.database import UnitOfWork
 from services.delivery import DispatchReport, OutboxDispatcher
@@ -30,6 +30,7 @@ class PushJobs:
     zone: ZoneInfo
     slot_weeks: int = 3
     waitlist_hold: timedelta = timedelta(minutes=30)
+    outbox_retention_months: int = privacy.DEFAULT_RETENTION_MONTHS
     _running: set[asyncio.Task[object]] = field(default_factory=set)
 
     @asynccontextmanager
@@ -82,6 +83,16 @@ class PushJobs:
             if reminders or digests:
                 log.info("care plans: %d reminder(s), %d digest(s)", reminders, digests)
             return reminders, digests
+
+    async def prune_outbox(self) -> int:
+        """Delivered pushes past the retention period are deleted, keeping only counts."""
+        async with self._tracked():
+            pruned = await privacy.prune_outbox(
+                self.uow_factory(), self.clock, self.outbox_retention_months
+            )
+            if pruned:
+                log.info("pruned %d delivered push(es) past retention", pruned)
+            return pruned
 
     async def _plan(self) -> PlanReport:
         report = await pushes.plan_due(self.uow_factory, self.library, self.schedule, self.clock)

@@ -1135,3 +1135,43 @@ async def add_referral(
             now=now,
         )
         await uow.commit()
+
+
+# --- privacy: an account being erased (services/privacy.py) -----------------------------------
+
+
+async def release_for_erasure(
+    uow: UnitOfWork, now: datetime, resident_id: int, waitlist_ids: list[int]
+) -> int:
+    """Within the caller's write transaction: the account's live waiting-list places are left
+    (held seats given back), its upcoming bookings cancelled by the system, and each freed
+    seat offered to the next person waiting. Returns the bookings cancelled."""
+    slots: set[int] = set()
+    for entry_id in waitlist_ids:
+        entry = await uow.booking.waitlist_entry(entry_id)
+        if entry is None:
+            continue
+        if entry.status is WaitlistStatus.WAITING:
+            await uow.booking.set_waitlist_status(
+                entry.id, from_status=WaitlistStatus.WAITING, to=WaitlistStatus.LEFT
+            )
+        elif entry.status is WaitlistStatus.OFFERED and await uow.booking.set_waitlist_status(
+            entry.id, from_status=WaitlistStatus.OFFERED, to=WaitlistStatus.LEFT
+        ):
+            await uow.booking.release_seat(entry.slot_id)
+            slots.add(entry.slot_id)
+    upcoming = await uow.booking.upcoming_for_resident(resident_id, now)
+    for appointment in upcoming:
+        await _cancel_booked(
+            uow,
+            now,
+            appointment,
+            to=AppointmentStatus.CANCELLED_RESIDENT,
+            actor=Actor.SYSTEM,
+            event=AppointmentEventKind.CANCELLED,
+            cutoff=None,
+        )
+        slots.add(appointment.slot_id)
+    for slot_id in sorted(slots):
+        await _offer_free_seats(uow, now, slot_id)
+    return len(upcoming)

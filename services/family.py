@@ -10,6 +10,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date
 
+from content import CONSENT_NOTICE_VERSION
 from storage.records import Condition, ConsentBasis, FamilyMemberRecord, Relation, Sex
 from storage.uow import UnitOfWork
 
@@ -124,6 +125,8 @@ async def add_member(
             conditions=conditions,
             consent_basis=consent_basis_for(member.relation, member.birth_date, now.date()),
             now=now,
+            consented_by_resident_id=manager_id,
+            consent_version=CONSENT_NOTICE_VERSION,
         )
         await uow.commit()
         return saved

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
+from content import CONSENT_NOTICE_VERSION
 from content.tips import Action, Audience, Library, Tip, Topic
 from storage.records import (
     AudienceFilter,
@@ -110,6 +111,7 @@ async def plan_day(
                     not_before=not_before,
                     now=now,
                     on_day=day,
+                    consent_version=CONSENT_NOTICE_VERSION,
                 )
         await uow.pushes.mark_planned(day, now, created)
         await uow.commit()
@@ -153,6 +155,7 @@ async def plan_catch_up(
                         not_before=not_before,
                         now=now,
                         on_day=day,
+                        consent_version=CONSENT_NOTICE_VERSION,
                         year_start=year_start,
                         year_end=year_end,
                         target=target,

@@ -142,6 +142,7 @@ async def register(
                 now,
                 consent_version=notice_version,
                 consented_at=now,
+                consent_withdrawn_at=None,
                 locale=_check_locale(locale),
             )
             resident = await _require(uow, telegram_user_id)

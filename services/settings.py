@@ -36,6 +36,8 @@ class Settings(BaseSettings):
     push_rate: float = Field(default=25.0, gt=0, le=30)
     dispatch_interval_seconds: float = Field(default=2.0, gt=0, le=60)
     plan_interval_minutes: int = Field(default=10, ge=1, le=240)
+    # Finished pushes older than this are deleted; only their counts are kept.
+    outbox_retention_months: int = Field(default=13, ge=1, le=120)
 
     @field_validator("bot_token")
     @classmethod

@@ -109,6 +109,8 @@ class Resident(Base):
     unreachable_since: Mapped[datetime | None]
     # Push preferences: pause everything, and quiet hours in the centre's local time.
     pushes_paused_at: Mapped[datetime | None]
+    # Consent withdrawn through /privacy: no pushes and no new processing until given again.
+    consent_withdrawn_at: Mapped[datetime | None]
     quiet_start: Mapped[int] = mapped_column(
         SmallInteger, default=DEFAULT_QUIET_START, server_default=text(str(DEFAULT_QUIET_START))
     )
@@ -155,6 +157,11 @@ class FamilyMember(Base):
     sex: Mapped[str | None] = mapped_column(String(8))
     consent_basis: Mapped[str] = mapped_column(String(16))
     consent_recorded_at: Mapped[datetime]
+    # Who confirmed the consent on the member's behalf, and which notice they confirmed.
+    consented_by_resident_id: Mapped[int | None] = mapped_column(
+        ForeignKey("residents.id", ondelete="SET NULL")
+    )
+    consent_version: Mapped[str | None] = mapped_column(String(32))
     created_at: Mapped[datetime]
     updated_at: Mapped[datetime]
 
@@ -521,3 +528,40 @@ class DoctorDigestPref(Base):
     )
     frequency: Mapped[str] = mapped_column(String(8))
     updated_at: Mapped[datetime]
+
+
+# --- privacy and data rights -----------------------------------------------------------------
+
+
+class StatisticCount(Base):
+    """Anonymised counts the centre keeps after personal rows are erased or pruned.
+
+    No resident id, no name: a metric, a calendar month (UTC, 'YYYY-MM') and one dimension such
+    as a service code or tip id. Counts only grow, by single UPDATEs.
+    """
+
+    __tablename__ = "statistic_counts"
+    __table_args__ = (
+        UniqueConstraint("metric", "period", "dimension", name="uq_statistic_counts_key"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    metric: Mapped[str] = mapped_column(String(48))
+    period: Mapped[str] = mapped_column(String(7))
+    dimension: Mapped[str] = mapped_column(String(64), default="", server_default="")
+    count: Mapped[int] = mapped_column(Integer, default=0, server_default=text("0"))
+
+
+class FamilyTakeover(Base):
+    """A one-time link with which a family member takes over their own account. Hash only."""
+
+    __tablename__ = "family_takeovers"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    family_member_id: Mapped[int] = mapped_column(
+        ForeignKey("family_members.id", ondelete="CASCADE"), index=True
+    )
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    expires_at: Mapped[datetime]
+    used_at: Mapped[datetime | None]
+    created_at: Mapped[datetime]

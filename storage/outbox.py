@@ -37,15 +37,18 @@ from storage.records import (
 LIVE = (OutboxStatus.PENDING.value, OutboxStatus.CLAIMED.value, OutboxStatus.SENT.value)
 
 
-def _eligible(topic: str | None):  # type: ignore[no-untyped-def]
-    """Residents who may receive a push now: consented, signed up, reachable, not paused,
-    and not opted out of the topic."""
+def _eligible(topic: str | None, consent_version: str | None = None):  # type: ignore[no-untyped-def]
+    """Residents who may receive a push now: consented (to `consent_version`, when given, and
+    not withdrawn), signed up, reachable, not paused, and not opted out of the topic."""
     r = m.Resident
     clauses: list[ColumnElement[bool]] = [
         r.onboarded_at.is_not(None),
         r.reachable.is_(True),
         r.pushes_paused_at.is_(None),
+        r.consent_withdrawn_at.is_(None),
     ]
+    if consent_version is not None:
+        clauses.append(r.consent_version == consent_version)
     if topic is not None:
         clauses.append(
             ~exists().where(
@@ -173,11 +176,12 @@ class OutboxRepository:
         not_before: datetime,
         now: datetime,
         on_day: date,
+        consent_version: str | None = None,
     ) -> int:
         """One INSERT … SELECT for every matching resident; duplicates (same prefix + resident)
         are ignored, so running it again, or for a less specific variant, adds nothing."""
         query = _planned_rows(dedupe_prefix, tip_id, payload, not_before, now).where(
-            _eligible(topic), _audience(audience, on_day)
+            _eligible(topic, consent_version), _audience(audience, on_day)
         )
         return await self._insert(query)
 
@@ -195,6 +199,7 @@ class OutboxRepository:
         year_start: datetime,
         year_end: datetime,
         target: int,
+        consent_version: str | None = None,
     ) -> int:
         """Tops up residents who are behind the year's target with a tip they haven't had
         this year. The prefix holds the day (and slot), so one catch-up per resident each."""
@@ -208,7 +213,7 @@ class OutboxRepository:
             o.not_before < year_end,
         )
         query = _planned_rows(dedupe_prefix, tip_id, payload, not_before, now).where(
-            _eligible(topic),
+            _eligible(topic, consent_version),
             _audience(audience, on_day),
             ~already_had,
             _live_tips_between(year_start, year_end) < target,
@@ -326,7 +331,9 @@ class OutboxRepository:
                     display_name=res.display_name,
                     birth_year=res.birth_year,
                     reachable=res.reachable,
-                    paused=res.pushes_paused_at is not None,
+                    # Withdrawn consent stops every push, as a pause does.
+                    paused=res.pushes_paused_at is not None
+                    or res.consent_withdrawn_at is not None,
                     quiet_start=res.quiet_start,
                     quiet_end=res.quiet_end,
                     doctor_name=doctor,

@@ -70,6 +70,7 @@ class ResidentRecord:
     consented_at: datetime
     onboarded_at: datetime | None
     reachable: bool
+    consent_withdrawn_at: datetime | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -83,6 +84,8 @@ class FamilyMemberRecord:
     conditions: frozenset[Condition]
     consent_basis: ConsentBasis
     consent_recorded_at: datetime
+    consented_by_resident_id: int | None = None
+    consent_version: str | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -181,6 +181,7 @@ class ResidentRepository:
             consented_at=row.consented_at,
             onboarded_at=row.onboarded_at,
             reachable=row.reachable,
+            consent_withdrawn_at=row.consent_withdrawn_at,
         )
 
     async def by_telegram_user(self, telegram_user_id: int) -> ResidentRecord | None:
@@ -261,6 +262,8 @@ class FamilyRepository:
                 conditions=_conditions(by_member[r.id]),
                 consent_basis=ConsentBasis(r.consent_basis),
                 consent_recorded_at=r.consent_recorded_at,
+                consented_by_resident_id=r.consented_by_resident_id,
+                consent_version=r.consent_version,
             )
             for r in rows
         ]
@@ -290,8 +293,12 @@ class FamilyRepository:
         conditions: Iterable[Condition],
         consent_basis: ConsentBasis,
         now: datetime,
+        consented_by_resident_id: int | None = None,
+        consent_version: str | None = None,
     ) -> FamilyMemberRecord:
         row = m.FamilyMember(
+            consented_by_resident_id=consented_by_resident_id,
+            consent_version=consent_version,
             resident_id=resident_id,
             display_name=display_name,
             relation=relation.value,

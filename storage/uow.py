@@ -11,6 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from storage.booking import BookingRepository
 from storage.careplans import CarePlanRepository
 from storage.outbox import OutboxRepository, PushRepository
+from storage.privacy import PrivacyRepository
 from storage.repositories import (
     CentreRepository,
     ConsentRepository,
@@ -39,6 +40,7 @@ class UnitOfWork:
     pushes: PushRepository
     booking: BookingRepository
     careplans: CarePlanRepository
+    privacy: PrivacyRepository
 
     def __init__(
         self,
@@ -64,6 +66,7 @@ class UnitOfWork:
         self.pushes = PushRepository(session)
         self.booking = BookingRepository(session)
         self.careplans = CarePlanRepository(session)
+        self.privacy = PrivacyRepository(session)
         return self
 
     async def begin_write(self) -> None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+from content import CONSENT_NOTICE_VERSION
 from services import doctors, residents
 from services.clock import Clock
 from services.database import UnitOfWorkFactory
@@ -15,7 +16,8 @@ CENTRE_NAME = "阳光社区卫生服务中心"
 CENTRE_NAME_EN = "Sunshine Community Health Centre"
 DOCTOR_NAME = "王医生"
 OTHER_DOCTOR_NAME = "李医生"
-NOTICE = "test-notice"
+# The current notice: residents made here have consented to it, so nothing gates them.
+NOTICE = CONSENT_NOTICE_VERSION
 ZONE = "Asia/Shanghai"
 
 

@@ -40,6 +40,36 @@ SAMPLE_CONTEXT = {
         "consent_recorded": date(2026, 11, 23),
     },
     "member_consent": {"name": "小宝", "child": True},
+    "privacy": {
+        "status": "outdated",
+        "version": "v1",
+        "current_version": "v2",
+        "consented_on": date(2026, 1, 5),
+        "withdrawn_on": None,
+        "members": [{"name": "小宝", "basis": "监护人", "by": "您", "recorded": date(2026, 1, 5)}],
+    },
+    "mydata": {
+        "generated": date(2026, 11, 23),
+        "name": "张三",
+        "birth_year": 1956,
+        "sex": "女",
+        "conditions": "高血压",
+        "consent_version": "v1",
+        "consented_on": date(2026, 1, 5),
+        "withdrawn": False,
+        "doctor": "王医生",
+        "members": [
+            {
+                "name": "小宝",
+                "relation": "子女",
+                "born": date(2024, 3, 15),
+                "basis": "监护人",
+                "by": "您",
+                "recorded": date(2026, 1, 5),
+            }
+        ],
+        "sections": [{"label": "预约", "count": 2}],
+    },
     "tips": {
         "paused": False,
         "next_at": datetime(2026, 12, 7, 9, 0, tzinfo=UTC),
