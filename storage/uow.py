@@ -10,6 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from storage.booking import BookingRepository
 from storage.outbox import OutboxRepository, PushRepository
+from storage.points import PointsRepository
 from storage.repositories import (
     CentreRepository,
     ConsentRepository,
@@ -37,6 +38,7 @@ class UnitOfWork:
     outbox: OutboxRepository
     pushes: PushRepository
     booking: BookingRepository
+    points: PointsRepository
 
     def __init__(
         self,
@@ -61,6 +63,7 @@ class UnitOfWork:
         self.outbox = OutboxRepository(session)
         self.pushes = PushRepository(session)
         self.booking = BookingRepository(session)
+        self.points = PointsRepository(session)
         return self
 
     async def begin_write(self) -> None:
