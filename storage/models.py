@@ -567,9 +567,7 @@ class PointsVoucher(Base):
     valid_until: Mapped[datetime]
     created_at: Mapped[datetime]
     closed_at: Mapped[datetime | None]
-    redeemed_by: Mapped[int | None] = mapped_column(
-        ForeignKey("doctors.id", ondelete="SET NULL")
-    )
+    redeemed_by: Mapped[int | None] = mapped_column(ForeignKey("doctors.id", ondelete="SET NULL"))
 
 
 class PointsAllocation(Base):

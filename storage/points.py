@@ -228,7 +228,8 @@ class PointsRepository:
                 "created_at": now,
             },
         ).returning(m.PointsEntry.__table__.c.id)
-        return await self._s.scalar(statement)
+        entry_id = await self._s.scalar(statement)
+        return int(entry_id) if entry_id is not None else None
 
     async def earned_in_period(self, resident_id: int, rule: str, period: str) -> int:
         """Net points a rule has given in a cap period (reversals count back)."""
@@ -242,6 +243,12 @@ class PointsRepository:
             )
         )
         return int(value or 0)
+
+    async def period_of(self, entry_id: int) -> str | None:
+        period: str | None = await self._s.scalar(
+            select(m.PointsEntry.period).where(m.PointsEntry.id == entry_id)
+        )
+        return period
 
     async def entries_for_source(self, resident_id: int, source: str) -> list[PointsEntryRecord]:
         rows = await self._s.execute(
@@ -359,9 +366,7 @@ class PointsRepository:
 
     async def reward(self, reward_id: int) -> RewardRecord | None:
         row = (
-            await self._s.execute(
-                select(*_REWARD_COLUMNS).where(m.PointsReward.id == reward_id)
-            )
+            await self._s.execute(select(*_REWARD_COLUMNS).where(m.PointsReward.id == reward_id))
         ).first()
         return _reward(row) if row else None
 

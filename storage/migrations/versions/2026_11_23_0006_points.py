@@ -8,10 +8,8 @@ Create Date: 2026-11-23 15:49:27.321513
 from collections.abc import Sequence
 
 import sqlalchemy as sa
-from alembic import op
-
 import storage.types
-
+from alembic import op
 
 revision: str = "0006_points"
 down_revision: str | None = "0004_outbox_indexes"
