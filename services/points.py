@@ -158,7 +158,7 @@ async def award(
         reason=rule.value,
         source=source,
         # The generation (reversals so far) lets a corrected event earn again, once.
-        key=f"earn:{rule.value}:{source}:{len(reversals)}",
+        key=f"earn:{resident_id}:{rule.value}:{source}:{len(reversals)}",
         now=now,
         period=period,
     )
