@@ -24,7 +24,7 @@ from content.render import Renderer
 from content.tips import load_library
 from scheduler.app import build_scheduler
 from scheduler.jobs import PushJobs
-from services import notices
+from services import notices, points_notices
 from services.clock import Clock, SystemClock
 from services.database import UnitOfWorkFactory, migrate, open_database
 from services.delivery import DispatchSettings, OutboxDispatcher
@@ -166,6 +166,7 @@ async def run(
         settings=DispatchSettings(rate_per_second=settings.push_rate),
     )
     notices.register(dispatcher, renderer, settings.zone)
+    points_notices.register(dispatcher, renderer, settings.zone)
     jobs = PushJobs(
         uow_factory=database.uow_factory,
         library=library,

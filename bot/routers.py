@@ -6,6 +6,7 @@ from aiogram import Router
 
 from bot import errors, fallback
 from bot.doctor import appointments as doctor_appointments
+from bot.doctor import points as doctor_points
 from bot.resident import (
     booking,
     conditions,
@@ -16,6 +17,7 @@ from bot.resident import (
     profile,
     tips,
 )
+from bot.resident import points as resident_points
 
 
 def get_routers() -> list[Router]:
@@ -29,6 +31,8 @@ def get_routers() -> list[Router]:
         tips.build_router(),
         booking.build_router(),
         doctor_appointments.build_router(),
+        resident_points.build_router(),
+        doctor_points.build_router(),
         conditions.build_router(),
         fallback.build_router(),
     ]

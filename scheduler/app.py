@@ -12,6 +12,7 @@ PLAN_JOB_ID = "plan_pushes"
 DISPATCH_JOB_ID = "dispatch_outbox"
 SLOTS_JOB_ID = "materialize_slots"
 OFFERS_JOB_ID = "expire_waitlist_offers"
+POINTS_JOB_ID = "points_housekeeping"
 
 
 def build_scheduler(
@@ -46,5 +47,8 @@ def build_scheduler(
         id=OFFERS_JOB_ID,
         misfire_grace_time=60,
         **common,
+    )
+    scheduler.add_job(
+        jobs.points, "interval", hours=1, id=POINTS_JOB_ID, misfire_grace_time=3600, **common
     )
     return scheduler

@@ -61,6 +61,8 @@ class OutgoingMessage:
     # seat offers, the service for a closure notice.
     ref_id: int | None = None
     member_id: int | None = None
+    # The tip has a one-question quiz (health points for the right answer).
+    quiz: bool = False
 
 
 class Sender(Protocol):
@@ -373,4 +375,5 @@ class OutboxDispatcher:
             text=text,
             tip_id=tip.id,
             action=tip.action,
+            quiz=tip.quiz is not None,
         )

@@ -336,6 +336,8 @@ class PointsSummary:
     expiring: list[tuple[datetime, int]]
     history: list[PointsEntryRecord]
     vouchers: list[VoucherRecord]
+    # Reward code → (zh-CN, en) names, for the history's spending lines.
+    reward_names: dict[str, tuple[str, str]]
 
 
 async def _resident(uow: UnitOfWork, telegram_user_id: int) -> ResidentRecord:
@@ -360,12 +362,14 @@ async def _summary(uow: UnitOfWork, now: datetime, resident_id: int, limit: int)
     by_expiry: dict[datetime, int] = {}
     for lot in lots:
         by_expiry[lot.expires_at] = by_expiry.get(lot.expires_at, 0) + lot.remaining
+    vouchers = await uow.points.vouchers_for(resident_id)
     return PointsSummary(
         # Lapsed lots not yet swept are not spendable, so they don't count.
         balance=sum(lot.remaining for lot in lots),
         expiring=sorted((at, n) for at, n in by_expiry.items() if at - now <= EXPIRING_SOON),
         history=await uow.points.history(resident_id, limit),
-        vouchers=await uow.points.vouchers_for(resident_id, [VoucherStatus.ACTIVE]),
+        vouchers=[v for v in vouchers if v.status is VoucherStatus.ACTIVE],
+        reward_names={v.reward_code: (v.reward_name_zh, v.reward_name_en) for v in vouchers},
     )
 
 
@@ -494,7 +498,7 @@ async def cancel_voucher(
             raise NotAllowed("not_allowed")
         await uow.points.lock_account(resident.id, now)
         if not await uow.points.close_voucher(voucher.id, VoucherStatus.CANCELLED, now):
-            raise _closed(await uow.points.voucher(voucher.id) or voucher, now)
+            raise await _closed(uow, await uow.points.voucher(voucher.id) or voucher)
         await _refund(uow, now, voucher)
         closed = await uow.points.voucher(voucher.id)
         await uow.commit()
@@ -502,11 +506,13 @@ async def cancel_voucher(
     return closed
 
 
-def _closed(voucher: VoucherRecord, now: datetime) -> InvalidInput:
+async def _closed(uow: UnitOfWork, voucher: VoucherRecord) -> InvalidInput:
     """Why a voucher can't be used, cancelled or redeemed any more."""
     if voucher.status is VoucherStatus.REDEEMED:
         assert voucher.closed_at is not None
-        return InvalidInput("voucher_already_redeemed", at=voucher.closed_at.isoformat())
+        zone = ZoneInfo(await uow.booking.centre_timezone(voucher.centre_id) or "UTC")
+        at = voucher.closed_at.astimezone(zone).strftime("%Y-%m-%d %H:%M")
+        return InvalidInput("voucher_already_redeemed", at=at)
     if voucher.status is VoucherStatus.CANCELLED:
         return InvalidInput("voucher_cancelled")
     return InvalidInput("voucher_expired")
@@ -532,11 +538,11 @@ async def redeem_voucher(
         if voucher.centre_id != doctor.centre_id:
             raise NotAllowed("voucher_other_centre")
         if voucher.status is not VoucherStatus.ACTIVE or voucher.valid_until <= now:
-            raise _closed(voucher, now)
+            raise await _closed(uow, voucher)
         if not await uow.points.close_voucher(
             voucher.id, VoucherStatus.REDEEMED, now, valid_at=now, doctor_id=doctor.id
         ):
-            raise _closed(await uow.points.voucher(voucher.id) or voucher, now)
+            raise await _closed(uow, await uow.points.voucher(voucher.id) or voucher)
         redeemed = await uow.points.voucher(voucher.id)
         await uow.commit()
     assert redeemed is not None

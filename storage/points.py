@@ -101,22 +101,27 @@ def _reward(row: Row[Any]) -> RewardRecord:
 
 def _vouchers() -> Select[Any]:
     v, r = m.PointsVoucher, m.PointsReward
-    return select(
-        v.id,
-        v.resident_id,
-        v.reward_id,
-        r.centre_id,
-        r.code.label("reward_code"),
-        r.name_zh,
-        r.name_en,
-        v.code,
-        v.cost,
-        v.spend_entry_id,
-        v.status,
-        v.valid_until,
-        v.created_at,
-        v.closed_at,
-    ).join(r, r.id == v.reward_id)
+    return (
+        select(
+            v.id,
+            v.resident_id,
+            v.reward_id,
+            r.centre_id,
+            r.code.label("reward_code"),
+            r.name_zh,
+            r.name_en,
+            v.code,
+            v.cost,
+            v.spend_entry_id,
+            v.status,
+            v.valid_until,
+            v.created_at,
+            v.closed_at,
+            m.Resident.display_name.label("resident_name"),
+        )
+        .join(r, r.id == v.reward_id)
+        .join(m.Resident, m.Resident.id == v.resident_id)
+    )
 
 
 def _voucher(row: Row[Any]) -> VoucherRecord:
@@ -135,6 +140,7 @@ def _voucher(row: Row[Any]) -> VoucherRecord:
         valid_until=row.valid_until,
         created_at=row.created_at,
         closed_at=row.closed_at,
+        resident_name=row.resident_name,
     )
 
 

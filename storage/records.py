@@ -392,3 +392,4 @@ class VoucherRecord:
     valid_until: datetime
     created_at: datetime
     closed_at: datetime | None
+    resident_name: str
