@@ -680,9 +680,11 @@ def load_catalogue_file(path: Path) -> Catalogue:
         raise InvalidInput("points_file_invalid", detail=str(error)) from None
 
 
-async def load_catalogue(uow: UnitOfWork, spec: Catalogue) -> CatalogueReport:
-    """Adds the centre's new rewards and updates existing ones (names, cost, stock, validity).
-    Vouchers already issued keep the cost they were bought at."""
+async def load_catalogue(
+    uow: UnitOfWork, spec: Catalogue, *, update_existing: bool = True
+) -> CatalogueReport:
+    """Adds the centre's new rewards and (unless told not to) updates existing ones: names,
+    cost, stock, validity. Vouchers already issued keep the cost they were bought at."""
     created: list[str] = []
     updated: list[str] = []
     async with uow:
@@ -703,7 +705,7 @@ async def load_catalogue(uow: UnitOfWork, spec: Catalogue) -> CatalogueReport:
                     valid_days=item.valid_days,
                 )
                 created.append(item.code)
-            else:
+            elif update_existing:
                 await uow.points.update_reward(
                     existing.id,
                     active=True,
