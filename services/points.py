@@ -54,10 +54,13 @@ from services.errors import InvalidInput, NotAllowed, NotFound, NotRegistered
 
 __all__ = [
     "KIND_EXPIRY_REMINDER",
+    "CatalogueReport",
     "EntryKind",
+    "HousekeepingReport",
     "LectureCheck",
     "LectureResult",
     "PointsEntryRecord",
+    "PointsRecords",
     "PointsSummary",
     "QuizResult",
     "RewardRecord",
@@ -71,6 +74,7 @@ __all__ = [
     "catalogue",
     "check_lecture",
     "expires_at",
+    "get_reward",
     "get_voucher",
     "housekeeping",
     "load_catalogue",
@@ -78,10 +82,13 @@ __all__ = [
     "mark_lecture",
     "my_points",
     "my_vouchers",
+    "on_assessment_completed",
     "on_attendance",
     "quiz_for",
+    "records_for_resident",
     "redeem",
     "redeem_voucher",
+    "reverse",
 ]
 
 KIND_EXPIRY_REMINDER = "points_expiry"
@@ -348,13 +355,30 @@ async def _resident(uow: UnitOfWork, telegram_user_id: int) -> ResidentRecord:
 
 
 async def account_for_resident(
-    uow: UnitOfWork, clock: Clock, resident_id: int, *, history: int = 100
+    uow: UnitOfWork, clock: Clock, resident_id: int, *, history: int = HISTORY_LENGTH
 ) -> PointsSummary:
-    """A resident's points by resident id, for the privacy export and the doctor's card
-    (authorisation is the caller's). Opens its own transaction."""
+    """A resident's points by resident id, for the doctor's resident card: balance, points
+    expiring soon, the latest `history` entries and active vouchers. Authorisation is the
+    caller's. Opens its own transaction."""
     now = clock.now()
     async with uow:
         return await _summary(uow, now, resident_id, history)
+
+
+@dataclass(frozen=True, slots=True)
+class PointsRecords:
+    entries: list[PointsEntryRecord]  # every ledger entry, newest first
+    vouchers: list[VoucherRecord]  # every voucher, newest first
+
+
+async def records_for_resident(uow: UnitOfWork, resident_id: int) -> PointsRecords:
+    """Everything stored about a resident's points, for the privacy export. Authorisation is
+    the caller's. Opens its own transaction."""
+    async with uow:
+        return PointsRecords(
+            entries=await uow.points.history(resident_id),
+            vouchers=await uow.points.vouchers_for(resident_id),
+        )
 
 
 async def _summary(uow: UnitOfWork, now: datetime, resident_id: int, limit: int) -> PointsSummary:

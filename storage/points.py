@@ -264,15 +264,13 @@ class PointsRepository:
         )
         return [_entry(r) for r in rows]
 
-    async def history(
-        self, resident_id: int, limit: int, offset: int = 0
-    ) -> list[PointsEntryRecord]:
+    async def history(self, resident_id: int, limit: int | None = None) -> list[PointsEntryRecord]:
+        """Newest first; every entry when `limit` is None."""
         rows = await self._s.execute(
             select(*_ENTRY_COLUMNS)
             .where(m.PointsEntry.resident_id == resident_id)
             .order_by(m.PointsEntry.created_at.desc(), m.PointsEntry.id.desc())
             .limit(limit)
-            .offset(offset)
         )
         return [_entry(r) for r in rows]
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from bot.callbacks import LectureCD
+from bot.callbacks import LectureCD, RewardCD, VoucherAction, VoucherCD
 from sandbox.botapi import BotAPIServer
 from services import booking, doctors, points, residents
 from services.clock import ManualClock
@@ -123,6 +123,16 @@ async def test_checkup_earns_points_redeemed_for_tcm_and_the_voucher_works_once(
     await resident.send(f"/redeem {voucher.code}")
     await resident.wait_for("This command is for family doctors.")
 
+    # A month before the end of next year, the 10 points left are about to expire.
+    clock.set(datetime(2027, 12, 1, 2, tzinfo=UTC))
+    await jiayi.jobs.points()
+    await jiayi.jobs.dispatch()
+    reminder = await resident.wait_for("10 health points expire on 2027-12-31")
+    await resident.press("My points", message=reminder)
+    await resident.wait_for(
+        predicate=lambda m: "Expiring soon" in m.text and "2027-12-31" in m.text
+    )
+
 
 async def test_lecture_attendance_and_a_tip_quiz_earn_points(
     botapi: BotAPIServer, jiayi: RunningBot, clock: ManualClock, uow_factory: UnitOfWorkFactory
@@ -172,7 +182,15 @@ async def test_lecture_attendance_and_a_tip_quiz_earn_points(
     await resident.press("5 g", message=again)
     await resident.wait_for("already earned points for this quiz")
 
-    await resident.send("/points")
+    # Stale or forged buttons get words, not silence.
+    await resident.press_data(VoucherCD(action=VoucherAction.OPEN, voucher_id=999).pack())
+    await resident.wait_for("That voucher no longer exists.")
+    await resident.press_data(RewardCD(reward_id=999).pack())
+    await resident.wait_for("That reward is no longer offered.")
+
+    await resident.send("/menu")
+    menu = await resident.wait_for(predicate=lambda m: "My points" in m.button_texts())
+    await resident.press("My points", message=menu)
     home = await resident.wait_for("My health points: 17")
     assert "Attended a health lecture" in home.text
     assert "Read a health tip and answered its quiz" in home.text

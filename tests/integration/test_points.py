@@ -413,3 +413,28 @@ async def test_the_catalogue_is_the_residents_centres_and_reloads_update_it(
         uow_factory(), RESIDENT, await reward_id(uow_factory, RESIDENT, TCM)
     )
     assert (tcm.cost, tcm.stock, tcm.name_en) == (35, 3, "Moxibustion")
+
+
+async def test_the_doctor_card_and_the_privacy_export_see_the_residents_points(
+    uow_factory: UnitOfWorkFactory, clock: ManualClock
+) -> None:
+    await setup_centre(uow_factory, clock)
+    resident_id = await make_member(uow_factory, clock, RESIDENT)
+    await give(uow_factory, clock, resident_id, "appointment:1")
+    tcm = await reward_id(uow_factory, RESIDENT, TCM)
+    cancelled = await points.redeem(uow_factory(), clock, RESIDENT, tcm, SHANGHAI)
+    await points.cancel_voucher(uow_factory(), clock, RESIDENT, cancelled.id)
+    active = await points.redeem(uow_factory(), clock, RESIDENT, tcm, SHANGHAI)
+
+    card = await points.account_for_resident(uow_factory(), clock, resident_id)
+    assert card.balance == CHECKUP_POINTS - TCM_COST
+    assert [v.code for v in card.vouchers] == [active.code]
+
+    export = await points.records_for_resident(uow_factory(), resident_id)
+    assert [e.kind for e in export.entries] == [
+        EntryKind.SPEND,
+        EntryKind.REFUND,
+        EntryKind.SPEND,
+        EntryKind.EARN,
+    ]
+    assert {v.code for v in export.vouchers} == {active.code, cancelled.code}
