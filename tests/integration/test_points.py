@@ -438,3 +438,19 @@ async def test_the_doctor_card_and_the_privacy_export_see_the_residents_points(
         EntryKind.EARN,
     ]
     assert {v.code for v in export.vouchers} == {active.code, cancelled.code}
+
+
+async def test_a_completed_annual_assessment_earns_once(
+    uow_factory: UnitOfWorkFactory, clock: ManualClock
+) -> None:
+    await setup_centre(uow_factory, clock)
+    resident_id = await make_member(uow_factory, clock, RESIDENT)
+    earned = []
+    for _ in range(2):
+        async with uow_factory() as uow:
+            await uow.begin_write()
+            earned.append(
+                await points.on_assessment_completed(uow, clock.now(), SHANGHAI, resident_id, 5)
+            )
+            await uow.commit()
+    assert earned == [60, 0]
