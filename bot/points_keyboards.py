@@ -75,7 +75,7 @@ def confirm_cancel(voucher_id: int) -> InlineKeyboardMarkup:
         callback_data=VoucherCD(action=VoucherAction.CANCEL_YES, voucher_id=voucher_id),
     )
     kb.button(
-        text=_("No, keep it"),
+        text=_("No, keep the voucher"),
         callback_data=VoucherCD(action=VoucherAction.OPEN, voucher_id=voucher_id),
     )
     return kb.adjust(1).as_markup()
