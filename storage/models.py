@@ -559,9 +559,10 @@ class PointsVoucher(Base):
     reward_id: Mapped[int] = mapped_column(ForeignKey("points_rewards.id", ondelete="RESTRICT"))
     code: Mapped[str] = mapped_column(String(12), unique=True)
     cost: Mapped[int] = mapped_column(Integer)
-    # The ledger entry that paid for it; a refund gives back exactly its lots.
+    # The ledger entry that paid for it; a refund gives back exactly its lots. Ledger rows
+    # only go with their resident (account deletion), and the voucher goes with them.
     spend_entry_id: Mapped[int] = mapped_column(
-        BigId, ForeignKey("points_ledger.id", ondelete="RESTRICT")
+        BigId, ForeignKey("points_ledger.id", ondelete="CASCADE")
     )
     status: Mapped[str] = mapped_column(String(12))
     valid_until: Mapped[datetime]

@@ -6,7 +6,7 @@ from __future__ import annotations
 import json
 from datetime import UTC, datetime, timedelta
 
-from sqlalchemy import func, select
+from sqlalchemy import delete, func, select
 
 from content.points import DEMO_CATALOGUE, Catalogue, RewardSpec, parse_catalogue
 from services import booking, points, residents
@@ -454,3 +454,19 @@ async def test_a_completed_annual_assessment_earns_once(
             )
             await uow.commit()
     assert earned == [60, 0]
+
+
+async def test_deleting_a_resident_takes_their_points_and_vouchers_with_them(
+    uow_factory: UnitOfWorkFactory, clock: ManualClock
+) -> None:
+    await setup_centre(uow_factory, clock)
+    resident_id = await make_member(uow_factory, clock, RESIDENT)
+    await give(uow_factory, clock, resident_id, "appointment:1")
+    tcm = await reward_id(uow_factory, RESIDENT, TCM)
+    await points.redeem(uow_factory(), clock, RESIDENT, tcm, SHANGHAI)
+    async with uow_factory() as uow:
+        await uow.begin_write()
+        await uow.session.execute(delete(m.Resident).where(m.Resident.id == resident_id))
+        await uow.commit()
+    export = await points.records_for_resident(uow_factory(), resident_id)
+    assert (export.entries, export.vouchers) == ([], [])

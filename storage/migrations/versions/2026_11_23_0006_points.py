@@ -163,7 +163,7 @@ def upgrade() -> None:
             ["spend_entry_id"],
             ["points_ledger.id"],
             name=op.f("fk_points_vouchers_spend_entry_id_points_ledger"),
-            ondelete="RESTRICT",
+            ondelete="CASCADE",
         ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_points_vouchers")),
         sa.UniqueConstraint("code", name=op.f("uq_points_vouchers_code")),
