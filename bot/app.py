@@ -24,7 +24,7 @@ from content.render import Renderer
 from content.tips import load_library
 from scheduler.app import build_scheduler
 from scheduler.jobs import PushJobs
-from services import care_notices, notices
+from services import care_notices, notices, points_notices
 from services.clock import Clock, SystemClock
 from services.database import UnitOfWorkFactory, migrate, open_database
 from services.delivery import DispatchSettings, OutboxDispatcher
@@ -174,6 +174,7 @@ async def run(
     )
     notices.register(dispatcher, renderer, settings.zone)
     care_notices.register(dispatcher, renderer)
+    points_notices.register(dispatcher, renderer, settings.zone)
     jobs = PushJobs(
         uow_factory=database.uow_factory,
         library=library,

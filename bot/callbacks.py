@@ -273,3 +273,50 @@ class TakeoverLinkCD(CallbackData, prefix="tkolink"):
 
 class TakeoverConsentCD(CallbackData, prefix="tkoyes"):
     agree: bool
+
+
+# --- health points ---------------------------------------------------------------------------
+
+
+class PointsAction(StrEnum):
+    OPEN = "open"
+    CATALOGUE = "catalogue"
+
+
+class PointsCD(CallbackData, prefix="pts"):
+    action: PointsAction
+
+
+class RewardCD(CallbackData, prefix="rwd"):
+    reward_id: int
+    confirm: bool = False
+
+
+class VoucherAction(StrEnum):
+    OPEN = "open"
+    CANCEL = "cancel"
+    CANCEL_YES = "cancel_yes"
+
+
+class VoucherCD(CallbackData, prefix="vch"):
+    action: VoucherAction
+    voucher_id: int
+
+
+class LectureCD(CallbackData, prefix="lect"):
+    """The doctor's entry to recording a resident's health-lecture attendance."""
+
+    resident_id: int
+
+
+class LectureConfirmCD(CallbackData, prefix="lectok"):
+    resident_id: int
+
+
+class QuizCD(CallbackData, prefix="quiz"):
+    outbox_id: int
+
+
+class QuizAnswerCD(CallbackData, prefix="quizans"):
+    outbox_id: int
+    option: int

@@ -90,7 +90,7 @@ def seed_demo() -> None:
             f"Demo data ready: centre {'created' if report.centre_created else 'existed'}, "
             f"{report.doctors_created} doctor(s) and {report.residents_created} resident(s) "
             f"added, {report.services_created} bookable service(s), "
-            f"{report.slots_created} slot(s) opened."
+            f"{report.slots_created} slot(s) opened, {report.rewards_created} points reward(s)."
         )
 
     asyncio.run(_seed())
@@ -307,6 +307,42 @@ def booking_load(
         f"Services added: {', '.join(report.created) or 'none'}; already there: "
         f"{', '.join(report.existing) or 'none'}; {report.schedules} weekly schedule(s); "
         f"{slots} slot(s) opened."
+    )
+
+
+points_app = typer.Typer(help="Health points: rewards per centre.", no_args_is_help=True)
+app.add_typer(points_app, name="points")
+
+
+@points_app.command("load")
+def points_load(
+    path: Annotated[str, typer.Argument(help="YAML file: a centre's rewards for points.")],
+) -> None:
+    """Add or update a centre's rewards (cost, stock, voucher validity) from a YAML file; see
+    content/points/catalogue.yaml for the format."""
+    settings = _settings()
+    from pathlib import Path
+
+    from services import points
+    from services.database import migrate, open_database
+
+    async def _load() -> points.CatalogueReport:
+        spec = points.load_catalogue_file(Path(path))
+        await migrate(settings.database_url)
+        database = open_database(settings.database_url)
+        try:
+            return await points.load_catalogue(database.uow_factory(), spec)
+        finally:
+            await database.dispose()
+
+    try:
+        report = asyncio.run(_load())
+    except DomainError as error:
+        typer.echo(f"{error.code}: {error.params.get('detail') or error.params}", err=True)
+        raise typer.Exit(1) from None
+    typer.echo(
+        f"Rewards added: {', '.join(report.created) or 'none'}; updated: "
+        f"{', '.join(report.updated) or 'none'}."
     )
 
 

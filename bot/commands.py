@@ -16,6 +16,7 @@ def resident_commands() -> list[BotCommand]:
         BotCommand(command="profile", description=_("My profile")),
         BotCommand(command="family", description=_("My family")),
         BotCommand(command="tips", description=_("Health tips")),
+        BotCommand(command="points", description=_("My health points")),
         BotCommand(command="language", description=_("Language")),
         BotCommand(command="privacy", description=_("Privacy and consent")),
         BotCommand(command="mydata", description=_("Get a copy of my data")),
@@ -32,5 +33,6 @@ def doctor_commands() -> list[BotCommand]:
         BotCommand(command="tomorrow", description=_("Tomorrow's appointments")),
         BotCommand(command="checkin", description=_("Check a resident in by code")),
         BotCommand(command="digest", description=_("Overdue-items digest")),
+        BotCommand(command="redeem", description=_("Redeem a points voucher")),
         *resident_commands(),
     ]

@@ -29,11 +29,14 @@ from bot.callbacks import (
     MemberField,
     MenuCD,
     MenuItem,
+    PointsAction,
+    PointsCD,
     PrivacyAction,
     PrivacyCD,
     ProfileEditCD,
     ProfileField,
     QuietHoursCD,
+    QuizCD,
     RelationPickCD,
     SexPickCD,
     TipActionCD,
@@ -136,6 +139,7 @@ def main_menu() -> InlineKeyboardMarkup:
     kb.button(text=_("My profile"), callback_data=MenuCD(item=MenuItem.PROFILE))
     kb.button(text=_("My family"), callback_data=MenuCD(item=MenuItem.FAMILY))
     kb.button(text=_("Health tips"), callback_data=TipsCD(action=TipsAction.OPEN))
+    kb.button(text=_("My points"), callback_data=PointsCD(action=PointsAction.OPEN))
     kb.button(text=_("Language"), callback_data=MenuCD(item=MenuItem.LANGUAGE))
     kb.button(text=_("Help"), callback_data=MenuCD(item=MenuItem.HELP))
     kb.button(text=_("Privacy"), callback_data=PrivacyCD(action=PrivacyAction.OPEN))
@@ -226,7 +230,7 @@ def confirm_remove(member_id: int) -> InlineKeyboardMarkup:
     return kb.adjust(1).as_markup()
 
 
-def tip(outbox_id: int, action: Action | None) -> InlineKeyboardMarkup:
+def tip(outbox_id: int, action: Action | None, *, quiz: bool = False) -> InlineKeyboardMarkup:
     """Built directly, not with InlineKeyboardBuilder: this runs once per push, and the
     builder deep-copies every button (the dispatcher's biggest cost after the database)."""
     rows = [
@@ -244,6 +248,15 @@ def tip(outbox_id: int, action: Action | None) -> InlineKeyboardMarkup:
             [
                 InlineKeyboardButton(
                     text=action_label(action), callback_data=TipActionCD(action=action).pack()
+                )
+            ]
+        )
+    if quiz:
+        rows.append(
+            [
+                InlineKeyboardButton(
+                    text=_("Quiz: earn health points"),
+                    callback_data=QuizCD(outbox_id=outbox_id).pack(),
                 )
             ]
         )

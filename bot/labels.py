@@ -139,5 +139,23 @@ def error_text(error: DomainError) -> str:
             "This Telegram account already has its own jiayi profile. "
             "Open the link from the account that should take over."
         ),
+        # health points
+        "points_no_centre": _(
+            "Choose a family doctor first: rewards are offered by your doctor's centre."
+        ),
+        "reward_not_found": _("That reward is no longer offered."),
+        "reward_out_of_stock": _("Sorry, that reward has just run out. Please choose another."),
+        "points_not_enough": _("You need {cost} points for this and have {balance}.").format(
+            cost=p.get("cost"), balance=p.get("balance")
+        ),
+        "voucher_not_found": _("That voucher no longer exists."),
+        "voucher_unknown": _("No voucher has that code. Please check it and try again."),
+        "voucher_other_centre": _("That voucher belongs to another centre."),
+        "voucher_already_redeemed": _(
+            "This voucher was already redeemed on {at}. It can't be used again."
+        ).format(at=p.get("at")),
+        "voucher_cancelled": _("This voucher was cancelled and can't be used."),
+        "voucher_expired": _("This voucher has expired."),
+        "quiz_option": _("Please choose one of the answers."),
     }
     return texts.get(error.code, _("Sorry, that didn't work. Please try again."))

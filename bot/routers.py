@@ -7,6 +7,7 @@ from aiogram import Router
 from bot import errors, fallback
 from bot.doctor import appointments as doctor_appointments
 from bot.doctor import careplan as doctor_careplan
+from bot.doctor import points as doctor_points
 from bot.resident import (
     booking,
     conditions,
@@ -18,6 +19,7 @@ from bot.resident import (
     profile,
     tips,
 )
+from bot.resident import points as resident_points
 from bot.resident import privacy as privacy_rights
 
 
@@ -36,6 +38,8 @@ def get_routers() -> list[Router]:
         doctor_appointments.build_router(),
         plan.build_router(),
         doctor_careplan.build_router(),
+        resident_points.build_router(),
+        doctor_points.build_router(),
         conditions.build_router(),
         fallback.build_router(),
     ]

@@ -16,10 +16,10 @@ from aiogram.exceptions import (
 )
 from aiogram.types import InlineKeyboardMarkup
 from aiogram.utils.i18n import I18n
-from services import careplans, notices
+from services import careplans, notices, points
 from services.delivery import Outcome, OutgoingMessage, SendResult
 
-from bot import booking_keyboards, care_keyboards, keyboards
+from bot import booking_keyboards, care_keyboards, keyboards, points_keyboards
 
 CARE_KINDS = (careplans.KIND_CARE_REMINDER, careplans.KIND_CARE_NUDGE, careplans.KIND_CARE_DIGEST)
 
@@ -44,9 +44,11 @@ class AiogramSender:
         # Scheduler jobs render in the recipient's locale, not the current update's.
         with self._i18n.context(), self._i18n.use_locale(message.locale):
             if message.kind == "tip":
-                return keyboards.tip(message.outbox_id, message.action)
+                return keyboards.tip(message.outbox_id, message.action, quiz=message.quiz)
             if message.kind in CARE_KINDS:
                 return _care_markup(message)
+            if message.kind == points.KIND_EXPIRY_REMINDER:
+                return points_keyboards.to_points()
             if message.ref_id is None:
                 return None
             if message.kind == notices.REMINDER:

@@ -36,3 +36,7 @@ class FamilyEdit(StatesGroup):
     sex = State()
     conditions = State()
     remove = State()
+
+
+class RedeemVoucher(StatesGroup):
+    code = State()

@@ -123,6 +123,44 @@ class Variant(BaseModel):
         return {loc: text.strip() for loc, text in body.items()}
 
 
+class Quiz(BaseModel):
+    """One question on a tip's advice; answering it right earns a few health points."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    question: dict[str, str]
+    options: tuple[dict[str, str], ...] = Field(min_length=2, max_length=4)
+    answer: int = Field(ge=0, description="index of the correct option")
+
+    @field_validator("question")
+    @classmethod
+    def _question(cls, question: dict[str, str]) -> dict[str, str]:
+        return _localised(question, 300)
+
+    @field_validator("options")
+    @classmethod
+    def _options(cls, options: tuple[dict[str, str], ...]) -> tuple[dict[str, str], ...]:
+        # Options are buttons: short enough to read on a phone.
+        return tuple(_localised(option, 40) for option in options)
+
+    @model_validator(mode="after")
+    def _answer_is_an_option(self) -> Quiz:
+        if self.answer >= len(self.options):
+            raise ValueError(f"answer {self.answer} is not one of {len(self.options)} options")
+        return self
+
+
+def _localised(value: dict[str, str], limit: int) -> dict[str, str]:
+    missing = [loc for loc in LOCALES if not value.get(loc, "").strip()]
+    extra = set(value) - set(LOCALES)
+    if missing or extra:
+        raise ValueError(f"needs exactly {LOCALES}; missing {missing}, extra {sorted(extra)}")
+    long = [loc for loc in LOCALES if len(value[loc].strip()) > limit]
+    if long:
+        raise ValueError(f"longer than {limit} characters in {long}")
+    return {loc: value[loc].strip() for loc in LOCALES}
+
+
 class Tip(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
@@ -134,6 +172,7 @@ class Tip(BaseModel):
     reviewed_by: str = Field(min_length=3)
     review_by: date
     variants: tuple[Variant, ...] = Field(min_length=1)
+    quiz: Quiz | None = None
 
     @field_validator("variants")
     @classmethod

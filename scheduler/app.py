@@ -14,6 +14,7 @@ SLOTS_JOB_ID = "materialize_slots"
 OFFERS_JOB_ID = "expire_waitlist_offers"
 CARE_JOB_ID = "plan_care"
 RETENTION_JOB_ID = "prune_outbox"
+POINTS_JOB_ID = "points_housekeeping"
 
 
 def build_scheduler(
@@ -60,5 +61,8 @@ def build_scheduler(
         id=RETENTION_JOB_ID,
         misfire_grace_time=6 * 3600,
         **common,
+    )
+    scheduler.add_job(
+        jobs.points, "interval", hours=1, id=POINTS_JOB_ID, misfire_grace_time=3600, **common
     )
     return scheduler

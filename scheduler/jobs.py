@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 from zoneinfo import ZoneInfo
 
-from services import booking, careplans, privacy, pushes
+from services import booking, careplans, points, privacy, pushes
 from services.clock import Clock
 from services.database import UnitOfWork
 from services.delivery import DispatchReport, OutboxDispatcher
@@ -93,6 +93,19 @@ class PushJobs:
             if pruned:
                 log.info("pruned %d delivered push(es) past retention", pruned)
             return pruned
+
+    async def points(self) -> points.HousekeepingReport:
+        """Expires lapsed vouchers (refunding them) and points, and queues expiry reminders."""
+        async with self._tracked():
+            report = await points.housekeeping(self.uow_factory, self.clock, self.zone)
+            if report.vouchers_expired or report.points_expired or report.reminders:
+                log.info(
+                    "points: %d voucher(s) expired, %d point(s) expired, %d reminder(s)",
+                    report.vouchers_expired,
+                    report.points_expired,
+                    report.reminders,
+                )
+            return report
 
     async def _plan(self) -> PlanReport:
         report = await pushes.plan_due(self.uow_factory, self.library, self.schedule, self.clock)

@@ -39,7 +39,7 @@ from storage.records import (
 )
 from storage.uow import UnitOfWork
 
-from services import careplans
+from services import careplans, points
 from services.clock import Clock
 from services.errors import DomainError, InvalidInput, NotAllowed, NotFound, NotRegistered
 
@@ -1051,6 +1051,7 @@ async def _mark(
         raise InvalidInput("appointment_cancelled")
     kind = AppointmentEventKind.ATTENDED if attended else AppointmentEventKind.NO_SHOW
     await uow.booking.add_event(appointment.id, kind, Actor.DOCTOR, now)
+    await points.on_attendance(uow, now, appointment, attended)
     if appointment.status is AppointmentStatus.BOOKED:
         await _withdraw_reminders(uow, appointment.id)
     await careplans.on_attendance(uow, now, appointment, attended)

@@ -13,6 +13,13 @@ from zoneinfo import ZoneInfo
 from content import LOCALES
 from content import calendar as cal
 from content.careplans import RULES_DIR, check_rules
+from content.points import (
+    DEMO_CATALOGUE,
+    RULES_FILE,
+    PointsDataError,
+    parse_catalogue,
+    parse_rules,
+)
 from content.render import TELEGRAM_TEXT_LIMIT, Renderer
 from content.tips import Audience, Library, LibraryError, load_library
 from storage.records import (
@@ -151,6 +158,7 @@ def check_content(
         report.problems.extend(f"tips/{line}" for line in str(error).splitlines())
         return report
     report.tips = len(library)
+    _check_points(report)
     for tip in library:
         if tip.review_by < today:
             report.problems.append(
@@ -173,6 +181,18 @@ def check_content(
                     f"(at least {yearly_minimum} needed)"
                 )
     return report
+
+
+def _check_points(report: CheckReport) -> None:
+    """The earn rules and the shipped reward catalogue parse and validate."""
+    try:
+        parse_rules(RULES_FILE)
+    except PointsDataError as error:
+        report.problems.extend(f"points/{line}" for line in str(error).splitlines())
+    try:
+        parse_catalogue(DEMO_CATALOGUE)
+    except PointsDataError as error:
+        report.problems.extend(f"points/{line}" for line in str(error).splitlines())
 
 
 def _check_body(

@@ -63,6 +63,8 @@ class OutgoingMessage:
     member_id: int | None = None
     # For kinds whose buttons need more than one id (care-plan reminders, doctors' digests).
     data: Mapping[str, Any] | None = None
+    # The tip has a one-question quiz (health points for the right answer).
+    quiz: bool = False
 
 
 class Sender(Protocol):
@@ -375,4 +377,5 @@ class OutboxDispatcher:
             text=text,
             tip_id=tip.id,
             action=tip.action,
+            quiz=tip.quiz is not None,
         )

@@ -7,9 +7,11 @@ from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from content.careplans import default_rules
+from content.points import DEMO_CATALOGUE, parse_catalogue
 from storage.records import Condition, ConsentBasis, Relation, ServiceKind, Sex
 from storage.uow import UnitOfWork
 
+from services import points
 from services.booking import materialize_slots
 from services.careplans import add_months
 from services.clock import Clock
@@ -223,6 +225,7 @@ class SeedReport:
     residents_created: int
     services_created: int = 0
     slots_created: int = 0
+    rewards_created: int = 0
 
 
 async def seed_demo(uow: UnitOfWork, clock: Clock, *, timezone: str) -> SeedReport:
@@ -321,6 +324,15 @@ async def seed_demo(uow: UnitOfWork, clock: Clock, *, timezone: str) -> SeedRepo
             services_created += 1
         await uow.commit()
     slots_created = await materialize_slots(uow, clock, ZoneInfo(timezone))
+    # Health-points rewards from the shipped demo catalogue; stock of existing ones untouched.
+    rewards = await points.load_catalogue(
+        uow, parse_catalogue(DEMO_CATALOGUE), update_existing=False
+    )
     return SeedReport(
-        centre_created, doctors_created, residents_created, services_created, slots_created
+        centre_created,
+        doctors_created,
+        residents_created,
+        services_created,
+        slots_created,
+        len(rewards.created),
     )

@@ -123,6 +123,10 @@ _ERASURE_STEPS: dict[str, ErasureStep] = {}
 EXCLUDED_FROM_EXPORT: dict[str, str] = {
     "doctors": "doctors' own accounts; a resident's doctor is named in their contract",
     "family_takeovers": "hashes of one-time links: nothing readable; erased with the member",
+    "points_allocations": (
+        "which earned lot paid for which spend: bookkeeping; the ledger and lots sections "
+        "show every entry; erased with the ledger"
+    ),
 }
 
 
@@ -357,6 +361,10 @@ table_section("referrals", "referrals")
 table_section("tip_feedback", "tip_feedback")
 table_section("care_records", "care_records", omit=("person_key",))
 table_section("care_prescriptions", "care_prescriptions", omit=("person_key",))
+table_section("points_balance", "points_accounts")
+table_section("points_ledger", "points_ledger")
+table_section("points_lots", "points_lots")
+table_section("vouchers", "points_vouchers")
 
 
 @export_section("messages", "outbox")

@@ -11,6 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from storage.booking import BookingRepository
 from storage.careplans import CarePlanRepository
 from storage.outbox import OutboxRepository, PushRepository
+from storage.points import PointsRepository
 from storage.privacy import PrivacyRepository
 from storage.repositories import (
     CentreRepository,
@@ -41,6 +42,7 @@ class UnitOfWork:
     booking: BookingRepository
     careplans: CarePlanRepository
     privacy: PrivacyRepository
+    points: PointsRepository
 
     def __init__(
         self,
@@ -67,6 +69,7 @@ class UnitOfWork:
         self.booking = BookingRepository(session)
         self.careplans = CarePlanRepository(session)
         self.privacy = PrivacyRepository(session)
+        self.points = PointsRepository(session)
         return self
 
     async def begin_write(self) -> None:

@@ -214,6 +214,10 @@ SECTION_LABELS = {
     "contracts": lambda: _("Family-doctor contracts"),
     "care_records": lambda: _("Care-plan history"),
     "care_prescriptions": lambda: _("Long-term prescriptions"),
+    "points_balance": lambda: _("Health points balance"),
+    "points_ledger": lambda: _("Health points history"),
+    "points_lots": lambda: _("Health points and when they expire"),
+    "vouchers": lambda: _("Vouchers"),
 }
 # Shown in the summary's own layout rather than as a count.
 SUMMARY_SECTIONS = frozenset({"profile", "family_members"})

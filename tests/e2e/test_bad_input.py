@@ -180,6 +180,7 @@ async def test_commands_are_registered_in_both_languages(
             "profile",
             "family",
             "tips",
+            "points",
             "language",
             "privacy",
             "mydata",

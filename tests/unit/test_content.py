@@ -182,6 +182,21 @@ SAMPLE_CONTEXT = {
         "prescribed_on": date(2026, 11, 23),
         "entries": [{"name": "乙肝疫苗", "due": date(2026, 12, 23), "dose": 2, "state": "due"}],
     },
+    "points": {
+        "balance": 60,
+        "expiring": [{"date": date(2027, 12, 31), "points": 10}],
+        "vouchers": [{"name": "中医艾灸一次", "code": "K7MX3PAC", "until": date(2026, 12, 23)}],
+        "history": [{"date": date(2026, 11, 23), "delta": 50, "label": "参加健康体检"}],
+    },
+    "rewards": {"balance": 60, "rewards": [{"name": "<b>艾灸</b>", "cost": 40, "stock": 0}]},
+    "voucher": {
+        "name": "中医艾灸一次",
+        "code": "K7MX3PAC",
+        "until": date(2026, 12, 23),
+        "status": "active",
+        "cost": 40,
+    },
+    "points_expiry": {"points": 10, "date": date(2027, 12, 31)},
 }
 
 

@@ -1,0 +1,102 @@
+"""Doctor side of health points: redeem a resident's voucher by its code (`/redeem CODE`, or
+`/redeem` and then the code), and record a resident's attendance at a health lecture.
+
+The lecture flow starts from `LectureCD(resident_id)`, a button other doctor screens (the
+resident card) carry. Services check the doctor role, the centre and the contract.
+"""
+
+from __future__ import annotations
+
+from aiogram import Router
+from aiogram.filters import Command, CommandObject
+from aiogram.fsm.context import FSMContext
+from aiogram.types import CallbackQuery, Message
+from aiogram.utils.i18n import gettext as _
+from services import doctors, points
+from services.clock import Clock
+from services.database import UnitOfWork
+from services.errors import NotAllowed
+from services.points import VoucherRecord
+from services.settings import Settings
+
+from bot import points_keyboards as kb
+from bot.callbacks import LectureCD, LectureConfirmCD
+from bot.labels import error_text
+from bot.replies import edit, send
+from bot.states import RedeemVoucher
+
+
+def _redeemed_text(voucher: VoucherRecord, locale: str) -> str:
+    return _("Voucher {code} redeemed ✓\n{reward} for {person}.").format(
+        code=voucher.code, reward=kb.reward_name(voucher, locale), person=voucher.resident_name
+    )
+
+
+async def cmd_redeem(
+    message: Message,
+    command: CommandObject,
+    state: FSMContext,
+    uow: UnitOfWork,
+    clock: Clock,
+    locale: str,
+) -> None:
+    assert message.from_user is not None
+    code = (command.args or "").strip()
+    if not code:
+        if await doctors.doctor_for_user(uow, message.from_user.id) is None:
+            await message.answer(error_text(NotAllowed("not_a_doctor")))
+            return
+        await state.set_state(RedeemVoucher.code)
+        await message.answer(_("Send the voucher code (or /cancel)."))
+        return
+    voucher = await points.redeem_voucher(uow, clock, message.from_user.id, code)
+    await message.answer(_redeemed_text(voucher, locale))
+
+
+async def on_voucher_code(
+    message: Message, state: FSMContext, uow: UnitOfWork, clock: Clock, locale: str
+) -> None:
+    assert message.from_user is not None
+    if not message.text or message.text.startswith("/"):
+        await message.answer(_("Please send the voucher code as text, or /cancel."))
+        return
+    await state.clear()
+    voucher = await points.redeem_voucher(uow, clock, message.from_user.id, message.text)
+    await message.answer(_redeemed_text(voucher, locale))
+
+
+async def cb_lecture(callback: CallbackQuery, callback_data: LectureCD, uow: UnitOfWork) -> None:
+    check = await points.check_lecture(uow, callback.from_user.id, callback_data.resident_id)
+    text = _("Record that {name} attended a health lecture today? (+{points} points)").format(
+        name=check.resident_name, points=check.points
+    )
+    await send(callback, text, kb.confirm_lecture(check.resident_id))
+
+
+async def cb_lecture_confirm(
+    callback: CallbackQuery,
+    callback_data: LectureConfirmCD,
+    uow: UnitOfWork,
+    clock: Clock,
+    settings: Settings,
+) -> None:
+    result = await points.mark_lecture(
+        uow, clock, callback.from_user.id, callback_data.resident_id, settings.zone
+    )
+    if result.already:
+        text = _("{name}'s lecture attendance today was already recorded.")
+    elif result.points:
+        text = _("Recorded: {name} attended a health lecture, +{points} points.")
+    else:
+        text = _("Recorded. {name} has reached this month's limit for lecture points.")
+    await edit(callback, text.format(name=result.resident_name, points=result.points), None)
+
+
+def build_router() -> Router:
+    """A fresh router each call: a router can belong to one dispatcher only."""
+    router = Router(name=__name__)
+    router.message.register(cmd_redeem, Command("redeem"))
+    router.message.register(on_voucher_code, RedeemVoucher.code)
+    router.callback_query.register(cb_lecture, LectureCD.filter())
+    router.callback_query.register(cb_lecture_confirm, LectureConfirmCD.filter())
+    return router
