@@ -53,7 +53,7 @@ def run() -> None:
             "JIAYI_BOT_TOKEN is not set: starting the local sandbox (a web chat with the bot, "
             "no Telegram). Set JIAYI_BOT_TOKEN to run the real bot."
         )
-        _serve_sandbox(settings, host="127.0.0.1", port=SANDBOX_PORT, start=None)
+        _serve_sandbox(settings, host="127.0.0.1", port=settings.sandbox_port, start=None)
         return
     log.info(
         "JIAYI_BOT_TOKEN is set: running the real bot against %s",
@@ -64,15 +64,13 @@ def run() -> None:
     asyncio.run(run_bot(settings))
 
 
-SANDBOX_PORT = 8765
-
-
 @app.command()
 def sandbox(
     host: Annotated[str, typer.Option(help="Address the web chat listens on.")] = "127.0.0.1",
-    port: Annotated[int, typer.Option(help="Port of the web chat (0: any free port).")] = (
-        SANDBOX_PORT
-    ),
+    port: Annotated[
+        int | None,
+        typer.Option(help="Port of the web chat (default JIAYI_SANDBOX_PORT; 0: any free)."),
+    ] = None,
     start: Annotated[
         str | None,
         typer.Option(help="Start the sandbox clock at this local time, 'YYYY-MM-DD HH:MM'."),
@@ -89,7 +87,12 @@ def sandbox(
         except ValueError:
             typer.echo(f"--start: expected 'YYYY-MM-DD HH:MM', got {start!r}", err=True)
             raise typer.Exit(CONFIG_ERROR) from None
-    _serve_sandbox(settings, host=host, port=port, start=begin)
+    _serve_sandbox(
+        settings,
+        host=host,
+        port=settings.sandbox_port if port is None else port,
+        start=begin,
+    )
 
 
 def _serve_sandbox(settings: Settings, *, host: str, port: int, start: datetime | None) -> None:

@@ -36,6 +36,8 @@ class Settings(BaseSettings):
     push_rate: float = Field(default=25.0, gt=0, le=30)
     dispatch_interval_seconds: float = Field(default=2.0, gt=0, le=60)
     plan_interval_minutes: int = Field(default=10, ge=1, le=240)
+    # The local sandbox's web chat (`jiayi sandbox`, or `jiayi run` without a token); 0 = any.
+    sandbox_port: int = Field(default=8765, ge=0, le=65535)
 
     @field_validator("bot_token")
     @classmethod

@@ -23,13 +23,14 @@ from typing import Any
 from pydantic import SecretStr
 
 from bot.app import RunningApp, run
-from sandbox.botapi import BotAPIServer
+from sandbox.botapi import BotAPIServer, TgUser
 from sandbox.web.chat import ChatWeb
-from sandbox.web.personas import PERSONAS
+from sandbox.web.personas import PERSONAS, persona_by_id
 from scheduler.app import DISPATCH_JOB_ID, OFFERS_JOB_ID, PLAN_JOB_ID, SLOTS_JOB_ID
 from services.clock import ManualClock, SystemClock
 from services.database import migrate, open_database
 from services.demo import DEMO_OPERATOR_USER_ID, seed_demo
+from services.demo import RESIDENTS as DEMO_RESIDENTS
 from services.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -133,8 +134,12 @@ class Sandbox:
             await seed_demo(database.uow_factory(), self.clock, timezone=settings.timezone)
         finally:
             await database.dispose()
-        for persona in PERSONAS:  # as if each had opened the bot once: pushes can reach them
+        # As if everyone seeded had opened the bot once: pushes can reach them.
+        for persona in PERSONAS:
             self.botapi.open_chat(persona.user)
+        for resident in DEMO_RESIDENTS:
+            if persona_by_id(resident.telegram_user_id) is None:
+                self.botapi.open_chat(TgUser(resident.telegram_user_id, resident.name))
         self._task = task = asyncio.create_task(
             run(settings, clock=self.clock, control=self.control)
         )
@@ -181,6 +186,9 @@ async def serve(
     start: datetime | None = None,
 ) -> None:
     """Runs the sandbox until SIGINT/SIGTERM (or until the bot stops by itself)."""
+    # The scheduler runs a job every two seconds; its per-run lines would drown the rest.
+    for noisy in ("apscheduler", "alembic"):
+        logging.getLogger(noisy).setLevel(max(logging.WARNING, logging.getLogger().level))
     sandbox = Sandbox(settings, host=host, port=port, start=start)
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
