@@ -118,7 +118,8 @@ async def test_page_and_personas_are_served(page: Page) -> None:
         DEMO_DOCTOR_USER_ID: "Family doctor",
         DEMO_OPERATOR_USER_ID: "Operator",
     }
-    assert DEMO_OPERATOR_USER_ID in (page.sandbox.settings.admin_ids if page.sandbox.settings else ())
+    assert page.sandbox.settings is not None
+    assert DEMO_OPERATOR_USER_ID in page.sandbox.settings.admin_ids
     clock = await page.get("api/clock")
     assert clock["local"] == "2026-11-23 10:00"
 
