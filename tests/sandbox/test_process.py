@@ -66,4 +66,4 @@ async def test_sandbox_process_prints_a_url_serves_the_chat_and_stops_on_sigterm
     assert says.decode() in log
     assert len(URL.findall(output + rest)) == 1  # one URL to open
     assert "Traceback" not in log
-    assert list(tmp_path.iterdir()) == []  # the fresh database lived in a temporary folder
+    assert os.listdir(tmp_path) == []  # the fresh database lived in a temporary folder
