@@ -97,14 +97,15 @@ async def test_text_photo_document_and_edits_as_the_page_shows_them(
         parse_mode=ParseMode.HTML,
         reply_markup=keyboard,
     )
-    await bot.send_photo(
-        USER.id, BufferedInputFile(_png(3, 2), "qr.png"), caption="Your voucher"
-    )
+    await bot.send_photo(USER.id, BufferedInputFile(_png(3, 2), "qr.png"), caption="Your voucher")
     await bot.send_document(
         USER.id, BufferedInputFile(b"BEGIN:VCALENDAR\r\nEND:VCALENDAR\r\n", "visit.ics")
     )
     await bot.edit_message_text(
-        "<b>Hi</b> &lt;script&gt;x&lt;/script&gt; again", chat_id=USER.id, message_id=text.message_id, parse_mode="HTML"
+        "<b>Hi</b> &lt;script&gt;x&lt;/script&gt; again",
+        chat_id=USER.id,
+        message_id=text.message_id,
+        parse_mode="HTML",
     )
 
     state = await _state(url, USER)
@@ -144,9 +145,7 @@ async def test_command_menu_follows_scope_and_language_like_telegram(
         [BotCommand(command="menu", description="主菜单")], language_code="zh"
     )
     assert (await _state(url, USER))["commands"] == [{"command": "menu", "description": "Menu"}]
-    assert (await _state(url, OTHER))["commands"] == [
-        {"command": "menu", "description": "主菜单"}
-    ]
+    assert (await _state(url, OTHER))["commands"] == [{"command": "menu", "description": "主菜单"}]
     # A chat-scoped menu (a doctor's) wins over the default one.
     await bot.set_my_commands(
         [BotCommand(command="today", description="Today")],
@@ -155,9 +154,7 @@ async def test_command_menu_follows_scope_and_language_like_telegram(
     assert (await _state(url, USER))["commands"] == [{"command": "today", "description": "Today"}]
 
 
-async def test_long_poll_returns_when_the_chat_changes(
-    web: tuple[ChatWeb, str], bot: Bot
-) -> None:
+async def test_long_poll_returns_when_the_chat_changes(web: tuple[ChatWeb, str], bot: Bot) -> None:
     _, url = web
     version = (await _state(url, USER))["version"]
     async with aiohttp.ClientSession() as http:
