@@ -47,9 +47,11 @@ _LANGUAGES = {"zh-hans": "zh", "zh-hant": "zh", "zh": "zh", "en": "en"}
 
 
 class AdvanceResult(Protocol):
-    now: datetime
-    jobs: list[str]
-    sent: int
+    @property
+    def jobs(self) -> list[str]: ...
+
+    @property
+    def sent(self) -> int: ...
 
 
 class ClockControl(Protocol):
