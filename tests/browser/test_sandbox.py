@@ -4,7 +4,9 @@ child, book the child's vaccination, move the clock a day on, and see the 24-hou
 Needs Debian's chromium (/usr/bin/chromium; `.ci/run` installs it) and the `playwright`
 package (dev extra; its own browser downloads are not used). Without Chromium the test fails
 with a message saying so; set JIAYI_SKIP_BROWSER_TESTS=1 to skip it on a machine without one.
-Screenshots of the key screens go to docs/screenshots/ (shown in the README).
+Screenshots of the key screens go to docs/screenshots/ (shown in the README): written when
+missing, and rewritten with JIAYI_UPDATE_SCREENSHOTS=1 (check-in codes are random, so rewriting
+them on every run would leave the working tree changed after each `make test`).
 """
 
 from __future__ import annotations
@@ -39,6 +41,13 @@ def _browser_missing() -> str | None:
     except ImportError:
         return "the playwright package is missing: pip install -e '.[dev]'"
     return None
+
+
+def _keep_screenshot(target: Path, image: bytes) -> None:
+    assert image.startswith(b"\x89PNG")
+    if os.environ.get("JIAYI_UPDATE_SCREENSHOTS") == "1" or not target.exists():
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_bytes(image)
 
 
 @pytest.fixture
@@ -84,8 +93,8 @@ async def test_newcomer_signs_up_books_a_childs_vaccination_and_is_reminded(
         await page.locator("#composer-input").press("Enter")
 
     async def screenshot(page: Page, name: str) -> None:
-        SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-        await page.screenshot(path=str(SCREENSHOTS / f"{name}.png"))
+        target = SCREENSHOTS / f"{name}.png"
+        _keep_screenshot(target, await page.screenshot())
 
     async with async_playwright() as playwright:
         browser = await playwright.chromium.launch(executable_path=str(CHROMIUM))
