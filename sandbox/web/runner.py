@@ -16,9 +16,10 @@ import signal
 import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import datetime, time, timedelta
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from pydantic import SecretStr
 
@@ -36,8 +37,16 @@ from services.settings import Settings
 log = logging.getLogger(__name__)
 
 STARTUP_TIMEOUT = 60.0
+DEFAULT_START_TIME = time(10, 0)
 # Jobs that feed the outbox run first, the dispatcher last, so one advance shows its effect.
 _FIRST_JOBS = (SLOTS_JOB_ID, PLAN_JOB_ID, OFFERS_JOB_ID)
+
+
+def default_start(zone: ZoneInfo) -> datetime:
+    """10:00 today at the centre: daytime, so pushes are not held back by quiet hours
+    whatever the hour the visitor starts the sandbox."""
+    today = SystemClock().now().astimezone(zone).date()
+    return datetime.combine(today, DEFAULT_START_TIME, zone)
 
 
 @dataclass(frozen=True)
@@ -102,7 +111,7 @@ class Sandbox:
         self._base_settings = settings
         self._host = host
         self._port = port
-        self.clock = ManualClock(start or SystemClock().now().replace(second=0, microsecond=0))
+        self.clock = ManualClock(start or default_start(settings.zone))
         self._own_dir = database_dir is None
         self._dir = database_dir or Path(tempfile.mkdtemp(prefix="jiayi-sandbox-"))
         self.botapi = BotAPIServer(bot_username="jiayi_sandbox_bot", bot_first_name="家医 jiayi")

@@ -52,6 +52,9 @@ async def test_sandbox_process_prints_a_url_serves_the_chat_and_stops_on_sigterm
             async with http.get(url) as response:
                 assert response.status == 200
                 assert "jiayi sandbox" in await response.text()
+            async with http.get(f"{url}api/clock") as response:
+                # Daytime at the centre, whatever the hour here: quiet hours hold nothing back.
+                assert (await response.json())["local"].endswith(" 10:00")
             async with http.post(
                 f"{url}api/chats/9000000010/messages", json={"text": "/start"}
             ) as response:
