@@ -4,7 +4,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: install run test lint typecheck content-check pytest i18n seed-demo clean
+.PHONY: install run demo test lint typecheck content-check pytest chromium i18n seed-demo clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -15,8 +15,13 @@ $(STAMP): pyproject.toml
 install: $(STAMP)
 
 ## Install and run the bot (reads JIAYI_* settings from the environment or .env).
+## Without JIAYI_BOT_TOKEN this starts the local sandbox (same as `make demo`).
 run: install
 	$(BIN)/jiayi run
+
+## Install and start the local sandbox: a web chat with the real bot, no Telegram needed.
+demo: install
+	$(BIN)/jiayi sandbox
 
 ## Install and run every check: lint, types, and the test suite.
 test: install lint typecheck content-check pytest
@@ -31,8 +36,18 @@ typecheck: install
 content-check: install
 	$(BIN)/jiayi content check
 
-pytest: install
+pytest: install chromium
 	$(BIN)/pytest
+
+## The browser test needs Debian's Chromium; install it when missing (as root, or via sudo),
+## unless JIAYI_SKIP_BROWSER_TESTS=1 says this machine runs without a browser.
+chromium:
+	@if [ ! -x /usr/bin/chromium ] && [ "$$JIAYI_SKIP_BROWSER_TESTS" != "1" ]; then \
+		echo "Installing Chromium for tests/browser (apt-get)"; \
+		if [ "$$(id -u)" -eq 0 ]; then SUDO=""; else SUDO="sudo"; fi; \
+		$$SUDO apt-get update -qq && \
+		$$SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium fonts-wqy-microhei fonts-noto-color-emoji; \
+	fi
 
 ## Re-extract translatable strings into both catalogs (then translate the new zh-CN entries).
 i18n: install

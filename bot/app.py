@@ -18,6 +18,7 @@ from aiogram.fsm.storage.memory import MemoryStorage
 from aiogram.types import BotCommand, BotCommandScopeDefault
 from aiogram.utils.callback_answer import CallbackAnswerMiddleware
 from aiogram.utils.i18n import I18n
+from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from content import GETTEXT_DOMAIN, LOCALES, LOCALES_DIR
 from content.i18n import load_translations
 from content.render import Renderer
@@ -137,6 +138,8 @@ class RunningApp:
     started: asyncio.Event
     stop: asyncio.Event
     jobs: PushJobs | None = None
+    # Every registered job, so the sandbox can run them all after moving its clock.
+    scheduler: AsyncIOScheduler | None = None
 
 
 async def run(
@@ -203,6 +206,7 @@ async def run(
     watcher: asyncio.Task[None] | None = None
     if control is not None:
         control.jobs = jobs
+        control.scheduler = scheduler
 
         async def _started() -> None:
             control.started.set()

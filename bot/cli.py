@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Annotated
 
 import typer
@@ -46,19 +46,69 @@ def _logging(settings: Settings) -> None:
 
 @app.command()
 def run() -> None:
-    """Apply pending migrations, then run the bot (long polling) until Ctrl-C."""
+    """Apply pending migrations, then run the bot (long polling) until Ctrl-C. Without
+    JIAYI_BOT_TOKEN, start the local sandbox instead (see `jiayi sandbox`)."""
     settings = _settings()
-    if settings.bot_token is None:
-        typer.echo(
-            "Configuration error: JIAYI_BOT_TOKEN: not set (get one from @BotFather, "
-            "then put it in the environment or .env)",
-            err=True,
-        )
-        raise typer.Exit(CONFIG_ERROR)
     _logging(settings)
+    log = logging.getLogger("jiayi")
+    if settings.bot_token is None:
+        log.warning(
+            "JIAYI_BOT_TOKEN is not set: starting the local sandbox (a web chat with the bot, "
+            "no Telegram). Set JIAYI_BOT_TOKEN to run the real bot."
+        )
+        _serve_sandbox(settings, host="127.0.0.1", port=settings.sandbox_port, start=None)
+        return
+    log.info(
+        "JIAYI_BOT_TOKEN is set: running the real bot against %s",
+        settings.telegram_api_url or "Telegram (api.telegram.org)",
+    )
     from bot.app import run as run_bot
 
     asyncio.run(run_bot(settings))
+
+
+@app.command()
+def sandbox(
+    host: Annotated[str, typer.Option(help="Address the web chat listens on.")] = "127.0.0.1",
+    port: Annotated[
+        int | None,
+        typer.Option(help="Port of the web chat (default JIAYI_SANDBOX_PORT; 0: any free)."),
+    ] = None,
+    start: Annotated[
+        str | None,
+        typer.Option(help="Start the sandbox clock at this local time, 'YYYY-MM-DD HH:MM'."),
+    ] = None,
+) -> None:
+    """Try jiayi without Telegram: the real bot, scheduler and dispatcher on a fresh demo
+    database, talking to a local Bot API server; prints the URL of a web chat with it."""
+    settings = _settings()
+    _logging(settings)
+    begin = None
+    if start is not None:
+        try:
+            begin = datetime.strptime(start, "%Y-%m-%d %H:%M").replace(tzinfo=settings.zone)
+        except ValueError:
+            typer.echo(f"--start: expected 'YYYY-MM-DD HH:MM', got {start!r}", err=True)
+            raise typer.Exit(CONFIG_ERROR) from None
+    _serve_sandbox(
+        settings,
+        host=host,
+        port=settings.sandbox_port if port is None else port,
+        start=begin,
+    )
+
+
+def _serve_sandbox(settings: Settings, *, host: str, port: int, start: datetime | None) -> None:
+    from sandbox.web.runner import serve
+
+    def announce(url: str) -> None:
+        typer.echo(f"jiayi sandbox is running: open {url}  (Ctrl-C to stop)")
+
+    try:
+        asyncio.run(serve(settings, host=host, port=port, announce=announce, start=start))
+    except OSError as error:
+        typer.echo(f"Cannot start the sandbox on {host}:{port}: {error.strerror}", err=True)
+        raise typer.Exit(1) from None
 
 
 @db_app.command("upgrade")

@@ -24,6 +24,7 @@ DEMO_NOTICE_VERSION = "demo"
 class _DemoDoctor:
     name: str
     link_code: str
+    telegram_user_id: int | None = None
 
 
 @dataclass(frozen=True)
@@ -38,17 +39,30 @@ class _DemoResident:
     children: tuple[tuple[str, date, Sex], ...] = ()
 
 
+# Telegram user ids of the demo personas (the local sandbox lets a visitor be any of them).
+# Ids far above real Telegram user ids so demo rows never collide with a real person.
+DEMO_ELDERLY_USER_ID = 9_000_000_001  # 张阿姨, 71, hypertension, Dr Wang's resident
+DEMO_PARENT_USER_ID = 9_000_000_002  # Chen Ming, parent of Xiaobao (born 2024-03-15)
+DEMO_NEW_USER_ID = 9_000_000_010  # has opened the bot, not signed up: no rows at all
+DEMO_DOCTOR_USER_ID = 9_000_000_101  # 王医生 Dr Wang's own Telegram account
+DEMO_OPERATOR_USER_ID = 9_000_000_900  # the centre's operator (the sandbox adds it to admins)
+
 DOCTORS = (
-    _DemoDoctor("王医生 Dr Wang", "demowang"),
+    _DemoDoctor("王医生 Dr Wang", "demowang", DEMO_DOCTOR_USER_ID),
     _DemoDoctor("李医生 Dr Li", "demoli"),
 )
-# Ids far above real Telegram user ids so demo rows never collide with a real person.
 RESIDENTS = (
     _DemoResident(
-        9_000_000_001, "张阿姨", "zh-CN", 1955, Sex.FEMALE, (Condition.HYPERTENSION,), "demowang"
+        DEMO_ELDERLY_USER_ID,
+        "张阿姨",
+        "zh-CN",
+        1955,
+        Sex.FEMALE,
+        (Condition.HYPERTENSION,),
+        "demowang",
     ),
     _DemoResident(
-        9_000_000_002,
+        DEMO_PARENT_USER_ID,
         "Chen Ming",
         "en",
         1988,
@@ -245,11 +259,18 @@ async def seed_demo(uow: UnitOfWork, clock: Clock, *, timezone: str) -> SeedRepo
             )
         doctors_created = 0
         for spec in DOCTORS:
-            if await uow.doctors.by_link_code(spec.link_code) is None:
-                await uow.doctors.add(
+            doctor = await uow.doctors.by_link_code(spec.link_code)
+            if doctor is None:
+                doctor = await uow.doctors.add(
                     centre_id=centre.id, display_name=spec.name, link_code=spec.link_code, now=now
                 )
                 doctors_created += 1
+                # Bound once, at creation: a later invite may move the doctor to another account.
+                if (
+                    spec.telegram_user_id is not None
+                    and await uow.doctors.by_telegram_user(spec.telegram_user_id) is None
+                ):
+                    await uow.doctors.bind_telegram_user(doctor.id, spec.telegram_user_id)
         residents_created = 0
         for r in RESIDENTS:
             if await uow.residents.by_telegram_user(r.telegram_user_id) is not None:

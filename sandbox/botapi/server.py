@@ -400,6 +400,19 @@ class BotAPIServer:
         """Sequence number of the latest event (0 before any)."""
         return self._events[-1].seq if self._events else 0
 
+    def file(self, file_id: str) -> StoredFile | None:
+        """A file the bot sent, with its uploaded bytes (``data`` is ``None`` for URLs)."""
+        return self._files.get(file_id)
+
+    def user_messages(self, chat_id: int) -> list[dict[str, Any]]:
+        """The user's own messages in the chat (Bot API ``Message`` objects), oldest first.
+
+        Message ids are shared with the bot's messages, so sorting both by id gives the
+        chat's order.
+        """
+        chat = self._chats.get(chat_id)
+        return [] if chat is None else [dict(m) for m in chat.user_messages.values()]
+
     def commands(
         self, scope: Mapping[str, Any] | None = None, language_code: str = ""
     ) -> list[dict[str, Any]]:

@@ -30,7 +30,6 @@ def _run(args: list[str], env: dict[str, str], cwd: Path) -> subprocess.Complete
 @pytest.mark.parametrize(
     ("env", "args", "named"),
     [
-        ({}, ["run"], "JIAYI_BOT_TOKEN"),
         ({"JIAYI_BOT_TOKEN": "not-a-token"}, ["run"], "JIAYI_BOT_TOKEN"),
         ({"JIAYI_TIMEZONE": "Mars/Olympus"}, ["db", "upgrade"], "JIAYI_TIMEZONE"),
         ({"JIAYI_DATABASE_URL": "mysql://x"}, ["db", "upgrade"], "JIAYI_DATABASE_URL"),
