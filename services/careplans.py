@@ -32,7 +32,7 @@ from storage.records import (
 from storage.uow import UnitOfWork
 
 # booking calls back into this module (attendance, bookings): import the module, not names.
-from services import booking
+from services import booking, points
 from services.clock import Clock
 from services.errors import DomainError, InvalidInput, NotAllowed, NotFound, NotRegistered
 
@@ -52,6 +52,10 @@ class ItemState(StrEnum):
     UPCOMING = "upcoming"
     DUE = "due"  # inside its window, not yet late
     OVERDUE = "overdue"
+
+
+# The care-plan rule whose completion is the "annual health assessment" of the points rules.
+ASSESSMENT_RULE = "checkup_65"
 
 
 class Source(StrEnum):
@@ -546,7 +550,19 @@ async def _complete(
     now: datetime,
     appointment_id: int | None = None,
     doctor_id: int | None = None,
+    zone: ZoneInfo | None = None,
 ) -> None:
+    if item.rule.id == ASSESSMENT_RULE and source is not Source.ELSEWHERE and zone is not None:
+        # The annual check-up of older people is their health assessment: seen by the centre
+        # (attended or recorded by the doctor), it earns health points once a person-year.
+        await points.award(
+            uow,
+            now,
+            zone,
+            item.person.resident_id,
+            points.Rule.ANNUAL_ASSESSMENT,
+            f"assessment:{item.person.key}:{done_on.year}",
+        )
     await uow.careplans.add_done(
         resident_id=item.person.resident_id,
         member_id=item.person.member_id,
@@ -639,7 +655,13 @@ async def on_attendance(
         if item is None or item.state(day) is ItemState.UPCOMING:
             continue
         await _complete(
-            uow, item, done_on=day, source=Source.ATTENDED, now=now, appointment_id=appointment.id
+            uow,
+            item,
+            done_on=day,
+            source=Source.ATTENDED,
+            now=now,
+            appointment_id=appointment.id,
+            zone=zone,
         )
 
 
@@ -763,7 +785,13 @@ async def record_done(
         if item is None:
             raise DomainError("care_item_gone")
         await _complete(
-            uow, item, done_on=today, source=Source.DOCTOR, now=now, doctor_id=doctor_id
+            uow,
+            item,
+            done_on=today,
+            source=Source.DOCTOR,
+            now=now,
+            doctor_id=doctor_id,
+            zone=zone,
         )
         await uow.commit()
     return _entry(item, today, False)

@@ -164,7 +164,9 @@ async def test_newcomer_signs_up_books_a_childs_vaccination_and_is_reminded(
             await expect(reminder.locator("button.kb")).to_have_text(
                 ["I'll be there", "Reschedule", "Cancel appointment"]
             )
-            await expect(page.locator("#clock-status")).to_contain_text("delivered")
+            await expect(page.locator("#clock-status")).to_contain_text(
+                "delivered", timeout=60_000
+            )
             await reminder.scroll_into_view_if_needed()
             await screenshot(page, "04-reminder")
 

@@ -18,7 +18,7 @@ from content.careplans import default_rules
 from content.render import Renderer
 from content.tips import Library
 from sandbox.botapi import BotAPIServer, ChatClient, TgUser
-from services import booking, care_notices, careplans, family, residents
+from services import booking, care_notices, careplans, family, points, residents
 from services.booking import ServiceKind
 from services.careplans import DigestFrequency, ItemState
 from services.clock import ManualClock
@@ -525,3 +525,33 @@ async def test_digest_reaches_the_doctors_chat_in_their_language_and_skips_unbou
     assert digest.button_texts() == ["Remind 张三"]
     statuses = {r.doctor_id: r.status for r in await reminders(uow_factory, "care_digest")}
     assert statuses == {mine.id: "sent", unbound.id: "skipped"}
+
+
+async def test_an_attended_elderly_check_up_completes_the_item_and_earns_the_assessment_once(
+    uow_factory: UnitOfWorkFactory, clock: ManualClock
+) -> None:
+    doctor = await bound_doctor(uow_factory, clock, DOCTOR_USER, "王医生")
+    await make_resident(uow_factory, clock, ELDER, birth_year=1959)  # 67
+    await contracted(uow_factory, clock, ELDER, doctor)
+    service = await make_service(
+        uow_factory, clock, "health_checkup", ServiceKind.CHECKUP, centre_id=doctor.centre_id
+    )
+    await make_schedule(uow_factory, service, weekday=2)
+    await booking.materialize_slots(uow_factory(), clock, SHANGHAI)
+    days = await booking.available_days(uow_factory(), clock, ELDER, service.id, None, SHANGHAI)
+    slots = await booking.slots_on(
+        uow_factory(), clock, ELDER, service.id, None, days[0].day, SHANGHAI
+    )
+    appointment = await booking.book(uow_factory(), clock, ELDER, slots[0].id, None, SHANGHAI)
+
+    clock.set(appointment.starts_at)
+    await booking.mark_attendance(uow_factory(), clock, DOCTOR_USER, appointment.id, True)
+    await booking.mark_attendance(uow_factory(), clock, DOCTOR_USER, appointment.id, True)
+
+    entries = await careplans.plan(uow_factory(), clock, ELDER, SHANGHAI)
+    check_up = next(e for e in entries if e.rule_id == "checkup_65")
+    assert check_up.state is ItemState.UPCOMING
+    summary = await points.my_points(uow_factory(), clock, ELDER)
+    reasons = sorted(e.reason for e in summary.history)
+    assert reasons == sorted([points.Rule.CHECKUP.value, points.Rule.ANNUAL_ASSESSMENT.value])
+    assert summary.balance == 50 + 60
