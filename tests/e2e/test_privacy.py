@@ -11,12 +11,13 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
+from bot.callbacks import LectureCD
 from content import CONSENT_NOTICE_VERSION
 from sandbox.botapi import BotAPIServer, ChatClient, TgUser
 from services import booking, family, residents
 from services.clock import ManualClock
 from services.database import UnitOfWorkFactory
-from services.demo import seed_demo
+from services.demo import DEMO_DOCTOR_USER_ID, seed_demo
 from services.family import NewMember, Relation
 from services.residents import Sex
 from tests.e2e.conftest import RunningBot, make_chat
@@ -31,6 +32,7 @@ LAST_NAME = "Linwood"
 CHILD = "Xiaoqiao"
 CHILD_BORN = date(2024, 2, 10)
 BIRTH_YEAR = 1956  # what sign_up_in_english answers
+DEMO_DOCTOR_LINK = "demowang"  # Dr Wang, whose Telegram account the demo seed binds
 # Loggers of the test's own stand-in for Telegram, not of jiayi.
 FOREIGN_LOGGERS = ("sandbox", "aiohttp.access", "aiohttp.server", "asyncio")
 
@@ -78,8 +80,8 @@ async def test_onboard_book_export_forget_leaves_nothing(
         botapi, TgUser(id=USER, first_name=FIRST_NAME, last_name=LAST_NAME, language_code="en")
     )
 
-    # Sign up and add a child, then book the child's vaccination.
-    await sign_up_in_english(chat)
+    # Sign up with Dr Wang and add a child, then book the child's vaccination.
+    await sign_up_in_english(chat, deep_link=DEMO_DOCTOR_LINK)
     await chat.wait_for("You're all set!")
     await family.add_member(
         uow_factory(), clock, USER, NewMember(Relation.CHILD, CHILD, CHILD_BORN, Sex.FEMALE)
@@ -104,6 +106,19 @@ async def test_onboard_book_export_forget_leaves_nothing(
     assert (await jiayi.jobs.dispatch()).sent == 1
     await chat.wait_for("Reminder: Childhood vaccinations tomorrow")
 
+    # They attend a health lecture; their doctor records it and they earn health points.
+    resident = await residents.get_resident(uow_factory(), USER)
+    assert resident is not None
+    doctor = make_chat(botapi, DEMO_DOCTOR_USER_ID, language_code="en")
+    await doctor.send("/today")
+    await doctor.wait_reply()
+    await doctor.press_data(LectureCD(resident_id=resident.id).pack())
+    await doctor.wait_for(f"Record that {FIRST_NAME} {LAST_NAME} attended a health lecture today?")
+    await doctor.press("Yes, record it")
+    await doctor.wait_for(
+        f"Recorded: {FIRST_NAME} {LAST_NAME} attended a health lecture, +15 points."
+    )
+
     # /mydata: a readable summary and the full file.
     await chat.send("/mydata")
     summary = await chat.wait_for("Your data in jiayi")
@@ -111,6 +126,7 @@ async def test_onboard_book_export_forget_leaves_nothing(
     assert f"{CHILD} (Child, born {CHILD_BORN.isoformat()})" in summary.text
     assert "consent as parent or guardian, confirmed by you" in summary.text
     assert "Appointments: 1" in summary.text
+    assert "Health points history: 1" in summary.text
     document = await chat.wait_for(predicate=lambda m: m.kind == "document")
     assert document.file_bytes is not None
     data = json.loads(document.file_bytes)["sections"]
@@ -125,6 +141,10 @@ async def test_onboard_book_export_forget_leaves_nothing(
         ("reminder", "pending"),
         ("reminder", "sent"),
     ]
+
+    [earned] = data["points_ledger"]
+    assert (earned["reason"], earned["delta"]) == ("lecture", 15)
+    assert data["points_balance"][0]["balance"] == 15
 
     # /forget, after a confirmation.
     await chat.send("/forget")
