@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
+from content import CONSENT_NOTICE_VERSION
 from content.careplans import default_rules
 from content.points import DEMO_CATALOGUE, parse_catalogue
 from storage.records import Condition, ConsentBasis, Relation, ServiceKind, Sex
@@ -17,7 +18,6 @@ from services.careplans import add_months
 from services.clock import Clock
 
 DEMO_CENTRE_CODE = "demo"
-DEMO_NOTICE_VERSION = "demo"
 
 
 @dataclass(frozen=True)
@@ -279,7 +279,7 @@ async def seed_demo(uow: UnitOfWork, clock: Clock, *, timezone: str) -> SeedRepo
                 telegram_user_id=r.telegram_user_id,
                 display_name=r.name,
                 locale=r.locale,
-                consent_version=DEMO_NOTICE_VERSION,
+                consent_version=CONSENT_NOTICE_VERSION,
                 now=now,
             )
             await uow.residents.update(

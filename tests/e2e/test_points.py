@@ -32,7 +32,7 @@ async def make_doctor_and_resident(uow_factory: UnitOfWorkFactory, clock: Manual
         uow_factory(), clock, token=link.token, telegram_user_id=DOCTOR
     )
     resident = await make_resident(
-        uow_factory, clock, RESIDENT, name="Chen", locale="en", birth_year=1960
+        uow_factory, clock, RESIDENT, name="Chen", locale="en", birth_year=1975
     )
     await residents.choose_doctor(uow_factory(), clock, RESIDENT, doctor.id, SHANGHAI)
     return resident.id
@@ -149,7 +149,7 @@ async def test_lecture_attendance_and_a_tip_quiz_earn_points(
     # Someone else's resident: refused in words.
     stranger = await make_resident(uow_factory, clock, 4102, name="Li", locale="en")
     await doctor.press_data(LectureCD(resident_id=stranger.id).pack())
-    await doctor.wait_for("That resident isn't one of your contracted residents.")
+    await doctor.wait_for("That resident isn't contracted to you.")
 
     # A tip with a quiz arrives with a quiz button; the right answer earns once.
     library = jiayi.jobs.library

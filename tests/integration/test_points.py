@@ -48,7 +48,8 @@ LIPIDS = "blood_lipid_test"  # 80 points
 
 async def make_member(uow_factory: UnitOfWorkFactory, clock: ManualClock, user: int) -> int:
     """A resident signed with the test doctor at the test centre; returns the resident id."""
-    resident = await make_resident(uow_factory, clock, user)
+    # Under 65: a check-up earns only the check-up points, not the annual assessment too.
+    resident = await make_resident(uow_factory, clock, user, birth_year=1975)
     async with uow_factory() as uow:
         doctor = await uow.doctors.by_telegram_user(DOCTOR_USER)
     assert doctor is not None
