@@ -61,6 +61,8 @@ class OutgoingMessage:
     # seat offers, the service for a closure notice.
     ref_id: int | None = None
     member_id: int | None = None
+    # A Telegram file id: the message goes as a photo with the text as its caption.
+    photo: str | None = None
 
 
 class Sender(Protocol):

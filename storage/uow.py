@@ -9,6 +9,7 @@ from typing import Self
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from storage.booking import BookingRepository
+from storage.console import ConsoleRepository
 from storage.outbox import OutboxRepository, PushRepository
 from storage.repositories import (
     CentreRepository,
@@ -37,6 +38,7 @@ class UnitOfWork:
     outbox: OutboxRepository
     pushes: PushRepository
     booking: BookingRepository
+    console: ConsoleRepository
 
     def __init__(
         self,
@@ -61,6 +63,7 @@ class UnitOfWork:
         self.outbox = OutboxRepository(session)
         self.pushes = PushRepository(session)
         self.booking = BookingRepository(session)
+        self.console = ConsoleRepository(session)
         return self
 
     async def begin_write(self) -> None:
