@@ -14,10 +14,12 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from enum import StrEnum
 
+from content.render import Renderer
 from storage.records import (
     AppointmentRecord,
     AuditRecord,
     Condition,
+    Delivery,
     FamilyMemberRecord,
     ResidentFilter,
     ResidentListItem,
@@ -26,6 +28,7 @@ from storage.records import (
 from storage.uow import UnitOfWork
 
 from services.clock import Clock
+from services.delivery import OutboxDispatcher, OutgoingMessage
 from services.errors import InvalidInput, NotAllowed, NotFound
 from services.settings import Settings
 
@@ -271,3 +274,19 @@ async def send_personal_message(
         )
         await audit(uow, actor, [resident_id], AuditAction.MESSAGE, now)
         await uow.commit()
+
+
+def register(dispatcher: OutboxDispatcher, renderer: Renderer) -> None:
+    """Plugs personal messages into the dispatcher."""
+
+    def personal(d: Delivery) -> OutgoingMessage:
+        p = json.loads(d.payload)
+        return OutgoingMessage(
+            outbox_id=d.outbox_id,
+            chat_id=d.telegram_user_id,
+            locale=d.locale,
+            kind=d.kind,
+            text=renderer.render("personal_message", d.locale, doctor=p["doctor"], text=p["text"]),
+        )
+
+    dispatcher.register_renderer(PERSONAL, personal)

@@ -9,11 +9,13 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 
-from storage.records import QuestionRecord
+from content.render import Renderer
+from storage.records import Delivery, QuestionRecord
 from storage.uow import UnitOfWork
 
 from services.clock import Clock
 from services.console import AuditAction, audit, parse_message, require_doctor
+from services.delivery import OutboxDispatcher, OutgoingMessage
 from services.errors import InvalidInput, NotAllowed, NotFound, NotRegistered
 from services.settings import Settings
 
@@ -134,3 +136,25 @@ async def answer_question(
         )
         await uow.commit()
     return question
+
+
+def register(dispatcher: OutboxDispatcher, renderer: Renderer) -> None:
+    """Plugs doctors' answers into the dispatcher."""
+
+    def answer(d: Delivery) -> OutgoingMessage:
+        p = json.loads(d.payload)
+        return OutgoingMessage(
+            outbox_id=d.outbox_id,
+            chat_id=d.telegram_user_id,
+            locale=d.locale,
+            kind=d.kind,
+            text=renderer.render(
+                "question_answer",
+                d.locale,
+                doctor=p["doctor"],
+                question=p["question"],
+                text=p["text"],
+            ),
+        )
+
+    dispatcher.register_renderer(ANSWER, answer)
