@@ -24,7 +24,7 @@ from content.render import Renderer
 from content.tips import load_library
 from scheduler.app import build_scheduler
 from scheduler.jobs import PushJobs
-from services import notices
+from services import broadcasts, console, notices, questions
 from services.clock import Clock, SystemClock
 from services.database import UnitOfWorkFactory, migrate, open_database
 from services.delivery import DispatchSettings, OutboxDispatcher
@@ -32,6 +32,7 @@ from services.pushes import Library, PushSchedule
 from services.settings import Settings
 
 from bot.commands import resident_commands
+from bot.doctor.broadcast import BroadcastNotifier
 from bot.middlewares import LocaleMiddleware, UnitOfWorkMiddleware
 from bot.routers import get_routers
 from bot.sender import AiogramSender
@@ -166,6 +167,9 @@ async def run(
         settings=DispatchSettings(rate_per_second=settings.push_rate),
     )
     notices.register(dispatcher, renderer, settings.zone)
+    broadcasts.register(dispatcher, renderer)
+    console.register(dispatcher, renderer)
+    questions.register(dispatcher, renderer)
     jobs = PushJobs(
         uow_factory=database.uow_factory,
         library=library,
@@ -173,6 +177,7 @@ async def run(
         clock=clock,
         dispatcher=dispatcher,
         zone=settings.zone,
+        on_broadcast=BroadcastNotifier(bot, renderer, i18n, settings),
     )
     scheduler = build_scheduler(
         jobs,

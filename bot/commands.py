@@ -15,6 +15,7 @@ def resident_commands() -> list[BotCommand]:
         BotCommand(command="profile", description=_("My profile")),
         BotCommand(command="family", description=_("My family")),
         BotCommand(command="tips", description=_("Health tips")),
+        BotCommand(command="ask", description=_("Ask my doctor")),
         BotCommand(command="language", description=_("Language")),
         BotCommand(command="help", description=_("Help")),
         BotCommand(command="cancel", description=_("Cancel the current step")),
@@ -27,5 +28,9 @@ def doctor_commands() -> list[BotCommand]:
         BotCommand(command="today", description=_("Today's appointments")),
         BotCommand(command="tomorrow", description=_("Tomorrow's appointments")),
         BotCommand(command="checkin", description=_("Check a resident in by code")),
+        BotCommand(command="residents", description=_("My residents")),
+        BotCommand(command="questions", description=_("Unanswered questions")),
+        BotCommand(command="broadcast", description=_("Write a broadcast")),
+        BotCommand(command="broadcasts", description=_("My broadcasts")),
         *resident_commands(),
     ]

@@ -13,6 +13,7 @@ from services.pushes import Action, Topic
 from services.residents import Condition, Sex
 
 from bot.callbacks import (
+    AskDoctorCD,
     CancelCD,
     ConditionsDoneCD,
     ConditionToggleCD,
@@ -133,6 +134,7 @@ def main_menu() -> InlineKeyboardMarkup:
     kb.button(text=_("My profile"), callback_data=MenuCD(item=MenuItem.PROFILE))
     kb.button(text=_("My family"), callback_data=MenuCD(item=MenuItem.FAMILY))
     kb.button(text=_("Health tips"), callback_data=TipsCD(action=TipsAction.OPEN))
+    kb.button(text=_("Ask my doctor"), callback_data=AskDoctorCD())
     kb.button(text=_("Language"), callback_data=MenuCD(item=MenuItem.LANGUAGE))
     kb.button(text=_("Help"), callback_data=MenuCD(item=MenuItem.HELP))
     return kb.adjust(2).as_markup()

@@ -6,6 +6,9 @@ from aiogram import Router
 
 from bot import errors, fallback
 from bot.doctor import appointments as doctor_appointments
+from bot.doctor import broadcast as doctor_broadcast
+from bot.doctor import questions as doctor_questions
+from bot.doctor import residents as doctor_residents
 from bot.resident import (
     booking,
     conditions,
@@ -14,6 +17,7 @@ from bot.resident import (
     menu,
     onboarding,
     profile,
+    questions,
     tips,
 )
 
@@ -29,6 +33,10 @@ def get_routers() -> list[Router]:
         tips.build_router(),
         booking.build_router(),
         doctor_appointments.build_router(),
+        doctor_broadcast.build_router(),
+        doctor_residents.build_router(),
+        doctor_questions.build_router(),
+        questions.build_router(),
         conditions.build_router(),
         fallback.build_router(),
     ]

@@ -42,9 +42,17 @@ class AiogramSender:
 
     async def send(self, message: OutgoingMessage) -> SendResult:
         try:
-            sent = await self._bot.send_message(
-                message.chat_id, message.text, reply_markup=self._markup(message)
-            )
+            if message.photo:
+                sent = await self._bot.send_photo(
+                    message.chat_id,
+                    message.photo,
+                    caption=message.text,
+                    reply_markup=self._markup(message),
+                )
+            else:
+                sent = await self._bot.send_message(
+                    message.chat_id, message.text, reply_markup=self._markup(message)
+                )
         except TelegramRetryAfter as error:
             return SendResult(Outcome.RETRY_AFTER, retry_after=float(error.retry_after))
         except TelegramForbiddenError as error:

@@ -12,6 +12,7 @@ PLAN_JOB_ID = "plan_pushes"
 DISPATCH_JOB_ID = "dispatch_outbox"
 SLOTS_JOB_ID = "materialize_slots"
 OFFERS_JOB_ID = "expire_waitlist_offers"
+BROADCASTS_JOB_ID = "broadcast_progress"
 
 
 def build_scheduler(
@@ -45,6 +46,14 @@ def build_scheduler(
         minutes=1,
         id=OFFERS_JOB_ID,
         misfire_grace_time=60,
+        **common,
+    )
+    scheduler.add_job(
+        jobs.broadcast_progress,
+        "interval",
+        seconds=30,
+        id=BROADCASTS_JOB_ID,
+        misfire_grace_time=30,
         **common,
     )
     return scheduler

@@ -11,9 +11,10 @@ from __future__ import annotations
 import json
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field, replace
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from enum import StrEnum
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from content.render import Renderer
 from storage.console import BROADCAST_KIND, broadcast_dedupe_prefix
@@ -50,6 +51,7 @@ __all__ = [
     "create_broadcast",
     "estimate_duration",
     "list_broadcasts",
+    "parse_start",
     "parse_text",
     "register",
     "register_segment",
@@ -96,12 +98,12 @@ class Segment:
 def _builtin() -> dict[str, Segment]:
     found: dict[str, Segment] = {}
     for condition in Condition:
-        code = f"cond:{condition.value}"
+        code = f"cond.{condition.value}"
         found[code] = Segment(
             code, SegmentGroup.CONDITION, ResidentFilter(conditions=frozenset({condition}))
         )
     for band in AgeBand:
-        code = f"age:{band.value}"
+        code = f"age.{band.value}"
         found[code] = Segment(code, SegmentGroup.AGE, ResidentFilter(age_bands=(band.bounds,)))
     found["kids_u6"] = Segment(
         "kids_u6", SegmentGroup.FAMILY, ResidentFilter(child_under_years=CHILD_UNDER_YEARS)
@@ -195,6 +197,19 @@ def text_for(texts: dict[str, str], locale: str) -> str:
     return texts.get(locale) or next(iter(texts.values()))
 
 
+def parse_start(text: str | None, zone: ZoneInfo, now: datetime) -> datetime:
+    """A local 'YYYY-MM-DD HH:MM' in the future, within the scheduling horizon."""
+    try:
+        local = datetime.strptime((text or "").strip(), "%Y-%m-%d %H:%M").replace(tzinfo=zone)
+    except ValueError:
+        raise InvalidInput("schedule_format") from None
+    if local <= now:
+        raise InvalidInput("schedule_past")
+    if local - now > MAX_AHEAD:
+        raise InvalidInput("schedule_too_far", days=MAX_AHEAD.days)
+    return local.astimezone(UTC)
+
+
 def estimate_duration(size: int, rate: float, spread: timedelta = timedelta(0)) -> timedelta:
     """How long until the last resident has it: the window, or the rate limit if slower."""
     burst = timedelta(seconds=size / rate) if rate > 0 else timedelta(0)
@@ -245,7 +260,7 @@ async def create_broadcast(
     now = clock.now()
     start = now if starts_at is None or starts_at <= now else starts_at
     if start - now > MAX_AHEAD:
-        raise InvalidInput("schedule_too_far")
+        raise InvalidInput("schedule_too_far", days=MAX_AHEAD.days)
     today = start.astimezone(settings.zone).date()
     async with uow:
         await uow.begin_write()

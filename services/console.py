@@ -43,9 +43,11 @@ __all__ = [
     "AuditAction",
     "ResidentCard",
     "ResidentPage",
+    "actor",
     "audit",
     "audit_entries_for_resident",
     "list_residents",
+    "message_target",
     "parse_message",
     "require_doctor",
     "require_resident_in_scope",
@@ -111,6 +113,25 @@ async def require_doctor(uow: UnitOfWork, telegram_user_id: int, settings: Setti
         doctor_name=doctor.display_name if doctor else None,
         is_admin=is_admin,
     )
+
+
+async def actor(uow: UnitOfWork, settings: Settings, telegram_user_id: int) -> Actor:
+    """The console's gate for a screen that reads nothing yet (e.g. starting a broadcast)."""
+    async with uow:
+        return await require_doctor(uow, telegram_user_id, settings)
+
+
+async def message_target(
+    uow: UnitOfWork, settings: Settings, telegram_user_id: int, resident_id: int
+) -> ResidentRecord:
+    """The resident a doctor is about to write to, checked before they type."""
+    async with uow:
+        found = await require_doctor(uow, telegram_user_id, settings)
+        await require_resident_in_scope(uow, found, resident_id)
+        resident = await uow.residents.get(resident_id)
+    if resident is None:
+        raise NotFound("resident_not_found")
+    return resident
 
 
 async def require_resident_in_scope(uow: UnitOfWork, actor: Actor, resident_id: int) -> None:

@@ -496,7 +496,7 @@ class Broadcast(Base):
     # JSON {locale: text}; the first language is the doctor's, the second optional.
     texts: Mapped[str] = mapped_column(Text)
     photo_file_id: Mapped[str | None] = mapped_column(String(200))
-    # JSON list of segment codes, e.g. ["cond:hypertension", "age:65+"].
+    # JSON list of segment codes, e.g. ["cond.hypertension", "age.65+"].
     segments: Mapped[str] = mapped_column(Text)
     audience_size: Mapped[int] = mapped_column(Integer)
     starts_at: Mapped[datetime]

@@ -26,8 +26,8 @@ SHANGHAI = ZoneInfo("Asia/Shanghai")
 DOCTOR_USER = 900
 OTHER_DOCTOR_USER = 901
 ADMIN_USER = 950
-HYPERTENSION = "cond:hypertension"
-OVER_65 = "age:65+"
+HYPERTENSION = "cond.hypertension"
+OVER_65 = "age.65+"
 
 
 @pytest.fixture
