@@ -158,11 +158,13 @@ async def test_broadcast_to_hypertension_65_plus_reaches_only_matching_residents
     assert f"Blocked the bot: {len(blocked)}" in final.text
     assert "Failed: 0" in final.text
     edited = botapi.message(WANG, status.message_id)
-    assert edited is not None and "Delivered: 2" in edited.text
+    assert edited is not None
+    assert "Delivered: 2" in edited.text
 
     await doctor.send("/broadcasts")
     listed = await doctor.wait_for("My broadcasts")
-    assert "#1" in listed.text and "2/3" in listed.text
+    assert "#1" in listed.text
+    assert "2/3" in listed.text
 
 
 async def test_a_resident_cannot_reach_any_doctor_function(
