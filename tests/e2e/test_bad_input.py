@@ -179,6 +179,7 @@ async def test_commands_are_registered_in_both_languages(
             "profile",
             "family",
             "tips",
+            "ask",
             "language",
             "help",
             "cancel",
