@@ -59,6 +59,7 @@ __all__ = [
     "report",
     "segment_codes",
     "set_status_message",
+    "text_for",
     "track_progress",
 ]
 

@@ -237,9 +237,11 @@ async def _confirm_screen(
 async def _send_preview(
     callback: CallbackQuery, renderer: Renderer, doctor: str, draft: dict[str, Any]
 ) -> None:
-    """Exactly what residents will receive, once per language written."""
+    """Exactly what residents will receive, in each residents' language (the header is
+    translated even when the doctor wrote one text)."""
     assert callback.bot is not None
-    for language, body in draft["texts"].items():
+    for language in LOCALES:
+        body = broadcasts.text_for(draft["texts"], language)
         text = broadcasts.render_broadcast(renderer, language, doctor, body)
         header = _("Preview for residents using {language}:").format(
             language=language_label(language)

@@ -72,6 +72,8 @@ def duration_text(value: timedelta) -> str:
     minutes = -(-seconds // 60)
     if minutes < 60:
         return _("{n} min").format(n=minutes)
+    if minutes % 60 == 0:
+        return _("{n} h").format(n=minutes // 60)
     return _("{h} h {m} min").format(h=minutes // 60, m=minutes % 60)
 
 

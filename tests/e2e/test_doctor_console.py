@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import func, select
@@ -261,3 +262,86 @@ async def test_doctor_finds_a_resident_and_sends_a_personal_message(
     await doctor.wait_for("Sent.")
     await jiayi.jobs.dispatch()
     await resident.wait_for("请明天上午来复查")
+
+
+async def _send_photo(botapi: BotAPIServer, user: int, caption: str) -> None:
+    """The doctor sends a photo with a caption (ChatClient sends text only). The test server
+    resolves an https reference like a file id, so it stands in for Telegram's file id."""
+    chat = make_chat(botapi, user, first_name="Wang", language_code="en")
+    message = {
+        "message_id": 9001,
+        "from": chat.user.to_api(),
+        "chat": chat.user.chat_api(),
+        "date": 0,
+        "photo": [
+            {
+                "file_id": PHOTO,
+                "file_unique_id": "flu-poster",
+                "width": 640,
+                "height": 480,
+            }
+        ],
+        "caption": caption,
+    }
+    await botapi.push_update({"message": message})
+
+
+PHOTO = "https://example.org/flu-poster.jpg"
+
+
+async def test_photo_broadcast_scheduled_and_cancelled_then_sent_now(
+    botapi: BotAPIServer,
+    jiayi: RunningBot,
+    clock: ManualClock,
+    uow_factory: UnitOfWorkFactory,
+) -> None:
+    await _practice(uow_factory, clock)
+    resident = make_chat(botapi, OLD_WELL)
+    resident.open()
+    doctor = make_chat(botapi, WANG, first_name="Wang", language_code="en")
+
+    # Scheduled for tomorrow morning, spread over 8 hours, then cancelled: nobody gets it.
+    await doctor.send("/broadcast")
+    await doctor.wait_for("Send the text of the broadcast")
+    await doctor.send("Flu shots from Monday")
+    await doctor.wait_for("Add the same message in 简体中文")
+    await doctor.press("Skip")
+    await doctor.wait_for("Recipients now: 5")
+    await doctor.press("Continue")
+    await doctor.wait_for("Recipients: 5")
+    await doctor.press("Spread over 8 hours")
+    spread = await doctor.wait_for("Spread over 8 h;")
+    assert "Send as fast as allowed" in spread.button_texts()
+    await doctor.press("Schedule…")
+    await doctor.wait_for("When should it go out?")
+    await doctor.send("tomorrow")
+    await doctor.wait_for("Please send the date and time like 2026-11-24 09:00.")
+    await doctor.send("2026-11-24 09:00")
+    await doctor.wait_for("Scheduled for 2026-11-24 09:00")
+    await doctor.press("Confirm schedule")
+    status = await doctor.wait_for("Broadcast #1")
+    assert "scheduled" in status.text
+    await doctor.press("Cancel the broadcast", message=status)
+    await doctor.wait_for("Cancelled before sending: 5")
+    clock.advance(timedelta(days=1))
+    await jiayi.jobs.dispatch()
+    assert resident.messages() == []
+
+    # A photo with its caption, sent now: residents get the photo, the doctor a photo preview.
+    await doctor.send("/broadcast")
+    await doctor.wait_for("Send the text of the broadcast")
+    await _send_photo(botapi, WANG, "流感疫苗周一开始接种")
+    await doctor.wait_for("Add the same message in 简体中文")
+    await doctor.press("Skip")
+    await doctor.wait_for("Recipients now: 5")
+    await doctor.press("Continue")
+    await doctor.wait_for("with a photo")
+    previews = [msg.text for msg in doctor.messages() if msg.kind == "photo"]
+    assert len(previews) == 2  # as residents using Chinese and English will see it
+    assert all("流感疫苗周一开始接种" in text for text in previews)
+    await doctor.press("Send now")
+    await doctor.wait_for("Broadcast #2")
+    await jiayi.jobs.dispatch()
+    got = await resident.wait_for("流感疫苗周一开始接种")
+    assert got.kind == "photo"
+    assert got.text in previews
