@@ -310,4 +310,5 @@ def register(dispatcher: OutboxDispatcher, renderer: Renderer) -> None:
             text=renderer.render("personal_message", d.locale, doctor=p["doctor"], text=p["text"]),
         )
 
-    dispatcher.register_renderer(PERSONAL, personal)
+    # The resident's own doctor writing to them, not a push: pausing pushes doesn't stop it.
+    dispatcher.register_renderer(PERSONAL, personal, despite_pause=True)

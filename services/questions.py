@@ -157,4 +157,4 @@ def register(dispatcher: OutboxDispatcher, renderer: Renderer) -> None:
             ),
         )
 
-    dispatcher.register_renderer(ANSWER, answer)
+    dispatcher.register_renderer(ANSWER, answer, despite_pause=True)

@@ -226,6 +226,11 @@ async def test_question_reaches_the_doctor_and_the_answer_comes_back(
     await doctor.send("Yes, after breakfast is fine.")
     await doctor.wait_for("Your answer to 居民2 is on its way.")
 
+    # Pausing pushes holds back tips and broadcasts, not the answer to one's own question.
+    async with uow_factory() as uow:
+        resident_id = (await uow.residents.by_telegram_user(OLD_HYP_EN)).id  # type: ignore[union-attr]
+        await uow.pushes.set_paused(resident_id, clock.now())
+        await uow.commit()
     await jiayi.jobs.dispatch()
     answer = await resident.wait_for("Yes, after breakfast is fine.")
     assert "Can I take my pills after breakfast?" in answer.text
