@@ -14,10 +14,13 @@ from aiogram.exceptions import (
 )
 from aiogram.types import InlineKeyboardMarkup
 from aiogram.utils.i18n import I18n
-from services import notices
+from services import broadcasts, console, notices, questions
 from services.delivery import Outcome, OutgoingMessage, SendResult
 
 from bot import booking_keyboards, keyboards
+from bot.doctor import console_keyboards
+
+DOCTOR_KINDS = frozenset({broadcasts.BROADCAST_KIND, console.PERSONAL, questions.ANSWER})
 
 
 class AiogramSender:
@@ -30,6 +33,9 @@ class AiogramSender:
         with self._i18n.context(), self._i18n.use_locale(message.locale):
             if message.kind == "tip":
                 return keyboards.tip(message.outbox_id, message.action)
+            if message.kind in DOCTOR_KINDS:
+                # Residents can answer their doctor straight from the message.
+                return console_keyboards.ask_doctor()
             if message.ref_id is None:
                 return None
             if message.kind == notices.REMINDER:

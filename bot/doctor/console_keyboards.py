@@ -13,6 +13,7 @@ from services.residents import Condition
 from storage.records import QuestionRecord
 
 from bot.callbacks import (
+    AskDoctorCD,
     BcAction,
     BcSegmentCD,
     BcStepCD,
@@ -184,6 +185,12 @@ def resident_card(resident_id: int) -> InlineKeyboardMarkup:
     kb.button(text=_("Send a message"), callback_data=ResidentMessageCD(resident_id=resident_id))
     kb.button(text=_("Back to the list"), callback_data=ResidentsCD())
     return kb.adjust(1).as_markup()
+
+
+def ask_doctor() -> InlineKeyboardMarkup:
+    kb = InlineKeyboardBuilder()
+    kb.button(text=_("Ask my doctor"), callback_data=AskDoctorCD())
+    return kb.as_markup()
 
 
 def question_reply(question_id: int) -> InlineKeyboardMarkup:

@@ -234,6 +234,7 @@ async def test_question_reaches_the_doctor_and_the_answer_comes_back(
     await jiayi.jobs.dispatch()
     answer = await resident.wait_for("Yes, after breakfast is fine.")
     assert "Can I take my pills after breakfast?" in answer.text
+    assert "Ask my doctor" in answer.button_texts()  # a follow-up is one tap away
     await doctor.send("/questions")
     await doctor.wait_for("No unanswered questions.")
 
