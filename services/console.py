@@ -247,7 +247,7 @@ async def resident_card(
             raise NotFound("resident_not_found")
         family = await uow.family.list_for(resident_id)
         appointments = await uow.booking.upcoming_for_resident(resident_id, now)
-        questions = await uow.console.open_questions(actor.scope, limit=100)
+        open_questions = await uow.console.count_open_questions(resident_id, actor.scope)
         await audit(uow, actor, [resident_id], AuditAction.CARD, now)
         await uow.commit()
     return ResidentCard(
@@ -255,7 +255,7 @@ async def resident_card(
         age=_age(resident.birth_year, today),
         family=family,
         appointments=appointments,
-        open_questions=sum(1 for q in questions if q.resident_id == resident_id),
+        open_questions=open_questions,
     )
 
 

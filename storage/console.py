@@ -390,6 +390,13 @@ class ConsoleRepository:
         rows = await self._s.execute(query.order_by(q.asked_at, q.id).limit(limit))
         return [self._question(*row) for row in rows]
 
+    async def count_open_questions(self, resident_id: int, doctor_id: int | None) -> int:
+        q = m.Question
+        query = select(func.count()).where(q.resident_id == resident_id, q.answered_at.is_(None))
+        if doctor_id is not None:
+            query = query.where(q.doctor_id == doctor_id)
+        return int(await self._s.scalar(query) or 0)
+
     async def mark_answered(self, question_id: int, *, by_user_id: int, now: datetime) -> bool:
         q = m.Question
         result = await self._s.execute(
