@@ -25,7 +25,7 @@ from content.render import Renderer
 from content.tips import load_library
 from scheduler.app import build_scheduler
 from scheduler.jobs import PushJobs
-from services import care_notices, notices, points_notices
+from services import broadcasts, care_notices, console, notices, points_notices, questions
 from services.clock import Clock, SystemClock
 from services.database import UnitOfWorkFactory, migrate, open_database
 from services.delivery import DispatchSettings, OutboxDispatcher
@@ -33,6 +33,7 @@ from services.pushes import Library, PushSchedule
 from services.settings import Settings
 
 from bot.commands import resident_commands
+from bot.doctor.broadcast import BroadcastNotifier
 from bot.logs import keep_personal_data_out
 from bot.middlewares import LocaleMiddleware, UnitOfWorkMiddleware
 from bot.resident.privacy import ConsentGate
@@ -116,6 +117,8 @@ def build_dispatcher(
     dp.callback_query.outer_middleware(gate)
     dp.callback_query.middleware(CallbackAnswerMiddleware(pre=True))
     dp.include_routers(*get_routers())
+    # Care plans give doctors the audience "residents with overdue items".
+    broadcasts.register_overdue_segment(settings.zone)
     return dp
 
 
@@ -178,6 +181,9 @@ async def run(
     notices.register(dispatcher, renderer, settings.zone)
     care_notices.register(dispatcher, renderer)
     points_notices.register(dispatcher, renderer, settings.zone)
+    broadcasts.register(dispatcher, renderer)
+    console.register(dispatcher, renderer)
+    questions.register(dispatcher, renderer)
     jobs = PushJobs(
         uow_factory=database.uow_factory,
         library=library,
@@ -186,6 +192,7 @@ async def run(
         dispatcher=dispatcher,
         zone=settings.zone,
         outbox_retention_months=settings.outbox_retention_months,
+        on_broadcast=BroadcastNotifier(bot, renderer, i18n, settings),
     )
     scheduler = build_scheduler(
         jobs,

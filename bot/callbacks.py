@@ -320,3 +320,60 @@ class QuizCD(CallbackData, prefix="quiz"):
 class QuizAnswerCD(CallbackData, prefix="quizans"):
     outbox_id: int
     option: int
+
+
+# --- doctor console ---------------------------------------------------------------------------
+
+
+class ResidentsCD(CallbackData, prefix="dres"):
+    """A page of the doctor's resident list; filters travel with it ("" = any)."""
+
+    page: int = 0
+    cond: str = ""
+    age: str = ""
+
+
+class ResidentCardCD(CallbackData, prefix="dcard"):
+    resident_id: int
+
+
+class ResidentMessageCD(CallbackData, prefix="dmsg"):
+    resident_id: int
+
+
+class AskDoctorCD(CallbackData, prefix="ask"):
+    pass
+
+
+class QuestionReplyCD(CallbackData, prefix="qrep"):
+    question_id: int
+
+
+class BcAction(StrEnum):
+    ADD_SECOND = "second"
+    SKIP_SECOND = "nosecond"
+    AUDIENCE_DONE = "aud_done"
+    SPREAD = "spread"  # value: hours (0 = burst)
+    SEND_NOW = "now"
+    SCHEDULE = "schedule"
+    CONFIRM_SCHEDULE = "sched_ok"
+
+
+class BcStepCD(CallbackData, prefix="bca"):
+    action: BcAction
+    value: int = 0
+
+
+class BcSegmentCD(CallbackData, prefix="bcs"):
+    code: str  # a segment code from services.broadcasts (no ":" in codes)
+
+
+class BroadcastAction(StrEnum):
+    OPEN = "open"
+    REFRESH = "refresh"
+    CANCEL = "cancel"
+
+
+class BroadcastCD(CallbackData, prefix="bcm"):
+    action: BroadcastAction
+    broadcast_id: int

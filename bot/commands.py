@@ -17,6 +17,7 @@ def resident_commands() -> list[BotCommand]:
         BotCommand(command="family", description=_("My family")),
         BotCommand(command="tips", description=_("Health tips")),
         BotCommand(command="points", description=_("My health points")),
+        BotCommand(command="ask", description=_("Ask my doctor")),
         BotCommand(command="language", description=_("Language")),
         BotCommand(command="privacy", description=_("Privacy and consent")),
         BotCommand(command="mydata", description=_("Get a copy of my data")),
@@ -34,5 +35,9 @@ def doctor_commands() -> list[BotCommand]:
         BotCommand(command="checkin", description=_("Check a resident in by code")),
         BotCommand(command="digest", description=_("Overdue-items digest")),
         BotCommand(command="redeem", description=_("Redeem a points voucher")),
+        BotCommand(command="residents", description=_("My residents")),
+        BotCommand(command="questions", description=_("Unanswered questions")),
+        BotCommand(command="broadcast", description=_("Write a broadcast")),
+        BotCommand(command="broadcasts", description=_("My broadcasts")),
         *resident_commands(),
     ]

@@ -13,6 +13,7 @@ from services.pushes import Action, Topic
 from services.residents import Condition, Sex
 
 from bot.callbacks import (
+    AskDoctorCD,
     CancelCD,
     ConditionsDoneCD,
     ConditionToggleCD,
@@ -140,6 +141,7 @@ def main_menu() -> InlineKeyboardMarkup:
     kb.button(text=_("My family"), callback_data=MenuCD(item=MenuItem.FAMILY))
     kb.button(text=_("Health tips"), callback_data=TipsCD(action=TipsAction.OPEN))
     kb.button(text=_("My points"), callback_data=PointsCD(action=PointsAction.OPEN))
+    kb.button(text=_("Ask my doctor"), callback_data=AskDoctorCD())
     kb.button(text=_("Language"), callback_data=MenuCD(item=MenuItem.LANGUAGE))
     kb.button(text=_("Help"), callback_data=MenuCD(item=MenuItem.HELP))
     kb.button(text=_("Privacy"), callback_data=PrivacyCD(action=PrivacyAction.OPEN))

@@ -157,5 +157,29 @@ def error_text(error: DomainError) -> str:
         "voucher_cancelled": _("This voucher was cancelled and can't be used."),
         "voucher_expired": _("This voucher has expired."),
         "quiz_option": _("Please choose one of the answers."),
+        # doctor console
+        "resident_not_yours": _("That resident is not on your list."),
+        "resident_not_found": _("That resident no longer uses the service."),
+        "message_empty": _("Please send some text."),
+        "message_too_long": _("That is too long (at most {max} characters).").format(
+            max=p.get("max")
+        ),
+        "segment_unknown": _("That audience is no longer offered. Please choose again."),
+        "spread_invalid": _("Please choose one of the sending options."),
+        "schedule_format": _("Please send the date and time like 2026-11-24 09:00."),
+        "schedule_past": _("That time has passed. Please send a later one."),
+        "schedule_too_far": _("Broadcasts can be scheduled at most {days} days ahead.").format(
+            days=p.get("days")
+        ),
+        "audience_empty": _("No resident matches that audience. Please choose another."),
+        "broadcast_not_found": _("That broadcast no longer exists."),
+        "broadcast_not_yours": _("That broadcast belongs to someone else."),
+        "broadcast_not_cancellable": _("That broadcast has already been sent or cancelled."),
+        "no_doctor": _(
+            "You haven't chosen a family doctor yet: you can choose one under “My profile”."
+        ),
+        "question_not_found": _("That question no longer exists."),
+        "question_not_yours": _("That question was asked to another doctor."),
+        "question_answered": _("That question has already been answered."),
     }
     return texts.get(error.code, _("Sorry, that didn't work. Please try again."))

@@ -6,8 +6,11 @@ from aiogram import Router
 
 from bot import errors, fallback
 from bot.doctor import appointments as doctor_appointments
+from bot.doctor import broadcast as doctor_broadcast
 from bot.doctor import careplan as doctor_careplan
 from bot.doctor import points as doctor_points
+from bot.doctor import questions as doctor_questions
+from bot.doctor import residents as doctor_residents
 from bot.resident import (
     booking,
     conditions,
@@ -17,6 +20,7 @@ from bot.resident import (
     onboarding,
     plan,
     profile,
+    questions,
     tips,
 )
 from bot.resident import points as resident_points
@@ -40,6 +44,10 @@ def get_routers() -> list[Router]:
         doctor_careplan.build_router(),
         resident_points.build_router(),
         doctor_points.build_router(),
+        doctor_broadcast.build_router(),
+        doctor_residents.build_router(),
+        doctor_questions.build_router(),
+        questions.build_router(),
         conditions.build_router(),
         fallback.build_router(),
     ]

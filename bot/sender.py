@@ -16,12 +16,14 @@ from aiogram.exceptions import (
 )
 from aiogram.types import InlineKeyboardMarkup
 from aiogram.utils.i18n import I18n
-from services import careplans, notices, points
+from services import broadcasts, careplans, console, notices, points, questions
 from services.delivery import Outcome, OutgoingMessage, SendResult
 
 from bot import booking_keyboards, care_keyboards, keyboards, points_keyboards
+from bot.doctor import console_keyboards
 
 CARE_KINDS = (careplans.KIND_CARE_REMINDER, careplans.KIND_CARE_NUDGE, careplans.KIND_CARE_DIGEST)
+DOCTOR_KINDS = frozenset({broadcasts.BROADCAST_KIND, console.PERSONAL, questions.ANSWER})
 
 
 def _care_markup(message: OutgoingMessage) -> InlineKeyboardMarkup | None:
@@ -49,6 +51,9 @@ class AiogramSender:
                 return _care_markup(message)
             if message.kind == points.KIND_EXPIRY_REMINDER:
                 return points_keyboards.to_points()
+            if message.kind in DOCTOR_KINDS:
+                # Residents can answer their doctor straight from the message.
+                return console_keyboards.ask_doctor()
             if message.ref_id is None:
                 return None
             if message.kind == notices.REMINDER:
@@ -61,9 +66,17 @@ class AiogramSender:
 
     async def send(self, message: OutgoingMessage) -> SendResult:
         try:
-            sent = await self._bot.send_message(
-                message.chat_id, message.text, reply_markup=self._markup(message)
-            )
+            if message.photo:
+                sent = await self._bot.send_photo(
+                    message.chat_id,
+                    message.photo,
+                    caption=message.text,
+                    reply_markup=self._markup(message),
+                )
+            else:
+                sent = await self._bot.send_message(
+                    message.chat_id, message.text, reply_markup=self._markup(message)
+                )
         except TelegramRetryAfter as error:
             return SendResult(Outcome.RETRY_AFTER, retry_after=float(error.retry_after))
         except TelegramForbiddenError as error:

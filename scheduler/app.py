@@ -15,6 +15,7 @@ OFFERS_JOB_ID = "expire_waitlist_offers"
 CARE_JOB_ID = "plan_care"
 RETENTION_JOB_ID = "prune_outbox"
 POINTS_JOB_ID = "points_housekeeping"
+BROADCASTS_JOB_ID = "broadcast_progress"
 
 
 def build_scheduler(
@@ -64,5 +65,13 @@ def build_scheduler(
     )
     scheduler.add_job(
         jobs.points, "interval", hours=1, id=POINTS_JOB_ID, misfire_grace_time=3600, **common
+    )
+    scheduler.add_job(
+        jobs.broadcast_progress,
+        "interval",
+        seconds=30,
+        id=BROADCASTS_JOB_ID,
+        misfire_grace_time=30,
+        **common,
     )
     return scheduler

@@ -5,13 +5,14 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from datetime import timedelta
 from zoneinfo import ZoneInfo
 
-from services import booking, careplans, points, privacy, pushes
+from services import booking, broadcasts, careplans, points, privacy, pushes
+from services.broadcasts import BroadcastReport
 from services.clock import Clock
 from services.database import UnitOfWork
 from services.delivery import DispatchReport, OutboxDispatcher
@@ -31,6 +32,8 @@ class PushJobs:
     slot_weeks: int = 3
     waitlist_hold: timedelta = timedelta(minutes=30)
     outbox_retention_months: int = privacy.DEFAULT_RETENTION_MONTHS
+    # Shows a broadcast's progress to its doctor, and the final report (bot/ implements it).
+    on_broadcast: Callable[[BroadcastReport], Awaitable[None]] | None = None
     _running: set[asyncio.Task[object]] = field(default_factory=set)
 
     @asynccontextmanager
@@ -106,6 +109,15 @@ class PushJobs:
                     report.reminders,
                 )
             return report
+
+    async def broadcast_progress(self) -> list[BroadcastReport]:
+        """Updates doctors' broadcast status messages; sends each final report once."""
+        async with self._tracked():
+            reports = await broadcasts.track_progress(self.uow_factory, self.clock)
+            if self.on_broadcast is not None:
+                for report in reports:
+                    await self.on_broadcast(report)
+            return reports
 
     async def _plan(self) -> PlanReport:
         report = await pushes.plan_due(self.uow_factory, self.library, self.schedule, self.clock)

@@ -56,6 +56,10 @@ class ItemState(StrEnum):
 
 # The care-plan rule whose completion is the "annual health assessment" of the points rules.
 ASSESSMENT_RULE = "checkup_65"
+# Audit-log actions of a doctor's care record (the console's log, shown in /mydata).
+AUDIT_VIEW = "care_view"
+AUDIT_RECORD = "care_record"
+AUDIT_PRESCRIPTION = "prescription"
 
 
 class Source(StrEnum):
@@ -394,6 +398,18 @@ async def plan(
     return [_entry(i, today, household.is_booked(i)) for i in household.items(book, today)]
 
 
+async def household_entries(
+    uow: UnitOfWork, resident_id: int, today: date, zone: ZoneInfo, rules: RuleBook | None = None
+) -> list[PlanEntry]:
+    """The household's items as `plan` lists them, for a caller that has already checked who
+    may see them (the doctor's resident card). Runs inside the caller's open unit of work."""
+    household = await _household_of(uow, resident_id, zone)
+    if household is None:
+        return []
+    items = household.items(_rules(rules), today)
+    return [_entry(i, today, household.is_booked(i)) for i in items]
+
+
 # --- reminders ---------------------------------------------------------------------------------
 
 
@@ -722,6 +738,25 @@ class DoctorView:
     prescribed_on: date | None
 
 
+async def _audit(
+    uow: UnitOfWork,
+    doctor_id: int,
+    doctor_telegram_id: int,
+    resident_id: int,
+    action: str,
+    now: datetime,
+) -> None:
+    """The doctor's access goes into the audit log the resident sees in /mydata."""
+    await uow.console.audit(
+        actor_doctor_id=doctor_id,
+        actor_user_id=doctor_telegram_id,
+        resident_ids=[resident_id],
+        action=action,
+        at=now,
+        ref_id=None,
+    )
+
+
 async def doctor_view(
     uow: UnitOfWork,
     clock: Clock,
@@ -734,8 +769,11 @@ async def doctor_view(
     """One person's items, for their contracted doctor only."""
     book, today = _rules(rules), local_today(clock, zone)
     async with uow:
+        await uow.begin_write()
         doctor_id = await _doctor(uow, doctor_telegram_id)
         household = await _own_household(uow, doctor_id, resident_id, zone)
+        await _audit(uow, doctor_id, doctor_telegram_id, resident_id, AUDIT_VIEW, clock.now())
+        await uow.commit()
     person = _person_of(household, member_id)
     items = items_for(
         book,
@@ -784,6 +822,7 @@ async def record_done(
         )
         if item is None:
             raise DomainError("care_item_gone")
+        await _audit(uow, doctor_id, doctor_telegram_id, resident_id, AUDIT_RECORD, now)
         await _complete(
             uow,
             item,
@@ -816,6 +855,7 @@ async def record_prescription(
         doctor_id = await _doctor(uow, doctor_telegram_id)
         household = await _own_household(uow, doctor_id, resident_id, zone)
         person = _person_of(household, member_id)
+        await _audit(uow, doctor_id, doctor_telegram_id, resident_id, AUDIT_PRESCRIPTION, now)
         await uow.careplans.add_prescription(
             resident_id=resident_id,
             member_id=member_id,

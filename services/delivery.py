@@ -65,6 +65,8 @@ class OutgoingMessage:
     data: Mapping[str, Any] | None = None
     # The tip has a one-question quiz (health points for the right answer).
     quiz: bool = False
+    # A Telegram file id: the message goes as a photo with the text as its caption.
+    photo: str | None = None
 
 
 class Sender(Protocol):
@@ -171,11 +173,20 @@ class OutboxDispatcher:
         self._pacer = _ChatPacer(s.per_chat_interval)
         self._flood_until = 0.0
         self._renderers: dict[str, Renderer] = {"tip": self._render_tip}
+        self._despite_pause: set[str] = set()
         self._run_lock = asyncio.Lock()
 
-    def register_renderer(self, kind: str, renderer: Renderer) -> None:
-        """Later push kinds (reminders, broadcasts) plug their rendering in here."""
+    def register_renderer(
+        self, kind: str, renderer: Renderer, *, despite_pause: bool = False
+    ) -> None:
+        """Later push kinds (reminders, broadcasts) plug their rendering in here.
+
+        `despite_pause`: a conversation rather than a push (a doctor's answer to the
+        resident's own question), so pausing pushes doesn't hold it back.
+        """
         self._renderers[kind] = renderer
+        if despite_pause:
+            self._despite_pause.add(kind)
 
     async def run_once(self) -> DispatchReport:
         """Sends everything due now, batch by batch, until nothing is due."""
@@ -262,12 +273,14 @@ class OutboxDispatcher:
 
     def _decide(self, d: Delivery) -> DeliveryResult | None:
         """Skip what is no longer wanted; delay what falls in quiet hours. None = send now."""
-        if not d.reachable or d.paused:
+        # A pause stops pushes but not a conversation; withdrawn consent stops everything.
+        paused = d.withdrawn or (d.paused and d.kind not in self._despite_pause)
+        if not d.reachable or paused:
             return DeliveryResult(
                 d.outbox_id,
                 d.resident_id,
                 OutboxStatus.SKIPPED,
-                error="paused" if d.paused else "unreachable",
+                error="paused" if paused else "unreachable",
                 count_attempt=False,
             )
         if d.kind == "tip" and d.tip_id is not None:

@@ -620,6 +620,15 @@ async def mark_lecture(
     async with uow:
         await uow.begin_write()
         resident = await _own_resident(uow, doctor_telegram_id, resident_id)
+        doctor = await uow.doctors.by_telegram_user(doctor_telegram_id)
+        await uow.console.audit(
+            actor_doctor_id=doctor.id if doctor else None,
+            actor_user_id=doctor_telegram_id,
+            resident_ids=[resident.id],
+            action="lecture",
+            at=now,
+            ref_id=None,
+        )
         source = f"lecture:{now.astimezone(zone).date().isoformat()}"
         already = bool(await uow.points.entries_for_source(resident.id, source))
         points = await award(uow, now, zone, resident.id, Rule.LECTURE, source)

@@ -365,6 +365,21 @@ table_section("points_balance", "points_accounts")
 table_section("points_ledger", "points_ledger")
 table_section("points_lots", "points_lots")
 table_section("vouchers", "points_vouchers")
+table_section("questions", "questions", omit=("answered_by",))
+
+
+@export_section("doctor_access", "audit_log")
+async def _doctor_access(uow: UnitOfWork, subject: DataSubject) -> object:
+    # Who looked at or acted on their data, and when; the doctor's own Telegram id stays out.
+    return [
+        {
+            "at": e.at.isoformat(),
+            "doctor_id": e.actor_doctor_id,
+            "doctor_name": e.actor_doctor_name,
+            "action": e.action,
+        }
+        for e in await uow.console.audit_for_resident(subject.resident.id)
+    ]
 
 
 @export_section("messages", "outbox")

@@ -331,9 +331,9 @@ class OutboxRepository:
                     display_name=res.display_name,
                     birth_year=res.birth_year,
                     reachable=res.reachable,
-                    # Withdrawn consent stops every push, as a pause does.
-                    paused=res.pushes_paused_at is not None
-                    or res.consent_withdrawn_at is not None,
+                    paused=res.pushes_paused_at is not None,
+                    # Withdrawn consent stops every message, even a doctor's answer.
+                    withdrawn=res.consent_withdrawn_at is not None,
                     quiet_start=res.quiet_start,
                     quiet_end=res.quiet_end,
                     doctor_name=doctor,

@@ -10,6 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from storage.booking import BookingRepository
 from storage.careplans import CarePlanRepository
+from storage.console import ConsoleRepository
 from storage.outbox import OutboxRepository, PushRepository
 from storage.points import PointsRepository
 from storage.privacy import PrivacyRepository
@@ -43,6 +44,7 @@ class UnitOfWork:
     careplans: CarePlanRepository
     privacy: PrivacyRepository
     points: PointsRepository
+    console: ConsoleRepository
 
     def __init__(
         self,
@@ -70,6 +72,7 @@ class UnitOfWork:
         self.careplans = CarePlanRepository(session)
         self.privacy = PrivacyRepository(session)
         self.points = PointsRepository(session)
+        self.console = ConsoleRepository(session)
         return self
 
     async def begin_write(self) -> None:

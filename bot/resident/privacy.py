@@ -218,6 +218,8 @@ SECTION_LABELS = {
     "points_ledger": lambda: _("Health points history"),
     "points_lots": lambda: _("Health points and when they expire"),
     "vouchers": lambda: _("Vouchers"),
+    "questions": lambda: _("Questions to your doctor"),
+    "doctor_access": lambda: _("Times a doctor viewed or acted on your data"),
 }
 # Shown in the summary's own layout rather than as a count.
 SUMMARY_SECTIONS = frozenset({"profile", "family_members"})

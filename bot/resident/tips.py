@@ -187,7 +187,5 @@ def build_router() -> Router:
     router.callback_query.register(cb_topic_toggle, TopicToggleCD.filter())
     router.callback_query.register(cb_quiet_hours, QuietHoursCD.filter())
     router.callback_query.register(cb_tip_feedback, TipFeedbackCD.filter())
-    router.callback_query.register(
-        cb_tip_action, TipActionCD.filter(F.action.in_({Action.ASK_DOCTOR, Action.BOOK}))
-    )
+    router.callback_query.register(cb_tip_action, TipActionCD.filter(F.action == Action.BOOK))
     return router

@@ -181,6 +181,7 @@ async def test_commands_are_registered_in_both_languages(
             "family",
             "tips",
             "points",
+            "ask",
             "language",
             "privacy",
             "mydata",

@@ -11,7 +11,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from bot.callbacks import LectureCD
+from bot.callbacks import LectureCD, ResidentCardCD
 from content import CONSENT_NOTICE_VERSION
 from sandbox.botapi import BotAPIServer, ChatClient, TgUser
 from services import booking, family, residents
@@ -118,6 +118,9 @@ async def test_onboard_book_export_forget_leaves_nothing(
     await doctor.wait_for(
         f"Recorded: {FIRST_NAME} {LAST_NAME} attended a health lecture, +15 points."
     )
+    # The doctor opens their card: the resident will see that access in /mydata.
+    await doctor.press_data(ResidentCardCD(resident_id=resident.id).pack())
+    await doctor.wait_for("Care plan: due and overdue")
 
     # /mydata: a readable summary and the full file.
     await chat.send("/mydata")
@@ -145,6 +148,8 @@ async def test_onboard_book_export_forget_leaves_nothing(
     [earned] = data["points_ledger"]
     assert (earned["reason"], earned["delta"]) == ("lecture", 15)
     assert data["points_balance"][0]["balance"] == 15
+    accesses = {(a["doctor_name"], a["action"]) for a in data["doctor_access"]}
+    assert {("王医生 Dr Wang", "lecture"), ("王医生 Dr Wang", "card")} <= accesses
 
     # /forget, after a confirmation.
     await chat.send("/forget")

@@ -12,9 +12,10 @@ from aiogram import Bot
 from sqlalchemy import select
 
 from content import CONSENT_NOTICE_VERSION
+from content.render import Renderer
 from content.tips import Library
 from sandbox.botapi import BotAPIServer, TgUser
-from services import booking, family, privacy, pushes, residents
+from services import booking, console, family, privacy, pushes, residents
 from services.clock import ManualClock
 from services.database import UnitOfWorkFactory
 from services.errors import DomainError
@@ -329,3 +330,41 @@ async def test_dispatcher_skips_pushes_queued_after_withdrawal(
     assert botapi.messages(ME) == []
     [row] = await statuses(uow_factory)
     assert row.status == OutboxStatus.SKIPPED
+
+
+async def test_a_doctors_message_reaches_a_paused_resident_but_not_one_who_withdrew(
+    uow_factory: UnitOfWorkFactory,
+    clock: ManualClock,
+    test_library: Library,
+    botapi: BotAPIServer,
+    bot: Bot,
+) -> None:
+    resident = await make_resident(uow_factory, clock, ME, name=MY_NAME, locale="en")
+    botapi.open_chat(TgUser(ME, "Lin"))
+    dispatcher = make_dispatcher(uow_factory, bot, test_library, clock)
+    console.register(dispatcher, Renderer())
+
+    async def doctor_writes(key: str) -> None:
+        async with uow_factory() as uow:
+            await uow.begin_write()
+            await uow.outbox.enqueue(
+                resident_id=resident.id,
+                kind=console.PERSONAL,
+                dedupe_key=key,
+                payload=json.dumps({"doctor": "王医生", "text": "请明天来复查血压"}),
+                not_before=clock.now(),
+                now=clock.now(),
+            )
+            await uow.commit()
+
+    # Pausing pushes doesn't silence their own doctor: a conversation is not a push.
+    await pushes.set_paused(uow_factory(), clock, ME, True)
+    await doctor_writes("personal:1")
+    assert (await dispatcher.run_once()).sent == 1
+    assert "请明天来复查血压" in botapi.messages(ME)[-1].text
+
+    # Withdrawn consent stops everything, the doctor's messages included.
+    await privacy.withdraw_consent(uow_factory(), clock, ME)
+    await doctor_writes("personal:2")
+    assert (await dispatcher.run_once()).sent == 0
+    assert len(botapi.messages(ME)) == 1

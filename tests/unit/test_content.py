@@ -197,6 +197,83 @@ SAMPLE_CONTEXT = {
         "cost": 40,
     },
     "points_expiry": {"points": 10, "date": date(2027, 12, 31)},
+    # doctor console
+    "broadcast": {"doctor": "王医生", "text": "<b>冬季</b>注意保暖"},
+    "personal_message": {"doctor": "王医生", "text": "请明天来复查血压"},
+    "question_answer": {"doctor": "王医生", "question": "饭前吃药吗？", "text": "饭后服用"},
+    "question_new": {"name": "张三", "asked_at": "2026-11-23 10:00", "body": "饭前吃药吗？"},
+    "questions": {
+        "rows": [{"name": "张三", "asked_at": "2026-11-23 10:00", "body": "饭前吃药吗？"}]
+    },
+    "resident_list": {
+        "total": 1,
+        "filters": "高血压",
+        "rows": [{"name": "张三", "age": 70, "conditions": "高血压"}],
+        "page": 1,
+        "pages": 1,
+    },
+    "resident_card": {
+        "name": "张三",
+        "age": 70,
+        "sex": "女",
+        "conditions": "高血压",
+        "language": "简体中文",
+        "reachable": False,
+        "family": [{"name": "小宝", "relation": "子女", "born": date(2024, 3, 15)}],
+        "appointments": [{"when": "2026-12-01 09:30", "service": "流感疫苗", "person": "小宝"}],
+        "open_questions": 1,
+        "care": [
+            {
+                "name": "高血压随访",
+                "person": "张三",
+                "due": date(2026, 11, 1),
+                "overdue": True,
+                "booked": False,
+            },
+            {
+                "name": "乙肝疫苗",
+                "person": "小宝",
+                "due": date(2026, 12, 1),
+                "overdue": False,
+                "booked": True,
+            },
+        ],
+        "points": 110,
+    },
+    "broadcast_confirm": {
+        "segments": "高血压, 年龄 65岁及以上",
+        "size": 120,
+        "spread": "8 小时 0 分钟",
+        "duration": "8 小时 0 分钟",
+        "rate": "25",
+        "starts": "2026-11-24 09:00",
+        "languages": "简体中文, English",
+        "photo": True,
+    },
+    "broadcast_status": {
+        "id": 7,
+        "status": "发送中",
+        "segments": "高血压",
+        "size": 120,
+        "starts": None,
+        "delivered": 100,
+        "waiting": 15,
+        "blocked": 2,
+        "failed": 1,
+        "skipped": 2,
+        "cancelled": 0,
+    },
+    "broadcasts": {
+        "rows": [
+            {
+                "id": 7,
+                "created": "2026-11-23 10:00",
+                "status": "已完成",
+                "delivered": 118,
+                "size": 120,
+            }
+        ]
+    },
 }
 
 

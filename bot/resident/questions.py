@@ -1,0 +1,104 @@
+"""Residents ask their family doctor a question (from the menu, or a tip's button)."""
+
+from __future__ import annotations
+
+import logging
+
+from aiogram import F, Router
+from aiogram.exceptions import TelegramAPIError
+from aiogram.filters import Command
+from aiogram.fsm.context import FSMContext
+from aiogram.types import CallbackQuery, Message
+from aiogram.utils.i18n import gettext as _
+from content.render import Renderer
+from services import questions, residents
+from services.clock import Clock
+from services.database import UnitOfWork
+from services.errors import NotRegistered
+from services.pushes import Action
+from services.settings import Settings
+
+from bot import keyboards
+from bot.callbacks import AskDoctorCD, TipActionCD
+from bot.doctor import console_keyboards as doctor_kb
+from bot.doctor.states import QuestionAsk
+from bot.labels import error_text
+from bot.replies import send
+
+log = logging.getLogger(__name__)
+
+
+async def _start(user_id: int, state: FSMContext, uow: UnitOfWork) -> str:
+    """The prompt to show, or why asking isn't possible yet."""
+    profile = await residents.get_profile(uow, user_id)
+    if profile.resident.onboarded_at is None:
+        return error_text(NotRegistered())
+    if profile.doctor is None:
+        return _("You haven't chosen a family doctor yet: you can choose one under “My profile”.")
+    await state.set_state(QuestionAsk.text)
+    return _(
+        "Type your question for {doctor}. They will answer here, usually within a working day.\n"
+        "For anything urgent, call 120 or go to a hospital. Send /cancel to stop."
+    ).format(doctor=profile.doctor.display_name)
+
+
+async def cmd_ask(message: Message, state: FSMContext, uow: UnitOfWork) -> None:
+    assert message.from_user is not None
+    await state.clear()
+    await message.answer(await _start(message.from_user.id, state, uow))
+
+
+async def cb_ask(callback: CallbackQuery, state: FSMContext, uow: UnitOfWork) -> None:
+    await state.clear()
+    await send(callback, await _start(callback.from_user.id, state, uow))
+
+
+async def on_question(
+    message: Message,
+    state: FSMContext,
+    uow: UnitOfWork,
+    clock: Clock,
+    renderer: Renderer,
+    settings: Settings,
+) -> None:
+    assert message.from_user is not None
+    asked = await questions.ask_question(uow, clock, message.from_user.id, message.text)
+    await state.clear()
+    await message.answer(
+        _("Your question has been sent to {doctor}. The answer will come here.").format(
+            doctor=asked.doctor_name
+        ),
+        reply_markup=keyboards.back_to_menu(),
+    )
+    if asked.doctor_chat_id is None or message.bot is None:
+        return  # the doctor hasn't joined the bot yet: /questions shows it when they do
+    q = asked.question
+    # Doctors have no saved language: the centre's default.
+    text = renderer.render(
+        "question_new",
+        settings.default_locale,
+        name=q.resident_name,
+        asked_at=q.asked_at.astimezone(settings.zone).strftime("%Y-%m-%d %H:%M"),
+        body=q.body,
+    )
+    try:
+        await message.bot.send_message(
+            asked.doctor_chat_id, text, reply_markup=doctor_kb.question_reply(q.id)
+        )
+    except TelegramAPIError as error:
+        log.warning("question %s: doctor not notified: %s", q.id, type(error).__name__)
+
+
+async def on_not_text(message: Message) -> None:
+    await message.answer(_("Please type your question as text, or send /cancel."))
+
+
+def build_router() -> Router:
+    """A fresh router each call: a router can belong to one dispatcher only."""
+    router = Router(name=__name__)
+    router.message.register(cmd_ask, Command("ask"))
+    router.callback_query.register(cb_ask, AskDoctorCD.filter())
+    router.callback_query.register(cb_ask, TipActionCD.filter(F.action == Action.ASK_DOCTOR))
+    router.message.register(on_question, QuestionAsk.text, F.text, ~F.text.startswith("/"))
+    router.message.register(on_not_text, QuestionAsk.text, ~F.text)
+    return router
