@@ -141,6 +141,7 @@ async def on_second_text(
     draft = await _draft(state)
     if draft is None:
         await state.clear()
+        await message.answer(_("That draft is no longer here. Start again with /broadcast."))
         return
     body = broadcasts.parse_text(message.text, with_photo=draft["photo"] is not None)
     draft["texts"][_other(locale)] = body
@@ -326,6 +327,7 @@ async def on_schedule_time(
     draft = await _draft(state)
     if draft is None:
         await state.clear()
+        await message.answer(_("That draft is no longer here. Start again with /broadcast."))
         return
     starts = broadcasts.parse_start(message.text, settings.zone, clock.now())
     draft["starts_at"] = starts.isoformat()
