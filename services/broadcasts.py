@@ -16,6 +16,7 @@ from enum import StrEnum
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from content import CONSENT_NOTICE_VERSION
 from content.render import Renderer
 from storage.console import BROADCAST_KIND, broadcast_dedupe_prefix
 from storage.records import (
@@ -239,7 +240,7 @@ async def audience_size(
     async with uow:
         actor = await require_doctor(uow, telegram_user_id, settings)
         f = await _audience_filter(uow, actor, codes, today)
-        size = len(await uow.console.audience(actor.scope, f, today))
+        size = len(await uow.console.audience(actor.scope, f, today, CONSENT_NOTICE_VERSION))
     return AudienceEstimate(size, estimate_duration(size, settings.push_rate, spread))
 
 
@@ -269,7 +270,7 @@ async def create_broadcast(
         await uow.begin_write()
         actor = await require_doctor(uow, telegram_user_id, settings)
         f = await _audience_filter(uow, actor, codes, today)
-        members = await uow.console.audience(actor.scope, f, today)
+        members = await uow.console.audience(actor.scope, f, today, CONSENT_NOTICE_VERSION)
         if not members:
             raise InvalidInput("audience_empty")
         status = BroadcastStatus.SENDING if start <= now else BroadcastStatus.SCHEDULED

@@ -20,6 +20,7 @@ from datetime import date, datetime, timedelta
 from enum import StrEnum
 from zoneinfo import ZoneInfo
 
+from content import CONSENT_NOTICE_VERSION
 from content.careplans import Rule, RuleBook, RuleKind, Who, default_rules
 from storage.careplans import BookedService, CareDone, Prescription, by_person
 from storage.records import (
@@ -60,6 +61,7 @@ ASSESSMENT_RULE = "checkup_65"
 AUDIT_VIEW = "care_view"
 AUDIT_RECORD = "care_record"
 AUDIT_PRESCRIPTION = "prescription"
+AUDIT_NUDGE = "nudge"
 
 
 class Source(StrEnum):
@@ -304,7 +306,9 @@ def _resident_person(resident: ResidentRecord, zone: ZoneInfo, has_contract: boo
         name=resident.display_name,
         birth=birth,
         conditions=resident.conditions,
-        enrolled_on=resident.consented_at.astimezone(zone).date(),
+        # The day they joined, not the day they last agreed to the notice: agreeing to a new
+        # notice version must not restart their care plan (and hide what is overdue).
+        enrolled_on=(resident.onboarded_at or resident.consented_at).astimezone(zone).date(),
         has_contract=has_contract,
     )
 
@@ -464,7 +468,7 @@ async def plan_reminders(
     book = _rules(rules)
     now, today = clock.now(), local_today(clock, zone)
     async with uow_factory() as uow:
-        resident_ids = await uow.careplans.plannable_residents()
+        resident_ids = await uow.careplans.plannable_residents(CONSENT_NOTICE_VERSION)
     created = 0
     for resident_id in resident_ids:
         # Read first; only a household with a new step takes the write lock, briefly.
@@ -886,7 +890,7 @@ async def _overdue(
     uow: UnitOfWork, doctor_id: int, today: date, zone: ZoneInfo, rules: RuleBook
 ) -> list[OverdueResident]:
     found = []
-    for resident_id in await uow.careplans.residents_of(doctor_id):
+    for resident_id in await uow.careplans.residents_of(doctor_id, CONSENT_NOTICE_VERSION):
         household = await _household_of(uow, resident_id, zone)
         if household is None:
             continue
@@ -1044,5 +1048,7 @@ async def nudge(
             not_before=now,
             now=now,
         )
+        if queued:
+            await _audit(uow, doctor_id, doctor_telegram_id, resident_id, AUDIT_NUDGE, now)
         await uow.commit()
     return queued

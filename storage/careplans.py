@@ -12,6 +12,7 @@ from sqlalchemy import delete, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage import models as m
+from storage.consent import consent_in_force, may_receive_pushes
 from storage.dialect import insert_ignoring_duplicates
 from storage.records import AppointmentStatus, OutboxStatus, ServiceKind
 
@@ -154,27 +155,27 @@ class CarePlanRepository:
             query = query.where(s.centre_id == centre)
         return [(i, code, ServiceKind(kind)) for i, code, kind in await self._s.execute(query)]
 
-    async def plannable_residents(self) -> list[int]:
-        """Residents who may get pushes now (signed up, reachable, not paused)."""
+    async def plannable_residents(self, consent_version: str) -> list[int]:
+        """Residents who may get pushes now (see storage.consent.may_receive_pushes)."""
         r = m.Resident
         rows = await self._s.scalars(
-            select(r.id)
-            .where(
-                r.onboarded_at.is_not(None),
-                r.reachable.is_(True),
-                r.pushes_paused_at.is_(None),
-            )
-            .order_by(r.id)
+            select(r.id).where(may_receive_pushes(consent_version)).order_by(r.id)
         )
         return list(rows)
 
-    async def residents_of(self, doctor_id: int) -> list[int]:
-        """Signed-up residents with an open contract with the doctor."""
+    async def residents_of(self, doctor_id: int, consent_version: str) -> list[int]:
+        """Residents with an open contract with the doctor whose care the doctor may follow up
+        now: signed up, consent given to the notice `consent_version` and not withdrawn."""
         c, r = m.Contract, m.Resident
         rows = await self._s.scalars(
             select(c.resident_id)
             .join(r, r.id == c.resident_id)
-            .where(c.doctor_id == doctor_id, c.ended_at.is_(None), r.onboarded_at.is_not(None))
+            .where(
+                c.doctor_id == doctor_id,
+                c.ended_at.is_(None),
+                r.onboarded_at.is_not(None),
+                consent_in_force(consent_version),
+            )
             .order_by(c.resident_id)
         )
         return list(rows)

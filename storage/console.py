@@ -13,6 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.sql.elements import ColumnElement
 
 from storage import models as m
+from storage.consent import may_receive_pushes
 from storage.records import (
     AudienceMember,
     AuditRecord,
@@ -90,12 +91,6 @@ def _matches(f: ResidentFilter, on_day: date) -> ColumnElement[bool]:
     if f.resident_ids is not None:
         clauses.append(r.id.in_(sorted(f.resident_ids)))
     return and_(True, *clauses)
-
-
-def _reachable() -> ColumnElement[bool]:
-    """Who a push may go to, as for every other push: signed up, reachable, not paused."""
-    r = m.Resident
-    return and_(r.onboarded_at.is_not(None), r.reachable.is_(True), r.pushes_paused_at.is_(None))
 
 
 def _broadcast(row: m.Broadcast) -> BroadcastRecord:
@@ -177,13 +172,16 @@ class ConsoleRepository:
         return {rid: frozenset(values) for rid, values in found.items()}
 
     async def audience(
-        self, doctor_id: int | None, f: ResidentFilter, on_day: date
+        self, doctor_id: int | None, f: ResidentFilter, on_day: date, consent_version: str
     ) -> list[AudienceMember]:
-        """Residents in scope who match and may receive a push now, by id."""
+        """Residents in scope who match and may receive a push now (consent in force to the
+        notice `consent_version`), by id."""
         r = m.Resident
         rows = await self._s.execute(
             select(r.id, r.locale)
-            .where(_reachable(), _in_scope(doctor_id), _matches(f, on_day))
+            .where(
+                may_receive_pushes(consent_version), _in_scope(doctor_id), _matches(f, on_day)
+            )
             .order_by(r.id)
         )
         return [AudienceMember(resident_id=rid, locale=locale) for rid, locale in rows]
