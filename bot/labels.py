@@ -181,5 +181,9 @@ def error_text(error: DomainError) -> str:
         "question_not_found": _("That question no longer exists."),
         "question_not_yours": _("That question was asked to another doctor."),
         "question_answered": _("That question has already been answered."),
+        "resident_withdrew_consent": _(
+            "This resident has withdrawn consent: nothing can be sent to them until they "
+            "agree again."
+        ),
     }
     return texts.get(error.code, _("Sorry, that didn't work. Please try again."))

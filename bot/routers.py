@@ -8,6 +8,7 @@ from bot import errors, fallback
 from bot.doctor import appointments as doctor_appointments
 from bot.doctor import broadcast as doctor_broadcast
 from bot.doctor import careplan as doctor_careplan
+from bot.doctor import composing as doctor_composing
 from bot.doctor import points as doctor_points
 from bot.doctor import questions as doctor_questions
 from bot.doctor import residents as doctor_residents
@@ -31,6 +32,8 @@ def get_routers() -> list[Router]:
     return [
         errors.build_router(),
         membership.build_router(),
+        # Before every command: a command typed while writing to residents is not sent.
+        doctor_composing.build_router(),
         # Before onboarding: its /start takes every deep link not claimed earlier.
         privacy_rights.build_router(),
         onboarding.build_router(),

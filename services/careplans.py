@@ -1018,6 +1018,9 @@ async def nudge(
         await uow.begin_write()
         doctor_id = await _doctor(uow, doctor_telegram_id)
         household = await _own_household(uow, doctor_id, resident_id, zone)
+        if household.resident.consent_withdrawn_at is not None:
+            # The dispatcher would skip it: the doctor must not be told it was queued.
+            raise NotAllowed("resident_withdrew_consent")
         late = [
             i
             for i in household.items(book, today)

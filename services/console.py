@@ -47,10 +47,12 @@ __all__ = [
     "actor",
     "audit",
     "audit_entries_for_resident",
+    "is_doctor_or_admin",
     "list_residents",
     "message_target",
     "parse_message",
     "require_doctor",
+    "require_reachable_by_message",
     "require_resident_in_scope",
     "resident_card",
     "send_personal_message",
@@ -122,6 +124,15 @@ async def actor(uow: UnitOfWork, settings: Settings, telegram_user_id: int) -> A
         return await require_doctor(uow, telegram_user_id, settings)
 
 
+async def is_doctor_or_admin(uow: UnitOfWork, settings: Settings, telegram_user_id: int) -> bool:
+    """Whether this Telegram account may use the doctor console (an active doctor or admin)."""
+    if telegram_user_id in settings.admin_ids:
+        return True
+    async with uow:
+        doctor = await uow.doctors.by_telegram_user(telegram_user_id)
+    return doctor is not None and doctor.active
+
+
 async def message_target(
     uow: UnitOfWork, settings: Settings, telegram_user_id: int, resident_id: int
 ) -> ResidentRecord:
@@ -129,16 +140,24 @@ async def message_target(
     async with uow:
         found = await require_doctor(uow, telegram_user_id, settings)
         await require_resident_in_scope(uow, found, resident_id)
-        resident = await uow.residents.get(resident_id)
-    if resident is None:
-        raise NotFound("resident_not_found")
-    return resident
+        return await require_reachable_by_message(uow, resident_id)
 
 
 async def require_resident_in_scope(uow: UnitOfWork, actor: Actor, resident_id: int) -> None:
     """A doctor reaches only their own contracted residents; admins reach all."""
     if not await uow.console.in_scope(actor.scope, resident_id):
         raise NotAllowed("resident_not_yours")
+
+
+async def require_reachable_by_message(uow: UnitOfWork, resident_id: int) -> ResidentRecord:
+    """The resident a doctor writes to, refused while their consent is withdrawn: the
+    dispatcher would skip the message, so the doctor must not be told it was sent."""
+    resident = await uow.residents.get(resident_id)
+    if resident is None:
+        raise NotFound("resident_not_found")
+    if resident.consent_withdrawn_at is not None:
+        raise NotAllowed("resident_withdrew_consent")
+    return resident
 
 
 async def audit(
@@ -297,6 +316,7 @@ async def send_personal_message(
         await uow.begin_write()
         actor = await require_doctor(uow, telegram_user_id, settings)
         await require_resident_in_scope(uow, actor, resident_id)
+        await require_reachable_by_message(uow, resident_id)
         await uow.outbox.enqueue(
             resident_id=resident_id,
             kind=PERSONAL,

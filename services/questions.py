@@ -14,7 +14,13 @@ from storage.records import Delivery, QuestionRecord
 from storage.uow import UnitOfWork
 
 from services.clock import Clock
-from services.console import AuditAction, audit, parse_message, require_doctor
+from services.console import (
+    AuditAction,
+    audit,
+    parse_message,
+    require_doctor,
+    require_reachable_by_message,
+)
 from services.delivery import OutboxDispatcher, OutgoingMessage
 from services.errors import InvalidInput, NotAllowed, NotFound, NotRegistered
 from services.settings import Settings
@@ -98,6 +104,7 @@ async def question_for_reply(
         question = await _question(uow, actor.scope, question_id)
         if question.answered_at is not None:
             raise InvalidInput("question_answered")
+        await require_reachable_by_message(uow, question.resident_id)
         await audit(uow, actor, [question.resident_id], AuditAction.QUESTION_READ, clock.now())
         await uow.commit()
     return question
@@ -118,6 +125,7 @@ async def answer_question(
         await uow.begin_write()
         actor = await require_doctor(uow, telegram_user_id, settings)
         question = await _question(uow, actor.scope, question_id)
+        await require_reachable_by_message(uow, question.resident_id)
         if not await uow.console.mark_answered(question_id, by_user_id=telegram_user_id, now=now):
             raise InvalidInput("question_answered")
         await uow.outbox.enqueue(

@@ -179,9 +179,7 @@ class ConsoleRepository:
         r = m.Resident
         rows = await self._s.execute(
             select(r.id, r.locale)
-            .where(
-                may_receive_pushes(consent_version), _in_scope(doctor_id), _matches(f, on_day)
-            )
+            .where(may_receive_pushes(consent_version), _in_scope(doctor_id), _matches(f, on_day))
             .order_by(r.id)
         )
         return [AudienceMember(resident_id=rid, locale=locale) for rid, locale in rows]

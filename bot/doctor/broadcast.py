@@ -461,11 +461,13 @@ def build_router() -> Router:
     router = Router(name=__name__)
     router.message.register(cmd_broadcast, Command("broadcast"))
     router.message.register(cmd_broadcasts, Command("broadcasts"))
-    router.message.register(on_text, BroadcastCompose.text, F.text | F.photo)
+    # Commands never become broadcast text (bot.doctor.composing answers them).
+    typed = F.text & ~F.text.startswith("/")
+    router.message.register(on_text, BroadcastCompose.text, typed | F.photo)
     router.message.register(on_not_text, BroadcastCompose.text)
-    router.message.register(on_second_text, BroadcastCompose.second_text, F.text)
+    router.message.register(on_second_text, BroadcastCompose.second_text, typed)
     router.message.register(on_not_text, BroadcastCompose.second_text)
-    router.message.register(on_schedule_time, BroadcastCompose.schedule_time, F.text)
+    router.message.register(on_schedule_time, BroadcastCompose.schedule_time, typed)
     router.callback_query.register(cb_add_second, BcStepCD.filter(F.action == BcAction.ADD_SECOND))
     router.callback_query.register(
         cb_skip_second, BcStepCD.filter(F.action == BcAction.SKIP_SECOND)

@@ -234,7 +234,7 @@ def build_router() -> Router:
     router = Router(name=__name__)
     router.message.register(cmd_residents, Command("residents"))
     router.message.register(on_search, ResidentSearch.query, F.text, ~F.text.startswith("/"))
-    router.message.register(on_message_text, PersonalMessage.text, F.text)
+    router.message.register(on_message_text, PersonalMessage.text, F.text, ~F.text.startswith("/"))
     router.message.register(on_not_text, PersonalMessage.text)
     router.callback_query.register(cb_residents, ResidentsCD.filter())
     router.callback_query.register(cb_card, ResidentCardCD.filter())

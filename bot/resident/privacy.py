@@ -30,6 +30,7 @@ from services.residents import ResidentRecord
 
 from bot import views
 from bot.callbacks import PrivacyAction, PrivacyCD, TakeoverConsentCD, TakeoverLinkCD
+from bot.doctor.gate import doctor_at_work
 from bot.labels import conditions_text, error_text, relation_label, sex_label
 from bot.middlewares import LOCALE_KEY
 from bot.replies import drop_buttons, edit, send
@@ -38,11 +39,10 @@ Handler = Callable[[TelegramObject, dict[str, Any]], Awaitable[Any]]
 TOKEN_KEY = "takeover_token"
 
 # What a resident whose consent is withdrawn or outdated can still do: read and manage their
-# data rights, get help, and doctors' own work (which is not about their data).
-OPEN_COMMANDS = frozenset(
-    {"privacy", "mydata", "forget", "help", "cancel", "today", "tomorrow", "checkin"}
-)
-OPEN_CALLBACK_PREFIXES = ("priv:", "tkoyes:", "att:", "cancel")
+# data rights and get help. Doctors' own work (not about their data) passes through
+# bot.doctor.gate.doctor_at_work.
+OPEN_COMMANDS = frozenset({"privacy", "mydata", "forget", "help", "cancel"})
+OPEN_CALLBACK_PREFIXES = ("priv:", "tkoyes:", "cancel")
 
 
 class Takeover(StatesGroup):
@@ -463,7 +463,7 @@ class ConsentGate(BaseMiddleware):
         if resident is None or resident.onboarded_at is None or _is_open(event):
             return await handler(event, data)
         status = privacy.consent_status(resident)
-        if status is ConsentStatus.CURRENT:
+        if status is ConsentStatus.CURRENT or await doctor_at_work(event, data):
             return await handler(event, data)
         locale = str(data.get(LOCALE_KEY) or resident.locale)
         if status is ConsentStatus.WITHDRAWN:
