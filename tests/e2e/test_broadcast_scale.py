@@ -14,6 +14,7 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import func, insert, select
 
+from content import CONSENT_NOTICE_VERSION
 from sandbox.botapi import BotAPIServer, TgUser
 from services import broadcasts
 from services.broadcasts import Draft
@@ -57,7 +58,7 @@ async def _bulk_residents(
                     "display_name": f"R{user}",
                     "locale": "zh-CN" if user % 3 else "en",
                     "birth_year": 1950,
-                    "consent_version": "test",
+                    "consent_version": CONSENT_NOTICE_VERSION,  # the notice in force
                     "consented_at": now,
                     "onboarded_at": now,
                     "created_at": now,
