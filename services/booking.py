@@ -321,6 +321,14 @@ async def _enqueue_reminders(
         )
 
 
+async def _booked(uow: UnitOfWork, appointment: AppointmentRecord, now: datetime) -> None:
+    """What every new booked appointment brings, however it was made (booked, moved, or a
+    waiting-list offer accepted): its reminders, and the care plan's "please book" reminders
+    for the item it fulfils withdrawn."""
+    await _enqueue_reminders(uow, appointment, now)
+    await careplans.on_booked(uow, appointment)
+
+
 async def _withdraw_reminders(uow: UnitOfWork, appointment_id: int) -> None:
     await uow.booking.cancel_pending(f"appt:{appointment_id}:")
 
@@ -671,8 +679,7 @@ async def book(
         await uow.begin_write()
         appointment_id = await _take_seat(uow, now, person, slot)
         appointment = await _appointment(uow, appointment_id)
-        await _enqueue_reminders(uow, appointment, now)
-        await careplans.on_booked(uow, appointment)
+        await _booked(uow, appointment, now)
         await uow.commit()
     return appointment
 
@@ -766,7 +773,7 @@ async def reschedule(
         )
         await _offer_free_seats(uow, now, old.slot_id)
         moved = await _appointment(uow, new_id)
-        await _enqueue_reminders(uow, moved, now)
+        await _booked(uow, moved, now)
         await uow.commit()
     return moved
 
@@ -843,7 +850,7 @@ async def accept_offer(
         )
         await uow.booking.cancel_pending(f"wait:{entry.id}:")
         appointment = await _appointment(uow, appointment_id)
-        await _enqueue_reminders(uow, appointment, now)
+        await _booked(uow, appointment, now)
         await uow.commit()
     return appointment
 
