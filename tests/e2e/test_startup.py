@@ -63,6 +63,11 @@ async def test_start_up_sets_the_doctors_menu_and_plans_care_reminders(
         assert _menu(botapi, RESIDENT) == []
         assert _menu(botapi, UNREACHABLE_DOCTOR) == []
 
+        # The admin isn't a doctor: /today says why it has nothing for them.
+        admin = make_chat(botapi, ADMIN, language_code="en")
+        await admin.send("/today")
+        await admin.wait_for("this admin account isn't a doctor")
+
         # Care planning already ran: the next delivery brings the follow-up reminder.
         await running.jobs.dispatch()
         await resident.wait_for("Coming up: Hypertension follow-up")
