@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import gettext
 import logging
 from dataclasses import dataclass
@@ -13,9 +14,10 @@ from aiogram.client.default import DefaultBotProperties
 from aiogram.client.session.aiohttp import AiohttpSession
 from aiogram.client.telegram import TelegramAPIServer
 from aiogram.enums import ParseMode
+from aiogram.exceptions import TelegramAPIError
 from aiogram.fsm.storage.base import BaseStorage
 from aiogram.fsm.storage.memory import MemoryStorage
-from aiogram.types import BotCommand, BotCommandScopeDefault
+from aiogram.types import BotCommand, BotCommandScopeChat, BotCommandScopeDefault
 from aiogram.utils.callback_answer import CallbackAnswerMiddleware
 from aiogram.utils.i18n import I18n
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
@@ -25,14 +27,14 @@ from content.render import Renderer
 from content.tips import load_library
 from scheduler.app import build_scheduler
 from scheduler.jobs import PushJobs
-from services import broadcasts, care_notices, console, notices, points_notices, questions
+from services import broadcasts, care_notices, console, doctors, notices, points_notices, questions
 from services.clock import Clock, SystemClock
 from services.database import UnitOfWorkFactory, migrate, open_database
 from services.delivery import DispatchSettings, OutboxDispatcher
 from services.pushes import Library, PushSchedule
 from services.settings import Settings
 
-from bot.commands import resident_commands
+from bot.commands import doctor_commands, resident_commands
 from bot.doctor.broadcast import BroadcastNotifier
 from bot.logs import keep_personal_data_out
 from bot.middlewares import LocaleMiddleware, UnitOfWorkMiddleware
@@ -134,6 +136,30 @@ async def set_commands(bot: Bot, i18n: I18n, default_locale: str) -> None:
         )
 
 
+async def set_doctor_menus(
+    bot: Bot, i18n: I18n, uow_factory: UnitOfWorkFactory, settings: Settings
+) -> int:
+    """Gives every bound doctor and every admin the doctors' menu in their own chat, as
+    accepting an invite does: menus set before a restart, a new admin, or a doctor bound by
+    the demo seed all get it. Returns the chats updated; a chat Telegram refuses (never
+    opened, bot blocked) is skipped."""
+    users = await doctors.console_users(uow_factory(), settings.admin_ids)
+    updated = 0
+    for user in users:
+        with i18n.context(), i18n.use_locale(user.locale or settings.default_locale):
+            listing = doctor_commands()
+        try:
+            await bot.set_my_commands(
+                listing, scope=BotCommandScopeChat(chat_id=user.telegram_user_id)
+            )
+        except TelegramAPIError:
+            continue
+        updated += 1
+    if updated < len(users):
+        log.info("doctors' menu set in %d of %d chat(s)", updated, len(users))
+    return updated
+
+
 @dataclass
 class RunningApp:
     """Handles tests use to watch a bot started by `run`, and to run its jobs on demand."""
@@ -143,6 +169,9 @@ class RunningApp:
     jobs: PushJobs | None = None
     # Every registered job, so the sandbox can run them all after moving its clock.
     scheduler: AsyncIOScheduler | None = None
+    # The start-up work that runs beside polling (doctors' menus, care planning): await it
+    # to know it is done.
+    after_start: asyncio.Task[None] | None = None
 
 
 async def run(
@@ -200,6 +229,18 @@ async def run(
         dispatch_every=timedelta(seconds=settings.dispatch_interval_seconds),
     )
 
+    async def _after_start() -> None:
+        try:
+            await set_doctor_menus(bot, i18n, database.uow_factory, settings)
+        except Exception:
+            log.exception("setting the doctors' menus failed; invites still set them")
+        try:
+            await jobs.plan_care()
+        except Exception:
+            log.exception("start-up care planning failed; the scheduler will retry")
+
+    background: set[asyncio.Task[None]] = set()
+
     async def _start_scheduler() -> None:
         # Catch up at once after downtime, before answering anyone; then on the timer.
         try:
@@ -208,6 +249,13 @@ async def run(
         except Exception:
             log.exception("start-up planning failed; the scheduler will retry")
         scheduler.start()
+        # Care planning walks every household and the menus are one call per doctor: they
+        # run beside polling, so nobody waits for them to be answered.
+        task = asyncio.create_task(_after_start())
+        background.add(task)
+        task.add_done_callback(background.discard)
+        if control is not None:
+            control.after_start = task
 
     dp.startup.register(_start_scheduler)
     watcher: asyncio.Task[None] | None = None
@@ -240,6 +288,10 @@ async def run(
         if scheduler.running:
             scheduler.shutdown(wait=False)
         await jobs.wait_idle()
+        for task in list(background):
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
         if watcher is not None:
             watcher.cancel()
         await dp.storage.close()

@@ -124,6 +124,11 @@ def error_text(error: DomainError) -> str:
         "offer_expired": _("Sorry, the hold on that place has run out."),
         "already_waiting": _("You're already on the waiting list for that time."),
         "not_a_doctor": _("This command is for family doctors."),
+        "admin_not_a_doctor": _(
+            "Appointment lists and check-in belong to a doctor's centre, and this admin "
+            "account isn't a doctor. Bind it to a doctor with an invite "
+            "(jiayi doctor invite) to use them."
+        ),
         "not_your_centre": _("That appointment belongs to another centre."),
         "appointment_cancelled": _("That appointment was cancelled."),
         "check_in_code_unknown": _("No appointment today has that check-in code."),

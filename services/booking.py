@@ -321,6 +321,14 @@ async def _enqueue_reminders(
         )
 
 
+async def _booked(uow: UnitOfWork, appointment: AppointmentRecord, now: datetime) -> None:
+    """What every new booked appointment brings, however it was made (booked, moved, or a
+    waiting-list offer accepted): its reminders, and the care plan's "please book" reminders
+    for the item it fulfils withdrawn."""
+    await _enqueue_reminders(uow, appointment, now)
+    await careplans.on_booked(uow, appointment)
+
+
 async def _withdraw_reminders(uow: UnitOfWork, appointment_id: int) -> None:
     await uow.booking.cancel_pending(f"appt:{appointment_id}:")
 
@@ -671,8 +679,7 @@ async def book(
         await uow.begin_write()
         appointment_id = await _take_seat(uow, now, person, slot)
         appointment = await _appointment(uow, appointment_id)
-        await _enqueue_reminders(uow, appointment, now)
-        await careplans.on_booked(uow, appointment)
+        await _booked(uow, appointment, now)
         await uow.commit()
     return appointment
 
@@ -766,7 +773,7 @@ async def reschedule(
         )
         await _offer_free_seats(uow, now, old.slot_id)
         moved = await _appointment(uow, new_id)
-        await _enqueue_reminders(uow, moved, now)
+        await _booked(uow, moved, now)
         await uow.commit()
     return moved
 
@@ -843,7 +850,7 @@ async def accept_offer(
         )
         await uow.booking.cancel_pending(f"wait:{entry.id}:")
         appointment = await _appointment(uow, appointment_id)
-        await _enqueue_reminders(uow, appointment, now)
+        await _booked(uow, appointment, now)
         await uow.commit()
     return appointment
 
@@ -1003,10 +1010,20 @@ async def _close_slots(
 # --- doctors ----------------------------------------------------------------------------------
 
 
-async def _doctor(uow: UnitOfWork, doctor_telegram_id: int) -> tuple[int, int]:
-    """(doctor id, centre id) of the active doctor using this Telegram account."""
+async def _doctor(
+    uow: UnitOfWork, doctor_telegram_id: int, admin_ids: frozenset[int] = frozenset()
+) -> tuple[int, int]:
+    """(doctor id, centre id) of the active doctor using this Telegram account.
+
+    The appointment list, check-in and attendance work on the doctor's own centre. An admin
+    who is also a doctor uses them as that doctor; an admin who isn't has no centre here and
+    is told so (`admin_not_a_doctor`) rather than refused like a resident (the doctor console,
+    services/console.py, does let admins in: its lists aren't tied to a centre).
+    """
     doctor = await uow.doctors.by_telegram_user(doctor_telegram_id)
     if doctor is None or not doctor.active:
+        if doctor_telegram_id in admin_ids:
+            raise NotAllowed("admin_not_a_doctor")
         raise NotAllowed("not_a_doctor")
     return doctor.id, doctor.centre_id
 
@@ -1020,11 +1037,17 @@ async def _at_centre(uow: UnitOfWork, centre_id: int, appointment_id: int) -> Ap
 
 
 async def doctor_day(
-    uow: UnitOfWork, doctor_telegram_id: int, day: date, zone: ZoneInfo
+    uow: UnitOfWork,
+    doctor_telegram_id: int,
+    day: date,
+    zone: ZoneInfo,
+    *,
+    admin_ids: frozenset[int] = frozenset(),
 ) -> list[AppointmentRecord]:
-    """Every appointment that isn't cancelled at the doctor's centre on a local day, by time."""
+    """Every appointment that isn't cancelled at the doctor's centre on a local day, by time.
+    `admin_ids` (settings.admin_ids) only changes the refusal an admin gets."""
     async with uow:
-        _, centre_id = await _doctor(uow, doctor_telegram_id)
+        _, centre_id = await _doctor(uow, doctor_telegram_id, admin_ids)
         return await uow.booking.centre_day(
             centre_id, _local_midnight(day, zone), _local_midnight(day + timedelta(days=1), zone)
         )
@@ -1059,14 +1082,20 @@ async def _mark(
 
 
 async def mark_attendance(
-    uow: UnitOfWork, clock: Clock, doctor_telegram_id: int, appointment_id: int, attended: bool
+    uow: UnitOfWork,
+    clock: Clock,
+    doctor_telegram_id: int,
+    appointment_id: int,
+    attended: bool,
+    *,
+    admin_ids: frozenset[int] = frozenset(),
 ) -> AppointmentRecord:
     """A doctor of the appointment's centre records attended / no-show. Marking the same
     outcome again changes nothing; a cancelled appointment is refused."""
     now = clock.now()
     async with uow:
         await uow.begin_write()
-        _, centre_id = await _doctor(uow, doctor_telegram_id)
+        _, centre_id = await _doctor(uow, doctor_telegram_id, admin_ids)
         appointment = await _at_centre(uow, centre_id, appointment_id)
         marked = await _mark(uow, now, appointment, attended)
         await uow.commit()
@@ -1078,14 +1107,19 @@ def _normalise_code(code: str) -> str:
 
 
 async def check_in(
-    uow: UnitOfWork, clock: Clock, doctor_telegram_id: int, code: str
+    uow: UnitOfWork,
+    clock: Clock,
+    doctor_telegram_id: int,
+    code: str,
+    *,
+    admin_ids: frozenset[int] = frozenset(),
 ) -> AppointmentRecord:
     """Marks attended the appointment with this check-in code today at the doctor's centre
     (the centre's local day). Case and spaces don't matter."""
     now = clock.now()
     async with uow:
         await uow.begin_write()
-        _, centre_id = await _doctor(uow, doctor_telegram_id)
+        _, centre_id = await _doctor(uow, doctor_telegram_id, admin_ids)
         zone = ZoneInfo(await uow.booking.centre_timezone(centre_id) or "UTC")
         today = _local_day(now, zone)
         appointment = await uow.booking.by_check_in_code(

@@ -138,6 +138,16 @@ SERVICES = (
         max_age_months=72,
     ),
     _DemoService(
+        "pneumo_vaccine",
+        ServiceKind.VACCINATION,
+        "肺炎球菌疫苗接种",
+        "Pneumococcal vaccination",
+        # The care plan recommends it from 60 (rule pneumo_60); the polysaccharide vaccine
+        # itself is licensed from 2 years for people at risk, so the service takes them too.
+        (_DemoSession((1, 3), *MORNING, slot_minutes=15, capacity=4),),
+        min_age_months=24,
+    ),
+    _DemoService(
         "chronic_follow_up",
         ServiceKind.FOLLOW_UP,
         "慢病随访",

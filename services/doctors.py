@@ -18,10 +18,12 @@ LINK_PREFIX = "doc_"
 INVITE_PREFIX = "inv_"
 
 __all__ = [
+    "ConsoleUser",
     "DoctorPage",
     "DoctorRecord",
     "InviteLink",
     "accept_invite",
+    "console_users",
     "create_invite",
     "doctor_by_link",
     "doctor_for_user",
@@ -66,6 +68,30 @@ def _hash(token: str) -> str:
 
 def new_link_code() -> str:
     return secrets.token_hex(4)
+
+
+@dataclass(frozen=True, slots=True)
+class ConsoleUser:
+    """A Telegram account that uses the doctors' commands, and the locale its menu is in
+    (its resident account's, if it has one; else None for the default)."""
+
+    telegram_user_id: int
+    locale: str | None
+
+
+async def console_users(uow: UnitOfWork, admin_ids: frozenset[int]) -> list[ConsoleUser]:
+    """Every active doctor bound to a Telegram account, and every admin, once each."""
+    async with uow:
+        user_ids: set[int] = set(admin_ids)
+        offset = 0
+        while page := await uow.doctors.list_active(limit=500, offset=offset):
+            user_ids |= {d.telegram_user_id for d in page if d.telegram_user_id is not None}
+            offset += len(page)
+        users = []
+        for user_id in sorted(user_ids):
+            resident = await uow.residents.by_telegram_user(user_id)
+            users.append(ConsoleUser(user_id, resident.locale if resident else None))
+        return users
 
 
 async def list_doctors(uow: UnitOfWork, page: int = 0) -> DoctorPage:

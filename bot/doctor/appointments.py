@@ -27,7 +27,9 @@ from bot.views import Screen
 async def _day_screen(
     uow: UnitOfWork, renderer: Renderer, locale: str, settings: Settings, user_id: int, day: date
 ) -> Screen:
-    items = await booking.doctor_day(uow, user_id, day, settings.zone)
+    items = await booking.doctor_day(
+        uow, user_id, day, settings.zone, admin_ids=settings.admin_ids
+    )
     local = [a.starts_at.astimezone(settings.zone) for a in items]
     rows = [
         {
@@ -69,7 +71,12 @@ async def cb_attendance(
     settings: Settings,
 ) -> None:
     appt = await booking.mark_attendance(
-        uow, clock, callback.from_user.id, callback_data.appointment_id, callback_data.attended
+        uow,
+        clock,
+        callback.from_user.id,
+        callback_data.appointment_id,
+        callback_data.attended,
+        admin_ids=settings.admin_ids,
     )
     day = appt.starts_at.astimezone(settings.zone).date()
     text, markup = await _day_screen(uow, renderer, locale, settings, callback.from_user.id, day)
@@ -82,13 +89,16 @@ async def cmd_check_in(
     uow: UnitOfWork,
     clock: Clock,
     locale: str,
+    settings: Settings,
 ) -> None:
     assert message.from_user is not None
     code = (command.args or "").strip()
     if not code:
         await message.answer(_("Send the resident's code like this: /checkin K7MX3P"))
         return
-    appt = await booking.check_in(uow, clock, message.from_user.id, code)
+    appt = await booking.check_in(
+        uow, clock, message.from_user.id, code, admin_ids=settings.admin_ids
+    )
     await message.answer(
         _("Checked in: {person}, {service}.").format(
             person=appt.person_name, service=kb.service_name(appt, locale)

@@ -56,6 +56,12 @@ class RunningBot:
         assert self._control.jobs is not None
         return self._control.jobs
 
+    async def after_start(self) -> None:
+        """Waits for the start-up work that runs beside polling (menus, care planning)."""
+        assert self._control is not None
+        assert self._control.after_start is not None
+        await self._control.after_start
+
     async def restart(self) -> None:
         await self.stop()
         await self.start()

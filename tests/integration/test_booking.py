@@ -266,7 +266,7 @@ async def test_demo_seed_adds_services_and_slots_once(
 ) -> None:
     first = await seed_demo(uow_factory(), clock, timezone="Asia/Shanghai")
     second = await seed_demo(uow_factory(), clock, timezone="Asia/Shanghai")
-    assert first.services_created == 6
+    assert first.services_created == 7
     assert first.slots_created > 0
     assert (second.services_created, second.slots_created) == (0, 0)
     chen = 9_000_000_002  # the demo parent with a toddler
@@ -891,6 +891,37 @@ async def test_check_in_by_code_today(uow_factory: UnitOfWorkFactory, clock: Man
         booking.check_in(uow_factory(), clock, DOCTOR_USER, later.check_in_code),
     )
     await refused("not_a_doctor", booking.check_in(uow_factory(), clock, PARENT, code))
+
+
+async def test_an_admin_uses_the_desk_commands_as_their_doctor_or_is_told_they_have_none(
+    uow_factory: UnitOfWorkFactory, clock: ManualClock
+) -> None:
+    admin = 3999
+    admins = frozenset({admin, DOCTOR_USER})
+    await make_resident(uow_factory, clock, PARENT)
+    await make_doctor_user(uow_factory, clock)
+    flu = await make_service(uow_factory, clock, FLU)
+    slot = await make_slot(uow_factory, flu, local(TODAY, 14))
+    booked = await booking.book(uow_factory(), clock, PARENT, slot.id, None, SHANGHAI)
+
+    # An admin without a doctor account has no centre: a message saying so, for every command.
+    for call in (
+        booking.doctor_day(uow_factory(), admin, TODAY, SHANGHAI, admin_ids=admins),
+        booking.check_in(uow_factory(), clock, admin, booked.check_in_code, admin_ids=admins),
+        booking.mark_attendance(uow_factory(), clock, admin, booked.id, True, admin_ids=admins),
+    ):
+        await refused("admin_not_a_doctor", call)
+    # Nothing was marked on the way.
+    assert (await booking.get_appointment(uow_factory(), PARENT, booked.id)).status is (
+        AppointmentStatus.BOOKED
+    )
+    # A doctor who is also an admin works as that doctor; residents are refused as before.
+    day = await booking.doctor_day(uow_factory(), DOCTOR_USER, TODAY, SHANGHAI, admin_ids=admins)
+    assert [a.id for a in day] == [booked.id]
+    await refused(
+        "not_a_doctor",
+        booking.doctor_day(uow_factory(), PARENT, TODAY, SHANGHAI, admin_ids=admins),
+    )
 
 
 # --- the calendar file ----------------------------------------------------------------------

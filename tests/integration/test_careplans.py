@@ -237,6 +237,44 @@ async def test_hypertension_follow_up_quarterly_and_an_attended_visit_moves_the_
     assert next(e for e in entries if e.rule_id == "htn_follow_up").state is ItemState.OVERDUE
 
 
+async def test_accepting_a_waiting_list_seat_withdraws_the_follow_up_reminder(
+    uow_factory: UnitOfWorkFactory, clock: ManualClock
+) -> None:
+    doctor = await bound_doctor(uow_factory, clock, DOCTOR_USER, "王医生")
+    await make_resident(
+        uow_factory, clock, HYPERTENSIVE, birth_year=1970, conditions=(Condition.HYPERTENSION,)
+    )
+    await make_resident(uow_factory, clock, OTHER, birth_year=1980)
+    await contracted(uow_factory, clock, HYPERTENSIVE, doctor)
+    service = await make_service(
+        uow_factory, clock, "chronic_follow_up", ServiceKind.FOLLOW_UP, centre_id=doctor.centre_id
+    )
+    await make_schedule(uow_factory, service, weekday=2, end=time(9), capacity=1)
+    await booking.materialize_slots(uow_factory(), clock, SHANGHAI)
+    await plan(uow_factory, clock)
+
+    # The only seat of the first Wednesday is taken; the resident queues for it.
+    days = await booking.available_days(uow_factory(), clock, OTHER, service.id, None, SHANGHAI)
+    slot = (
+        await booking.slots_on(
+            uow_factory(), clock, OTHER, service.id, None, days[0].day, SHANGHAI
+        )
+    )[0]
+    taken = await booking.book(uow_factory(), clock, OTHER, slot.id, None, SHANGHAI)
+    entry = await booking.join_waitlist(uow_factory(), clock, HYPERTENSIVE, slot.id, None)
+    follow = [r for r in await reminders(uow_factory) if r.payload["rule"] == "htn_follow_up"]
+    assert [r.status for r in follow] == ["pending"]  # queueing isn't booking
+
+    # The seat frees up, is offered, and accepting it books the follow-up: no more "please
+    # book" reminder, and the plan shows the item as booked.
+    await booking.cancel(uow_factory(), clock, OTHER, taken.id)
+    await booking.accept_offer(uow_factory(), clock, HYPERTENSIVE, entry.id, SHANGHAI)
+    follow = [r for r in await reminders(uow_factory) if r.payload["rule"] == "htn_follow_up"]
+    assert [r.status for r in follow] == ["cancelled"]
+    entries = await careplans.plan(uow_factory(), clock, HYPERTENSIVE, SHANGHAI)
+    assert next(e for e in entries if e.rule_id == "htn_follow_up").booked
+
+
 async def test_late_step_reminds_once_more_and_then_stops(
     uow_factory: UnitOfWorkFactory, clock: ManualClock
 ) -> None:

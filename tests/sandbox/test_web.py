@@ -146,6 +146,17 @@ async def test_each_persona_has_their_own_chat_and_command_menu(page: Page) -> N
     await page.wait_for(DEMO_DOCTOR_USER_ID, "预约列表")  # not "for family doctors only"
 
 
+async def test_the_doctor_and_the_operator_have_the_doctors_command_menu(page: Page) -> None:
+    assert page.sandbox.control.after_start is not None
+    await page.sandbox.control.after_start
+    for user_id in (DEMO_DOCTOR_USER_ID, DEMO_OPERATOR_USER_ID):
+        commands = [c["command"] for c in (await page.chat(user_id))["commands"]]
+        assert commands[:3] == ["today", "tomorrow", "checkin"]
+        assert "menu" in commands
+    elderly = [c["command"] for c in (await page.chat(DEMO_ELDERLY_USER_ID))["commands"]]
+    assert "today" not in elderly
+
+
 async def test_buttons_are_pressed_by_their_data_and_forged_presses_are_refused(
     page: Page,
 ) -> None:
