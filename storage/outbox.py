@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+from collections import defaultdict
 from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import (
+    BigInteger,
     Select,
     String,
     and_,
@@ -16,6 +19,7 @@ from sqlalchemy import (
     exists,
     func,
     literal,
+    null,
     or_,
     select,
     update,
@@ -35,6 +39,19 @@ from storage.records import (
 )
 
 LIVE = (OutboxStatus.PENDING.value, OutboxStatus.CLAIMED.value, OutboxStatus.SENT.value)
+# Rows per recording UPDATE: two bound parameters each (id, message id) stays far below
+# SQLite's and asyncpg's limits on parameters per statement.
+_RECORD_CHUNK = 500
+
+
+@dataclass(frozen=True)
+class _ResultGroup:
+    """What a recorded row's new values depend on, apart from its Telegram message id."""
+
+    status: OutboxStatus
+    count_attempt: bool
+    error: str | None
+    retry_at: datetime | None
 
 
 def _eligible(topic: str | None, consent_version: str | None = None):  # type: ignore[no-untyped-def]
@@ -359,30 +376,70 @@ class OutboxRepository:
         return found
 
     async def record(self, results: Iterable[DeliveryResult], now: datetime) -> None:
-        o = m.OutboxMessage
+        """Writes a batch's results: one UPDATE per group of rows that get the same new values
+        (a batch is mostly one group, "sent"), and one for the residents who blocked the bot.
+
+        Only rows this dispatcher still holds (status "claimed") change: a lease that ran out
+        may be someone else's now.
+        """
+        groups: dict[_ResultGroup, list[DeliveryResult]] = defaultdict(list)
+        blocked: set[int] = set()
         for result in results:
-            values: dict[str, object] = {"status": result.status.value, "claimed_until": None}
-            if result.count_attempt:
-                values["attempts"] = o.attempts + 1
-            if result.error is not None:
-                values["last_error"] = result.error[:200]
-            if result.status is OutboxStatus.SENT:
-                values["sent_at"] = now
-                values["telegram_message_id"] = result.message_id
-            if result.retry_at is not None:
-                values["not_before"] = result.retry_at
-            # Only a row this dispatcher still holds: a lease that ran out may be someone else's.
-            await self._s.execute(
-                update(o)
-                .where(o.id == result.outbox_id, o.status == OutboxStatus.CLAIMED.value)
-                .values(**values)
-            )
+            error = result.error[:200] if result.error is not None else None
+            groups[
+                _ResultGroup(result.status, result.count_attempt, error, result.retry_at)
+            ].append(result)
             if result.status is OutboxStatus.BLOCKED and result.resident_id is not None:
-                await self._s.execute(
-                    update(m.Resident)
-                    .where(m.Resident.id == result.resident_id, m.Resident.reachable.is_(True))
-                    .values(reachable=False, unreachable_since=now)
+                blocked.add(result.resident_id)
+        for group, members in groups.items():
+            for start in range(0, len(members), _RECORD_CHUNK):
+                await self._record_group(group, members[start : start + _RECORD_CHUNK], now)
+        if blocked:
+            r = m.Resident
+            await self._s.execute(
+                update(r)
+                .where(r.id.in_(sorted(blocked)), r.reachable.is_(True))
+                .values(reachable=False, unreachable_since=now)
+                .execution_options(synchronize_session=False)
+            )
+
+    async def _record_group(
+        self, group: _ResultGroup, members: list[DeliveryResult], now: datetime
+    ) -> None:
+        o = m.OutboxMessage
+        values: dict[str, Any] = {"status": group.status.value, "claimed_until": None}
+        if group.count_attempt:
+            values["attempts"] = o.attempts + 1
+        if group.error is not None:
+            values["last_error"] = group.error
+        if group.retry_at is not None:
+            values["not_before"] = group.retry_at
+        if group.status is OutboxStatus.SENT:
+            values["sent_at"] = now
+            # Each sent row keeps its own Telegram message id: a CASE on the id carries them
+            # in the same statement (portable; no UPDATE … FROM VALUES needed).
+            message_ids = {r.outbox_id: r.message_id for r in members if r.message_id is not None}
+            if message_ids:
+                values["telegram_message_id"] = case(
+                    {
+                        outbox_id: literal(message_id, BigInteger())
+                        for outbox_id, message_id in message_ids.items()
+                    },
+                    value=o.id,
+                    else_=null(),
                 )
+            else:
+                values["telegram_message_id"] = None
+        await self._s.execute(
+            update(o)
+            .where(
+                o.id.in_([r.outbox_id for r in members]),
+                o.status == OutboxStatus.CLAIMED.value,
+            )
+            .values(**values)
+            # Nothing of these rows is loaded in this session: no objects to keep in step.
+            .execution_options(synchronize_session=False)
+        )
 
     async def get(self, outbox_id: int) -> tuple[int, str | None, str] | None:
         """(resident_id, tip_id, status) of one row."""
