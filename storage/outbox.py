@@ -10,6 +10,7 @@ from typing import Any
 
 from sqlalchemy import (
     BigInteger,
+    Row,
     Select,
     String,
     and_,
@@ -154,7 +155,7 @@ _INSERT_COLUMNS = [
 ]
 
 
-def _doctor_delivery(row: m.OutboxMessage, doctor: m.Doctor) -> Delivery:
+def _doctor_delivery(row: Row[Any]) -> Delivery:
     """A push for a doctor: sent to their bound account, in their language, with the
     default quiet hours; an unbound or inactive doctor is unreachable."""
     return Delivery(
@@ -164,16 +165,16 @@ def _doctor_delivery(row: m.OutboxMessage, doctor: m.Doctor) -> Delivery:
         payload=row.payload,
         attempts=row.attempts,
         resident_id=None,
-        doctor_id=doctor.id,
-        telegram_user_id=doctor.telegram_user_id or 0,
-        locale=doctor.locale or "",
-        display_name=doctor.display_name,
+        doctor_id=row.doctor_id,
+        telegram_user_id=row.doctor_telegram_user_id or 0,
+        locale=row.doctor_locale or "",
+        display_name=row.doctor_display_name,
         birth_year=None,
-        reachable=doctor.telegram_user_id is not None and doctor.active,
+        reachable=row.doctor_telegram_user_id is not None and bool(row.doctor_active),
         paused=False,
         quiet_start=m.DEFAULT_QUIET_START,
         quiet_end=m.DEFAULT_QUIET_END,
-        doctor_name=doctor.display_name,
+        doctor_name=row.doctor_display_name,
         opted_out_topics=frozenset(),
     )
 
@@ -317,23 +318,46 @@ class OutboxRepository:
             .scalar_subquery()
         )
         # A row addresses a resident or a doctor (digests); the chat and language come from
-        # whichever it is.
+        # whichever it is. Plain columns, not ORM objects: building and tracking an object
+        # per row cost more than the query itself.
         rows = (
             await self._s.execute(
-                select(o, r, doctor_name, d)
+                select(
+                    o.id,
+                    o.kind,
+                    o.tip_id,
+                    o.payload,
+                    o.attempts,
+                    o.resident_id,
+                    o.doctor_id,
+                    r.telegram_user_id,
+                    r.locale,
+                    r.display_name,
+                    r.birth_year,
+                    r.reachable,
+                    r.pushes_paused_at.is_not(None).label("paused"),
+                    r.consent_withdrawn_at.is_not(None).label("withdrawn"),
+                    r.quiet_start,
+                    r.quiet_end,
+                    doctor_name.label("doctor_name"),
+                    d.telegram_user_id.label("doctor_telegram_user_id"),
+                    d.locale.label("doctor_locale"),
+                    d.display_name.label("doctor_display_name"),
+                    d.active.label("doctor_active"),
+                )
                 .outerjoin(r, r.id == o.resident_id)
                 .outerjoin(d, d.id == o.doctor_id)
                 .where(o.id.in_(ids))
                 .order_by(o.not_before, o.id)
             )
         ).all()
-        resident_ids = {row[1].id for row in rows if row[1] is not None}
+        resident_ids = {row.resident_id for row in rows if row.resident_id is not None}
         optouts = await self._per_resident(m.ResidentTopicOptOut, "topic", resident_ids)
         conditions = await self._per_resident(m.ResidentCondition, "condition", resident_ids)
         deliveries = []
-        for row, res, doctor, doc in rows:
-            if res is None:
-                deliveries.append(_doctor_delivery(row, doc))
+        for row in rows:
+            if row.resident_id is None:
+                deliveries.append(_doctor_delivery(row))
                 continue
             deliveries.append(
                 Delivery(
@@ -342,20 +366,20 @@ class OutboxRepository:
                     tip_id=row.tip_id,
                     payload=row.payload,
                     attempts=row.attempts,
-                    resident_id=res.id,
-                    telegram_user_id=res.telegram_user_id,
-                    locale=res.locale,
-                    display_name=res.display_name,
-                    birth_year=res.birth_year,
-                    reachable=res.reachable,
-                    paused=res.pushes_paused_at is not None,
+                    resident_id=row.resident_id,
+                    telegram_user_id=row.telegram_user_id,
+                    locale=row.locale,
+                    display_name=row.display_name,
+                    birth_year=row.birth_year,
+                    reachable=bool(row.reachable),
+                    paused=bool(row.paused),
                     # Withdrawn consent stops every message, even a doctor's answer.
-                    withdrawn=res.consent_withdrawn_at is not None,
-                    quiet_start=res.quiet_start,
-                    quiet_end=res.quiet_end,
-                    doctor_name=doctor,
-                    opted_out_topics=frozenset(optouts[res.id]),
-                    conditions=frozenset(conditions[res.id]),
+                    withdrawn=bool(row.withdrawn),
+                    quiet_start=row.quiet_start,
+                    quiet_end=row.quiet_end,
+                    doctor_name=row.doctor_name,
+                    opted_out_topics=frozenset(optouts[row.resident_id]),
+                    conditions=frozenset(conditions[row.resident_id]),
                 )
             )
         return deliveries
