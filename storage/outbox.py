@@ -10,9 +10,12 @@ from typing import Any
 
 from sqlalchemy import (
     BigInteger,
+    Column,
+    MetaData,
     Row,
     Select,
     String,
+    Table,
     and_,
     case,
     cast,
@@ -23,6 +26,7 @@ from sqlalchemy import (
     null,
     or_,
     select,
+    text,
     update,
 )
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -43,6 +47,17 @@ LIVE = (OutboxStatus.PENDING.value, OutboxStatus.CLAIMED.value, OutboxStatus.SEN
 # Rows per recording UPDATE: two bound parameters each (id, message id) stays far below
 # SQLite's and asyncpg's limits on parameters per statement.
 _RECORD_CHUNK = 500
+
+
+# Residents behind the yearly target, worked out once per catch-up slot (see plan_catch_up).
+# Not part of the schema: its own MetaData, so Alembic never sees it.
+_BEHIND = Table(
+    "catch_up_behind",
+    MetaData(),
+    Column("resident_id", BigInteger, primary_key=True),
+    prefixes=["TEMPORARY"],
+    postgresql_on_commit="DROP",
+)
 
 
 @dataclass(frozen=True)
@@ -182,6 +197,8 @@ def _doctor_delivery(row: Row[Any]) -> Delivery:
 class OutboxRepository:
     def __init__(self, session: AsyncSession) -> None:
         self._s = session
+        # Which catch-up slot the `_BEHIND` table currently holds, in this session.
+        self._behind_for: tuple[str, datetime, datetime, int] | None = None
 
     async def plan_tip(
         self,
@@ -220,9 +237,15 @@ class OutboxRepository:
         consent_version: str | None = None,
     ) -> int:
         """Tops up residents who are behind the year's target with a tip they haven't had
-        this year. The prefix holds the day (and slot), so one catch-up per resident each."""
+        this year. The prefix holds the day (and slot), so one catch-up per resident each.
+
+        Who is behind is worked out once per prefix (the first call with it in this unit of
+        work), not once per tip variant: within a slot a resident's count only grows by the
+        row this slot gives them, and after that the prefix's dedupe key keeps them out anyway.
+        """
         r = m.Resident
         o = m.OutboxMessage
+        await self._find_behind(dedupe_prefix, year_start, year_end, target)
         already_had = exists().where(
             o.resident_id == r.id,
             o.tip_id == tip_id,
@@ -230,13 +253,35 @@ class OutboxRepository:
             o.not_before >= year_start,
             o.not_before < year_end,
         )
-        query = _planned_rows(dedupe_prefix, tip_id, payload, not_before, now).where(
-            _eligible(topic, consent_version),
-            _audience(audience, on_day),
-            ~already_had,
-            _live_tips_between(year_start, year_end) < target,
+        query = (
+            _planned_rows(dedupe_prefix, tip_id, payload, not_before, now)
+            .join(_BEHIND, _BEHIND.c.resident_id == r.id)
+            .where(_eligible(topic, consent_version), _audience(audience, on_day), ~already_had)
         )
         return await self._insert(query)
+
+    async def _find_behind(
+        self, dedupe_prefix: str, year_start: datetime, year_end: datetime, target: int
+    ) -> None:
+        key = (dedupe_prefix, year_start, year_end, target)
+        if self._behind_for == key:
+            return
+        # A temporary table: PostgreSQL drops it at commit (or rollback); SQLite's goes with
+        # the connection, and is dropped here first in case the connection is reused.
+        await self._s.execute(text(f"DROP TABLE IF EXISTS {_BEHIND.name}"))
+        await self._s.run_sync(lambda session: _BEHIND.create(session.connection()))
+        r = m.Resident
+        await self._s.execute(
+            _BEHIND.insert().from_select(
+                ["resident_id"],
+                select(r.id).where(
+                    _eligible(None), _live_tips_between(year_start, year_end) < target
+                ),
+            )
+        )
+        # The planner needs its size to join it well (nothing analyses temporary tables).
+        await self._s.execute(text(f"ANALYZE {_BEHIND.name}"))
+        self._behind_for = key
 
     async def _insert(self, query: Select[Any]) -> int:
         statement = insert_from_select_ignoring_duplicates(
