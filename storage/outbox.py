@@ -11,6 +11,7 @@ from typing import Any
 from sqlalchemy import (
     BigInteger,
     Column,
+    ColumnExpressionArgument,
     MetaData,
     Row,
     Select,
@@ -139,6 +140,14 @@ def _live_tips_between(start: datetime, end: datetime):  # type: ignore[no-untyp
     )
 
 
+def _has_slot_row(
+    dedupe_prefix: str, resident_id: ColumnExpressionArgument[int]
+) -> ColumnElement[bool]:
+    """The resident already has the row of this dedupe prefix (a probe of the unique index)."""
+    o = m.OutboxMessage
+    return exists().where(o.dedupe_key == literal(dedupe_prefix) + cast(resident_id, String))
+
+
 def _planned_rows(
     dedupe_prefix: str, tip_id: str, payload: str, not_before: datetime, now: datetime
 ) -> Select[Any]:
@@ -258,7 +267,14 @@ class OutboxRepository:
             .join(_BEHIND, _BEHIND.c.resident_id == r.id)
             .where(_eligible(topic, consent_version), _audience(audience, on_day), ~already_had)
         )
-        return await self._insert(query)
+        created = await self._insert(query)
+        if created:
+            # Those just given their catch-up in this slot are done: the later variants need
+            # not look at them again (their inserts would be ignored as duplicates anyway).
+            await self._s.execute(
+                delete(_BEHIND).where(_has_slot_row(dedupe_prefix, _BEHIND.c.resident_id))
+            )
+        return created
 
     async def _find_behind(
         self, dedupe_prefix: str, year_start: datetime, year_end: datetime, target: int
@@ -275,7 +291,9 @@ class OutboxRepository:
             _BEHIND.insert().from_select(
                 ["resident_id"],
                 select(r.id).where(
-                    _eligible(None), _live_tips_between(year_start, year_end) < target
+                    _eligible(None),
+                    ~_has_slot_row(dedupe_prefix, r.id),
+                    _live_tips_between(year_start, year_end) < target,
                 ),
             )
         )
