@@ -207,7 +207,7 @@ class OutboxRepository:
     def __init__(self, session: AsyncSession) -> None:
         self._s = session
         # Which catch-up slot the `_BEHIND` table currently holds, in this session.
-        self._behind_for: tuple[str, datetime, datetime, int] | None = None
+        self._behind_for: tuple[object, str, datetime, datetime, int] | None = None
 
     async def plan_tip(
         self,
@@ -279,7 +279,8 @@ class OutboxRepository:
     async def _find_behind(
         self, dedupe_prefix: str, year_start: datetime, year_end: datetime, target: int
     ) -> None:
-        key = (dedupe_prefix, year_start, year_end, target)
+        # The table lives as long as the transaction (on PostgreSQL): a new one starts over.
+        key = (self._s.get_transaction(), dedupe_prefix, year_start, year_end, target)
         if self._behind_for == key:
             return
         # A temporary table: PostgreSQL drops it at commit (or rollback); SQLite's goes with
