@@ -2,7 +2,7 @@
 
     python -m benchmarks.dispatch [--messages 5000] [--backend sqlite|postgresql]
                                   [--settings 200/32,500/64] [--server in-process|subprocess]
-                                  [--no-baseline] [--profile]
+                                  [--no-baseline] [--profile] [--profile-sender server|no-op]
 
 For each batch_size/concurrency setting, on a fresh scratch database: seeds N onboarded
 residents, plans 立冬 2026 for them (N outbox rows), starts the in-repo Bot API test server on
@@ -371,6 +371,12 @@ async def main() -> None:
         help="afterwards, run the first setting once more under cProfile and print the top 15",
     )
     parser.add_argument(
+        "--profile-sender",
+        choices=("server", "no-op"),
+        default="server",
+        help="the sender of the --profile run: the test server (as --server) or the no-op one",
+    )
+    parser.add_argument(
         "--pg-admin-dsn",
         default=DEFAULT_PG_ADMIN_DSN,
         help="maintenance database used to create and drop the scratch database",
@@ -426,7 +432,7 @@ async def main() -> None:
             batch_size,
             concurrency,
             library,
-            sender_kind=args.server,
+            sender_kind=args.server if args.profile_sender == "server" else "no-op",
             pg_admin_dsn=args.pg_admin_dsn,
             tag="profile",
             profile=profile,

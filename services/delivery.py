@@ -267,6 +267,7 @@ class OutboxDispatcher:
                 else:
                     report.retried += 1
         async with self._uow_factory() as uow:
+            await uow.begin_write()
             await uow.outbox.record(results, self._clock.now())
             await uow.commit()
         return report

@@ -2,13 +2,21 @@
 
 from __future__ import annotations
 
+from collections import defaultdict
 from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import (
+    BigInteger,
+    Column,
+    ColumnExpressionArgument,
+    MetaData,
+    Row,
     Select,
     String,
+    Table,
     and_,
     case,
     cast,
@@ -16,8 +24,10 @@ from sqlalchemy import (
     exists,
     func,
     literal,
+    null,
     or_,
     select,
+    text,
     update,
 )
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -35,6 +45,30 @@ from storage.records import (
 )
 
 LIVE = (OutboxStatus.PENDING.value, OutboxStatus.CLAIMED.value, OutboxStatus.SENT.value)
+# Rows per recording UPDATE: two bound parameters each (id, message id) stays far below
+# SQLite's and asyncpg's limits on parameters per statement.
+_RECORD_CHUNK = 500
+
+
+# Residents behind the yearly target, worked out once per catch-up slot (see plan_catch_up).
+# Not part of the schema: its own MetaData, so Alembic never sees it.
+_BEHIND = Table(
+    "catch_up_behind",
+    MetaData(),
+    Column("resident_id", BigInteger, primary_key=True),
+    prefixes=["TEMPORARY"],
+    postgresql_on_commit="DROP",
+)
+
+
+@dataclass(frozen=True)
+class _ResultGroup:
+    """What a recorded row's new values depend on, apart from its Telegram message id."""
+
+    status: OutboxStatus
+    count_attempt: bool
+    error: str | None
+    retry_at: datetime | None
 
 
 def _eligible(topic: str | None, consent_version: str | None = None):  # type: ignore[no-untyped-def]
@@ -106,6 +140,14 @@ def _live_tips_between(start: datetime, end: datetime):  # type: ignore[no-untyp
     )
 
 
+def _has_slot_row(
+    dedupe_prefix: str, resident_id: ColumnExpressionArgument[int]
+) -> ColumnElement[bool]:
+    """The resident already has the row of this dedupe prefix (a probe of the unique index)."""
+    o = m.OutboxMessage
+    return exists().where(o.dedupe_key == literal(dedupe_prefix) + cast(resident_id, String))
+
+
 def _planned_rows(
     dedupe_prefix: str, tip_id: str, payload: str, not_before: datetime, now: datetime
 ) -> Select[Any]:
@@ -137,7 +179,7 @@ _INSERT_COLUMNS = [
 ]
 
 
-def _doctor_delivery(row: m.OutboxMessage, doctor: m.Doctor) -> Delivery:
+def _doctor_delivery(row: Row[Any]) -> Delivery:
     """A push for a doctor: sent to their bound account, in their language, with the
     default quiet hours; an unbound or inactive doctor is unreachable."""
     return Delivery(
@@ -147,16 +189,16 @@ def _doctor_delivery(row: m.OutboxMessage, doctor: m.Doctor) -> Delivery:
         payload=row.payload,
         attempts=row.attempts,
         resident_id=None,
-        doctor_id=doctor.id,
-        telegram_user_id=doctor.telegram_user_id or 0,
-        locale=doctor.locale or "",
-        display_name=doctor.display_name,
+        doctor_id=row.doctor_id,
+        telegram_user_id=row.doctor_telegram_user_id or 0,
+        locale=row.doctor_locale or "",
+        display_name=row.doctor_display_name,
         birth_year=None,
-        reachable=doctor.telegram_user_id is not None and doctor.active,
+        reachable=row.doctor_telegram_user_id is not None and bool(row.doctor_active),
         paused=False,
         quiet_start=m.DEFAULT_QUIET_START,
         quiet_end=m.DEFAULT_QUIET_END,
-        doctor_name=doctor.display_name,
+        doctor_name=row.doctor_display_name,
         opted_out_topics=frozenset(),
     )
 
@@ -164,6 +206,8 @@ def _doctor_delivery(row: m.OutboxMessage, doctor: m.Doctor) -> Delivery:
 class OutboxRepository:
     def __init__(self, session: AsyncSession) -> None:
         self._s = session
+        # Which catch-up slot the `_BEHIND` table currently holds, in this session.
+        self._behind_for: tuple[object, str, datetime, datetime, int] | None = None
 
     async def plan_tip(
         self,
@@ -202,9 +246,15 @@ class OutboxRepository:
         consent_version: str | None = None,
     ) -> int:
         """Tops up residents who are behind the year's target with a tip they haven't had
-        this year. The prefix holds the day (and slot), so one catch-up per resident each."""
+        this year. The prefix holds the day (and slot), so one catch-up per resident each.
+
+        Who is behind is worked out once per prefix (the first call with it in this unit of
+        work), not once per tip variant: within a slot a resident's count only grows by the
+        row this slot gives them, and after that the prefix's dedupe key keeps them out anyway.
+        """
         r = m.Resident
         o = m.OutboxMessage
+        await self._find_behind(dedupe_prefix, year_start, year_end, target)
         already_had = exists().where(
             o.resident_id == r.id,
             o.tip_id == tip_id,
@@ -212,13 +262,45 @@ class OutboxRepository:
             o.not_before >= year_start,
             o.not_before < year_end,
         )
-        query = _planned_rows(dedupe_prefix, tip_id, payload, not_before, now).where(
-            _eligible(topic, consent_version),
-            _audience(audience, on_day),
-            ~already_had,
-            _live_tips_between(year_start, year_end) < target,
+        query = (
+            _planned_rows(dedupe_prefix, tip_id, payload, not_before, now)
+            .join(_BEHIND, _BEHIND.c.resident_id == r.id)
+            .where(_eligible(topic, consent_version), _audience(audience, on_day), ~already_had)
         )
-        return await self._insert(query)
+        created = await self._insert(query)
+        if created:
+            # Those just given their catch-up in this slot are done: the later variants need
+            # not look at them again (their inserts would be ignored as duplicates anyway).
+            await self._s.execute(
+                delete(_BEHIND).where(_has_slot_row(dedupe_prefix, _BEHIND.c.resident_id))
+            )
+        return created
+
+    async def _find_behind(
+        self, dedupe_prefix: str, year_start: datetime, year_end: datetime, target: int
+    ) -> None:
+        # The table lives as long as the transaction (on PostgreSQL): a new one starts over.
+        key = (self._s.get_transaction(), dedupe_prefix, year_start, year_end, target)
+        if self._behind_for == key:
+            return
+        # A temporary table: PostgreSQL drops it at commit (or rollback); SQLite's goes with
+        # the connection, and is dropped here first in case the connection is reused.
+        await self._s.execute(text(f"DROP TABLE IF EXISTS {_BEHIND.name}"))
+        await self._s.run_sync(lambda session: _BEHIND.create(session.connection()))
+        r = m.Resident
+        await self._s.execute(
+            _BEHIND.insert().from_select(
+                ["resident_id"],
+                select(r.id).where(
+                    _eligible(None),
+                    ~_has_slot_row(dedupe_prefix, r.id),
+                    _live_tips_between(year_start, year_end) < target,
+                ),
+            )
+        )
+        # The planner needs its size to join it well (nothing analyses temporary tables).
+        await self._s.execute(text(f"ANALYZE {_BEHIND.name}"))
+        self._behind_for = key
 
     async def _insert(self, query: Select[Any]) -> int:
         statement = insert_from_select_ignoring_duplicates(
@@ -300,23 +382,46 @@ class OutboxRepository:
             .scalar_subquery()
         )
         # A row addresses a resident or a doctor (digests); the chat and language come from
-        # whichever it is.
+        # whichever it is. Plain columns, not ORM objects: building and tracking an object
+        # per row cost more than the query itself.
         rows = (
             await self._s.execute(
-                select(o, r, doctor_name, d)
+                select(
+                    o.id,
+                    o.kind,
+                    o.tip_id,
+                    o.payload,
+                    o.attempts,
+                    o.resident_id,
+                    o.doctor_id,
+                    r.telegram_user_id,
+                    r.locale,
+                    r.display_name,
+                    r.birth_year,
+                    r.reachable,
+                    r.pushes_paused_at.is_not(None).label("paused"),
+                    r.consent_withdrawn_at.is_not(None).label("withdrawn"),
+                    r.quiet_start,
+                    r.quiet_end,
+                    doctor_name.label("doctor_name"),
+                    d.telegram_user_id.label("doctor_telegram_user_id"),
+                    d.locale.label("doctor_locale"),
+                    d.display_name.label("doctor_display_name"),
+                    d.active.label("doctor_active"),
+                )
                 .outerjoin(r, r.id == o.resident_id)
                 .outerjoin(d, d.id == o.doctor_id)
                 .where(o.id.in_(ids))
                 .order_by(o.not_before, o.id)
             )
         ).all()
-        resident_ids = {row[1].id for row in rows if row[1] is not None}
+        resident_ids = {row.resident_id for row in rows if row.resident_id is not None}
         optouts = await self._per_resident(m.ResidentTopicOptOut, "topic", resident_ids)
         conditions = await self._per_resident(m.ResidentCondition, "condition", resident_ids)
         deliveries = []
-        for row, res, doctor, doc in rows:
-            if res is None:
-                deliveries.append(_doctor_delivery(row, doc))
+        for row in rows:
+            if row.resident_id is None:
+                deliveries.append(_doctor_delivery(row))
                 continue
             deliveries.append(
                 Delivery(
@@ -325,20 +430,20 @@ class OutboxRepository:
                     tip_id=row.tip_id,
                     payload=row.payload,
                     attempts=row.attempts,
-                    resident_id=res.id,
-                    telegram_user_id=res.telegram_user_id,
-                    locale=res.locale,
-                    display_name=res.display_name,
-                    birth_year=res.birth_year,
-                    reachable=res.reachable,
-                    paused=res.pushes_paused_at is not None,
+                    resident_id=row.resident_id,
+                    telegram_user_id=row.telegram_user_id,
+                    locale=row.locale,
+                    display_name=row.display_name,
+                    birth_year=row.birth_year,
+                    reachable=bool(row.reachable),
+                    paused=bool(row.paused),
                     # Withdrawn consent stops every message, even a doctor's answer.
-                    withdrawn=res.consent_withdrawn_at is not None,
-                    quiet_start=res.quiet_start,
-                    quiet_end=res.quiet_end,
-                    doctor_name=doctor,
-                    opted_out_topics=frozenset(optouts[res.id]),
-                    conditions=frozenset(conditions[res.id]),
+                    withdrawn=bool(row.withdrawn),
+                    quiet_start=row.quiet_start,
+                    quiet_end=row.quiet_end,
+                    doctor_name=row.doctor_name,
+                    opted_out_topics=frozenset(optouts[row.resident_id]),
+                    conditions=frozenset(conditions[row.resident_id]),
                 )
             )
         return deliveries
@@ -359,30 +464,70 @@ class OutboxRepository:
         return found
 
     async def record(self, results: Iterable[DeliveryResult], now: datetime) -> None:
-        o = m.OutboxMessage
+        """Writes a batch's results: one UPDATE per group of rows that get the same new values
+        (a batch is mostly one group, "sent"), and one for the residents who blocked the bot.
+
+        Only rows this dispatcher still holds (status "claimed") change: a lease that ran out
+        may be someone else's now.
+        """
+        groups: dict[_ResultGroup, list[DeliveryResult]] = defaultdict(list)
+        blocked: set[int] = set()
         for result in results:
-            values: dict[str, object] = {"status": result.status.value, "claimed_until": None}
-            if result.count_attempt:
-                values["attempts"] = o.attempts + 1
-            if result.error is not None:
-                values["last_error"] = result.error[:200]
-            if result.status is OutboxStatus.SENT:
-                values["sent_at"] = now
-                values["telegram_message_id"] = result.message_id
-            if result.retry_at is not None:
-                values["not_before"] = result.retry_at
-            # Only a row this dispatcher still holds: a lease that ran out may be someone else's.
-            await self._s.execute(
-                update(o)
-                .where(o.id == result.outbox_id, o.status == OutboxStatus.CLAIMED.value)
-                .values(**values)
-            )
+            error = result.error[:200] if result.error is not None else None
+            groups[
+                _ResultGroup(result.status, result.count_attempt, error, result.retry_at)
+            ].append(result)
             if result.status is OutboxStatus.BLOCKED and result.resident_id is not None:
-                await self._s.execute(
-                    update(m.Resident)
-                    .where(m.Resident.id == result.resident_id, m.Resident.reachable.is_(True))
-                    .values(reachable=False, unreachable_since=now)
+                blocked.add(result.resident_id)
+        for group, members in groups.items():
+            for start in range(0, len(members), _RECORD_CHUNK):
+                await self._record_group(group, members[start : start + _RECORD_CHUNK], now)
+        if blocked:
+            r = m.Resident
+            await self._s.execute(
+                update(r)
+                .where(r.id.in_(sorted(blocked)), r.reachable.is_(True))
+                .values(reachable=False, unreachable_since=now)
+                .execution_options(synchronize_session=False)
+            )
+
+    async def _record_group(
+        self, group: _ResultGroup, members: list[DeliveryResult], now: datetime
+    ) -> None:
+        o = m.OutboxMessage
+        values: dict[str, Any] = {"status": group.status.value, "claimed_until": None}
+        if group.count_attempt:
+            values["attempts"] = o.attempts + 1
+        if group.error is not None:
+            values["last_error"] = group.error
+        if group.retry_at is not None:
+            values["not_before"] = group.retry_at
+        if group.status is OutboxStatus.SENT:
+            values["sent_at"] = now
+            # Each sent row keeps its own Telegram message id: a CASE on the id carries them
+            # in the same statement (portable; no UPDATE … FROM VALUES needed).
+            message_ids = {r.outbox_id: r.message_id for r in members if r.message_id is not None}
+            if message_ids:
+                values["telegram_message_id"] = case(
+                    {
+                        outbox_id: literal(message_id, BigInteger())
+                        for outbox_id, message_id in message_ids.items()
+                    },
+                    value=o.id,
+                    else_=null(),
                 )
+            else:
+                values["telegram_message_id"] = None
+        await self._s.execute(
+            update(o)
+            .where(
+                o.id.in_([r.outbox_id for r in members]),
+                o.status == OutboxStatus.CLAIMED.value,
+            )
+            .values(**values)
+            # Nothing of these rows is loaded in this session: no objects to keep in step.
+            .execution_options(synchronize_session=False)
+        )
 
     async def get(self, outbox_id: int) -> tuple[int, str | None, str] | None:
         """(resident_id, tip_id, status) of one row."""

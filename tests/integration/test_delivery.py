@@ -12,7 +12,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 from aiogram import Bot
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 from bot.app import build_bot, build_i18n
 from bot.sender import AiogramSender
@@ -26,6 +26,7 @@ from services.pushes import PushSchedule
 from services.residents import Condition
 from services.settings import Settings
 from storage import models as m
+from storage.records import DeliveryResult, OutboxStatus
 from tests.factories import make_doctor, make_resident
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
@@ -290,3 +291,115 @@ async def test_global_rate_and_per_chat_interval_hold(
             per_chat.setdefault(r.chat_id, []).append(r.at)
     for times in per_chat.values():
         assert all(b - a >= 0.99 for a, b in itertools.pairwise(times))
+
+
+async def test_a_mixed_batch_leaves_every_row_in_its_own_state(
+    uow_factory: UnitOfWorkFactory,
+    clock: ManualClock,
+    test_library: Library,
+    botapi: BotAPIServer,
+    bot: Bot,
+) -> None:
+    # One batch, recorded in one go: two sent, a 5xx retried with backoff, a 400 failed, a
+    # 403 blocked (their second message skipped), one paused, one in quiet hours.
+    sent, sent_too, retried, failed, blocked, paused, quiet = range(801, 808)
+    for user in (sent, sent_too, retried, failed, blocked, paused, quiet):
+        await make_resident(uow_factory, clock, user)
+        botapi.open_chat(TgUser(user, "x"))
+        if user != quiet:  # the others' quiet hours start at 23:00, the quiet one's at 21:00
+            await pushes.set_quiet_hours(uow_factory(), user, 23, 6)
+    botapi.fail(retried, "server_error")
+    botapi.fail(failed, "bad_request")
+    botapi.fail(blocked, "blocked")
+    await bot.send_message(sent_too, "hello")  # its tip gets a different Telegram message id
+    await pushes.plan_day(uow_factory(), test_library, SCHEDULE, clock, LIDONG)
+    await pushes.set_paused(uow_factory(), clock, paused, True)  # after the tip was planned
+    clock.set(local(LIDONG, 22))
+    planned = await statuses(uow_factory)
+    ids = {u.telegram_user_id: u.id for u in await residents_by_user(uow_factory)}
+    [blocked_tip] = [row for row in planned if row.resident_id == ids[blocked]]
+    async with uow_factory() as uow:  # a second message for the resident who blocked the bot
+        await uow.outbox.enqueue(
+            resident_id=ids[blocked],
+            kind="tip",
+            dedupe_key="extra-for-blocked",
+            tip_id=blocked_tip.tip_id,
+            payload=blocked_tip.payload,
+            not_before=clock.now(),
+            now=clock.now(),
+        )
+        await uow.commit()
+
+    report = await make_dispatcher(uow_factory, bot, test_library, clock).run_once()
+
+    assert (report.sent, report.retried, report.failed, report.blocked) == (2, 1, 1, 1)
+    assert (report.skipped, report.deferred) == (2, 1)
+    rows = {(row.resident_id, row.dedupe_key): row for row in await statuses(uow_factory)}
+    by_user = {
+        user: [row for (rid, _), row in sorted(rows.items()) if rid == ids[user]] for user in ids
+    }
+    for user in (sent, sent_too):
+        [row] = by_user[user]
+        message = botapi.messages(user)[-1]
+        assert (row.status, row.attempts, row.sent_at) == ("sent", 1, clock.now())
+        assert row.telegram_message_id == message.message_id
+        assert row.claimed_until is None
+    assert by_user[sent][0].telegram_message_id != by_user[sent_too][0].telegram_message_id
+    [row] = by_user[retried]
+    assert (row.status, row.attempts) == ("pending", 1)
+    assert row.not_before == clock.now() + FAST.base_backoff
+    assert "Internal Server Error" in (row.last_error or "")
+    [row] = by_user[failed]
+    assert (row.status, row.attempts, row.sent_at) == ("failed", 1, None)
+    assert "chat not found" in (row.last_error or "")
+    first, second = sorted(by_user[blocked], key=lambda row: row.not_before)
+    assert (first.status, first.attempts) == ("blocked", 1)
+    assert (second.status, second.attempts, second.last_error) == ("skipped", 0, "unreachable")
+    assert not await resident_reachable(uow_factory, blocked)
+    assert await resident_reachable(uow_factory, sent)
+    [row] = by_user[paused]
+    assert (row.status, row.attempts, row.last_error) == ("skipped", 0, "paused")
+    [row] = by_user[quiet]
+    assert (row.status, row.attempts, row.last_error) == ("pending", 0, None)
+    assert row.not_before == local(LIDONG + timedelta(days=1), 8)
+    assert all(row.claimed_until is None for row in rows.values())
+    assert len(botapi.find_requests("sendMessage", blocked)) == 1
+
+
+async def test_recording_leaves_rows_the_dispatcher_no_longer_holds(
+    uow_factory: UnitOfWorkFactory, clock: ManualClock, test_library: Library
+) -> None:
+    clock.set(local(LIDONG, 10))
+    await make_resident(uow_factory, clock, 811)
+    await make_resident(uow_factory, clock, 812)
+    await pushes.plan_day(uow_factory(), test_library, SCHEDULE, clock, LIDONG)
+    async with uow_factory() as uow:
+        await uow.begin_write()
+        mine, theirs = await uow.outbox.claim(now=clock.now(), lease=FAST.lease, limit=10)
+        await uow.commit()
+    async with uow_factory() as uow:  # meanwhile the other row was withdrawn
+        await uow.session.execute(
+            update(m.OutboxMessage)
+            .where(m.OutboxMessage.id == theirs.outbox_id)
+            .values(status="cancelled", claimed_until=None)
+        )
+        await uow.commit()
+    results = [
+        DeliveryResult(d.outbox_id, d.resident_id, OutboxStatus.SENT, message_id=7)
+        for d in (mine, theirs)
+    ]
+    async with uow_factory() as uow:
+        await uow.begin_write()
+        await uow.outbox.record(results, clock.now())
+        await uow.commit()
+    rows = {row.id: row for row in await statuses(uow_factory)}
+    assert (rows[mine.outbox_id].status, rows[mine.outbox_id].telegram_message_id) == ("sent", 7)
+    assert rows[theirs.outbox_id].status == "cancelled"
+    assert rows[theirs.outbox_id].telegram_message_id is None
+    assert rows[theirs.outbox_id].attempts == 0
+
+
+async def residents_by_user(uow_factory: UnitOfWorkFactory) -> list[SimpleNamespace]:
+    async with uow_factory() as uow:
+        result = await uow.session.execute(select(m.Resident.id, m.Resident.telegram_user_id))
+        return [SimpleNamespace(id=i, telegram_user_id=u) for i, u in result]
