@@ -14,6 +14,7 @@ from content import CONSENT_NOTICE_VERSION
 from storage.records import Condition, ConsentBasis, FamilyMemberRecord, Relation, Sex
 from storage.uow import UnitOfWork
 
+from services import booking, privacy
 from services.clock import Clock
 from services.errors import InvalidInput, NotAllowed, NotFound, NotRegistered
 from services.residents import OLDEST_AGE, parse_display_name
@@ -28,6 +29,7 @@ __all__ = [
     "FamilyMemberRecord",
     "NewMember",
     "Relation",
+    "RemovedMember",
     "add_member",
     "consent_basis_for",
     "get_member",
@@ -176,11 +178,30 @@ async def update_member(
     return updated
 
 
-async def remove_member(uow: UnitOfWork, telegram_user_id: int, member_id: int) -> str:
-    """Deletes the member and their health data; returns the name for the confirmation."""
+@dataclass(frozen=True, slots=True)
+class RemovedMember:
+    name: str
+    bookings_cancelled: int
+
+
+async def remove_member(
+    uow: UnitOfWork, clock: Clock, telegram_user_id: int, member_id: int
+) -> RemovedMember:
+    """Deletes the member and their health data. Their upcoming bookings are cancelled first
+    (seats go to whoever waits, reminders are withdrawn), their waiting-list places left, and
+    the care reminders about them withdrawn; they leave their doctor's care digests."""
+    now = clock.now()
     async with uow:
         await uow.begin_write()
         member = await _owned(uow, telegram_user_id, member_id)
+        waiting = await uow.privacy.live_waitlist_ids(member.resident_id, member.id)
+        cancelled = await booking.release_for_erasure(
+            uow, now, member.resident_id, waiting, member_id=member.id
+        )
+        # Not yet sent reminders about them name them and their health: they go (nothing was
+        # delivered, so no count is lost).
+        await uow.privacy.delete_pending_with_prefix(f"care:m:{member.id}:")
+        await privacy.leave_digests(uow, member.resident_id, member.display_name)
         await uow.family.remove(member.id)
         await uow.commit()
-        return member.display_name
+    return RemovedMember(name=member.display_name, bookings_cancelled=cancelled)
