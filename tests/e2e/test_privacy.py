@@ -14,7 +14,7 @@ import pytest
 from bot.callbacks import LectureCD, ResidentCardCD
 from content import CONSENT_NOTICE_VERSION
 from sandbox.botapi import BotAPIServer, ChatClient, TgUser
-from services import booking, family, residents
+from services import booking, careplans, family, residents
 from services.clock import ManualClock
 from services.database import UnitOfWorkFactory
 from services.demo import DEMO_DOCTOR_USER_ID, seed_demo
@@ -122,6 +122,18 @@ async def test_onboard_book_export_forget_leaves_nothing(
     await doctor.press_data(ResidentCardCD(resident_id=resident.id).pack())
     await doctor.wait_for("Care plan: due and overdue")
 
+    # Their doctor's daily care digest names them among the residents with overdue items.
+    await careplans.set_digest_frequency(
+        uow_factory(), clock, DEMO_DOCTOR_USER_ID, careplans.DigestFrequency.DAILY, "en"
+    )
+    await jiayi.jobs.plan_care()
+    await jiayi.jobs.dispatch()
+    digest = await doctor.wait_for("Overdue care items")
+    assert f"{FIRST_NAME} {LAST_NAME}" in digest.text
+    # Tomorrow's digest is queued, not sent yet, when they leave.
+    clock.advance(timedelta(days=1))
+    await jiayi.jobs.plan_care()
+
     # /mydata: a readable summary and the full file.
     await chat.send("/mydata")
     summary = await chat.wait_for("Your data in jiayi")
@@ -140,7 +152,8 @@ async def test_onboard_book_export_forget_leaves_nothing(
     [exported] = data["appointments"]
     assert exported["check_in_code"] == appointment.check_in_code
     assert exported["person_name"] == CHILD
-    assert sorted((m["kind"], m["status"]) for m in data["messages"]) == [
+    reminders = [m for m in data["messages"] if m["kind"] == "reminder"]
+    assert sorted((m["kind"], m["status"]) for m in reminders) == [
         ("reminder", "pending"),
         ("reminder", "sent"),
     ]
@@ -164,6 +177,10 @@ async def test_onboard_book_export_forget_leaves_nothing(
         birth_dates=(CHILD_BORN,),
     )
     assert await personal_data_left(uow_factory, personal) == []
+    # The doctor's next digest goes out without them.
+    doctor_before = len(doctor.messages())
+    await jiayi.jobs.dispatch()
+    assert not any(FIRST_NAME in m.text for m in doctor.messages()[doctor_before:])
 
     # No push reaches them: not the booking's second reminder, not the next days' tips.
     before = len(chat.messages())
