@@ -177,10 +177,12 @@ async def test_onboard_book_export_forget_leaves_nothing(
         birth_dates=(CHILD_BORN,),
     )
     assert await personal_data_left(uow_factory, personal) == []
-    # The doctor's next digest goes out without them.
+    # The doctor's next digest still goes out, for their other residents, without them.
     doctor_before = len(doctor.messages())
     await jiayi.jobs.dispatch()
-    assert not any(FIRST_NAME in m.text for m in doctor.messages()[doctor_before:])
+    [next_digest] = doctor.messages()[doctor_before:]
+    assert "Overdue care items" in next_digest.text
+    assert FIRST_NAME not in next_digest.text
 
     # No push reaches them: not the booking's second reminder, not the next days' tips.
     before = len(chat.messages())
