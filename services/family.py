@@ -198,9 +198,11 @@ async def remove_member(
         cancelled = await booking.release_for_erasure(
             uow, now, member.resident_id, waiting, member_id=member.id
         )
-        # Not yet sent reminders about them name them and their health: they go (nothing was
-        # delivered, so no count is lost).
-        await uow.privacy.delete_pending_with_prefix(f"care:m:{member.id}:")
+        # Reminders about them never delivered (queued, or withdrawn just now) name them and
+        # their health: they go with them. Delivered ones are the manager's messages.
+        await uow.privacy.delete_unsent(f"care:m:{member.id}:")
+        for appointment_id in await uow.privacy.member_appointment_ids(member.id):
+            await uow.privacy.delete_unsent(f"appt:{appointment_id}:")
         await privacy.leave_digests(uow, member.resident_id, member.display_name)
         await uow.family.remove(member.id)
         await uow.commit()

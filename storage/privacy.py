@@ -125,18 +125,26 @@ class PrivacyRepository:
         )
         return [(i, status, payload) for i, status, payload in rows]
 
-    async def delete_pending_with_prefix(self, dedupe_prefix: str) -> int:
-        """Deletes queued, not yet claimed pushes whose dedupe key starts with the prefix."""
+    async def delete_unsent(self, dedupe_prefix: str) -> int:
+        """Deletes pushes never delivered (queued and not claimed, or withdrawn) whose dedupe
+        key starts with the prefix."""
         o = m.OutboxMessage
         result = await self._s.execute(
             delete(o)
             .where(
                 o.dedupe_key.startswith(dedupe_prefix, autoescape=True),
-                o.status == OutboxStatus.PENDING.value,
+                o.status.in_((OutboxStatus.PENDING.value, OutboxStatus.CANCELLED.value)),
             )
             .execution_options(synchronize_session=False)
         )
         return int(result.rowcount or 0)  # type: ignore[attr-defined]
+
+    async def member_appointment_ids(self, member_id: int) -> list[int]:
+        a = m.Appointment
+        rows = await self._s.scalars(
+            select(a.id).where(a.family_member_id == member_id).order_by(a.id)
+        )
+        return list(rows)
 
     async def set_payload(self, outbox_id: int, payload: str) -> None:
         o = m.OutboxMessage
