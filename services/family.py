@@ -188,8 +188,8 @@ async def remove_member(
     uow: UnitOfWork, clock: Clock, telegram_user_id: int, member_id: int
 ) -> RemovedMember:
     """Deletes the member and their health data. Their upcoming bookings are cancelled first
-    (seats go to whoever waits, reminders are withdrawn), their waiting-list places left, and
-    the care reminders about them withdrawn; they leave their doctor's care digests."""
+    (seats go to whoever waits), their waiting-list places left, reminders about them not yet
+    delivered deleted, and they leave doctors' care digests. Tells how many bookings went."""
     now = clock.now()
     async with uow:
         await uow.begin_write()

@@ -18,6 +18,7 @@ from services.errors import DomainError
 from services.family import NewMember, Relation
 from services.residents import Condition, Sex
 from storage import models as m
+from storage.records import DoctorRecord
 from tests.factories import make_resident
 from tests.integration import test_points as pts
 from tests.integration.test_careplans import at_local, bound_doctor, contracted
@@ -57,7 +58,7 @@ async def pending(uow_factory: UnitOfWorkFactory, kind: str) -> list[tuple[str, 
 
 
 async def hypertensive(
-    uow_factory: UnitOfWorkFactory, clock: ManualClock, user: int, name: str, doctor
+    uow_factory: UnitOfWorkFactory, clock: ManualClock, user: int, name: str, doctor: DoctorRecord
 ) -> None:
     await make_resident(
         uow_factory, clock, user, name=name, birth_year=1970, conditions=(Condition.HYPERTENSION,)
@@ -65,7 +66,7 @@ async def hypertensive(
     await contracted(uow_factory, clock, user, doctor)
 
 
-async def daily_digests(uow_factory: UnitOfWorkFactory, clock: ManualClock):  # type: ignore[no-untyped-def]
+async def daily_digests(uow_factory: UnitOfWorkFactory, clock: ManualClock) -> DoctorRecord:
     clock.set(at_local(WEDNESDAY))
     doctor = await bound_doctor(uow_factory, clock, DOCTOR_USER, "王医生")
     await careplans.set_digest_frequency(
@@ -105,6 +106,37 @@ async def test_erasure_takes_the_resident_and_their_family_out_of_the_doctors_di
     assert [r["name"] for r in after["residents"]] == [STAYING_NAME]
     left = await personal_data_left(
         uow_factory, PersonalData(telegram_ids=(LEAVING,), names=(LEAVING_NAME, PARENT_NAME))
+    )
+    assert left == []
+
+
+async def test_a_removed_member_leaves_the_doctors_digest(
+    uow_factory: UnitOfWorkFactory, clock: ManualClock
+) -> None:
+    doctor = await daily_digests(uow_factory, clock)
+    await hypertensive(uow_factory, clock, LEAVING, LEAVING_NAME, doctor)
+    parent = await family.add_member(
+        uow_factory(),
+        clock,
+        LEAVING,
+        NewMember(
+            Relation.PARENT,
+            PARENT_NAME,
+            date(1945, 5, 1),
+            Sex.FEMALE,
+            frozenset({Condition.DIABETES}),
+        ),
+    )
+    clock.set(at_local(WEDNESDAY + timedelta(days=2)))
+    assert await careplans.plan_digests(uow_factory, clock, SHANGHAI) == 1
+
+    await family.remove_member(uow_factory(), clock, LEAVING, parent.id)
+
+    [(_, after)] = await pending(uow_factory, careplans.KIND_CARE_DIGEST)
+    [entry] = after["residents"]
+    assert {i["person"] for i in entry["items"]} == {LEAVING_NAME}
+    left = await personal_data_left(
+        uow_factory, PersonalData(telegram_ids=(), names=(PARENT_NAME,))
     )
     assert left == []
 
