@@ -1176,11 +1176,16 @@ async def add_referral(
 
 
 async def release_for_erasure(
-    uow: UnitOfWork, now: datetime, resident_id: int, waitlist_ids: list[int]
+    uow: UnitOfWork,
+    now: datetime,
+    resident_id: int,
+    waitlist_ids: list[int],
+    member_id: int | None = None,
 ) -> int:
     """Within the caller's write transaction: the account's live waiting-list places are left
-    (held seats given back), its upcoming bookings cancelled by the system, and each freed
-    seat offered to the next person waiting. Returns the bookings cancelled."""
+    (held seats given back), its upcoming bookings (with `member_id`: only that family
+    member's) cancelled by the system, and each freed seat offered to the next person
+    waiting. Returns the bookings cancelled."""
     slots: set[int] = set()
     for entry_id in waitlist_ids:
         entry = await uow.booking.waitlist_entry(entry_id)
@@ -1195,7 +1200,11 @@ async def release_for_erasure(
         ):
             await uow.booking.release_seat(entry.slot_id)
             slots.add(entry.slot_id)
-    upcoming = await uow.booking.upcoming_for_resident(resident_id, now)
+    upcoming = [
+        a
+        for a in await uow.booking.upcoming_for_resident(resident_id, now)
+        if member_id is None or a.family_member_id == member_id
+    ]
     for appointment in upcoming:
         await _cancel_booked(
             uow,

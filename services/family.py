@@ -14,6 +14,7 @@ from content import CONSENT_NOTICE_VERSION
 from storage.records import Condition, ConsentBasis, FamilyMemberRecord, Relation, Sex
 from storage.uow import UnitOfWork
 
+from services import booking, privacy
 from services.clock import Clock
 from services.errors import InvalidInput, NotAllowed, NotFound, NotRegistered
 from services.residents import OLDEST_AGE, parse_display_name
@@ -28,6 +29,7 @@ __all__ = [
     "FamilyMemberRecord",
     "NewMember",
     "Relation",
+    "RemovedMember",
     "add_member",
     "consent_basis_for",
     "get_member",
@@ -176,11 +178,32 @@ async def update_member(
     return updated
 
 
-async def remove_member(uow: UnitOfWork, telegram_user_id: int, member_id: int) -> str:
-    """Deletes the member and their health data; returns the name for the confirmation."""
+@dataclass(frozen=True, slots=True)
+class RemovedMember:
+    name: str
+    bookings_cancelled: int
+
+
+async def remove_member(
+    uow: UnitOfWork, clock: Clock, telegram_user_id: int, member_id: int
+) -> RemovedMember:
+    """Deletes the member and their health data. Their upcoming bookings are cancelled first
+    (seats go to whoever waits), their waiting-list places left, reminders about them not yet
+    delivered deleted, and they leave doctors' care digests. Tells how many bookings went."""
+    now = clock.now()
     async with uow:
         await uow.begin_write()
         member = await _owned(uow, telegram_user_id, member_id)
+        waiting = await uow.privacy.live_waitlist_ids(member.resident_id, member.id)
+        cancelled = await booking.release_for_erasure(
+            uow, now, member.resident_id, waiting, member_id=member.id
+        )
+        # Reminders about them never delivered (queued, or withdrawn just now) name them and
+        # their health: they go with them. Delivered ones are the manager's messages.
+        await uow.privacy.delete_unsent(f"care:m:{member.id}:")
+        for appointment_id in await uow.privacy.member_appointment_ids(member.id):
+            await uow.privacy.delete_unsent(f"appt:{appointment_id}:")
+        await privacy.leave_digests(uow, member.resident_id, member.display_name)
         await uow.family.remove(member.id)
         await uow.commit()
-        return member.display_name
+    return RemovedMember(name=member.display_name, bookings_cancelled=cancelled)

@@ -26,10 +26,16 @@ from datetime import UTC, date, datetime, timedelta
 from enum import StrEnum
 
 from content import CONSENT_NOTICE_VERSION
-from storage.records import ConsentBasis, FamilyMemberRecord, ResidentRecord
+from storage.records import (
+    ConsentBasis,
+    FamilyMemberRecord,
+    OutboxStatus,
+    ResidentRecord,
+    VoucherStatus,
+)
 from storage.uow import UnitOfWork
 
-from services import booking
+from services import booking, careplans
 from services.clock import Clock
 from services.errors import DomainError, InvalidInput, NotAllowed, NotFound, NotRegistered
 
@@ -48,6 +54,7 @@ __all__ = [
     "export_my_data",
     "export_section",
     "give_consent",
+    "leave_digests",
     "privacy_overview",
     "prune_outbox",
     "table_section",
@@ -408,6 +415,55 @@ async def _release_bookings(uow: UnitOfWork, subject: DataSubject, now: datetime
     await booking.release_for_erasure(uow, now, subject.resident.id, waiting)
 
 
+@erasure_step("doctor_digests")
+async def _leave_digests(uow: UnitOfWork, subject: DataSubject, now: datetime) -> None:
+    await leave_digests(uow, subject.resident.id)
+
+
+async def leave_digests(uow: UnitOfWork, resident_id: int, member_name: str | None = None) -> None:
+    """Within the caller's write transaction: the resident's entry leaves every doctor's care
+    digest (with `member_name`: only that family member's items). A digest lists residents
+    and their family by name and is addressed to the doctor, so deleting the resident's rows
+    doesn't reach it. A digest not yet sent that is left listing nobody is deleted."""
+    for outbox_id, status, payload in await uow.privacy.doctor_pushes_mentioning(
+        careplans.KIND_CARE_DIGEST, str(resident_id)
+    ):
+        data = json.loads(payload)
+        listed = data.get("residents", [])
+        edited = (_without(e, member_name) if e.get("id") == resident_id else e for e in listed)
+        kept = [entry for entry in edited if entry is not None]
+        if kept == listed:
+            continue
+        if (
+            not kept
+            and status == OutboxStatus.PENDING
+            and (await uow.privacy.delete_pending_push(outbox_id))
+        ):
+            continue
+        await uow.privacy.set_payload(
+            outbox_id, json.dumps({**data, "residents": kept}, ensure_ascii=False, sort_keys=True)
+        )
+
+
+def _without(entry: dict[str, object], member_name: str | None) -> dict[str, object] | None:
+    """A digest entry without the member's items (None: nothing left of it)."""
+    if member_name is None:
+        return None
+    items = entry.get("items")
+    assert isinstance(items, list)
+    kept = [i for i in items if i.get("self") or i.get("person") != member_name]
+    return {**entry, "items": kept} if kept else None
+
+
+@erasure_step("vouchers")
+async def _return_vouchers(uow: UnitOfWork, subject: DataSubject, now: datetime) -> None:
+    # An unused voucher holds one item of the reward's stock: it goes back on the shelf for
+    # others (the points go with the account).
+    for voucher in await uow.points.vouchers_for(subject.resident.id, [VoucherStatus.ACTIVE]):
+        if await uow.points.close_voucher(voucher.id, VoucherStatus.CANCELLED, now):
+            await uow.points.return_stock(voucher.reward_id)
+
+
 @erasure_step("statistics")
 async def _keep_counts(uow: UnitOfWork, subject: DataSubject, now: datetime) -> None:
     rid = subject.resident.id
@@ -564,7 +620,8 @@ async def accept_takeover(
     notice_version: str,
 ) -> ResidentRecord:
     """The member consents for themselves: they become a resident with their profile, bookings,
-    waiting-list places and referrals, and leave the manager's family list."""
+    waiting-list places, referrals and care history, and leave the manager's family list (the
+    manager's pending care reminders about them are withdrawn)."""
     now = clock.now()
     async with uow:
         await uow.begin_write()
@@ -589,6 +646,9 @@ async def accept_takeover(
         )
         await uow.residents.set_conditions(resident.id, member.conditions)
         await uow.privacy.move_member_to_resident(member.id, member.resident_id, resident.id)
+        # Her care reminders are planned for her own account from now on; the manager's
+        # pending ones about her are withdrawn.
+        await uow.careplans.cancel_pending(f"care:m:{member.id}:")
         await uow.family.remove(member.id)
         created = await uow.residents.get(resident.id)
         await uow.commit()

@@ -97,15 +97,66 @@ class PrivacyRepository:
         )
         return [{k: json_value(v) for k, v in row._mapping.items()} for row in rows]
 
-    async def live_waitlist_ids(self, resident_id: int) -> list[int]:
+    async def live_waitlist_ids(self, resident_id: int, member_id: int | None = None) -> list[int]:
+        """Waiting or offered places of the account, or only of one of its members."""
         w = m.WaitlistEntry
-        rows = await self._s.scalars(
-            select(w.id).where(
-                w.resident_id == resident_id,
-                w.status.in_((WaitlistStatus.WAITING.value, WaitlistStatus.OFFERED.value)),
+        query = select(w.id).where(
+            w.resident_id == resident_id,
+            w.status.in_((WaitlistStatus.WAITING.value, WaitlistStatus.OFFERED.value)),
+        )
+        if member_id is not None:
+            query = query.where(w.family_member_id == member_id)
+        return list(await self._s.scalars(query.order_by(w.id)))
+
+    # --- doctor-addressed pushes that name residents --------------------------------------
+
+    async def doctor_pushes_mentioning(self, kind: str, text: str) -> list[tuple[int, str, str]]:
+        """(id, status, payload) of pushes of `kind` addressed to a doctor whose payload
+        contains `text`: a coarse pre-filter, the caller reads the JSON."""
+        o = m.OutboxMessage
+        rows = await self._s.execute(
+            select(o.id, o.status, o.payload)
+            .where(
+                o.kind == kind,
+                o.doctor_id.is_not(None),
+                o.payload.contains(text, autoescape=True),
             )
+            .order_by(o.id)
+        )
+        return [(i, status, payload) for i, status, payload in rows]
+
+    async def delete_unsent(self, dedupe_prefix: str) -> int:
+        """Deletes pushes never delivered (queued and not claimed, or withdrawn) whose dedupe
+        key starts with the prefix."""
+        o = m.OutboxMessage
+        result = await self._s.execute(
+            delete(o)
+            .where(
+                o.dedupe_key.startswith(dedupe_prefix, autoescape=True),
+                o.status.in_((OutboxStatus.PENDING.value, OutboxStatus.CANCELLED.value)),
+            )
+            .execution_options(synchronize_session=False)
+        )
+        return int(result.rowcount or 0)  # type: ignore[attr-defined]
+
+    async def member_appointment_ids(self, member_id: int) -> list[int]:
+        a = m.Appointment
+        rows = await self._s.scalars(
+            select(a.id).where(a.family_member_id == member_id).order_by(a.id)
         )
         return list(rows)
+
+    async def set_payload(self, outbox_id: int, payload: str) -> None:
+        o = m.OutboxMessage
+        await self._s.execute(update(o).where(o.id == outbox_id).values(payload=payload))
+
+    async def delete_pending_push(self, outbox_id: int) -> bool:
+        """Deletes the push unless a dispatcher has claimed or finished it meanwhile."""
+        o = m.OutboxMessage
+        result = await self._s.execute(
+            delete(o).where(o.id == outbox_id, o.status == OutboxStatus.PENDING.value)
+        )
+        return bool(result.rowcount)  # type: ignore[attr-defined]
 
     # --- consent ------------------------------------------------------------------------
 
@@ -285,8 +336,8 @@ class PrivacyRepository:
     async def move_member_to_resident(
         self, member_id: int, manager_id: int, new_resident_id: int
     ) -> None:
-        """Hands the member's bookings, waiting-list places, referrals and their pending
-        reminders over to their own new account."""
+        """Hands the member's bookings, waiting-list places, referrals, care history and
+        their pending appointment reminders over to their own new account."""
         person_key = f"r:{new_resident_id}"
         for model in (m.Appointment, m.WaitlistEntry):
             await self._s.execute(
@@ -299,6 +350,13 @@ class PrivacyRepository:
             .where(m.Referral.family_member_id == member_id)
             .values(resident_id=new_resident_id, family_member_id=None)
         )
+        # Care history (done items, prescriptions) is keyed by person: it follows them.
+        for care in (m.CareRecord, m.CarePrescription):
+            await self._s.execute(
+                update(care)
+                .where(care.family_member_id == member_id)
+                .values(resident_id=new_resident_id, family_member_id=None, person_key=person_key)
+            )
         moved = select(m.Appointment.id).where(m.Appointment.resident_id == new_resident_id)
         appointment_ids = list(await self._s.scalars(moved))
         o = m.OutboxMessage

@@ -315,12 +315,20 @@ async def cb_member_remove_confirm(
     callback: CallbackQuery,
     callback_data: FamilyCD,
     uow: UnitOfWork,
+    clock: Clock,
     renderer: Renderer,
     locale: str,
 ) -> None:
-    name = await family.remove_member(uow, callback.from_user.id, callback_data.member_id)
+    removed = await family.remove_member(
+        uow, clock, callback.from_user.id, callback_data.member_id
+    )
+    done = _("Removed {name}.").format(name=removed.name)
+    if removed.bookings_cancelled:
+        done += " " + _("Their upcoming bookings were cancelled: {count}.").format(
+            count=removed.bookings_cancelled
+        )
     text, markup = await _list_screen(uow, renderer, locale, callback.from_user.id)
-    await edit(callback, _("Removed {name}.").format(name=name) + "\n\n" + text, markup)
+    await edit(callback, done + "\n\n" + text, markup)
 
 
 def build_router() -> Router:

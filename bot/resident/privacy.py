@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from aiogram import BaseMiddleware, F, Router
 from aiogram.filters import Command, CommandObject, CommandStart
@@ -27,6 +28,7 @@ from services.errors import DomainError, NotRegistered
 from services.family import FamilyMemberRecord
 from services.privacy import ConsentStatus, DataExport
 from services.residents import ResidentRecord
+from services.settings import Settings
 
 from bot import views
 from bot.callbacks import PrivacyAction, PrivacyCD, TakeoverConsentCD, TakeoverLinkCD
@@ -66,7 +68,7 @@ def _by_label(member: FamilyMemberRecord, resident: ResidentRecord) -> str:
 
 
 def _members(
-    resident: ResidentRecord, members: tuple[FamilyMemberRecord, ...]
+    resident: ResidentRecord, members: tuple[FamilyMemberRecord, ...], zone: ZoneInfo
 ) -> list[dict[str, object]]:
     return [
         {
@@ -75,7 +77,7 @@ def _members(
             "born": m.birth_date,
             "basis": _basis_label(m),
             "by": _by_label(m, resident),
-            "recorded": m.consent_recorded_at,
+            "recorded": m.consent_recorded_at.astimezone(zone),
         }
         for m in members
     ]
@@ -101,7 +103,7 @@ def _overview_keyboard(overview: privacy.PrivacyOverview) -> InlineKeyboardMarku
 
 
 async def _overview(
-    uow: UnitOfWork, renderer: Renderer, locale: str, user_id: int
+    uow: UnitOfWork, renderer: Renderer, locale: str, user_id: int, zone: ZoneInfo
 ) -> tuple[str, InlineKeyboardMarkup]:
     overview = await privacy.privacy_overview(uow, user_id)
     r = overview.resident
@@ -111,20 +113,26 @@ async def _overview(
         status=overview.status.value,
         version=r.consent_version,
         current_version=overview.current_version,
-        consented_on=r.consented_at,
-        withdrawn_on=r.consent_withdrawn_at,
-        members=_members(r, overview.members),
+        # Dates as the resident lives them: 07:30 in Beijing is still "yesterday" in UTC.
+        consented_on=r.consented_at.astimezone(zone),
+        withdrawn_on=r.consent_withdrawn_at.astimezone(zone) if r.consent_withdrawn_at else None,
+        members=_members(r, overview.members, zone),
     )
     return text, _overview_keyboard(overview)
 
 
 async def cmd_privacy(
-    message: Message, state: FSMContext, uow: UnitOfWork, renderer: Renderer, locale: str
+    message: Message,
+    state: FSMContext,
+    uow: UnitOfWork,
+    renderer: Renderer,
+    locale: str,
+    settings: Settings,
 ) -> None:
     await state.clear()
     assert message.from_user is not None
     try:
-        text, markup = await _overview(uow, renderer, locale, message.from_user.id)
+        text, markup = await _overview(uow, renderer, locale, message.from_user.id, settings.zone)
     except DomainError as error:
         await message.answer(error_text(error))
         return
@@ -132,10 +140,10 @@ async def cmd_privacy(
 
 
 async def cb_privacy_open(
-    callback: CallbackQuery, uow: UnitOfWork, renderer: Renderer, locale: str
+    callback: CallbackQuery, uow: UnitOfWork, renderer: Renderer, locale: str, settings: Settings
 ) -> None:
     try:
-        text, markup = await _overview(uow, renderer, locale, callback.from_user.id)
+        text, markup = await _overview(uow, renderer, locale, callback.from_user.id, settings.zone)
     except DomainError as error:
         await edit(callback, error_text(error), None)
         return
@@ -225,7 +233,7 @@ SECTION_LABELS = {
 SUMMARY_SECTIONS = frozenset({"profile", "family_members"})
 
 
-def _summary(renderer: Renderer, locale: str, export: DataExport) -> str:
+def _summary(renderer: Renderer, locale: str, export: DataExport, zone: ZoneInfo) -> str:
     r = export.subject.resident
     doctor = None
     contracts = export.sections.get("contracts")
@@ -243,22 +251,27 @@ def _summary(renderer: Renderer, locale: str, export: DataExport) -> str:
     return renderer.render(
         "mydata",
         locale,
-        generated=export.generated_at,
+        generated=export.generated_at.astimezone(zone),
         name=r.display_name,
         birth_year=r.birth_year,
         sex=sex_label(r.sex),
         conditions=conditions_text(r.conditions),
         consent_version=r.consent_version,
-        consented_on=r.consented_at,
+        consented_on=r.consented_at.astimezone(zone),
         withdrawn=r.consent_withdrawn_at is not None,
         doctor=doctor,
-        members=_members(r, export.subject.members),
+        members=_members(r, export.subject.members, zone),
         sections=sections,
     )
 
 
 async def _send_export(
-    target: Message | CallbackQuery, uow: UnitOfWork, clock: Clock, renderer: Renderer, locale: str
+    target: Message | CallbackQuery,
+    uow: UnitOfWork,
+    clock: Clock,
+    renderer: Renderer,
+    locale: str,
+    zone: ZoneInfo,
 ) -> None:
     user_id = target.from_user.id if target.from_user else 0
     try:
@@ -269,10 +282,9 @@ async def _send_export(
         else:
             await send(target, error_text(error))
         return
-    text = _summary(renderer, locale, export)
-    document = BufferedInputFile(
-        export.to_json(), filename=f"jiayi-mydata-{export.generated_at.date().isoformat()}.json"
-    )
+    text = _summary(renderer, locale, export, zone)
+    day = export.generated_at.astimezone(zone).date()
+    document = BufferedInputFile(export.to_json(), filename=f"jiayi-mydata-{day.isoformat()}.json")
     assert target.bot is not None
     await target.bot.send_message(user_id, text)
     await target.bot.send_document(
@@ -281,15 +293,25 @@ async def _send_export(
 
 
 async def cmd_mydata(
-    message: Message, uow: UnitOfWork, clock: Clock, renderer: Renderer, locale: str
+    message: Message,
+    uow: UnitOfWork,
+    clock: Clock,
+    renderer: Renderer,
+    locale: str,
+    settings: Settings,
 ) -> None:
-    await _send_export(message, uow, clock, renderer, locale)
+    await _send_export(message, uow, clock, renderer, locale, settings.zone)
 
 
 async def cb_privacy_export(
-    callback: CallbackQuery, uow: UnitOfWork, clock: Clock, renderer: Renderer, locale: str
+    callback: CallbackQuery,
+    uow: UnitOfWork,
+    clock: Clock,
+    renderer: Renderer,
+    locale: str,
+    settings: Settings,
 ) -> None:
-    await _send_export(callback, uow, clock, renderer, locale)
+    await _send_export(callback, uow, clock, renderer, locale, settings.zone)
 
 
 # --- /forget ----------------------------------------------------------------------------

@@ -6,15 +6,15 @@ from __future__ import annotations
 import json
 import logging
 from collections.abc import Iterator
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
 
-from bot.callbacks import LectureCD, ResidentCardCD
+from bot.callbacks import FamilyAction, FamilyCD, LectureCD, ResidentCardCD
 from content import CONSENT_NOTICE_VERSION
 from sandbox.botapi import BotAPIServer, ChatClient, TgUser
-from services import booking, family, residents
+from services import booking, careplans, family, residents
 from services.clock import ManualClock
 from services.database import UnitOfWorkFactory
 from services.demo import DEMO_DOCTOR_USER_ID, seed_demo
@@ -122,6 +122,18 @@ async def test_onboard_book_export_forget_leaves_nothing(
     await doctor.press_data(ResidentCardCD(resident_id=resident.id).pack())
     await doctor.wait_for("Care plan: due and overdue")
 
+    # Their doctor's daily care digest names them among the residents with overdue items.
+    await careplans.set_digest_frequency(
+        uow_factory(), clock, DEMO_DOCTOR_USER_ID, careplans.DigestFrequency.DAILY, "en"
+    )
+    await jiayi.jobs.plan_care()
+    await jiayi.jobs.dispatch()
+    digest = await doctor.wait_for("Overdue care items")
+    assert f"{FIRST_NAME} {LAST_NAME}" in digest.text
+    # Tomorrow's digest is queued, not sent yet, when they leave.
+    clock.advance(timedelta(days=1))
+    await jiayi.jobs.plan_care()
+
     # /mydata: a readable summary and the full file.
     await chat.send("/mydata")
     summary = await chat.wait_for("Your data in jiayi")
@@ -140,7 +152,8 @@ async def test_onboard_book_export_forget_leaves_nothing(
     [exported] = data["appointments"]
     assert exported["check_in_code"] == appointment.check_in_code
     assert exported["person_name"] == CHILD
-    assert sorted((m["kind"], m["status"]) for m in data["messages"]) == [
+    reminders = [m for m in data["messages"] if m["kind"] == "reminder"]
+    assert sorted((m["kind"], m["status"]) for m in reminders) == [
         ("reminder", "pending"),
         ("reminder", "sent"),
     ]
@@ -164,6 +177,12 @@ async def test_onboard_book_export_forget_leaves_nothing(
         birth_dates=(CHILD_BORN,),
     )
     assert await personal_data_left(uow_factory, personal) == []
+    # The doctor's next digest still goes out, for their other residents, without them.
+    doctor_before = len(doctor.messages())
+    await jiayi.jobs.dispatch()
+    [next_digest] = doctor.messages()[doctor_before:]
+    assert "Overdue care items" in next_digest.text
+    assert FIRST_NAME not in next_digest.text
 
     # No push reaches them: not the booking's second reminder, not the next days' tips.
     before = len(chat.messages())
@@ -316,3 +335,86 @@ async def test_grandmother_takes_over_her_own_account(
     other = make_chat(botapi, GRANDMA + 1, language_code="en")
     await other.send(f"/start {payload}")
     await other.wait_for("This link is not valid")
+
+
+# 07:30 on 23 November in Beijing, still 22 November in UTC.
+EARLY_MORNING = datetime(2026, 11, 22, 23, 30, tzinfo=UTC)
+
+
+async def test_privacy_screens_and_export_show_local_dates(
+    botapi: BotAPIServer, jiayi: RunningBot, clock: ManualClock, uow_factory: UnitOfWorkFactory
+) -> None:
+    clock.set(EARLY_MORNING)
+    await make_resident(uow_factory, clock, MANAGER, name="Chen", locale="en")
+    await family.add_member(
+        uow_factory(),
+        clock,
+        MANAGER,
+        NewMember(Relation.PARENT, GRANDMA_NAME, date(1950, 3, 1), Sex.FEMALE),
+    )
+    chat = make_chat(botapi, MANAGER, language_code="en")
+
+    await chat.send("/privacy")
+    overview = await chat.wait_for("Privacy and your data")
+    assert f"notice {CONSENT_NOTICE_VERSION} on 2026-11-23." in overview.text
+    assert "confirmed by you on 2026-11-23" in overview.text
+    assert "2026-11-22" not in overview.text
+
+    await chat.send("/mydata")
+    summary = await chat.wait_for("Your data in jiayi")
+    assert "(2026-11-23)" in summary.text
+    assert "agreed 2026-11-23" in summary.text
+    assert "2026-11-22" not in summary.text
+    document = await chat.wait_for(predicate=lambda m: m.kind == "document")
+    assert document.filename == "jiayi-mydata-2026-11-23.json"
+
+
+async def test_removing_a_member_cancels_their_booking_and_says_so(
+    botapi: BotAPIServer, jiayi: RunningBot, clock: ManualClock, uow_factory: UnitOfWorkFactory
+) -> None:
+    await seed_demo(uow_factory(), clock, timezone="Asia/Shanghai")
+    await jiayi.jobs.materialize()
+    await make_resident(uow_factory, clock, MANAGER, name="Chen", locale="en")
+    grandma = await family.add_member(
+        uow_factory(),
+        clock,
+        MANAGER,
+        NewMember(Relation.PARENT, GRANDMA_NAME, date(1950, 3, 1), Sex.FEMALE),
+    )
+    services = await booking.list_services(uow_factory(), MANAGER)
+    checkup = next(s for s in services if s.code == "health_checkup")
+    day = next(
+        d.day
+        for d in await booking.available_days(
+            uow_factory(), clock, MANAGER, checkup.id, grandma.id, SHANGHAI
+        )
+        if d.free and (d.day - clock.now().date()).days >= 2
+    )
+    slot = next(
+        s
+        for s in await booking.slots_on(
+            uow_factory(), clock, MANAGER, checkup.id, grandma.id, day, SHANGHAI
+        )
+        if s.free
+    )
+    appointment = await booking.book(uow_factory(), clock, MANAGER, slot.id, grandma.id, SHANGHAI)
+    free_before = (await booking.get_slot(uow_factory(), slot.id)).free
+    chat = make_chat(botapi, MANAGER, language_code="en")
+
+    await chat.send("/family")
+    await chat.wait_reply()
+    await chat.press_data(FamilyCD(action=FamilyAction.OPEN, member_id=grandma.id).pack())
+    await chat.wait_for(GRANDMA_NAME)
+    await chat.press("Remove")
+    await chat.wait_for(f"Remove {GRANDMA_NAME} and everything recorded about them?")
+    await chat.press("Yes, remove")
+    done = await chat.wait_for(f"Removed {GRANDMA_NAME}.")
+    assert "Their upcoming bookings were cancelled: 1." in done.text
+
+    # The seat is free for others, and no reminder about her appointment comes.
+    assert (await booking.get_slot(uow_factory(), slot.id)).free == free_before + 1
+    assert await booking.my_appointments(uow_factory(), clock, MANAGER) == []
+    before = len(chat.messages())
+    clock.set(appointment.starts_at - timedelta(hours=24))
+    assert (await jiayi.jobs.dispatch()).sent == 0
+    assert len(chat.messages()) == before

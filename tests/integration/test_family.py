@@ -52,7 +52,7 @@ async def test_other_resident_cannot_see_change_or_remove_a_member(
     with pytest.raises(NotAllowed):
         await family.update_member(uow_factory(), clock, 2002, child.id, display_name="x")
     with pytest.raises(NotAllowed):
-        await family.remove_member(uow_factory(), 2002, child.id)
+        await family.remove_member(uow_factory(), clock, 2002, child.id)
     assert await family.list_members(uow_factory(), 2002) == []
     unchanged = await family.get_member(uow_factory(), 1001, child.id)
     assert unchanged.display_name == "小宝"
@@ -68,7 +68,8 @@ async def test_update_and_remove_member(
     )
     assert updated.display_name == "大宝"
     assert updated.conditions == {Condition.DIABETES}
-    assert await family.remove_member(uow_factory(), 1001, child.id) == "大宝"
+    removed = await family.remove_member(uow_factory(), clock, 1001, child.id)
+    assert removed == family.RemovedMember(name="大宝", bookings_cancelled=0)
     with pytest.raises(NotFound):
         await family.get_member(uow_factory(), 1001, child.id)
 
