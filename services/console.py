@@ -249,6 +249,9 @@ class ResidentCard:
     # Care-plan items of the household that are overdue or due, soonest first.
     care: list[careplans.PlanEntry]
     points_balance: int
+    # Care records and lecture attendance are for the resident's own contracted doctor only,
+    # so an admin looking at someone else's resident isn't offered actions that would refuse.
+    can_record: bool
 
 
 def _age(birth_year: int | None, today: date) -> int | None:
@@ -277,6 +280,8 @@ async def resident_card(
             if e.state is not careplans.ItemState.UPCOMING
         ]
         points_balance = await uow.points.balance(resident_id)
+        contract = await uow.contracts.open_for(resident_id)
+        can_record = contract is not None and contract.doctor_id == actor.doctor_id
         await audit(uow, actor, [resident_id], AuditAction.CARD, now)
         await uow.commit()
     return ResidentCard(
@@ -287,6 +292,7 @@ async def resident_card(
         open_questions=open_questions,
         care=care,
         points_balance=points_balance,
+        can_record=can_record,
     )
 
 

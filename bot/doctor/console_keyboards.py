@@ -182,21 +182,25 @@ def residents(page: ResidentPage, cond: str, age: str) -> InlineKeyboardMarkup:
     return kb.adjust(*sizes).as_markup()
 
 
-def resident_card(resident_id: int, members: list[tuple[int, str]]) -> InlineKeyboardMarkup:
+def resident_card(
+    resident_id: int, members: list[tuple[int, str]], *, can_record: bool
+) -> InlineKeyboardMarkup:
     kb = InlineKeyboardBuilder()
     kb.button(text=_("Send a message"), callback_data=ResidentMessageCD(resident_id=resident_id))
-    kb.button(
-        text=_("Record a follow-up, dose or prescription"),
-        callback_data=CareRecordCD(resident_id=resident_id),
-    )
-    for member_id, name in members:
+    if can_record:
         kb.button(
-            text=_("Record for {name}").format(name=name),
-            callback_data=CareRecordCD(resident_id=resident_id, member_id=member_id),
+            text=_("Record a follow-up, dose or prescription"),
+            callback_data=CareRecordCD(resident_id=resident_id),
         )
-    kb.button(
-        text=_("Attended a health lecture"), callback_data=LectureCD(resident_id=resident_id)
-    )
+        for member_id, name in members:
+            kb.button(
+                text=_("Record for {name}").format(name=name),
+                callback_data=CareRecordCD(resident_id=resident_id, member_id=member_id),
+            )
+        kb.button(
+            text=_("Attended a health lecture"),
+            callback_data=LectureCD(resident_id=resident_id),
+        )
     kb.button(text=_("Back to the list"), callback_data=ResidentsCD())
     return kb.adjust(1).as_markup()
 

@@ -189,7 +189,7 @@ async def cb_card(
         points=card.points_balance,
     )
     members = [(m.id, m.display_name) for m in card.family]
-    await send(callback, text, kb.resident_card(r.id, members))
+    await send(callback, text, kb.resident_card(r.id, members, can_record=card.can_record))
 
 
 async def cb_message(

@@ -176,6 +176,12 @@ async def test_doctor_sees_only_own_residents_and_admin_sees_all(
         uow_factory(), clock, settings, ADMIN_USER, practice["others"]
     )
     assert card.resident.id == practice["others"]
+    # The admin may read the card but records care and lectures only as a contracted doctor.
+    assert not card.can_record
+    own = await console.resident_card(
+        uow_factory(), clock, settings, DOCTOR_USER, practice["old_hyp"]
+    )
+    assert own.can_record
 
 
 async def test_card_views_and_messages_are_audited_without_bodies(
