@@ -212,7 +212,7 @@ async def run(
     points_notices.register(dispatcher, renderer, settings.zone)
     broadcasts.register(dispatcher, renderer)
     console.register(dispatcher, renderer)
-    questions.register(dispatcher, renderer)
+    questions.register(dispatcher, renderer, settings.zone)
     jobs = PushJobs(
         uow_factory=database.uow_factory,
         library=library,

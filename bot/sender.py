@@ -51,6 +51,8 @@ class AiogramSender:
                 return _care_markup(message)
             if message.kind == points.KIND_EXPIRY_REMINDER:
                 return points_keyboards.to_points()
+            if message.kind == questions.QUESTION_ALERT and message.ref_id is not None:
+                return console_keyboards.question_reply(message.ref_id)
             if message.kind in DOCTOR_KINDS:
                 # Residents can answer their doctor straight from the message.
                 return console_keyboards.ask_doctor()

@@ -147,9 +147,15 @@ async def create_invite(
 
 
 async def accept_invite(
-    uow: UnitOfWork, clock: Clock, *, token: str, telegram_user_id: int
+    uow: UnitOfWork,
+    clock: Clock,
+    *,
+    token: str,
+    telegram_user_id: int,
+    locale: str | None = None,
 ) -> DoctorRecord:
-    """Binds the Telegram account to the invited doctor. An invite works once, until it expires."""
+    """Binds the Telegram account to the invited doctor. An invite works once, until it expires.
+    `locale` (the chat's language) is the language of pushes to the doctor: alerts, digests."""
     now = clock.now()
     async with uow:
         await uow.begin_write()
@@ -166,6 +172,8 @@ async def accept_invite(
         if not await uow.doctors.use_invite(invite.id, now):
             raise InvalidInput("invite_used")
         await uow.doctors.bind_telegram_user(invite.doctor_id, telegram_user_id)
+        if locale is not None:
+            await uow.careplans.set_doctor_locale(invite.doctor_id, locale)
         doctor = await uow.doctors.get(invite.doctor_id)
         await uow.commit()
     assert doctor is not None

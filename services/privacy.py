@@ -35,7 +35,7 @@ from storage.records import (
 )
 from storage.uow import UnitOfWork
 
-from services import booking, careplans
+from services import booking, careplans, questions
 from services.clock import Clock
 from services.errors import DomainError, InvalidInput, NotAllowed, NotFound, NotRegistered
 
@@ -413,6 +413,13 @@ class ErasureReport:
 async def _release_bookings(uow: UnitOfWork, subject: DataSubject, now: datetime) -> None:
     waiting = await uow.privacy.live_waitlist_ids(subject.resident.id)
     await booking.release_for_erasure(uow, now, subject.resident.id, waiting)
+
+
+@erasure_step("question_alerts")
+async def _question_alerts(uow: UnitOfWork, subject: DataSubject, now: datetime) -> None:
+    # Alerts of their questions went to the doctor and carry their name and words.
+    asked = await uow.privacy.rows_about("questions", subject.resident.id, [])
+    await uow.privacy.delete_pushes([questions.alert_key(int(str(q["id"]))) for q in asked])
 
 
 @erasure_step("doctor_digests")

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
+from datetime import datetime
+from zoneinfo import ZoneInfo
 
 from content.render import Renderer
 from storage.records import Delivery, QuestionRecord
@@ -23,9 +25,11 @@ from services.console import (
 )
 from services.delivery import OutboxDispatcher, OutgoingMessage
 from services.errors import InvalidInput, NotAllowed, NotFound, NotRegistered
-from services.settings import Settings
+from services.settings import LOCALES, Settings
 
 ANSWER = "answer"
+# A new question, pushed to the doctor through the outbox (their quiet hours, retries).
+QUESTION_ALERT = "question_new"
 QUESTION_MAX = 1000
 OPEN_LIMIT = 20
 
@@ -66,9 +70,33 @@ async def ask_question(
             resident_id=resident.id, doctor_id=doctor.id, body=body, now=clock.now()
         )
         question = await uow.console.question(question_id)
+        assert question is not None
+        if doctor.telegram_user_id is not None:
+            # Unbound doctors see it in /questions once they join.
+            await uow.outbox.enqueue(
+                resident_id=None,
+                doctor_id=doctor.id,
+                kind=QUESTION_ALERT,
+                dedupe_key=alert_key(question_id),
+                payload=json.dumps(
+                    {
+                        "question_id": question_id,
+                        "resident_id": resident.id,
+                        "name": question.resident_name,
+                        "asked_at": question.asked_at.isoformat(),
+                        "body": question.body,
+                    },
+                    ensure_ascii=False,
+                ),
+                not_before=clock.now(),
+                now=clock.now(),
+            )
         await uow.commit()
-    assert question is not None
     return AskedQuestion(question, doctor.display_name, doctor.telegram_user_id)
+
+
+def alert_key(question_id: int) -> str:
+    return f"question:{question_id}"
 
 
 async def open_questions(
@@ -146,8 +174,30 @@ async def answer_question(
     return question
 
 
-def register(dispatcher: OutboxDispatcher, renderer: Renderer) -> None:
-    """Plugs doctors' answers into the dispatcher."""
+def register(dispatcher: OutboxDispatcher, renderer: Renderer, zone: ZoneInfo) -> None:
+    """Plugs doctors' answers and new-question alerts into the dispatcher."""
+
+    def alert(d: Delivery) -> OutgoingMessage:
+        p = json.loads(d.payload)
+        # Doctors without a saved language get the centre's default.
+        locale = d.locale if d.locale in LOCALES else renderer.default_locale
+        asked_at = datetime.fromisoformat(p["asked_at"]).astimezone(zone)
+        return OutgoingMessage(
+            outbox_id=d.outbox_id,
+            chat_id=d.telegram_user_id,
+            locale=locale,
+            kind=d.kind,
+            text=renderer.render(
+                "question_new",
+                locale,
+                name=p["name"],
+                asked_at=asked_at.strftime("%Y-%m-%d %H:%M"),
+                body=p["body"],
+            ),
+            ref_id=int(p["question_id"]),
+        )
+
+    dispatcher.register_renderer(QUESTION_ALERT, alert)
 
     def answer(d: Delivery) -> OutgoingMessage:
         p = json.loads(d.payload)

@@ -150,6 +150,14 @@ class PrivacyRepository:
         o = m.OutboxMessage
         await self._s.execute(update(o).where(o.id == outbox_id).values(payload=payload))
 
+    async def delete_pushes(self, dedupe_keys: list[str]) -> int:
+        """Deletes the pushes with these dedupe keys, whatever their status."""
+        if not dedupe_keys:
+            return 0
+        o = m.OutboxMessage
+        result = await self._s.execute(delete(o).where(o.dedupe_key.in_(dedupe_keys)))
+        return int(result.rowcount or 0)  # type: ignore[attr-defined]
+
     async def delete_pending_push(self, outbox_id: int) -> bool:
         """Deletes the push unless a dispatcher has claimed or finished it meanwhile."""
         o = m.OutboxMessage

@@ -37,14 +37,19 @@ CONDITIONS = "conditions"
 
 
 async def cmd_start_invite(
-    message: Message, command: CommandObject, uow: UnitOfWork, clock: Clock, state: FSMContext
+    message: Message,
+    command: CommandObject,
+    uow: UnitOfWork,
+    clock: Clock,
+    state: FSMContext,
+    locale: str,
 ) -> None:
     await state.clear()
     payload = doctors.parse_start_payload(command.args)
     assert message.from_user is not None
     try:
         doctor = await doctors.accept_invite(
-            uow, clock, token=payload.value, telegram_user_id=message.from_user.id
+            uow, clock, token=payload.value, telegram_user_id=message.from_user.id, locale=locale
         )
     except DomainError as error:
         await message.answer(error_text(error))

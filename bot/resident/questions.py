@@ -5,22 +5,18 @@ from __future__ import annotations
 import logging
 
 from aiogram import F, Router
-from aiogram.exceptions import TelegramAPIError
 from aiogram.filters import Command
 from aiogram.fsm.context import FSMContext
 from aiogram.types import CallbackQuery, Message
 from aiogram.utils.i18n import gettext as _
-from content.render import Renderer
 from services import questions, residents
 from services.clock import Clock
 from services.database import UnitOfWork
 from services.errors import NotRegistered
 from services.pushes import Action
-from services.settings import Settings
 
 from bot import keyboards
 from bot.callbacks import AskDoctorCD, TipActionCD
-from bot.doctor import console_keyboards as doctor_kb
 from bot.doctor.states import QuestionAsk
 from bot.labels import error_text
 from bot.replies import send
@@ -58,8 +54,6 @@ async def on_question(
     state: FSMContext,
     uow: UnitOfWork,
     clock: Clock,
-    renderer: Renderer,
-    settings: Settings,
 ) -> None:
     assert message.from_user is not None
     asked = await questions.ask_question(uow, clock, message.from_user.id, message.text)
@@ -70,23 +64,7 @@ async def on_question(
         ),
         reply_markup=keyboards.back_to_menu(),
     )
-    if asked.doctor_chat_id is None or message.bot is None:
-        return  # the doctor hasn't joined the bot yet: /questions shows it when they do
-    q = asked.question
-    # Doctors have no saved language: the centre's default.
-    text = renderer.render(
-        "question_new",
-        settings.default_locale,
-        name=q.resident_name,
-        asked_at=q.asked_at.astimezone(settings.zone).strftime("%Y-%m-%d %H:%M"),
-        body=q.body,
-    )
-    try:
-        await message.bot.send_message(
-            asked.doctor_chat_id, text, reply_markup=doctor_kb.question_reply(q.id)
-        )
-    except TelegramAPIError as error:
-        log.warning("question %s: doctor not notified: %s", q.id, type(error).__name__)
+    # The doctor is told through the outbox (their quiet hours, retries): services/questions.
 
 
 async def on_not_text(message: Message) -> None:

@@ -54,6 +54,8 @@ async def test_commands_typed_while_writing_to_residents_are_not_sent(
     await asker.press("Ask my doctor")
     await asker.wait_for("Type your question")
     await asker.send("Can I take my pills after breakfast?")
+    await asker.wait_for("Your question has been sent")
+    await jiayi.jobs.dispatch()  # the doctor's alert goes through the outbox
     incoming = await doctor.wait_for("Can I take my pills after breakfast?")
     await doctor.press("Reply", message=incoming)
     await doctor.wait_for("Type your answer to 居民2")

@@ -46,8 +46,9 @@ async def _doctor(uow_factory: UnitOfWorkFactory, clock: ManualClock, name: str,
     link = await doctors.create_invite(
         uow_factory(), clock, name=name, centre_code=CENTRE_CODE, ttl=INVITE_TTL
     )
+    # The doctors' chats are in English: alerts to them come in English.
     doctor = await doctors.accept_invite(
-        uow_factory(), clock, token=link.token, telegram_user_id=user
+        uow_factory(), clock, token=link.token, telegram_user_id=user, locale="en"
     )
     return doctor.id
 
@@ -217,6 +218,8 @@ async def test_question_reaches_the_doctor_and_the_answer_comes_back(
     await resident.send("Can I take my pills after breakfast?")
     await resident.wait_for("Your question has been sent to 王医生")
 
+    # The doctor is told through the outbox, like every push.
+    assert (await jiayi.jobs.dispatch()).sent == 1
     incoming = await doctor.wait_for("Can I take my pills after breakfast?")
     await doctor.send("/questions")
     listing = await doctor.wait_for("居民2")

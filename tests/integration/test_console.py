@@ -11,7 +11,7 @@ from zoneinfo import ZoneInfo
 import pytest
 from sqlalchemy import func, select
 
-from services import broadcasts, careplans, console, questions, residents
+from services import broadcasts, careplans, console, privacy, questions, residents
 from services.broadcasts import Draft
 from services.clock import ManualClock
 from services.console import ResidentQuery
@@ -381,3 +381,17 @@ async def test_overdue_care_segment_counts_only_residents_with_overdue_items(
         uow_factory(), clock, settings, ADMIN_USER, [overdue, HYPERTENSION]
     )
     assert everyone.size == 3  # an admin also reaches the other doctor's resident
+
+
+async def test_a_new_question_is_pushed_to_the_doctor_and_erasure_takes_it_back(
+    uow_factory: UnitOfWorkFactory,
+    clock: ManualClock,
+    practice: dict[str, int],
+) -> None:
+    asked = await questions.ask_question(uow_factory(), clock, 1, "降压药饭前还是饭后吃？")
+    [row] = await _outbox(uow_factory, questions.QUESTION_ALERT)
+    assert (row.resident_id, row.dedupe_key) == (None, f"question:{asked.question.id}")
+    assert "降压药饭前还是饭后吃？" in row.payload
+    # The alert carries the resident's name and words: erasing them removes it too.
+    await privacy.erase_my_data(uow_factory(), clock, 1)
+    assert await _outbox(uow_factory, questions.QUESTION_ALERT) == []
