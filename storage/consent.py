@@ -14,14 +14,16 @@ def consent_in_force(consent_version: str) -> ColumnElement[bool]:
     return and_(r.consent_withdrawn_at.is_(None), r.consent_version == consent_version)
 
 
-def may_receive_pushes(consent_version: str) -> ColumnElement[bool]:
-    """Signed up, reachable, not paused and consent in force. Queuing for anyone else only
-    burns dedupe keys: the dispatcher skips the message, and once consent is given again the
-    push never comes."""
+def may_receive_pushes(consent_version: str | None) -> ColumnElement[bool]:
+    """Signed up, reachable, not paused and consent in force (not withdrawn, and given to
+    `consent_version` when one is named). Queuing for anyone else only burns dedupe keys: the
+    dispatcher skips the message, and once consent is given again the push never comes."""
     r = m.Resident
     return and_(
         r.onboarded_at.is_not(None),
         r.reachable.is_(True),
         r.pushes_paused_at.is_(None),
-        consent_in_force(consent_version),
+        r.consent_withdrawn_at.is_(None)
+        if consent_version is None
+        else consent_in_force(consent_version),
     )

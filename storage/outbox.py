@@ -34,6 +34,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.sql.elements import ColumnElement
 
 from storage import models as m
+from storage.consent import may_receive_pushes
 from storage.dialect import insert_from_select_ignoring_duplicates, insert_ignoring_duplicates
 from storage.records import (
     AudienceFilter,
@@ -75,14 +76,7 @@ def _eligible(topic: str | None, consent_version: str | None = None):  # type: i
     """Residents who may receive a push now: consented (to `consent_version`, when given, and
     not withdrawn), signed up, reachable, not paused, and not opted out of the topic."""
     r = m.Resident
-    clauses: list[ColumnElement[bool]] = [
-        r.onboarded_at.is_not(None),
-        r.reachable.is_(True),
-        r.pushes_paused_at.is_(None),
-        r.consent_withdrawn_at.is_(None),
-    ]
-    if consent_version is not None:
-        clauses.append(r.consent_version == consent_version)
+    clauses: list[ColumnElement[bool]] = [may_receive_pushes(consent_version)]
     if topic is not None:
         clauses.append(
             ~exists().where(
