@@ -821,33 +821,37 @@ async def join_waitlist(
 async def accept_offer(
     uow: UnitOfWork, clock: Clock, telegram_user_id: int, waitlist_id: int, zone: ZoneInfo
 ) -> AppointmentRecord:
-    """Turns a held seat into an appointment while the hold lasts (`offer_expired` after)."""
+    """Turns a held seat into an appointment while the hold lasts (`offer_expired` after).
+
+    The `offered → accepted` update is the guard, not the read before it: the expiry job, a
+    closure or a second press can move the entry between the two, and only the one update
+    that changes the row may go on to use the held seat.
+    """
     now = clock.now()
     async with uow:
         await uow.begin_write()
         resident = await _resident(uow, telegram_user_id)
         entry = await uow.booking.waitlist_entry(waitlist_id)
-        if (
-            entry is None
-            or entry.resident_id != resident.id
-            or entry.status is not WaitlistStatus.OFFERED
-            or entry.offered_until is None
-            or entry.offered_until <= now
-        ):
+        if entry is None or entry.resident_id != resident.id:
             raise DomainError("offer_expired")
         if await uow.booking.active_for_person(entry.service_id, entry.person_key) is not None:
             # Booked elsewhere meanwhile: pass the held seat on rather than sit on it.
-            await _release_offer(uow, now, entry, WaitlistStatus.LEFT, OFFER_HOLD)
+            if not await _release_offer(uow, now, entry, WaitlistStatus.LEFT, OFFER_HOLD):
+                raise DomainError("offer_expired")
             await uow.commit()
             raise DomainError("already_booked")
+        if not await uow.booking.set_waitlist_status(
+            entry.id,
+            from_status=WaitlistStatus.OFFERED,
+            to=WaitlistStatus.ACCEPTED,
+            held_after=now,
+        ):
+            raise DomainError("offer_expired")
         slot = await uow.booking.slot(entry.slot_id)
         assert slot is not None
         person = await _person(uow, telegram_user_id, entry.family_member_id)
         # The seat was taken when the offer was made: no second increment here.
         appointment_id = await _insert_appointment(uow, slot, person, now, Actor.RESIDENT)
-        await uow.booking.set_waitlist_status(
-            entry.id, from_status=WaitlistStatus.OFFERED, to=WaitlistStatus.ACCEPTED
-        )
         await uow.booking.cancel_pending(f"wait:{entry.id}:")
         appointment = await _appointment(uow, appointment_id)
         await _booked(uow, appointment, now)
@@ -966,6 +970,10 @@ async def close_slot(
 async def _close_slots(
     uow: UnitOfWork, slot_ids: list[int], now: datetime, reason: str
 ) -> list[AppointmentRecord]:
+    # Close first, then collect: the closing update waits for any booking that already took a
+    # seat (its row lock) and turns every later one away, so the list read after it is
+    # complete. Read first and a booking committing in between keeps its seat on a closed day.
+    await uow.booking.close_slots(slot_ids)
     cancelled: list[int] = []
     for appointment_id in await uow.booking.booked_on_slots(slot_ids):
         moved = await uow.booking.set_status(
@@ -982,7 +990,6 @@ async def _close_slots(
             cancelled.append(appointment_id)
     for entry_id in await uow.booking.lapse_waitlist(slot_ids):
         await uow.booking.cancel_pending(f"wait:{entry_id}:")
-    await uow.booking.close_slots(slot_ids)
     affected = await uow.booking.appointments(cancelled)
     for appointment in affected:
         await uow.outbox.enqueue(

@@ -52,6 +52,12 @@ class _Schedule(BaseModel):
             raise ValueError(f"unknown weekdays {unknown}; use {list(WEEKDAYS)}")
         if self.end <= self.start:
             raise ValueError("end must be after start")
+        window = datetime.combine(date.min, self.end) - datetime.combine(date.min, self.start)
+        if window < timedelta(minutes=self.slot_minutes):
+            raise ValueError(
+                f"the window {self.start:%H:%M}–{self.end:%H:%M} is shorter than one "
+                f"{self.slot_minutes}-minute slot, so it would never open a slot"
+            )
         return self
 
 
@@ -73,6 +79,26 @@ class _Service(BaseModel):
     def _names(self) -> _Service:
         if not (self.name.get("zh-CN") and self.name.get("en")):
             raise ValueError("name needs zh-CN and en")
+        return self
+
+    @model_validator(mode="after")
+    def _can_open(self) -> _Service:
+        # Rules that exclude everyone load fine and then silently never offer a slot: refuse
+        # them here, where the operator reads the reason.
+        if (
+            self.min_age_months is not None
+            and self.max_age_months is not None
+            and self.min_age_months > self.max_age_months
+        ):
+            raise ValueError(
+                f"min_age_months {self.min_age_months} is above max_age_months "
+                f"{self.max_age_months}, so nobody could ever book it"
+            )
+        if timedelta(minutes=self.min_notice_minutes) >= timedelta(days=self.horizon_days):
+            raise ValueError(
+                f"min_notice_minutes {self.min_notice_minutes} reaches past the "
+                f"{self.horizon_days}-day booking horizon, so no slot could ever be booked"
+            )
         return self
 
 

@@ -397,7 +397,7 @@ class BookingRepository:
         return list(rows)
 
     async def close_slots(self, slot_ids: Sequence[int]) -> None:
-        """Closes slots whose appointments and held offers have all been cancelled."""
+        """Closes slots (no seat can be taken after this); the caller cancels what they held."""
         if slot_ids:
             await self._s.execute(
                 update(m.Slot)
@@ -750,13 +750,17 @@ class BookingRepository:
         to: WaitlistStatus,
         offered_until: datetime | None = None,
         expired_by: datetime | None = None,
+        held_after: datetime | None = None,
     ) -> bool:
-        """Moves an entry on only from `from_status` (and, with `expired_by`, only if its hold
-        ran out by then); False if someone else moved it first."""
+        """Moves an entry on only from `from_status` (with `expired_by`, only if its hold ran
+        out by then; with `held_after`, only if its hold still stands after that instant);
+        False if someone else moved it first."""
         w = m.WaitlistEntry
         query = update(w).where(w.id == entry_id, w.status == from_status.value)
         if expired_by is not None:
             query = query.where(w.offered_until <= expired_by)
+        if held_after is not None:
+            query = query.where(w.offered_until > held_after)
         result = await self._s.execute(
             query.values(status=to.value, offered_until=offered_until).execution_options(
                 synchronize_session=False
@@ -778,16 +782,13 @@ class BookingRepository:
         if not slot_ids:
             return []
         w = m.WaitlistEntry
-        ids = list(
-            await self._s.scalars(
-                select(w.id).where(w.slot_id.in_(slot_ids), w.status.in_(LIVE_WAITLIST))
-            )
+        # One conditional update: an entry accepted meanwhile keeps its status (a select and
+        # then an update by id would overwrite it).
+        rows = await self._s.scalars(
+            update(w)
+            .where(w.slot_id.in_(slot_ids), w.status.in_(LIVE_WAITLIST))
+            .values(status=WaitlistStatus.LAPSED.value, offered_until=None)
+            .returning(w.id)
+            .execution_options(synchronize_session=False)
         )
-        if ids:
-            await self._s.execute(
-                update(w)
-                .where(w.id.in_(ids))
-                .values(status=WaitlistStatus.LAPSED.value, offered_until=None)
-                .execution_options(synchronize_session=False)
-            )
-        return ids
+        return sorted(rows)
