@@ -6,7 +6,9 @@ import hashlib
 import secrets
 from dataclasses import dataclass
 from datetime import timedelta
+from enum import StrEnum
 
+from storage.console import OrphanedPractice
 from storage.records import DoctorRecord
 from storage.uow import UnitOfWork
 
@@ -18,17 +20,25 @@ LINK_PREFIX = "doc_"
 INVITE_PREFIX = "inv_"
 
 __all__ = [
+    "AccountAction",
     "ConsoleUser",
+    "Deactivation",
     "DoctorPage",
     "DoctorRecord",
     "InviteLink",
+    "Namesake",
+    "OrphanedPractice",
     "accept_invite",
     "console_users",
     "create_invite",
+    "deactivate",
     "doctor_by_link",
     "doctor_for_user",
     "list_doctors",
+    "move_residents",
     "parse_start_payload",
+    "residents_without_doctor",
+    "revoke_invite",
 ]
 
 
@@ -37,13 +47,6 @@ class DoctorPage:
     doctors: list[DoctorRecord]
     page: int
     pages: int
-
-
-@dataclass(frozen=True, slots=True)
-class InviteLink:
-    doctor: DoctorRecord
-    token: str
-    payload: str
 
 
 @dataclass(frozen=True, slots=True)
@@ -117,15 +120,56 @@ async def doctor_for_user(uow: UnitOfWork, telegram_user_id: int) -> DoctorRecor
         return doctor if doctor and doctor.active else None
 
 
+@dataclass(frozen=True, slots=True)
+class Namesake:
+    """Another doctor at the centre with the same display name (common in China)."""
+
+    link_code: str
+    residents: int
+
+
+@dataclass(frozen=True, slots=True)
+class InviteLink:
+    doctor: DoctorRecord
+    token: str
+    payload: str
+    # Residents with an open contract with the doctor (0 for a new doctor).
+    residents: int = 0
+    # Whether opening the link re-binds an existing doctor (and so their residents).
+    rebind: bool = False
+    namesakes: tuple[Namesake, ...] = ()
+
+
+class AccountAction(StrEnum):
+    INVITED = "invited"  # a new doctor and their first invite
+    REBIND_INVITED = "rebind_invited"  # an invite to re-bind an existing doctor
+    INVITE_ACCEPTED = "invite_accepted"
+    REBOUND = "rebound"  # an existing doctor's account moved to another Telegram account
+    INVITE_REVOKED = "invite_revoked"
+    DEACTIVATED = "deactivated"
+    RESIDENTS_MOVED = "residents_moved"
+
+
 async def create_invite(
-    uow: UnitOfWork, clock: Clock, *, name: str, centre_code: str, ttl: timedelta
+    uow: UnitOfWork,
+    clock: Clock,
+    *,
+    name: str | None,
+    centre_code: str,
+    ttl: timedelta,
+    rebind: str | None = None,
 ) -> InviteLink:
-    """Creates the doctor if new (by name within the centre) and a one-time invite for them.
+    """A one-time invite. Without `rebind` it is for a NEW doctor named `name`, even when a
+    colleague at the centre has the same name (two 王医生 are normal): nobody's residents or
+    console move. With `rebind` (a doctor's link code) it is for that existing doctor: whoever
+    opens it becomes them, with their residents, and the account bound so far loses the
+    console. `name`, if given with `rebind`, must be that doctor's name (a guard against a
+    mistyped code).
 
     Only a hash of the token is stored, so a database copy cannot be used to become a doctor.
     """
-    name = " ".join(name.split())
-    if not name:
+    name = " ".join(name.split()) if name is not None else None
+    if rebind is None and not name:
         raise InvalidInput("doctor_name_empty")
     now = clock.now()
     async with uow:
@@ -133,17 +177,49 @@ async def create_invite(
         centre = await uow.centres.by_code(centre_code)
         if centre is None:
             raise NotFound("centre_not_found", centre=centre_code)
-        doctor = await uow.doctors.by_name(centre.id, name)
-        if doctor is None:
+        if rebind is not None:
+            doctor = await uow.doctors.by_link_code(rebind.strip())
+            if doctor is None or doctor.centre_id != centre.id:
+                raise NotFound("doctor_not_found", doctor=rebind)
+            if not doctor.active:
+                raise InvalidInput("doctor_inactive", doctor=rebind)
+            if name and name != doctor.display_name:
+                raise InvalidInput("rebind_name_mismatch", doctor=rebind, name=doctor.display_name)
+            action = AccountAction.REBIND_INVITED
+        else:
+            assert name is not None
             doctor = await uow.doctors.add(
                 centre_id=centre.id, display_name=name, link_code=new_link_code(), now=now
             )
+            action = AccountAction.INVITED
+        namesakes = tuple(
+            Namesake(link_code=code, residents=count)
+            for doctor_id, code, count in await uow.console.doctors_named(
+                centre.id, doctor.display_name
+            )
+            if doctor_id != doctor.id
+        )
+        residents = await uow.console.resident_count(doctor.id)
         token = secrets.token_urlsafe(18)
-        await uow.doctors.add_invite(
-            doctor_id=doctor.id, token_hash=_hash(token), expires_at=now + ttl, now=now
+        await uow.console.add_invite(
+            doctor_id=doctor.id,
+            token_hash=_hash(token),
+            expires_at=now + ttl,
+            rebind=rebind is not None,
+            now=now,
+        )
+        await uow.console.add_account_event(
+            doctor_id=doctor.id, action=action, at=now, count=residents
         )
         await uow.commit()
-    return InviteLink(doctor=doctor, token=token, payload=f"{INVITE_PREFIX}{token}")
+    return InviteLink(
+        doctor=doctor,
+        token=token,
+        payload=f"{INVITE_PREFIX}{token}",
+        residents=residents,
+        rebind=rebind is not None,
+        namesakes=namesakes,
+    )
 
 
 async def accept_invite(
@@ -154,27 +230,145 @@ async def accept_invite(
     telegram_user_id: int,
     locale: str | None = None,
 ) -> DoctorRecord:
-    """Binds the Telegram account to the invited doctor. An invite works once, until it expires.
+    """Binds the Telegram account to the invited doctor. An invite works once, until it expires
+    or is revoked. A plain invite never takes over a doctor already bound to another account;
+    only a re-bind invite (`create_invite(rebind=…)`) does.
     `locale` (the chat's language) is the language of pushes to the doctor: alerts, digests."""
     now = clock.now()
     async with uow:
         await uow.begin_write()
-        invite = await uow.doctors.invite_by_hash(_hash(token))
-        if invite is None:
+        invite = await uow.console.invite(_hash(token))
+        if invite is None or invite.revoked_at is not None:
             raise NotFound("invite_invalid")
         if invite.used_at is not None:
             raise InvalidInput("invite_used")
         if invite.expires_at <= now:
             raise InvalidInput("invite_expired")
+        invited = await uow.doctors.get(invite.doctor_id)
+        if invited is None or not invited.active:
+            raise NotFound("invite_invalid")
         other = await uow.doctors.by_telegram_user(telegram_user_id)
         if other is not None and other.id != invite.doctor_id:
             raise InvalidInput("already_other_doctor")
-        if not await uow.doctors.use_invite(invite.id, now):
+        taking_over = invited.telegram_user_id not in (None, telegram_user_id)
+        if taking_over and not invite.rebind:
+            raise InvalidInput("invite_used")
+        if not await uow.console.use_invite(invite.id, now):
             raise InvalidInput("invite_used")
         await uow.doctors.bind_telegram_user(invite.doctor_id, telegram_user_id)
         if locale is not None:
             await uow.careplans.set_doctor_locale(invite.doctor_id, locale)
+        await uow.console.add_account_event(
+            doctor_id=invite.doctor_id,
+            action=AccountAction.REBOUND if taking_over else AccountAction.INVITE_ACCEPTED,
+            at=now,
+        )
         doctor = await uow.doctors.get(invite.doctor_id)
         await uow.commit()
     assert doctor is not None
     return doctor
+
+
+def _token_of(link: str) -> str:
+    """The token in whatever the operator pasted: the t.me link, `/start inv_…` or the token."""
+    text = link.strip().rsplit("=", 1)[-1].split()[-1] if link.strip() else ""
+    return text.removeprefix(INVITE_PREFIX)
+
+
+async def revoke_invite(
+    uow: UnitOfWork, clock: Clock, *, link: str | None = None, doctor: str | None = None
+) -> int:
+    """Revokes one open invite (`link`: as the CLI printed it) or every open invite of a
+    doctor (`doctor`: link code). Returns how many were revoked; audited."""
+    now = clock.now()
+    async with uow:
+        await uow.begin_write()
+        doctor_id: int | None = None
+        if doctor is not None:
+            found = await uow.doctors.by_link_code(doctor.strip())
+            if found is None:
+                raise NotFound("doctor_not_found", doctor=doctor)
+            doctor_id = found.id
+            revoked = await uow.console.revoke_invites(now, doctor_id=doctor_id)
+        elif link is not None and _token_of(link):
+            token_hash = _hash(_token_of(link))
+            state = await uow.console.invite(token_hash)
+            if state is None:
+                raise NotFound("invite_invalid")
+            doctor_id = state.doctor_id
+            revoked = await uow.console.revoke_invites(now, token_hash=token_hash)
+        else:
+            raise InvalidInput("invite_invalid")
+        if revoked:
+            await uow.console.add_account_event(
+                doctor_id=doctor_id,
+                action=AccountAction.INVITE_REVOKED,
+                at=now,
+                count=len(revoked),
+            )
+        await uow.commit()
+    return len(revoked)
+
+
+@dataclass(frozen=True, slots=True)
+class Deactivation:
+    doctor: DoctorRecord
+    residents: int  # still contracted with them, now listed as needing a new doctor
+    invites_revoked: int
+
+
+async def deactivate(uow: UnitOfWork, clock: Clock, *, doctor: str) -> Deactivation:
+    """Ends a doctor's account at once (link code): no console, out of the directory, open
+    invites revoked. Their residents keep their contract and are listed by
+    `residents_without_doctor` until the operator moves them (`move_residents`)."""
+    now = clock.now()
+    async with uow:
+        await uow.begin_write()
+        found = await uow.doctors.by_link_code(doctor.strip())
+        if found is None:
+            raise NotFound("doctor_not_found", doctor=doctor)
+        if not await uow.console.deactivate_doctor(found.id, now):
+            raise InvalidInput("doctor_inactive", doctor=doctor)
+        revoked = await uow.console.revoke_invites(now, doctor_id=found.id)
+        residents = await uow.console.resident_count(found.id)
+        await uow.console.add_account_event(
+            doctor_id=found.id, action=AccountAction.DEACTIVATED, at=now, count=residents
+        )
+        await uow.commit()
+    return Deactivation(doctor=found, residents=residents, invites_revoked=len(revoked))
+
+
+async def residents_without_doctor(uow: UnitOfWork) -> list[OrphanedPractice]:
+    """Per deactivated doctor, the residents still contracted with them."""
+    async with uow:
+        return await uow.console.orphaned_practices()
+
+
+async def move_residents(
+    uow: UnitOfWork, clock: Clock, *, from_doctor: str, to_doctor: str
+) -> int:
+    """Moves every open contract of one doctor to another active doctor of the same centre
+    (both by link code); the old contracts end, new ones start. Returns residents moved."""
+    now = clock.now()
+    async with uow:
+        await uow.begin_write()
+        source = await uow.doctors.by_link_code(from_doctor.strip())
+        if source is None:
+            raise NotFound("doctor_not_found", doctor=from_doctor)
+        target = await uow.doctors.by_link_code(to_doctor.strip())
+        if target is None:
+            raise NotFound("doctor_not_found", doctor=to_doctor)
+        if not target.active:
+            raise InvalidInput("doctor_inactive", doctor=to_doctor)
+        if target.centre_id != source.centre_id or target.id == source.id:
+            raise InvalidInput("doctor_move_invalid")
+        moved = await uow.console.move_contracts(source.id, target.id, now)
+        await uow.console.add_account_event(
+            doctor_id=source.id,
+            action=AccountAction.RESIDENTS_MOVED,
+            at=now,
+            other_doctor_id=target.id,
+            count=moved,
+        )
+        await uow.commit()
+    return moved

@@ -73,6 +73,9 @@ class Doctor(Base):
     created_at: Mapped[datetime]
     # The language of pushes addressed to the doctor (digests); None = the bot's default.
     locale: Mapped[str | None] = mapped_column(String(8))
+    # Set with `active = false` by `jiayi doctor deactivate`: the console is gone at once, the
+    # residents stay contracted and are listed as needing a new doctor.
+    deactivated_at: Mapped[datetime | None]
 
     centre: Mapped[Centre] = relationship(back_populates="doctors", lazy="raise")
 
@@ -90,6 +93,11 @@ class DoctorInvite(Base):
     expires_at: Mapped[datetime]
     used_at: Mapped[datetime | None]
     created_at: Mapped[datetime]
+    # `jiayi doctor revoke-invite` (or deactivating the doctor): a forwarded link stops working.
+    revoked_at: Mapped[datetime | None]
+    # Set when the operator asked to re-bind an existing doctor (and their residents) to
+    # whoever opens the link; a plain invite is for a doctor created with it.
+    rebind: Mapped[bool] = mapped_column(Boolean, default=False, server_default=text("false"))
 
 
 class Resident(Base):
@@ -565,6 +573,11 @@ class FamilyTakeover(Base):
     expires_at: Mapped[datetime]
     used_at: Mapped[datetime | None]
     created_at: Mapped[datetime]
+    # `jiayi doctor revoke-invite` (or deactivating the doctor): a forwarded link stops working.
+    revoked_at: Mapped[datetime | None]
+    # Set when the operator asked to re-bind an existing doctor (and their residents) to
+    # whoever opens the link; a plain invite is for a doctor created with it.
+    rebind: Mapped[bool] = mapped_column(Boolean, default=False, server_default=text("false"))
 
 
 # --- health points ---------------------------------------------------------------------------
@@ -718,6 +731,25 @@ class AuditEntry(Base):
     resident_id: Mapped[int] = mapped_column(ForeignKey("residents.id", ondelete="CASCADE"))
     action: Mapped[str] = mapped_column(String(32))
     ref_id: Mapped[int | None] = mapped_column(BigInteger)
+    at: Mapped[datetime]
+
+
+class DoctorAccountEvent(Base):
+    """The operator's changes to doctors' accounts (invites, re-binds, revocations,
+    deactivations, residents moved): who the change was for, never a token."""
+
+    __tablename__ = "doctor_account_events"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    doctor_id: Mapped[int | None] = mapped_column(
+        ForeignKey("doctors.id", ondelete="SET NULL"), index=True
+    )
+    action: Mapped[str] = mapped_column(String(32))
+    # A second doctor the action involved (the one residents were moved to).
+    other_doctor_id: Mapped[int | None] = mapped_column(
+        ForeignKey("doctors.id", ondelete="SET NULL")
+    )
+    count: Mapped[int | None] = mapped_column(Integer)
     at: Mapped[datetime]
 
 

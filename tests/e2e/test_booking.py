@@ -83,7 +83,12 @@ async def test_doctor_day_list_and_check_in_by_code(
     await seed_demo(uow_factory(), clock, timezone="Asia/Shanghai")
     await jiayi.jobs.materialize()
     link = await doctors.create_invite(
-        uow_factory(), clock, name="王医生 Dr Wang", centre_code="demo", ttl=timedelta(hours=1)
+        uow_factory(),
+        clock,
+        name="王医生 Dr Wang",
+        centre_code="demo",
+        ttl=timedelta(hours=1),
+        rebind="demowang",  # the demo's 王医生, with their residents
     )
     await doctors.accept_invite(uow_factory(), clock, token=link.token, telegram_user_id=DOCTOR)
     await make_resident(uow_factory, clock, PARENT, name="Chen", locale="en", birth_year=1960)

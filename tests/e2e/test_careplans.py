@@ -28,7 +28,12 @@ async def _setup(clock: ManualClock, uow_factory: UnitOfWorkFactory, jiayi: Runn
     await seed_demo(uow_factory(), clock, timezone="Asia/Shanghai")
     await jiayi.jobs.materialize()
     link = await doctors.create_invite(
-        uow_factory(), clock, name=DOCTOR_NAME, centre_code="demo", ttl=timedelta(hours=1)
+        uow_factory(),
+        clock,
+        name=DOCTOR_NAME,
+        centre_code="demo",
+        ttl=timedelta(hours=1),
+        rebind="demowang",  # the demo's 王医生, with their residents
     )
     await doctors.accept_invite(uow_factory(), clock, token=link.token, telegram_user_id=DOCTOR)
     resident = await make_resident(

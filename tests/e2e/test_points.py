@@ -26,7 +26,12 @@ async def make_doctor_and_resident(uow_factory: UnitOfWorkFactory, clock: Manual
     """The demo centre with a doctor on Telegram, and a resident signed with them."""
     await seed_demo(uow_factory(), clock, timezone="Asia/Shanghai")
     link = await doctors.create_invite(
-        uow_factory(), clock, name="王医生 Dr Wang", centre_code="demo", ttl=timedelta(hours=1)
+        uow_factory(),
+        clock,
+        name="王医生 Dr Wang",
+        centre_code="demo",
+        ttl=timedelta(hours=1),
+        rebind="demowang",  # the demo's 王医生, with their residents
     )
     doctor = await doctors.accept_invite(
         uow_factory(), clock, token=link.token, telegram_user_id=DOCTOR

@@ -53,9 +53,11 @@ async def test_forged_invite_and_unknown_centre(
         )
 
 
-async def test_second_invite_for_same_name_reuses_the_doctor(
+async def test_second_invite_for_same_name_makes_a_new_doctor(
     uow_factory: UnitOfWorkFactory, clock: ManualClock
 ) -> None:
+    """Two colleagues with the same name are normal: a second plain invite is a new doctor
+    (re-binding takes `rebind=`; see test_doctor_accounts.py)."""
     await make_centre(uow_factory, clock)
     first = await doctors.create_invite(
         uow_factory(), clock, name="赵医生", centre_code=CENTRE_CODE, ttl=INVITE_TTL
@@ -63,8 +65,9 @@ async def test_second_invite_for_same_name_reuses_the_doctor(
     second = await doctors.create_invite(
         uow_factory(), clock, name="赵医生", centre_code=CENTRE_CODE, ttl=INVITE_TTL
     )
-    assert first.doctor.id == second.doctor.id
+    assert first.doctor.id != second.doctor.id
     assert first.token != second.token
+    assert [n.link_code for n in second.namesakes] == [first.doctor.link_code]
 
 
 async def test_doctor_list_pages(uow_factory: UnitOfWorkFactory, clock: ManualClock) -> None:
