@@ -39,7 +39,7 @@ from storage.records import (
 )
 from storage.uow import UnitOfWork
 
-from services import careplans, points
+from services import careplans, console, points
 from services.clock import Clock
 from services.errors import DomainError, InvalidInput, NotAllowed, NotFound, NotRegistered
 
@@ -1043,21 +1043,51 @@ async def _at_centre(uow: UnitOfWork, centre_id: int, appointment_id: int) -> Ap
     return appointment
 
 
+async def _audit_desk(
+    uow: UnitOfWork,
+    now: datetime,
+    doctor_id: int,
+    doctor_telegram_id: int,
+    appointments: list[AppointmentRecord],
+    action: console.AuditAction,
+) -> None:
+    """The desk works centre-wide, on residents of every doctor there: each action is in the
+    audit log of every resident it showed or changed (own residents too, for one rule), so
+    the resident sees it in /mydata. One row per resident and action; `ref_id` is the
+    appointment when there is exactly one."""
+    await uow.console.audit(
+        actor_doctor_id=doctor_id,
+        actor_user_id=doctor_telegram_id,
+        resident_ids=sorted({a.resident_id for a in appointments}),
+        action=str(action),
+        at=now,
+        ref_id=appointments[0].id if len(appointments) == 1 else None,
+    )
+
+
 async def doctor_day(
     uow: UnitOfWork,
+    clock: Clock,
     doctor_telegram_id: int,
     day: date,
     zone: ZoneInfo,
     *,
     admin_ids: frozenset[int] = frozenset(),
 ) -> list[AppointmentRecord]:
-    """Every appointment that isn't cancelled at the doctor's centre on a local day, by time.
-    `admin_ids` (settings.admin_ids) only changes the refusal an admin gets."""
+    """Every appointment that isn't cancelled at the doctor's centre on a local day, by time;
+    audited for each resident on it. `admin_ids` (settings.admin_ids) only changes the refusal
+    an admin gets."""
     async with uow:
-        _, centre_id = await _doctor(uow, doctor_telegram_id, admin_ids)
-        return await uow.booking.centre_day(
+        await uow.begin_write()
+        doctor_id, centre_id = await _doctor(uow, doctor_telegram_id, admin_ids)
+        items = await uow.booking.centre_day(
             centre_id, _local_midnight(day, zone), _local_midnight(day + timedelta(days=1), zone)
         )
+        await _audit_desk(
+            uow, clock.now(), doctor_id, doctor_telegram_id, items, console.AuditAction.DESK_DAY
+        )
+        await uow.commit()
+        return items
 
 
 async def _mark(
@@ -1102,9 +1132,12 @@ async def mark_attendance(
     now = clock.now()
     async with uow:
         await uow.begin_write()
-        _, centre_id = await _doctor(uow, doctor_telegram_id, admin_ids)
+        doctor_id, centre_id = await _doctor(uow, doctor_telegram_id, admin_ids)
         appointment = await _at_centre(uow, centre_id, appointment_id)
         marked = await _mark(uow, now, appointment, attended)
+        await _audit_desk(
+            uow, now, doctor_id, doctor_telegram_id, [marked], console.AuditAction.ATTENDANCE
+        )
         await uow.commit()
     return marked
 
@@ -1126,7 +1159,7 @@ async def check_in(
     now = clock.now()
     async with uow:
         await uow.begin_write()
-        _, centre_id = await _doctor(uow, doctor_telegram_id, admin_ids)
+        doctor_id, centre_id = await _doctor(uow, doctor_telegram_id, admin_ids)
         zone = ZoneInfo(await uow.booking.centre_timezone(centre_id) or "UTC")
         today = _local_day(now, zone)
         appointment = await uow.booking.by_check_in_code(
@@ -1138,6 +1171,9 @@ async def check_in(
         if appointment is None:
             raise NotFound("check_in_code_unknown")
         marked = await _mark(uow, now, appointment, attended=True)
+        await _audit_desk(
+            uow, now, doctor_id, doctor_telegram_id, [marked], console.AuditAction.CHECK_IN
+        )
         await uow.commit()
     return marked
 

@@ -46,6 +46,7 @@ __all__ = [
     "ResidentPage",
     "actor",
     "audit",
+    "audit_desk_action",
     "audit_entries_for_resident",
     "is_doctor_or_admin",
     "list_residents",
@@ -66,6 +67,11 @@ class AuditAction(StrEnum):
     BROADCAST = "broadcast"  # the resident was in a broadcast's audience
     QUESTION_READ = "question_read"
     ANSWER = "answer"
+    # Desk actions: centre-wide, so they reach residents of every doctor at the centre.
+    DESK_DAY = "desk_day"  # the resident (or their family member) was on the day list
+    CHECK_IN = "check_in"  # checked in by their code
+    ATTENDANCE = "attendance"  # marked attended / no-show
+    VOUCHER_REDEEMED = "voucher_redeemed"  # their voucher was redeemed at the desk
 
 
 class AgeBand(StrEnum):
@@ -177,6 +183,32 @@ async def audit(
         at=now,
         ref_id=ref_id,
     )
+
+
+async def audit_desk_action(
+    uow: UnitOfWork,
+    clock: Clock,
+    doctor_telegram_id: int,
+    resident_id: int,
+    action: AuditAction,
+    ref_id: int | None = None,
+) -> None:
+    """Audits a desk action another service already carried out and committed (the voucher
+    redemption), in its own short transaction, so it shows in the resident's /mydata."""
+    async with uow:
+        await uow.begin_write()
+        doctor = await uow.doctors.by_telegram_user(doctor_telegram_id)
+        if doctor is None or not doctor.active:
+            raise NotAllowed("not_a_doctor")
+        await uow.console.audit(
+            actor_doctor_id=doctor.id,
+            actor_user_id=doctor_telegram_id,
+            resident_ids=[resident_id],
+            action=str(action),
+            at=clock.now(),
+            ref_id=ref_id,
+        )
+        await uow.commit()
 
 
 async def audit_entries_for_resident(uow: UnitOfWork, resident_id: int) -> list[AuditRecord]:

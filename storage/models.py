@@ -573,11 +573,6 @@ class FamilyTakeover(Base):
     expires_at: Mapped[datetime]
     used_at: Mapped[datetime | None]
     created_at: Mapped[datetime]
-    # `jiayi doctor revoke-invite` (or deactivating the doctor): a forwarded link stops working.
-    revoked_at: Mapped[datetime | None]
-    # Set when the operator asked to re-bind an existing doctor (and their residents) to
-    # whoever opens the link; a plain invite is for a doctor created with it.
-    rebind: Mapped[bool] = mapped_column(Boolean, default=False, server_default=text("false"))
 
 
 # --- health points ---------------------------------------------------------------------------

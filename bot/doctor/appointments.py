@@ -25,10 +25,16 @@ from bot.views import Screen
 
 
 async def _day_screen(
-    uow: UnitOfWork, renderer: Renderer, locale: str, settings: Settings, user_id: int, day: date
+    uow: UnitOfWork,
+    clock: Clock,
+    renderer: Renderer,
+    locale: str,
+    settings: Settings,
+    user_id: int,
+    day: date,
 ) -> Screen:
     items = await booking.doctor_day(
-        uow, user_id, day, settings.zone, admin_ids=settings.admin_ids
+        uow, clock, user_id, day, settings.zone, admin_ids=settings.admin_ids
     )
     local = [a.starts_at.astimezone(settings.zone) for a in items]
     rows = [
@@ -57,7 +63,9 @@ async def cmd_day(
     assert message.from_user is not None
     today = clock.now().astimezone(settings.zone).date()
     day = today + timedelta(days=1) if command.command == "tomorrow" else today
-    text, markup = await _day_screen(uow, renderer, locale, settings, message.from_user.id, day)
+    text, markup = await _day_screen(
+        uow, clock, renderer, locale, settings, message.from_user.id, day
+    )
     await message.answer(text, reply_markup=markup)
 
 
@@ -79,7 +87,9 @@ async def cb_attendance(
         admin_ids=settings.admin_ids,
     )
     day = appt.starts_at.astimezone(settings.zone).date()
-    text, markup = await _day_screen(uow, renderer, locale, settings, callback.from_user.id, day)
+    text, markup = await _day_screen(
+        uow, clock, renderer, locale, settings, callback.from_user.id, day
+    )
     await edit(callback, text, markup)
 
 

@@ -12,8 +12,9 @@ from aiogram.filters import Command, CommandObject
 from aiogram.fsm.context import FSMContext
 from aiogram.types import CallbackQuery, Message
 from aiogram.utils.i18n import gettext as _
-from services import doctors, points
+from services import console, doctors, points
 from services.clock import Clock
+from services.console import AuditAction
 from services.database import UnitOfWork
 from services.errors import NotAllowed
 from services.points import VoucherRecord
@@ -50,6 +51,9 @@ async def cmd_redeem(
         await message.answer(_("Send the voucher code (or /cancel)."))
         return
     voucher = await points.redeem_voucher(uow, clock, message.from_user.id, code)
+    await console.audit_desk_action(
+        uow, clock, message.from_user.id, voucher.resident_id, AuditAction.VOUCHER_REDEEMED
+    )
     await message.answer(_redeemed_text(voucher, locale))
 
 
@@ -62,6 +66,9 @@ async def on_voucher_code(
         return
     await state.clear()
     voucher = await points.redeem_voucher(uow, clock, message.from_user.id, message.text)
+    await console.audit_desk_action(
+        uow, clock, message.from_user.id, voucher.resident_id, AuditAction.VOUCHER_REDEEMED
+    )
     await message.answer(_redeemed_text(voucher, locale))
 
 

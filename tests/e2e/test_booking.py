@@ -121,7 +121,7 @@ async def test_doctor_day_list_and_check_in_by_code(
     code = appointment.check_in_code
     await doctor.send(f"/checkin {code.lower()[:3]} {code.lower()[3:]}")
     await doctor.wait_for("Checked in: Chen")
-    [done] = await booking.doctor_day(uow_factory(), DOCTOR, day, SHANGHAI)
+    [done] = await booking.doctor_day(uow_factory(), clock, DOCTOR, day, SHANGHAI)
     assert done.status.value == "attended"
     assert today <= day
 

@@ -839,9 +839,11 @@ async def test_doctor_sees_the_centre_day_and_marks_attendance(
         ).id,
     )
 
-    day = await booking.doctor_day(uow_factory(), DOCTOR_USER, TOMORROW, SHANGHAI)
+    day = await booking.doctor_day(uow_factory(), clock, DOCTOR_USER, TOMORROW, SHANGHAI)
     assert [a.id for a in day] == [first.id, second.id]
-    await refused("not_a_doctor", booking.doctor_day(uow_factory(), PARENT, TOMORROW, SHANGHAI))
+    await refused(
+        "not_a_doctor", booking.doctor_day(uow_factory(), clock, PARENT, TOMORROW, SHANGHAI)
+    )
 
     marked = await booking.mark_attendance(uow_factory(), clock, DOCTOR_USER, first.id, True)
     again = await booking.mark_attendance(uow_factory(), clock, DOCTOR_USER, first.id, True)
@@ -906,7 +908,7 @@ async def test_an_admin_uses_the_desk_commands_as_their_doctor_or_is_told_they_h
 
     # An admin without a doctor account has no centre: a message saying so, for every command.
     for call in (
-        booking.doctor_day(uow_factory(), admin, TODAY, SHANGHAI, admin_ids=admins),
+        booking.doctor_day(uow_factory(), clock, admin, TODAY, SHANGHAI, admin_ids=admins),
         booking.check_in(uow_factory(), clock, admin, booked.check_in_code, admin_ids=admins),
         booking.mark_attendance(uow_factory(), clock, admin, booked.id, True, admin_ids=admins),
     ):
@@ -916,11 +918,13 @@ async def test_an_admin_uses_the_desk_commands_as_their_doctor_or_is_told_they_h
         AppointmentStatus.BOOKED
     )
     # A doctor who is also an admin works as that doctor; residents are refused as before.
-    day = await booking.doctor_day(uow_factory(), DOCTOR_USER, TODAY, SHANGHAI, admin_ids=admins)
+    day = await booking.doctor_day(
+        uow_factory(), clock, DOCTOR_USER, TODAY, SHANGHAI, admin_ids=admins
+    )
     assert [a.id for a in day] == [booked.id]
     await refused(
         "not_a_doctor",
-        booking.doctor_day(uow_factory(), PARENT, TODAY, SHANGHAI, admin_ids=admins),
+        booking.doctor_day(uow_factory(), clock, PARENT, TODAY, SHANGHAI, admin_ids=admins),
     )
 
 
