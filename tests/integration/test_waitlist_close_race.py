@@ -78,8 +78,9 @@ async def test_a_hold_accepted_as_it_expires_is_sold_once(
 
     Caught on PostgreSQL: the old `accept_offer` read the entry, inserted the appointment and
     ignored that its `offered → accepted` update changed no row, so the holder and the next in
-    line both held the one seat (mutation: drop the `if not accepted: raise offer_expired`
-    guard and go back to the plain read — this test fails with two live bookings per slot).
+    line both held the one seat. Mutation tried: the old order (check `status`/`offered_until`
+    by a plain read, insert, then the unchecked update) — fails here on PostgreSQL with one
+    booking and one expiry counted for the same hold (25 outcomes for 24 holds).
     """
     users = await make_crowd(racing_db, clock, 2 * PAIRS)
     holders, seconds = users[:PAIRS], users[PAIRS:]
@@ -141,8 +142,9 @@ async def test_a_booking_made_while_the_day_closes_is_cancelled_with_a_notice(
 
     Caught on PostgreSQL: the old `close_day` listed the booked appointments before closing
     the slots, so a booking committing in between kept its seat on a closed day with its
-    reminders queued and no notice (mutation: move `close_slots` back after the collection
-    of booked appointments — this test fails with BOOKED appointments on closed slots).
+    reminders queued and no notice. Mutation tried: `close_slots` back after the collection
+    of booked appointments (the old order) — fails here on PostgreSQL: 30 cancelled of 65
+    booked, the rest still BOOKED on the closed day.
     """
     users = await make_crowd(racing_db, clock, PRE_BOOKED + LATE_BOOKERS)
     early, late = users[:PRE_BOOKED], users[PRE_BOOKED:]
@@ -191,3 +193,59 @@ async def test_a_booking_made_while_the_day_closes_is_cancelled_with_a_notice(
         assert rows[f"appt:{appointment.id}:closed"] == "pending"
     queued = [k for k, v in rows.items() if not k.endswith(":closed") and v == "pending"]
     assert queued == []  # no reminder left for a cancelled appointment
+
+
+async def test_a_hold_accepted_while_the_day_closes_leaves_nobody_booked_on_it(
+    racing_db: UnitOfWorkFactory, clock: ManualClock
+) -> None:
+    """Holders press "accept" while the centre closes the day. Each either gets
+    `offer_expired`, or their booking is cancelled by the closure with a notice; none stays
+    booked on the closed day.
+
+    Caught on PostgreSQL: the old `accept_offer` (a plain read of the hold, then the insert)
+    and the old `lapse_waitlist` (ids selected, then updated by id, overwriting `accepted`)
+    left accepted bookings on the closed day. Mutation tried: the old `accept_offer` alone —
+    fails here on PostgreSQL: all 24 holders booked, the closure cancelled none of them.
+    """
+    holders = await make_crowd(racing_db, clock, PAIRS)
+    centre = await make_centre(racing_db, clock)
+    flu = await make_service(racing_db, clock, FLU, centre_id=centre.id)
+    closing = TODAY + timedelta(days=2)
+    entries = []
+    slots = []
+    for i, user in enumerate(holders):
+        slot = await make_slot(
+            racing_db, flu, local(closing, 8) + timedelta(minutes=10 * i), capacity=1
+        )
+        slots.append(slot)
+        entries.append(await booking.join_waitlist(racing_db(), clock, user, slot.id, None))
+
+    results = await asyncio.gather(
+        booking.close_day(racing_db(), clock, centre.id, closing, SHANGHAI, "停电"),
+        *(
+            booking.accept_offer(racing_db(), clock, user, entry.id, SHANGHAI)
+            for user, entry in zip(holders, entries, strict=True)
+        ),
+        return_exceptions=True,
+    )
+
+    closed = results[0]
+    assert isinstance(closed, list), closed
+    seen = outcomes(list(results[1:]))
+    assert set(seen) <= {"booked", "offer_expired"}
+    assert len(closed) == seen["booked"]
+    async with racing_db() as uow:
+        statuses = Counter(
+            await uow.session.scalars(
+                select(m.Appointment.status).where(
+                    m.Appointment.slot_id.in_([s.id for s in slots])
+                )
+            )
+        )
+        rows = {
+            row.dedupe_key: row.status
+            for row in await uow.session.scalars(select(m.OutboxMessage))
+        }
+    assert AppointmentStatus.BOOKED.value not in statuses
+    for appointment in closed:
+        assert rows[f"appt:{appointment.id}:closed"] == "pending"
