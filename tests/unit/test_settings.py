@@ -102,7 +102,10 @@ def test_seed_demo_and_invite_through_the_cli(tmp_path: Path) -> None:
     assert "0 doctor(s) and 0 resident(s) added" in again.stdout
     invite = _run(["doctor", "invite", "--name", "赵医生", "--centre", "demo"], env, tmp_path)
     assert invite.returncode == 0, invite.stderr
-    assert invite.stdout.strip().startswith("https://t.me/jiayi_demo_bot?start=inv_")
+    assert invite.stdout.startswith("Invite for a NEW doctor 赵医生 (link code ")
+    assert (
+        invite.stdout.strip().splitlines()[-1].startswith("https://t.me/jiayi_demo_bot?start=inv_")
+    )
     missing = _run(["doctor", "invite", "--name", "x", "--centre", "nowhere"], env, tmp_path)
     assert missing.returncode == 1
     assert "No centre with code 'nowhere'" in missing.stderr
