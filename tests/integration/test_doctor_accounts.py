@@ -17,7 +17,7 @@ from services.database import UnitOfWorkFactory
 from services.errors import InvalidInput, NotAllowed, NotFound
 from services.settings import Settings
 from storage import models as m
-from tests.factories import CENTRE_CODE, INVITE_TTL, make_doctor, make_resident
+from tests.factories import CENTRE_CODE, INVITE_TTL, make_centre, make_doctor, make_resident
 from tests.unit.test_settings import _run
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
@@ -117,6 +117,34 @@ async def test_rebinding_is_explicit_and_moves_the_console(
     assert not await console.is_doctor_or_admin(uow_factory(), SETTINGS, WANG_USER)
     assert await practice_size(uow_factory, wang_id) == 3
     assert await events(uow_factory, wang_id) == ["rebind_invited", "rebound"]
+
+
+async def test_a_plain_invite_never_takes_over_a_bound_doctor(
+    uow_factory: UnitOfWorkFactory, clock: ManualClock
+) -> None:
+    """A new doctor's first link, still open after a re-bind link bound them, must not hand
+    the account to a third person. Mutation tried: drop the `taking_over and not
+    invite.rebind` check in `accept_invite` → the forwarded first link takes the account."""
+    await make_centre(uow_factory, clock)
+    first = await doctors.create_invite(
+        uow_factory(), clock, name="赵医生", centre_code=CENTRE_CODE, ttl=INVITE_TTL
+    )
+    code = first.doctor.link_code
+    again = await doctors.create_invite(
+        uow_factory(), clock, name=None, centre_code=CENTRE_CODE, ttl=INVITE_TTL, rebind=code
+    )
+    await doctors.accept_invite(uow_factory(), clock, token=again.token, telegram_user_id=NEWCOMER)
+
+    with pytest.raises(InvalidInput) as caught:
+        await doctors.accept_invite(
+            uow_factory(), clock, token=first.token, telegram_user_id=SUCCESSOR
+        )
+
+    assert caught.value.code == "invite_used"
+    bound = await doctors.doctor_for_user(uow_factory(), NEWCOMER)
+    assert bound is not None
+    assert bound.link_code == code
+    assert await doctors.doctor_for_user(uow_factory(), SUCCESSOR) is None
 
 
 async def test_a_revoked_invite_stops_working(
