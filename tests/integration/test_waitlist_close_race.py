@@ -39,7 +39,7 @@ from tests.integration.test_booking_race import make_crowd
 PAIRS = 24  # slots with one held seat each, accepted and expired at the same moment
 PRE_BOOKED = 30  # appointments the closure has to cancel (widens the old window)
 LATE_BOOKERS = 40  # residents pressing "book" while the day is being closed
-POOL = 60  # more connections than contenders
+POOL = LATE_BOOKERS + 5  # more connections than contenders (at most LATE_BOOKERS + 1)
 
 
 @pytest.fixture
