@@ -22,6 +22,7 @@ from bot.resident import (
     plan,
     profile,
     questions,
+    readings,
     tips,
 )
 from bot.resident import points as resident_points
@@ -44,6 +45,7 @@ def get_routers() -> list[Router]:
         booking.build_router(),
         doctor_appointments.build_router(),
         plan.build_router(),
+        readings.build_router(),
         doctor_careplan.build_router(),
         resident_points.build_router(),
         doctor_points.build_router(),

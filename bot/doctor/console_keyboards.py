@@ -205,6 +205,14 @@ def resident_card(
     return kb.adjust(1).as_markup()
 
 
+def open_card(resident_id: int) -> InlineKeyboardMarkup:
+    kb = InlineKeyboardBuilder()
+    kb.button(
+        text=_("Open the resident's card"), callback_data=ResidentCardCD(resident_id=resident_id)
+    )
+    return kb.as_markup()
+
+
 def ask_doctor() -> InlineKeyboardMarkup:
     kb = InlineKeyboardBuilder()
     kb.button(text=_("Ask my doctor"), callback_data=AskDoctorCD())
