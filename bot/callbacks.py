@@ -405,3 +405,5 @@ class ReadingCD(CallbackData, prefix="rdg"):
 
 class DoctorReadingsCD(CallbackData, prefix="drdg"):
     resident_id: int
+    # A care-plan rule id: record that follow-up as done by reviewing the home readings.
+    review: str = ""

@@ -11,6 +11,7 @@ from bot.doctor import careplan as doctor_careplan
 from bot.doctor import composing as doctor_composing
 from bot.doctor import points as doctor_points
 from bot.doctor import questions as doctor_questions
+from bot.doctor import readings as doctor_readings
 from bot.doctor import residents as doctor_residents
 from bot.resident import (
     booking,
@@ -47,6 +48,7 @@ def get_routers() -> list[Router]:
         plan.build_router(),
         readings.build_router(),
         doctor_careplan.build_router(),
+        doctor_readings.build_router(),
         resident_points.build_router(),
         doctor_points.build_router(),
         doctor_broadcast.build_router(),

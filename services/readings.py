@@ -22,13 +22,15 @@ from zoneinfo import ZoneInfo
 from content.readings import GlucoseContext, Thresholds, load_thresholds
 from content.render import Renderer
 from storage.readings import ReadingRecord
-from storage.records import Delivery, FamilyMemberRecord, ResidentRecord
+from storage.records import Condition, Delivery, FamilyMemberRecord, ResidentRecord
 from storage.uow import UnitOfWork
 
+from services import points
 from services.clock import Clock
+from services.console import audit, require_doctor
 from services.delivery import OutboxDispatcher, OutgoingMessage
 from services.errors import InvalidInput, NotAllowed, NotFound, NotRegistered
-from services.settings import LOCALES
+from services.settings import LOCALES, Settings
 
 __all__ = [
     "KIND_READING_ALERT",
@@ -48,6 +50,8 @@ __all__ = [
 
 KIND_READING_ALERT = "reading_alert"
 SUMMARY_DAYS = 30
+# "Measured regularly" (health points, content/points/rules.yaml): this many readings a month.
+READINGS_FOR_POINTS = 10
 # Morning readings are those taken before noon, local time (home monitoring's two slots).
 MORNING_ENDS = time(12, 0)
 
@@ -245,6 +249,7 @@ async def record_reading(
             r.level != Level.IN_RANGE.value for r in latest
         )
         name = member.display_name if member else resident.display_name
+        await _award_regular_measuring(uow, resident.id, now, zone)
         if level is Level.URGENT:
             await _alert_doctor(uow, resident, member, value, measured_at, now, zone)
         await uow.commit()
@@ -259,6 +264,25 @@ async def record_reading(
 def bp_target_text(thresholds: Thresholds | None = None) -> str:
     target = (thresholds or load_thresholds()).blood_pressure.target
     return f"{target.systolic_below}/{target.diastolic_below}"
+
+
+async def _award_regular_measuring(
+    uow: UnitOfWork, resident_id: int, now: datetime, zone: ZoneInfo
+) -> None:
+    """Health points once a month for the household that measured regularly."""
+    local = now.astimezone(zone)
+    start = local.replace(day=1, hour=0, minute=0, second=0, microsecond=0)
+    end = (start + timedelta(days=32)).replace(day=1)
+    recorded = await uow.readings.count_recorded_between(resident_id, start, end)
+    if recorded >= READINGS_FOR_POINTS:
+        await points.award(
+            uow,
+            now,
+            zone,
+            resident_id,
+            points.Rule.HOME_READINGS,
+            f"readings:{resident_id}:{start:%Y-%m}",
+        )
 
 
 def alert_key(resident_id: int, member_id: int | None, day: str) -> str:
@@ -366,6 +390,59 @@ async def summary(
         resident, member = await _subject(uow, telegram_user_id, member_id)
         readings = await uow.readings.for_person(resident.id, member_id, since=since)
     return summarise(member.display_name if member else resident.display_name, readings, zone)
+
+
+# --- the doctor's view -------------------------------------------------------------------------
+
+
+AUDIT_READINGS = "readings"
+FOLLOW_UP_RULES = {
+    Condition.HYPERTENSION: "htn_follow_up",
+    Condition.DIABETES: "dm_follow_up",
+}
+
+
+@dataclass(frozen=True, slots=True)
+class DoctorReadings:
+    resident_id: int
+    summary: Summary
+    # The follow-up rules a review of home readings can complete, by the resident's conditions.
+    follow_up_rules: tuple[str, ...]
+    can_record: bool  # only the contracted doctor records care
+
+
+async def doctor_view(
+    uow: UnitOfWork,
+    clock: Clock,
+    zone: ZoneInfo,
+    settings: Settings,
+    doctor_telegram_id: int,
+    resident_id: int,
+    days: int = SUMMARY_DAYS,
+) -> DoctorReadings:
+    """A resident's own readings of the last `days` days, for their doctor (or an admin);
+    the access is audited like every card."""
+    now = clock.now()
+    async with uow:
+        await uow.begin_write()
+        actor = await require_doctor(uow, doctor_telegram_id, settings)
+        if not await uow.console.in_scope(actor.scope, resident_id):
+            raise NotAllowed("not_your_resident")
+        resident = await uow.residents.get(resident_id)
+        if resident is None:
+            raise NotFound("resident_not_found")
+        rows = await uow.readings.for_person(resident_id, None, since=now - timedelta(days=days))
+        contract = await uow.contracts.open_for(resident_id)
+        await audit(uow, actor, [resident_id], AUDIT_READINGS, now)
+        await uow.commit()
+    own = contract is not None and actor.doctor_id == contract.doctor_id
+    rules = tuple(rule for c, rule in FOLLOW_UP_RULES.items() if c in resident.conditions)
+    return DoctorReadings(
+        resident_id=resident_id,
+        summary=summarise(resident.display_name, rows, zone),
+        follow_up_rules=rules if own else (),
+        can_record=own,
+    )
 
 
 async def prune(uow: UnitOfWork, clock: Clock, retention_months: int) -> int:

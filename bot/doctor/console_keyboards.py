@@ -21,6 +21,7 @@ from bot.callbacks import (
     BroadcastCD,
     CancelCD,
     CareRecordCD,
+    DoctorReadingsCD,
     LectureCD,
     QuestionReplyCD,
     ResidentCardCD,
@@ -187,6 +188,7 @@ def resident_card(
 ) -> InlineKeyboardMarkup:
     kb = InlineKeyboardBuilder()
     kb.button(text=_("Send a message"), callback_data=ResidentMessageCD(resident_id=resident_id))
+    kb.button(text=_("Home readings"), callback_data=DoctorReadingsCD(resident_id=resident_id))
     if can_record:
         kb.button(
             text=_("Record a follow-up, dose or prescription"),

@@ -32,7 +32,7 @@ from bot.callbacks import (
     ReadingKindChoice,
     ReadingStep,
 )
-from bot.replies import edit
+from bot.replies import edit, send
 from bot.states import ReadingEntry
 
 # Quick picks for "measured earlier today": the usual home-monitoring hours.
@@ -129,12 +129,13 @@ async def cb_reading(
     step, member_id = callback_data.step, callback_data.member_id
     zone = settings.zone
     if step is ReadingStep.START:
+        # A new message: the confirmation of the last reading stays readable above it.
         await state.clear()
         people = await _people(uow, callback.from_user.id, step)
         if people is None:
-            await edit(callback, _("What did you measure?"), _kinds(0))
+            await send(callback, _("What did you measure?"), _kinds(0))
         else:
-            await edit(callback, _("Whose reading is it?"), people)
+            await send(callback, _("Whose reading is it?"), people)
     elif step is ReadingStep.PERSON:
         await edit(callback, _("What did you measure?"), _kinds(member_id))
     elif step in (ReadingStep.KIND, ReadingStep.AT) and callback_data.kind is not None:
