@@ -231,6 +231,7 @@ async def run(
         dispatcher=dispatcher,
         zone=settings.zone,
         outbox_retention_months=settings.outbox_retention_months,
+        readings_retention_months=settings.readings_retention_months,
         on_broadcast=BroadcastNotifier(bot, renderer, i18n, settings),
     )
     scheduler = build_scheduler(

@@ -38,6 +38,8 @@ from bot.callbacks import (
     ProfileField,
     QuietHoursCD,
     QuizCD,
+    ReadingCD,
+    ReadingStep,
     RelationPickCD,
     SexPickCD,
     TipActionCD,
@@ -141,6 +143,7 @@ def main_menu() -> InlineKeyboardMarkup:
     kb.button(text=_("My family"), callback_data=MenuCD(item=MenuItem.FAMILY))
     kb.button(text=_("Health tips"), callback_data=TipsCD(action=TipsAction.OPEN))
     kb.button(text=_("My points"), callback_data=PointsCD(action=PointsAction.OPEN))
+    kb.button(text=_("Blood pressure & glucose"), callback_data=ReadingCD(step=ReadingStep.LIST))
     kb.button(text=_("Ask my doctor"), callback_data=AskDoctorCD())
     kb.button(text=_("Language"), callback_data=MenuCD(item=MenuItem.LANGUAGE))
     kb.button(text=_("Help"), callback_data=MenuCD(item=MenuItem.HELP))

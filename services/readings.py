@@ -52,6 +52,9 @@ KIND_READING_ALERT = "reading_alert"
 SUMMARY_DAYS = 30
 # "Measured regularly" (health points, content/points/rules.yaml): this many readings a month.
 READINGS_FOR_POINTS = 10
+# Readings are kept for a year (a family-doctor contract's length) unless the centre says
+# otherwise (JIAYI_READINGS_RETENTION_MONTHS).
+DEFAULT_RETENTION_MONTHS = 12
 # Morning readings are those taken before noon, local time (home monitoring's two slots).
 MORNING_ENDS = time(12, 0)
 

@@ -4,7 +4,7 @@ alert's button): the chart and summary, and "follow-up done: reviewed home readi
 from __future__ import annotations
 
 from aiogram import Router
-from aiogram.types import BufferedInputFile, CallbackQuery, InlineKeyboardMarkup
+from aiogram.types import CallbackQuery, InlineKeyboardMarkup
 from aiogram.utils.i18n import gettext as _
 from aiogram.utils.keyboard import InlineKeyboardBuilder
 from content.careplans import default_rules
@@ -13,12 +13,12 @@ from services import careplans, readings
 from services.careplans import Source
 from services.clock import Clock
 from services.database import UnitOfWork
-from services.readings import DoctorReadings, ReadingKind
-from services.readings_chart import render_chart
+from services.readings import DoctorReadings
 from services.settings import Settings
 
 from bot.callbacks import DoctorReadingsCD, ResidentCardCD
 from bot.replies import send
+from bot.resident.readings import send_charts
 
 
 def _markup(view: DoctorReadings, locale: str) -> InlineKeyboardMarkup:
@@ -68,34 +68,19 @@ async def cb_readings(
     s = view.summary
     text = renderer.render("readings_summary", locale, s=s, target_bp=readings.bp_target_text())
     markup = _markup(view, locale)
-    kinds = [
-        kind
-        for kind, count in (
-            (ReadingKind.BLOOD_PRESSURE, s.bp_count),
-            (ReadingKind.GLUCOSE, s.glucose_count),
-        )
-        if count
-    ]
     assert callback.bot is not None
-    if not kinds:
+    sent = await send_charts(
+        callback.bot,
+        callback.from_user.id,
+        s,
+        text,
+        markup,
+        now=clock.now(),
+        zone=settings.zone,
+        locale=locale,
+    )
+    if not sent:
         await send(callback, text, markup)
-        return
-    for i, kind in enumerate(kinds):
-        last = i == len(kinds) - 1
-        png = render_chart(
-            list(s.readings),
-            name=s.person_name,
-            kind=kind.value,
-            locale=locale,
-            now=clock.now(),
-            zone=settings.zone,
-        )
-        await callback.bot.send_photo(
-            callback.from_user.id,
-            BufferedInputFile(png, filename=f"readings-{kind.value}.png"),
-            caption=text if last else None,
-            reply_markup=markup if last else None,
-        )
 
 
 def build_router() -> Router:

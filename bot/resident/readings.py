@@ -7,9 +7,10 @@ templates; an urgent value answers with the seek-care message first.
 
 from __future__ import annotations
 
-from datetime import time
+from datetime import datetime, time
+from zoneinfo import ZoneInfo
 
-from aiogram import F, Router
+from aiogram import Bot, F, Router
 from aiogram.filters import Command
 from aiogram.fsm.context import FSMContext
 from aiogram.types import BufferedInputFile, CallbackQuery, InlineKeyboardMarkup, Message
@@ -279,33 +280,68 @@ async def _show(
     markup = kb.adjust(1).as_markup()
     bot = origin.bot
     assert bot is not None
+    if not await send_charts(
+        bot, user_id, s, text, markup, now=clock.now(), zone=zone, locale=locale
+    ):
+        await bot.send_message(user_id, text, reply_markup=markup)
+
+
+async def send_charts(
+    bot: Bot,
+    chat_id: int,
+    s: readings.Summary,
+    caption: str,
+    markup: InlineKeyboardMarkup | None,
+    *,
+    now: datetime,
+    zone: ZoneInfo,
+    locale: str,
+) -> bool:
+    """One chart per kind of reading the person has, the caption and buttons on the last;
+    False when there is nothing to draw."""
     kinds = [
-        k
-        for k, n in (
+        kind
+        for kind, count in (
             (ReadingKind.BLOOD_PRESSURE, s.bp_count),
             (ReadingKind.GLUCOSE, s.glucose_count),
         )
-        if n
+        if count
     ]
-    if not kinds:
-        await bot.send_message(user_id, text, reply_markup=markup)
-        return
     for i, kind in enumerate(kinds):
         png = render_chart(
             list(s.readings),
             name=s.person_name,
             kind=kind.value,
             locale=locale,
-            now=clock.now(),
+            now=now,
             zone=zone,
         )
         last = i == len(kinds) - 1
         await bot.send_photo(
-            user_id,
+            chat_id,
             BufferedInputFile(png, filename=f"readings-{kind.value}.png"),
-            caption=text if last else None,
+            caption=caption if last else None,
             reply_markup=markup if last else None,
         )
+    return bool(kinds)
+
+
+async def send_household_charts(
+    bot: Bot,
+    uow: UnitOfWork,
+    clock: Clock,
+    zone: ZoneInfo,
+    renderer: Renderer,
+    locale: str,
+    user_id: int,
+) -> None:
+    """The charts of everyone in the household who has readings (for /mydata)."""
+    for person in await booking.people(uow, user_id):
+        s = await readings.summary(uow, clock, zone, user_id, person.member_id)
+        text = renderer.render(
+            "readings_summary", locale, s=s, target_bp=readings.bp_target_text()
+        )
+        await send_charts(bot, user_id, s, text, None, now=clock.now(), zone=zone, locale=locale)
 
 
 def build_router() -> Router:

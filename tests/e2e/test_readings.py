@@ -146,6 +146,16 @@ async def test_readings_from_chat_to_doctor_and_care_plan(
     moved = next(e for e in plan_after if e.rule_id == "htn_follow_up")
     assert moved.due > follow_up.due
 
+    # /mydata: the readings are in the file, and the chart comes with it.
+    await chat.send("/mydata")
+    chart = await chat.wait_for("最近30天", predicate=lambda msg: msg.kind == "photo")
+    assert chart.file is not None and chart.file.data
+    # The main menu leads to the readings too.
+    await chat.send("/menu")
+    await chat.wait_for("请选择您要办理的事项")
+    await chat.press("血压和血糖")
+    await chat.wait_for("最近30天", predicate=lambda msg: msg.kind == "photo")
+
     # Erasure removes every reading.
     await chat.send("/forget")
     await chat.wait_for("确定删除您的全部信息吗")
