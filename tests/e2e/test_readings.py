@@ -149,7 +149,8 @@ async def test_readings_from_chat_to_doctor_and_care_plan(
     # /mydata: the readings are in the file, and the chart comes with it.
     await chat.send("/mydata")
     chart = await chat.wait_for("最近30天", predicate=lambda msg: msg.kind == "photo")
-    assert chart.file is not None and chart.file.data
+    assert chart.file is not None
+    assert chart.file.data
     # The main menu leads to the readings too.
     await chat.send("/menu")
     await chat.wait_for("请选择您要办理的事项")
