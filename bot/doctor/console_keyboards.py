@@ -51,6 +51,7 @@ def segment_label(code: str) -> str:
     return {
         "kids_u6": _("Families with children under 6"),
         "overdue": _("Overdue care items"),
+        "readings_high": _("Home readings above target (30 days)"),
     }.get(code, code)
 
 

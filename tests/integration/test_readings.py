@@ -10,13 +10,14 @@ from zoneinfo import ZoneInfo
 import pytest
 from sqlalchemy import func, select
 
-from services import family, privacy, readings, residents
+from services import broadcasts, family, privacy, readings, residents
 from services.clock import ManualClock
 from services.database import UnitOfWorkFactory
 from services.errors import InvalidInput, NotAllowed
 from services.family import NewMember, Relation
 from services.readings import BloodPressure, Glucose, GlucoseContext, Level
 from services.residents import Condition
+from services.settings import Settings
 from storage import models as m
 from tests.factories import make_doctor, make_resident
 
@@ -192,3 +193,24 @@ async def test_erasure_and_retention_remove_readings(
     assert len(export.sections["home_readings"]) == 2
     await privacy.erase_my_data(uow_factory(), clock, RESIDENT)
     assert await _count(uow_factory) == 0
+
+
+async def test_broadcast_segment_of_readings_above_target(
+    uow_factory: UnitOfWorkFactory, clock: ManualClock
+) -> None:
+    """ "Home readings above target in the last 30 days" reaches the doctor's residents whose
+    readings were high, not those on target, not another doctor's, not last quarter's.
+    Mutation caught: counting member readings or ignoring the 30-day window."""
+    doctor_id = await _setup(uow_factory, clock)
+    settings = Settings(_env_file=None)  # type: ignore[call-arg]
+    await make_resident(uow_factory, clock, OTHER, name="李叔叔")
+    await residents.choose_doctor(uow_factory(), clock, OTHER, doctor_id, SHANGHAI)
+    await _record(uow_factory, clock, BloodPressure(150, 95))  # high, 40 days ago
+    clock.advance(timedelta(days=40))
+    await _record(uow_factory, clock, BloodPressure(126, 78), user=OTHER)
+    segment = [broadcasts.READINGS_HIGH_SEGMENT]
+    size = await broadcasts.audience_size(uow_factory(), clock, settings, DOCTOR_USER, segment)
+    assert size.size == 0
+    await _record(uow_factory, clock, BloodPressure(142, 88), user=OTHER)
+    size = await broadcasts.audience_size(uow_factory(), clock, settings, DOCTOR_USER, segment)
+    assert size.size == 1
