@@ -387,6 +387,7 @@ class ReadingStep(StrEnum):
     AT = "at"  # the hour picked
     LIST = "list"  # /readings: whose readings
     SHOW = "show"  # the readings of a person
+    REMIND = "remind"  # reminders to measure: the choices
 
 
 class ReadingKindChoice(StrEnum):
@@ -401,6 +402,17 @@ class ReadingCD(CallbackData, prefix="rdg"):
     member_id: int = 0  # 0: the resident themself
     kind: ReadingKindChoice | None = None
     hour: int = -1
+
+
+class ReminderChoice(StrEnum):
+    MORNING_EVENING = "7,19"
+    MORNING = "7"
+    EVENING = "19"
+    OFF = "off"
+
+
+class ReadingReminderCD(CallbackData, prefix="rdgrem"):
+    choice: ReminderChoice
 
 
 class DoctorReadingsCD(CallbackData, prefix="drdg"):

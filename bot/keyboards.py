@@ -151,6 +151,19 @@ def main_menu() -> InlineKeyboardMarkup:
     return kb.adjust(2).as_markup()
 
 
+def reading_reminder() -> InlineKeyboardMarkup:
+    kb = InlineKeyboardBuilder()
+    kb.button(text=_("Record now"), callback_data=ReadingCD(step=ReadingStep.START))
+    kb.button(text=_("Change these reminders"), callback_data=ReadingCD(step=ReadingStep.REMIND))
+    return kb.adjust(1).as_markup()
+
+
+def reading_reminder_offer() -> InlineKeyboardMarkup:
+    kb = InlineKeyboardBuilder()
+    kb.button(text=_("Yes, remind me"), callback_data=ReadingCD(step=ReadingStep.REMIND))
+    return kb.as_markup()
+
+
 def back_to_menu() -> InlineKeyboardMarkup:
     kb = InlineKeyboardBuilder()
     kb.button(text=_("Main menu"), callback_data=MenuCD(item=MenuItem.MENU))

@@ -51,6 +51,8 @@ class AiogramSender:
                 return _care_markup(message)
             if message.kind == points.KIND_EXPIRY_REMINDER:
                 return points_keyboards.to_points()
+            if message.kind == readings.KIND_READING_REMINDER:
+                return keyboards.reading_reminder()
             if message.kind == readings.KIND_READING_ALERT and message.ref_id is not None:
                 return console_keyboards.open_card(message.ref_id)
             if message.kind == questions.QUESTION_ALERT and message.ref_id is not None:

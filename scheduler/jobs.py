@@ -86,6 +86,10 @@ class PushJobs:
             digests = await careplans.plan_digests(self.uow_factory, self.clock, self.zone)
             if reminders or digests:
                 log.info("care plans: %d reminder(s), %d digest(s)", reminders, digests)
+            # Reminders to measure at home run with the care reminders they belong beside.
+            measuring = await readings.plan_reminders(self.uow_factory, self.clock, self.zone)
+            if measuring:
+                log.info("home readings: %d reminder(s) to measure", measuring)
             return reminders, digests
 
     async def prune_outbox(self) -> int:

@@ -12,16 +12,19 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime, time, timedelta
+from datetime import date, datetime, time, timedelta
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from enum import StrEnum
 from statistics import mean
 from zoneinfo import ZoneInfo
 
+from content import CONSENT_NOTICE_VERSION
+from content.careplans import default_rules
 from content.readings import GlucoseContext, Thresholds, load_thresholds
 from content.render import Renderer
-from storage.readings import ReadingRecord
+from storage.readings import ReadingRecord, ReminderRecord
 from storage.records import Condition, Delivery, FamilyMemberRecord, ResidentRecord
 from storage.uow import UnitOfWork
 
@@ -49,6 +52,12 @@ __all__ = [
 ]
 
 KIND_READING_ALERT = "reading_alert"
+# A reminder to measure at home, at the hours the resident chose (off by default).
+KIND_READING_REMINDER = "reading_reminder"
+# Twice a day for a week (the guidelines' week of home readings before a follow-up), then
+# once a week on the same weekday.
+REMINDER_DAILY_DAYS = 7
+REMINDER_HOURS = range(6, 22)
 SUMMARY_DAYS = 30
 # "Measured regularly" (health points, content/points/rules.yaml): this many readings a month.
 READINGS_FOR_POINTS = 10
@@ -448,6 +457,93 @@ async def doctor_view(
     )
 
 
+# --- reminders to measure -----------------------------------------------------------------------
+
+
+async def set_reminder(
+    uow: UnitOfWork,
+    clock: Clock,
+    zone: ZoneInfo,
+    telegram_user_id: int,
+    hours: tuple[int, ...],
+) -> ReminderRecord | None:
+    """Turns the resident's reminders to measure on at `hours` (local), daily for a week and
+    then weekly; no hours turns them off (and withdraws the ones queued)."""
+    if any(h not in REMINDER_HOURS for h in hours):
+        raise InvalidInput("reminder_hours")
+    now = clock.now()
+    async with uow:
+        await uow.begin_write()
+        resident, _member = await _subject(uow, telegram_user_id, None)
+        # The one pending-outbox cancel by dedupe prefix (kept in the care-plan repository).
+        await uow.careplans.cancel_pending(reminder_prefix(resident.id))
+        if not hours:
+            await uow.readings.clear_reminder(resident.id)
+            await uow.commit()
+            return None
+        until = now.astimezone(zone).date() + timedelta(days=REMINDER_DAILY_DAYS - 1)
+        await uow.readings.set_reminder(resident.id, hours, until, now)
+        record = await uow.readings.reminder_for(resident.id)
+        await uow.commit()
+    return record
+
+
+def offers_reminder(service_code: str) -> bool:
+    """Whether booking this service is a chronic follow-up, before which a week of home
+    readings helps (so the booking confirmation offers reminders to measure)."""
+    return any(
+        service_code in rule.book_codes
+        for rule in default_rules()
+        if rule.id in FOLLOW_UP_RULES.values()
+    )
+
+
+async def reminder_of(uow: UnitOfWork, telegram_user_id: int) -> ReminderRecord | None:
+    async with uow:
+        resident, _member = await _subject(uow, telegram_user_id, None)
+        return await uow.readings.reminder_for(resident.id)
+
+
+def reminder_prefix(resident_id: int) -> str:
+    return f"reading_reminder:{resident_id}:"
+
+
+def reminder_due_on(reminder: ReminderRecord, day: date) -> bool:
+    """Daily until `daily_until`, then weekly on that weekday."""
+    if day <= reminder.daily_until:
+        return True
+    return (day - reminder.daily_until).days % 7 == 0
+
+
+async def plan_reminders(
+    uow_factory: Callable[[], UnitOfWork], clock: Clock, zone: ZoneInfo
+) -> int:
+    """Queues today's reminders to measure that are still ahead (a periodic job; the dedupe
+    key makes it idempotent). Quiet hours and pauses apply at delivery, as for every push."""
+    now = clock.now()
+    today = now.astimezone(zone).date()
+    queued = 0
+    async with uow_factory() as uow:
+        await uow.begin_write()
+        for reminder in await uow.readings.reminders_to_plan(CONSENT_NOTICE_VERSION):
+            if not reminder_due_on(reminder, today):
+                continue
+            for hour in reminder.hours:
+                at = datetime.combine(today, time(hour), tzinfo=zone)
+                if at < now - timedelta(minutes=30):
+                    continue  # long past: a late reminder to measure is no use
+                queued += await uow.outbox.enqueue(
+                    resident_id=reminder.resident_id,
+                    kind=KIND_READING_REMINDER,
+                    dedupe_key=f"{reminder_prefix(reminder.resident_id)}{today}:{hour}",
+                    payload=json.dumps({"v": 1, "hour": hour}),
+                    not_before=at.astimezone(now.tzinfo),
+                    now=now,
+                )
+        await uow.commit()
+    return queued
+
+
 async def prune(uow: UnitOfWork, clock: Clock, retention_months: int) -> int:
     """Deletes readings older than the retention period (a daily job)."""
     cutoff = clock.now() - timedelta(days=round(retention_months * 30.44))
@@ -484,3 +580,14 @@ def register(dispatcher: OutboxDispatcher, renderer: Renderer, zone: ZoneInfo) -
         )
 
     dispatcher.register_renderer(KIND_READING_ALERT, alert)
+
+    def reminder(d: Delivery) -> OutgoingMessage:
+        return OutgoingMessage(
+            outbox_id=d.outbox_id,
+            chat_id=d.telegram_user_id,
+            locale=d.locale,
+            kind=d.kind,
+            text=renderer.render("reading_reminder", d.locale, name=d.display_name),
+        )
+
+    dispatcher.register_renderer(KIND_READING_REMINDER, reminder)

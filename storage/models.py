@@ -793,3 +793,18 @@ class HomeReading(Base):
     level: Mapped[str] = mapped_column(String(16))
     measured_at: Mapped[datetime]
     recorded_at: Mapped[datetime]
+
+
+class ReadingReminder(Base):
+    """A resident's choice to be reminded to measure at home: at which local hours, daily
+    until `daily_until`, then weekly on that weekday. Off = no row."""
+
+    __tablename__ = "reading_reminders"
+
+    resident_id: Mapped[int] = mapped_column(
+        ForeignKey("residents.id", ondelete="CASCADE"), primary_key=True
+    )
+    # Local hours, comma-separated ("7,19").
+    hours: Mapped[str] = mapped_column(String(32))
+    daily_until: Mapped[date]
+    created_at: Mapped[datetime]

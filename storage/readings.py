@@ -4,12 +4,13 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 
 from sqlalchemy import delete, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage import models as m
+from storage.consent import may_receive_pushes
 
 
 @dataclass(frozen=True, slots=True)
@@ -41,6 +42,14 @@ def _record(row: m.HomeReading) -> ReadingRecord:
         level=row.level,
         measured_at=row.measured_at,
     )
+
+
+@dataclass(frozen=True, slots=True)
+class ReminderRecord:
+    resident_id: int
+    hours: tuple[int, ...]
+    daily_until: date
+    since: datetime
 
 
 class ReadingRepository:
@@ -153,3 +162,47 @@ class ReadingRepository:
             delete(m.HomeReading).where(m.HomeReading.measured_at < cutoff)
         )
         return int(getattr(result, "rowcount", 0) or 0)
+
+    # --- reminders to measure -----------------------------------------------------------
+
+    async def set_reminder(
+        self, resident_id: int, hours: Sequence[int], daily_until: date, now: datetime
+    ) -> None:
+        await self.clear_reminder(resident_id)
+        self._s.add(
+            m.ReadingReminder(
+                resident_id=resident_id,
+                hours=",".join(str(h) for h in sorted(set(hours))),
+                daily_until=daily_until,
+                created_at=now,
+            )
+        )
+        await self._s.flush()
+
+    async def clear_reminder(self, resident_id: int) -> bool:
+        result = await self._s.execute(
+            delete(m.ReadingReminder).where(m.ReadingReminder.resident_id == resident_id)
+        )
+        return bool(getattr(result, "rowcount", 0))
+
+    @staticmethod
+    def _reminder(row: m.ReadingReminder) -> ReminderRecord:
+        return ReminderRecord(
+            resident_id=row.resident_id,
+            hours=tuple(int(h) for h in row.hours.split(",") if h),
+            daily_until=row.daily_until,
+            since=row.created_at,
+        )
+
+    async def reminder_for(self, resident_id: int) -> ReminderRecord | None:
+        row = await self._s.get(m.ReadingReminder, resident_id)
+        return self._reminder(row) if row is not None else None
+
+    async def reminders_to_plan(self, consent_version: str) -> list[ReminderRecord]:
+        """Reminders of residents who may receive pushes now."""
+        rows = await self._s.scalars(
+            select(m.ReadingReminder)
+            .join(m.Resident, m.Resident.id == m.ReadingReminder.resident_id)
+            .where(may_receive_pushes(consent_version))
+        )
+        return [self._reminder(row) for row in rows]

@@ -20,7 +20,7 @@ from content.render import Renderer
 from services import booking, readings
 from services.clock import Clock
 from services.database import UnitOfWork
-from services.readings import BloodPressure, GlucoseContext, Level, ReadingKind
+from services.readings import BloodPressure, GlucoseContext, Level, ReadingKind, ReminderRecord
 from services.readings_chart import render_chart
 from services.settings import Settings
 
@@ -31,7 +31,9 @@ from bot.callbacks import (
     MenuItem,
     ReadingCD,
     ReadingKindChoice,
+    ReadingReminderCD,
     ReadingStep,
+    ReminderChoice,
 )
 from bot.replies import edit, send
 from bot.states import ReadingEntry
@@ -176,6 +178,9 @@ async def cb_reading(
             await _show(
                 callback.from_user.id, None, uow, clock, settings, renderer, locale, callback
             )
+    elif step is ReadingStep.REMIND:
+        current = await readings.reminder_of(uow, callback.from_user.id)
+        await send(callback, _reminder_text(current), _reminder_choices())
     elif step is ReadingStep.SHOW:
         await _show(
             callback.from_user.id,
@@ -189,6 +194,59 @@ async def cb_reading(
         )
     else:
         await edit(callback, _("That button has expired. Send /reading to start again."), None)
+
+
+def _hours_text(hours: tuple[int, ...]) -> str:
+    return _(" and ").join(f"{h}:00" for h in hours)
+
+
+def _reminder_text(current: ReminderRecord | None) -> str:
+    if current is None:
+        state = _("Reminders to measure are off.")
+    else:
+        state = _(
+            "You are reminded at {hours}: every day until {until}, then once a week."
+        ).format(hours=_hours_text(current.hours), until=current.daily_until.strftime("%m-%d"))
+    return (
+        state
+        + "\n"
+        + _(
+            "Before a follow-up, doctors ask for a week of readings, morning and evening. "
+            "When should we remind you?"
+        )
+    )
+
+
+def _reminder_choices() -> InlineKeyboardMarkup:
+    kb = InlineKeyboardBuilder()
+    labels = {
+        ReminderChoice.MORNING_EVENING: _("7:00 and 19:00"),
+        ReminderChoice.MORNING: _("7:00 only"),
+        ReminderChoice.EVENING: _("19:00 only"),
+        ReminderChoice.OFF: _("No reminders"),
+    }
+    for choice, label in labels.items():
+        kb.button(text=label, callback_data=ReadingReminderCD(choice=choice))
+    return kb.adjust(1).as_markup()
+
+
+async def cb_reminder(
+    callback: CallbackQuery,
+    callback_data: ReadingReminderCD,
+    uow: UnitOfWork,
+    clock: Clock,
+    settings: Settings,
+) -> None:
+    choice = callback_data.choice
+    hours = () if choice is ReminderChoice.OFF else tuple(int(h) for h in choice.value.split(","))
+    current = await readings.set_reminder(uow, clock, settings.zone, callback.from_user.id, hours)
+    if current is None:
+        text = _("Reminders to measure are off. You can turn them on again from /readings.")
+    else:
+        text = _(
+            "Done: we'll remind you at {hours} every day until {until}, then once a week."
+        ).format(hours=_hours_text(current.hours), until=current.daily_until.strftime("%m-%d"))
+    await edit(callback, text, None)
 
 
 async def on_value(
@@ -276,6 +334,8 @@ async def _show(
         text=_("Record a reading"),
         callback_data=ReadingCD(step=ReadingStep.PERSON, member_id=member_id or 0),
     )
+    if member_id is None:
+        kb.button(text=_("Reminders to measure"), callback_data=ReadingCD(step=ReadingStep.REMIND))
     kb.button(text=_("Main menu"), callback_data=MenuCD(item=MenuItem.MENU))
     markup = kb.adjust(1).as_markup()
     bot = origin.bot
@@ -350,6 +410,7 @@ def build_router() -> Router:
     router.message.register(cmd_reading, Command("reading"))
     router.message.register(cmd_readings, Command("readings"))
     router.callback_query.register(cb_reading, ReadingCD.filter())
+    router.callback_query.register(cb_reminder, ReadingReminderCD.filter())
     router.message.register(on_value, ReadingEntry.value, F.text, ~F.text.startswith("/"))
     router.message.register(on_not_text, ReadingEntry.value, ~F.text)
     return router

@@ -146,6 +146,21 @@ async def test_readings_from_chat_to_doctor_and_care_plan(
     moved = next(e for e in plan_after if e.rule_id == "htn_follow_up")
     assert moved.due > follow_up.due
 
+    # Reminders to measure, chosen from /readings, arrive at 19:00 with a "Record now" button.
+    await chat.send("/readings")
+    await chat.wait_for("最近30天")
+    await chat.press("测量提醒")
+    await chat.wait_for("什么时候提醒您")
+    await chat.press("7:00和19:00")
+    await chat.wait_for("每天7:00和19:00提醒您")
+    evening = clock.now().astimezone(SHANGHAI).replace(hour=19, minute=0)
+    clock.set(evening.astimezone(clock.now().tzinfo))
+    await jiayi.jobs.plan_care()
+    await jiayi.jobs.dispatch()
+    reminder = await chat.wait_for("该量一量血压或血糖了")
+    await chat.press("现在记录", message=reminder)
+    await chat.wait_for("您测了什么")
+
     # /mydata: the readings are in the file, and the chart comes with it.
     await chat.send("/mydata")
     chart = await chat.wait_for("最近30天", predicate=lambda msg: msg.kind == "photo")

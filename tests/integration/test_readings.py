@@ -214,3 +214,65 @@ async def test_broadcast_segment_of_readings_above_target(
     await _record(uow_factory, clock, BloodPressure(142, 88), user=OTHER)
     size = await broadcasts.audience_size(uow_factory(), clock, settings, DOCTOR_USER, segment)
     assert size.size == 1
+
+
+async def _reminders(uow_factory: UnitOfWorkFactory) -> list[tuple[str, str]]:
+    """(dedupe key, status) of every queued reminder to measure."""
+    o = m.OutboxMessage
+    async with uow_factory() as uow:
+        rows = await uow.session.execute(
+            select(o.dedupe_key, o.status)
+            .where(o.kind == readings.KIND_READING_REMINDER)
+            .order_by(o.id)
+        )
+        return [(key, status) for key, status in rows]
+
+
+async def test_reminders_to_measure_daily_for_a_week_then_weekly(
+    uow_factory: UnitOfWorkFactory, clock: ManualClock
+) -> None:
+    """Mutation caught: planning the morning reminder after it has passed, or planning every
+    day after the first week."""
+    await _setup(uow_factory, clock)  # 10:00 in Shanghai, day 0 (2026-11-23)
+    chosen = await readings.set_reminder(uow_factory(), clock, SHANGHAI, RESIDENT, (7, 19))
+    assert chosen is not None
+    assert chosen.daily_until == date(2026, 11, 29)
+    assert await readings.plan_reminders(uow_factory, clock, SHANGHAI) == 1  # 07:00 passed
+    assert await readings.plan_reminders(uow_factory, clock, SHANGHAI) == 0  # idempotent
+    clock.advance(timedelta(days=1))
+    assert await readings.plan_reminders(uow_factory, clock, SHANGHAI) == 1  # 19:00 only now
+    planned_days = []
+    for _day in range(2, 16):
+        clock.advance(timedelta(days=1))
+        if await readings.plan_reminders(uow_factory, clock, SHANGHAI):
+            planned_days.append(clock.now().astimezone(SHANGHAI).date().day)
+    # Daily to the 29th, then weekly on that weekday (6 and 13 December).
+    assert planned_days == [25, 26, 27, 28, 29, 6]
+
+
+async def test_turning_reminders_off_withdraws_the_queued_ones(
+    uow_factory: UnitOfWorkFactory, clock: ManualClock
+) -> None:
+    await _setup(uow_factory, clock)
+    await readings.set_reminder(uow_factory(), clock, SHANGHAI, RESIDENT, (19,))
+    await readings.plan_reminders(uow_factory, clock, SHANGHAI)
+    assert [status for _key, status in await _reminders(uow_factory)] == ["pending"]
+    assert await readings.set_reminder(uow_factory(), clock, SHANGHAI, RESIDENT, ()) is None
+    assert [status for _key, status in await _reminders(uow_factory)] == ["cancelled"]
+    clock.advance(timedelta(days=1))
+    assert await readings.plan_reminders(uow_factory, clock, SHANGHAI) == 0
+    with pytest.raises(InvalidInput):
+        await readings.set_reminder(uow_factory(), clock, SHANGHAI, RESIDENT, (3,))
+
+
+async def test_no_reminders_while_pushes_are_paused(
+    uow_factory: UnitOfWorkFactory, clock: ManualClock
+) -> None:
+    await _setup(uow_factory, clock)
+    await readings.set_reminder(uow_factory(), clock, SHANGHAI, RESIDENT, (19,))
+    async with uow_factory() as uow:
+        resident = await uow.residents.by_telegram_user(RESIDENT)
+        assert resident is not None
+        await uow.residents.update(resident.id, clock.now(), pushes_paused_at=clock.now())
+        await uow.commit()
+    assert await readings.plan_reminders(uow_factory, clock, SHANGHAI) == 0

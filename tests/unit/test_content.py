@@ -306,6 +306,7 @@ SAMPLE_CONTEXT = {
         "low": True,
         "measured_at": "09:30",
     },
+    "reading_reminder": {"name": "张阿姨"},
     "readings_summary": {
         "s": _READINGS_SUMMARY,
         "target_bp": "135/85",

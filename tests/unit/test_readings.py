@@ -21,6 +21,7 @@ from services.readings import (
     GlucoseContext,
     Level,
     classify,
+    offers_reminder,
     parse_blood_pressure,
     parse_glucose,
     summarise,
@@ -190,3 +191,10 @@ def test_chinese_charts_use_a_cjk_font() -> None:
     """`make` installs fonts-wqy-microhei; without a CJK font Chinese labels would be boxes
     (the chart then falls back to English). Fails loudly where the font is missing."""
     assert readings_chart.cjk_font() is not None
+
+
+def test_booking_a_chronic_follow_up_offers_reminders_to_measure() -> None:
+    """The follow-up rules' booking services (content/careplans) are the ones to offer
+    reminders after; a vaccination is not."""
+    assert offers_reminder("chronic_follow_up")
+    assert not offers_reminder("flu_vaccine")

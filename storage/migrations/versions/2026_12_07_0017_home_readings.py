@@ -48,6 +48,20 @@ def upgrade() -> None:
         ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_home_readings")),
     )
+    op.create_table(
+        "reading_reminders",
+        sa.Column("resident_id", sa.Integer(), nullable=False),
+        sa.Column("hours", sa.String(length=32), nullable=False),
+        sa.Column("daily_until", sa.Date(), nullable=False),
+        sa.Column("created_at", storage.types.UTCDateTime(timezone=True), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["resident_id"],
+            ["residents.id"],
+            name=op.f("fk_reading_reminders_resident_id_residents"),
+            ondelete="CASCADE",
+        ),
+        sa.PrimaryKeyConstraint("resident_id", name=op.f("pk_reading_reminders")),
+    )
     with op.batch_alter_table("home_readings", schema=None) as batch_op:
         batch_op.create_index(
             batch_op.f("ix_home_readings_member_id"), ["member_id"], unique=False
@@ -68,4 +82,5 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f("ix_home_readings_member_id"))
 
     op.drop_table("home_readings")
+    op.drop_table("reading_reminders")
     # ### end Alembic commands ###
