@@ -94,7 +94,9 @@ def render_chart(
     end = now.astimezone(zone).replace(tzinfo=None) + timedelta(hours=12)
     if kind == "bp":
         bp = t.blood_pressure
+        # Two target bands: the upper number's (90 to the target) and the lower number's.
         ax.axhspan(90, bp.target.systolic_below, color="#c8e6c9", alpha=0.6, label=text["target"])
+        ax.axhspan(60, bp.target.diastolic_below, color="#c8e6c9", alpha=0.6)
         ax.axhline(bp.urgent.systolic_at_least, color="#c62828", linestyle="--", linewidth=2)
         ax.plot(
             times,

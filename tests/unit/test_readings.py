@@ -4,8 +4,10 @@ and the chart they see (decoded, at its size, in both languages)."""
 from __future__ import annotations
 
 import io
+import os
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
+from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -198,3 +200,37 @@ def test_booking_a_chronic_follow_up_offers_reminders_to_measure() -> None:
     reminders after; a vaccination is not."""
     assert offers_reminder("chronic_follow_up")
     assert not offers_reminder("flu_vaccine")
+
+
+SCREENSHOT = Path(__file__).parents[2] / "docs" / "screenshots" / "06-readings-chart.png"
+
+
+def test_readme_chart_screenshot() -> None:
+    """The README's chart: 张阿姨's month of morning and evening readings, in Chinese. Written
+    when missing (or with JIAYI_UPDATE_SCREENSHOTS=1); always rendered and decoded."""
+    rows = []
+    for day in range(30):
+        for hour, base in ((23, 142), (11, 134)):  # 07:00 and 19:00 in Shanghai
+            at = NOW - timedelta(days=day) + timedelta(hours=hour - 2 - 24)
+            systolic = base - day // 4 + (day * 7) % 9
+            rows.append(
+                ReadingRecord(
+                    len(rows),
+                    1,
+                    None,
+                    "bp",
+                    systolic,
+                    systolic - 52,
+                    None,
+                    None,
+                    None,
+                    "in_range",
+                    at,
+                )
+            )
+    png = readings_chart.render_chart(
+        rows, name="张阿姨", kind="bp", locale="zh-CN", now=NOW, zone=SHANGHAI
+    )
+    assert Image.open(io.BytesIO(png)).size == (900, 600)
+    if os.environ.get("JIAYI_UPDATE_SCREENSHOTS") == "1" or not SCREENSHOT.exists():
+        SCREENSHOT.write_bytes(png)
