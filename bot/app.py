@@ -27,7 +27,16 @@ from content.render import Renderer
 from content.tips import load_library
 from scheduler.app import build_scheduler
 from scheduler.jobs import PushJobs
-from services import broadcasts, care_notices, console, doctors, notices, points_notices, questions
+from services import (
+    broadcasts,
+    care_notices,
+    console,
+    doctors,
+    notices,
+    points_notices,
+    questions,
+    readings,
+)
 from services.clock import Clock, SystemClock
 from services.database import UnitOfWorkFactory, migrate, open_database
 from services.delivery import DispatchSettings, OutboxDispatcher
@@ -213,6 +222,7 @@ async def run(
     broadcasts.register(dispatcher, renderer)
     console.register(dispatcher, renderer)
     questions.register(dispatcher, renderer, settings.zone)
+    readings.register(dispatcher, renderer, settings.zone)
     jobs = PushJobs(
         uow_factory=database.uow_factory,
         library=library,
@@ -221,6 +231,7 @@ async def run(
         dispatcher=dispatcher,
         zone=settings.zone,
         outbox_retention_months=settings.outbox_retention_months,
+        readings_retention_months=settings.readings_retention_months,
         on_broadcast=BroadcastNotifier(bot, renderer, i18n, settings),
     )
     scheduler = build_scheduler(

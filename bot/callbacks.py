@@ -377,3 +377,45 @@ class BroadcastAction(StrEnum):
 class BroadcastCD(CallbackData, prefix="bcm"):
     action: BroadcastAction
     broadcast_id: int
+
+
+class ReadingStep(StrEnum):
+    START = "start"  # /reading: whose reading
+    PERSON = "person"  # a person chosen: what was measured
+    KIND = "kind"  # what was measured: type the value
+    EARLIER = "earlier"  # measured earlier today: pick the hour
+    AT = "at"  # the hour picked
+    LIST = "list"  # /readings: whose readings
+    SHOW = "show"  # the readings of a person
+    REMIND = "remind"  # reminders to measure: the choices
+
+
+class ReadingKindChoice(StrEnum):
+    BP = "bp"
+    FASTING = "fasting"
+    POST_MEAL = "post_meal"
+    RANDOM = "random"
+
+
+class ReadingCD(CallbackData, prefix="rdg"):
+    step: ReadingStep
+    member_id: int = 0  # 0: the resident themself
+    kind: ReadingKindChoice | None = None
+    hour: int = -1
+
+
+class ReminderChoice(StrEnum):
+    MORNING_EVENING = "7,19"
+    MORNING = "7"
+    EVENING = "19"
+    OFF = "off"
+
+
+class ReadingReminderCD(CallbackData, prefix="rdgrem"):
+    choice: ReminderChoice
+
+
+class DoctorReadingsCD(CallbackData, prefix="drdg"):
+    resident_id: int
+    # A care-plan rule id: record that follow-up as done by reviewing the home readings.
+    review: str = ""

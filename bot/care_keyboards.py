@@ -9,6 +9,7 @@ from aiogram.types import InlineKeyboardMarkup
 from aiogram.utils.i18n import gettext as _
 from aiogram.utils.keyboard import InlineKeyboardBuilder
 from services.careplans import PRESCRIPTION_WEEKS, DoctorView
+from services.readings import FOLLOW_UP_RULES
 
 from bot.callbacks import (
     BookPersonCD,
@@ -21,6 +22,8 @@ from bot.callbacks import (
     DigestChoice,
     MenuCD,
     MenuItem,
+    ReadingCD,
+    ReadingStep,
 )
 
 
@@ -50,7 +53,15 @@ def reminder(
         text=_("Remind me later"), callback_data=CareItemCD(action=CareAction.SNOOZE, **item)
     )
     kb.button(text=_("Done elsewhere"), callback_data=CareItemCD(action=CareAction.DONE, **item))
-    return kb.adjust(1, 2).as_markup() if service_id else kb.adjust(2).as_markup()
+    sizes = [1, 2] if service_id else [2]
+    if rule in FOLLOW_UP_RULES.values():
+        # Home readings before a follow-up are what the guidelines ask for.
+        kb.button(
+            text=_("Record blood pressure or glucose"),
+            callback_data=ReadingCD(step=ReadingStep.PERSON, member_id=member_id or 0),
+        )
+        sizes.append(1)
+    return kb.adjust(*sizes).as_markup()
 
 
 def nudge() -> InlineKeyboardMarkup:

@@ -17,6 +17,8 @@ def resident_commands() -> list[BotCommand]:
         BotCommand(command="family", description=_("My family")),
         BotCommand(command="tips", description=_("Health tips")),
         BotCommand(command="points", description=_("My health points")),
+        BotCommand(command="reading", description=_("Record blood pressure or glucose")),
+        BotCommand(command="readings", description=_("My home readings")),
         BotCommand(command="ask", description=_("Ask my doctor")),
         BotCommand(command="language", description=_("Language")),
         BotCommand(command="privacy", description=_("Privacy and consent")),

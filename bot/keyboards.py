@@ -38,6 +38,8 @@ from bot.callbacks import (
     ProfileField,
     QuietHoursCD,
     QuizCD,
+    ReadingCD,
+    ReadingStep,
     RelationPickCD,
     SexPickCD,
     TipActionCD,
@@ -141,11 +143,25 @@ def main_menu() -> InlineKeyboardMarkup:
     kb.button(text=_("My family"), callback_data=MenuCD(item=MenuItem.FAMILY))
     kb.button(text=_("Health tips"), callback_data=TipsCD(action=TipsAction.OPEN))
     kb.button(text=_("My points"), callback_data=PointsCD(action=PointsAction.OPEN))
+    kb.button(text=_("Blood pressure & glucose"), callback_data=ReadingCD(step=ReadingStep.LIST))
     kb.button(text=_("Ask my doctor"), callback_data=AskDoctorCD())
     kb.button(text=_("Language"), callback_data=MenuCD(item=MenuItem.LANGUAGE))
     kb.button(text=_("Help"), callback_data=MenuCD(item=MenuItem.HELP))
     kb.button(text=_("Privacy"), callback_data=PrivacyCD(action=PrivacyAction.OPEN))
     return kb.adjust(2).as_markup()
+
+
+def reading_reminder() -> InlineKeyboardMarkup:
+    kb = InlineKeyboardBuilder()
+    kb.button(text=_("Record now"), callback_data=ReadingCD(step=ReadingStep.START))
+    kb.button(text=_("Change these reminders"), callback_data=ReadingCD(step=ReadingStep.REMIND))
+    return kb.adjust(1).as_markup()
+
+
+def reading_reminder_offer() -> InlineKeyboardMarkup:
+    kb = InlineKeyboardBuilder()
+    kb.button(text=_("Yes, remind me"), callback_data=ReadingCD(step=ReadingStep.REMIND))
+    return kb.as_markup()
 
 
 def back_to_menu() -> InlineKeyboardMarkup:

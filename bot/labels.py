@@ -133,6 +133,13 @@ def error_text(error: DomainError) -> str:
         "appointment_cancelled": _("That appointment was cancelled."),
         "check_in_code_unknown": _("No appointment today has that check-in code."),
         "quiet_hours": _("Please choose one of the quiet-hour options."),
+        "reading_format": _(
+            "Please type the numbers only, like 135/85 for blood pressure or 7.2 for glucose."
+        ),
+        "reading_implausible": _(
+            "That value doesn't look right. Please measure again and type the new reading."
+        ),
+        "reading_in_future": _("That time hasn't come yet today. Please choose an earlier time."),
         "care_item_gone": _("That item is already recorded or has moved on. See /plan."),
         "not_your_resident": _("That resident isn't contracted to you."),
         "prescription_weeks": _("A long-term prescription is 4, 8 or 12 weeks."),

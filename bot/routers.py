@@ -11,6 +11,7 @@ from bot.doctor import careplan as doctor_careplan
 from bot.doctor import composing as doctor_composing
 from bot.doctor import points as doctor_points
 from bot.doctor import questions as doctor_questions
+from bot.doctor import readings as doctor_readings
 from bot.doctor import residents as doctor_residents
 from bot.resident import (
     booking,
@@ -22,6 +23,7 @@ from bot.resident import (
     plan,
     profile,
     questions,
+    readings,
     tips,
 )
 from bot.resident import points as resident_points
@@ -44,7 +46,9 @@ def get_routers() -> list[Router]:
         booking.build_router(),
         doctor_appointments.build_router(),
         plan.build_router(),
+        readings.build_router(),
         doctor_careplan.build_router(),
+        doctor_readings.build_router(),
         resident_points.build_router(),
         doctor_points.build_router(),
         doctor_broadcast.build_router(),

@@ -16,7 +16,7 @@ from aiogram.exceptions import (
 )
 from aiogram.types import InlineKeyboardMarkup
 from aiogram.utils.i18n import I18n
-from services import broadcasts, careplans, console, notices, points, questions
+from services import broadcasts, careplans, console, notices, points, questions, readings
 from services.delivery import Outcome, OutgoingMessage, SendResult
 
 from bot import booking_keyboards, care_keyboards, keyboards, points_keyboards
@@ -51,6 +51,10 @@ class AiogramSender:
                 return _care_markup(message)
             if message.kind == points.KIND_EXPIRY_REMINDER:
                 return points_keyboards.to_points()
+            if message.kind == readings.KIND_READING_REMINDER:
+                return keyboards.reading_reminder()
+            if message.kind == readings.KIND_READING_ALERT and message.ref_id is not None:
+                return console_keyboards.open_card(message.ref_id)
             if message.kind == questions.QUESTION_ALERT and message.ref_id is not None:
                 return console_keyboards.question_reply(message.ref_id)
             if message.kind in DOCTOR_KINDS:

@@ -40,3 +40,7 @@ class FamilyEdit(StatesGroup):
 
 class RedeemVoucher(StatesGroup):
     code = State()
+
+
+class ReadingEntry(StatesGroup):
+    value = State()

@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 from zoneinfo import ZoneInfo
 
-from services import booking, broadcasts, careplans, points, privacy, pushes
+from services import booking, broadcasts, careplans, points, privacy, pushes, readings
 from services.broadcasts import BroadcastReport
 from services.clock import Clock
 from services.database import UnitOfWork
@@ -32,6 +32,7 @@ class PushJobs:
     slot_weeks: int = 3
     waitlist_hold: timedelta = timedelta(minutes=30)
     outbox_retention_months: int = privacy.DEFAULT_RETENTION_MONTHS
+    readings_retention_months: int = readings.DEFAULT_RETENTION_MONTHS
     # Shows a broadcast's progress to its doctor, and the final report (bot/ implements it).
     on_broadcast: Callable[[BroadcastReport], Awaitable[None]] | None = None
     _running: set[asyncio.Task[object]] = field(default_factory=set)
@@ -85,6 +86,10 @@ class PushJobs:
             digests = await careplans.plan_digests(self.uow_factory, self.clock, self.zone)
             if reminders or digests:
                 log.info("care plans: %d reminder(s), %d digest(s)", reminders, digests)
+            # Reminders to measure at home run with the care reminders they belong beside.
+            measuring = await readings.plan_reminders(self.uow_factory, self.clock, self.zone)
+            if measuring:
+                log.info("home readings: %d reminder(s) to measure", measuring)
             return reminders, digests
 
     async def prune_outbox(self) -> int:
@@ -95,6 +100,12 @@ class PushJobs:
             )
             if pruned:
                 log.info("pruned %d delivered push(es) past retention", pruned)
+            # Home readings are health data: kept for the retention period, then deleted.
+            removed = await readings.prune(
+                self.uow_factory(), self.clock, self.readings_retention_months
+            )
+            if removed:
+                log.info("pruned %d home reading(s) past retention", removed)
             return pruned
 
     async def points(self) -> points.HousekeepingReport:

@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field, replace
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from enum import StrEnum
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -111,7 +111,23 @@ def _builtin() -> dict[str, Segment]:
     found["kids_u6"] = Segment(
         "kids_u6", SegmentGroup.FAMILY, ResidentFilter(child_under_years=CHILD_UNDER_YEARS)
     )
+    found[READINGS_HIGH_SEGMENT] = Segment(
+        READINGS_HIGH_SEGMENT, SegmentGroup.CARE, resolver=_readings_high
+    )
     return found
+
+
+READINGS_HIGH_SEGMENT = "readings_high"
+READINGS_HIGH_DAYS = 30
+
+
+async def _readings_high(uow: UnitOfWork, doctor_id: int | None, today: date) -> set[int]:
+    """Residents whose own home readings were above target (or urgent) in the last 30 days."""
+    since = datetime.combine(today - timedelta(days=READINGS_HIGH_DAYS), time(), tzinfo=UTC)
+    in_scope = await uow.console.in_scope_ids(doctor_id)
+    return await uow.readings.residents_with_level(
+        sorted(in_scope), ("above", "urgent"), since=since
+    )
 
 
 SEGMENTS: dict[str, Segment] = _builtin()

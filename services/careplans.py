@@ -68,6 +68,8 @@ class Source(StrEnum):
     ATTENDED = "attended"
     DOCTOR = "doctor"
     ELSEWHERE = "elsewhere"
+    # The doctor reviewed the person's home readings instead of seeing them in person.
+    HOME_READINGS = "readings"  # care_records.source holds 12 characters
 
 
 class DigestFrequency(StrEnum):
@@ -806,8 +808,11 @@ async def record_done(
     rule_id: str,
     zone: ZoneInfo,
     rules: RuleBook | None = None,
+    *,
+    source: Source = Source.DOCTOR,
 ) -> PlanEntry:
-    """The contracted doctor records the person's current item of a rule as done today."""
+    """The contracted doctor records the person's current item of a rule as done today
+    (`source`: seen by the doctor, or their home readings reviewed)."""
     book, now, today = _rules(rules), clock.now(), local_today(clock, zone)
     async with uow:
         await uow.begin_write()
@@ -831,7 +836,7 @@ async def record_done(
             uow,
             item,
             done_on=today,
-            source=Source.DOCTOR,
+            source=source,
             now=now,
             doctor_id=doctor_id,
             zone=zone,

@@ -10,6 +10,7 @@ from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
+import yaml
 from content import LOCALES
 from content import calendar as cal
 from content.careplans import RULES_DIR, check_rules
@@ -19,6 +20,12 @@ from content.points import (
     PointsDataError,
     parse_catalogue,
     parse_rules,
+)
+from content.readings import (
+    THRESHOLDS_FILE,
+    ReviewState,
+    ThresholdsError,
+    parse_thresholds,
 )
 from content.render import TELEGRAM_TEXT_LIMIT, Renderer
 from content.tips import Audience, Library, LibraryError, load_library
@@ -159,6 +166,7 @@ def check_content(
         return report
     report.tips = len(library)
     _check_points(report)
+    _check_readings(report)
     for tip in library:
         if tip.review_by < today:
             report.problems.append(
@@ -193,6 +201,18 @@ def _check_points(report: CheckReport) -> None:
         parse_catalogue(DEMO_CATALOGUE)
     except PointsDataError as error:
         report.problems.extend(f"points/{line}" for line in str(error).splitlines())
+
+
+def _check_readings(report: CheckReport) -> None:
+    """The home-reading thresholds parse, are consistent and cite editioned sources; a
+    pending clinical review is reported (the figures still apply)."""
+    try:
+        thresholds = parse_thresholds(yaml.safe_load(THRESHOLDS_FILE.read_text(encoding="utf-8")))
+    except (ThresholdsError, OSError, yaml.YAMLError) as error:
+        report.problems.extend(f"readings/{line}" for line in str(error).splitlines())
+        return
+    if thresholds.review.state is ReviewState.PENDING:
+        report.warnings.append("readings/thresholds.yaml: clinical review pending")
 
 
 def _check_body(

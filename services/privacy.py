@@ -373,6 +373,8 @@ table_section("points_ledger", "points_ledger")
 table_section("points_lots", "points_lots")
 table_section("vouchers", "points_vouchers")
 table_section("questions", "questions", omit=("answered_by",))
+table_section("home_readings", "home_readings")
+table_section("reading_reminders", "reading_reminders")
 
 
 @export_section("doctor_access", "audit_log")

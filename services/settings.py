@@ -38,6 +38,8 @@ class Settings(BaseSettings):
     plan_interval_minutes: int = Field(default=10, ge=1, le=240)
     # Finished pushes older than this are deleted; only their counts are kept.
     outbox_retention_months: int = Field(default=13, ge=1, le=120)
+    # Home blood-pressure and glucose readings are deleted after this (default: a contract).
+    readings_retention_months: int = Field(default=12, ge=1, le=120)
     # The local sandbox's web chat (`jiayi sandbox`, or `jiayi run` without a token); 0 = any.
     sandbox_port: int = Field(default=8765, ge=0, le=65535)
 

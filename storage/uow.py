@@ -14,6 +14,7 @@ from storage.console import ConsoleRepository
 from storage.outbox import OutboxRepository, PushRepository
 from storage.points import PointsRepository
 from storage.privacy import PrivacyRepository
+from storage.readings import ReadingRepository
 from storage.repositories import (
     CentreRepository,
     ConsentRepository,
@@ -45,6 +46,7 @@ class UnitOfWork:
     privacy: PrivacyRepository
     points: PointsRepository
     console: ConsoleRepository
+    readings: ReadingRepository
 
     def __init__(
         self,
@@ -73,6 +75,7 @@ class UnitOfWork:
         self.privacy = PrivacyRepository(session)
         self.points = PointsRepository(session)
         self.console = ConsoleRepository(session)
+        self.readings = ReadingRepository(session)
         return self
 
     async def begin_write(self) -> None:

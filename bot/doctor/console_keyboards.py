@@ -21,6 +21,7 @@ from bot.callbacks import (
     BroadcastCD,
     CancelCD,
     CareRecordCD,
+    DoctorReadingsCD,
     LectureCD,
     QuestionReplyCD,
     ResidentCardCD,
@@ -50,6 +51,7 @@ def segment_label(code: str) -> str:
     return {
         "kids_u6": _("Families with children under 6"),
         "overdue": _("Overdue care items"),
+        "readings_high": _("Home readings above target (30 days)"),
     }.get(code, code)
 
 
@@ -187,6 +189,7 @@ def resident_card(
 ) -> InlineKeyboardMarkup:
     kb = InlineKeyboardBuilder()
     kb.button(text=_("Send a message"), callback_data=ResidentMessageCD(resident_id=resident_id))
+    kb.button(text=_("Home readings"), callback_data=DoctorReadingsCD(resident_id=resident_id))
     if can_record:
         kb.button(
             text=_("Record a follow-up, dose or prescription"),
@@ -203,6 +206,14 @@ def resident_card(
         )
     kb.button(text=_("Back to the list"), callback_data=ResidentsCD())
     return kb.adjust(1).as_markup()
+
+
+def open_card(resident_id: int) -> InlineKeyboardMarkup:
+    kb = InlineKeyboardBuilder()
+    kb.button(
+        text=_("Open the resident's card"), callback_data=ResidentCardCD(resident_id=resident_id)
+    )
+    return kb.as_markup()
 
 
 def ask_doctor() -> InlineKeyboardMarkup:

@@ -10,7 +10,7 @@ from aiogram.fsm.context import FSMContext
 from aiogram.types import BufferedInputFile, CallbackQuery, Message
 from aiogram.utils.i18n import gettext as _
 from content.render import Renderer
-from services import booking
+from services import booking, readings
 from services.booking import AppointmentRecord
 from services.clock import Clock
 from services.database import UnitOfWork
@@ -19,6 +19,7 @@ from services.ics import appointment_ics
 from services.settings import Settings
 
 from bot import booking_keyboards as kb
+from bot import keyboards
 from bot.callbacks import (
     ApptAction,
     ApptCD,
@@ -74,6 +75,16 @@ async def _send_booked(
         _card(renderer, locale, settings, appt, "booked"),
         kb.appointment(appt.id, appt.status),
     )
+    if appt.family_member_id is None and readings.offers_reminder(appt.service_code):
+        # A week of home readings before a chronic follow-up is what the doctor will look at.
+        await send(
+            callback,
+            _(
+                "Would you like reminders to measure your blood pressure or glucose at home "
+                "before the visit?"
+            ),
+            keyboards.reading_reminder_offer(),
+        )
 
 
 async def _services_screen(target: Message | CallbackQuery, uow: UnitOfWork, locale: str) -> None:

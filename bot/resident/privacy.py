@@ -36,6 +36,7 @@ from bot.doctor.gate import doctor_at_work
 from bot.labels import conditions_text, error_text, relation_label, sex_label
 from bot.middlewares import LOCALE_KEY
 from bot.replies import drop_buttons, edit, send
+from bot.resident.readings import send_household_charts
 
 Handler = Callable[[TelegramObject, dict[str, Any]], Awaitable[Any]]
 TOKEN_KEY = "takeover_token"
@@ -290,6 +291,8 @@ async def _send_export(
     await target.bot.send_document(
         user_id, document, caption=_("Everything jiayi holds about you and your family.")
     )
+    # Home readings are in the file; the charts show them as the resident saw them.
+    await send_household_charts(target.bot, uow, clock, zone, renderer, locale, user_id)
 
 
 async def cmd_mydata(

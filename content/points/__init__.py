@@ -29,6 +29,7 @@ class Rule(StrEnum):
     ANNUAL_ASSESSMENT = "annual_assessment"
     VACCINATION_ON_TIME = "vaccination_on_time"
     TIP_QUIZ = "tip_quiz"
+    HOME_READINGS = "home_readings"
 
 
 class Period(StrEnum):

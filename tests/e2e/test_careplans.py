@@ -59,7 +59,12 @@ async def test_resident_is_reminded_and_books_in_one_tap(
     await jiayi.jobs.plan_care()
     await jiayi.jobs.dispatch()
     follow_up = await chat.wait_for("Hypertension follow-up")
-    assert follow_up.button_texts() == ["Book now", "Remind me later", "Done elsewhere"]
+    assert follow_up.button_texts() == [
+        "Book now",
+        "Remind me later",
+        "Done elsewhere",
+        "Record blood pressure or glucose",  # home readings before a chronic follow-up
+    ]
     checkup = await chat.wait_for("Pneumococcal vaccine")
     flu = await chat.wait_for("Overdue: Autumn flu vaccine")
 
@@ -72,6 +77,9 @@ async def test_resident_is_reminded_and_books_in_one_tap(
     await chat.wait_for("Please check and confirm")
     await chat.press("Confirm booking")
     await chat.wait_for("Booked ✓")
+    # A chronic follow-up booked: reminders to measure at home are offered (off by default).
+    offer = await chat.wait_for("reminders to measure your blood pressure or glucose")
+    assert offer.button_texts() == ["Yes, remind me"]
 
     await chat.press("Remind me later", message=checkup)
     await chat.wait_for("OK, I'll remind you again on")

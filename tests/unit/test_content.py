@@ -3,12 +3,27 @@
 from __future__ import annotations
 
 from datetime import UTC, date, datetime
+from decimal import Decimal
 
 import pytest
 
 from content import LOCALES
 from content.i18n import extract_messages, load_translations, read_catalog
 from content.render import TELEGRAM_TEXT_LIMIT, Renderer
+from services.readings import Summary
+
+_READINGS_SUMMARY = Summary(
+    person_name="张阿姨",
+    readings=(),
+    bp_count=14,
+    bp_in_range=9,
+    morning=(138, 86),
+    evening=(131, 80),
+    glucose_count=3,
+    glucose_in_range=2,
+    glucose_average={"fasting": Decimal("6.4")},
+    urgent=1,
+)
 
 SAMPLE_CONTEXT = {
     "welcome": {},
@@ -273,6 +288,28 @@ SAMPLE_CONTEXT = {
                 "size": 120,
             }
         ]
+    },
+    "reading_alert": {
+        "name": "张小宝",
+        "resident_name": "张阿姨",
+        "kind": "bp",
+        "value": "186/112",
+        "context": None,
+        "measured_at": "12-07 09:30",
+    },
+    "reading_result": {
+        "name": "张阿姨",
+        "kind": "glucose",
+        "value": "3.1",
+        "level": "urgent",
+        "repeated": False,
+        "low": True,
+        "measured_at": "09:30",
+    },
+    "reading_reminder": {"name": "张阿姨"},
+    "readings_summary": {
+        "s": _READINGS_SUMMARY,
+        "target_bp": "135/85",
     },
 }
 

@@ -1,0 +1,90 @@
+"""The doctor's view of a resident's home readings (from the resident card, or an urgent
+alert's button): the chart and summary, and "follow-up done: reviewed home readings"."""
+
+from __future__ import annotations
+
+from aiogram import Router
+from aiogram.types import CallbackQuery, InlineKeyboardMarkup
+from aiogram.utils.i18n import gettext as _
+from aiogram.utils.keyboard import InlineKeyboardBuilder
+from content.careplans import default_rules
+from content.render import Renderer
+from services import careplans, readings
+from services.careplans import Source
+from services.clock import Clock
+from services.database import UnitOfWork
+from services.readings import DoctorReadings
+from services.settings import Settings
+
+from bot.callbacks import DoctorReadingsCD, ResidentCardCD
+from bot.replies import send
+from bot.resident.readings import send_charts
+
+
+def _markup(view: DoctorReadings, locale: str) -> InlineKeyboardMarkup:
+    names = {r.id: r.name(locale) for r in default_rules()}
+    kb = InlineKeyboardBuilder()
+    for rule in view.follow_up_rules:
+        kb.button(
+            text=_("{item} done: reviewed home readings").format(item=names.get(rule, rule)),
+            callback_data=DoctorReadingsCD(resident_id=view.resident_id, review=rule),
+        )
+    kb.button(
+        text=_("Back to the card"), callback_data=ResidentCardCD(resident_id=view.resident_id)
+    )
+    return kb.adjust(1).as_markup()
+
+
+async def cb_readings(
+    callback: CallbackQuery,
+    callback_data: DoctorReadingsCD,
+    uow: UnitOfWork,
+    clock: Clock,
+    renderer: Renderer,
+    locale: str,
+    settings: Settings,
+) -> None:
+    if callback_data.review:
+        entry = await careplans.record_done(
+            uow,
+            clock,
+            callback.from_user.id,
+            callback_data.resident_id,
+            None,
+            callback_data.review,
+            settings.zone,
+            source=Source.HOME_READINGS,
+        )
+        await send(
+            callback,
+            _("Recorded: {item}, done today (home readings reviewed).").format(
+                item=entry.name(locale)
+            ),
+        )
+        return
+    view = await readings.doctor_view(
+        uow, clock, settings.zone, settings, callback.from_user.id, callback_data.resident_id
+    )
+    s = view.summary
+    text = renderer.render("readings_summary", locale, s=s, target_bp=readings.bp_target_text())
+    markup = _markup(view, locale)
+    assert callback.bot is not None
+    sent = await send_charts(
+        callback.bot,
+        callback.from_user.id,
+        s,
+        text,
+        markup,
+        now=clock.now(),
+        zone=settings.zone,
+        locale=locale,
+    )
+    if not sent:
+        await send(callback, text, markup)
+
+
+def build_router() -> Router:
+    """A fresh router each call: a router can belong to one dispatcher only."""
+    router = Router(name=__name__)
+    router.callback_query.register(cb_readings, DoctorReadingsCD.filter())
+    return router
