@@ -2,12 +2,29 @@
 
 from __future__ import annotations
 
+from datetime import date
 from enum import StrEnum
+from typing import Annotated
 
 from aiogram.filters.callback_data import CallbackData
+from pydantic import AfterValidator
 from services.family import Relation
 from services.pushes import Action, Topic
 from services.residents import Condition, Sex
+
+
+def _real_day(value: int) -> int:
+    try:
+        date(value // 10000, value // 100 % 100, value % 100)
+    except (ValueError, OverflowError):
+        raise ValueError("not a calendar day") from None
+    return value
+
+
+# A local calendar day as yyyymmdd. Button data can be forged: a value that is no real day
+# fails unpacking, so the button's filter doesn't match and the press is answered like a
+# stale button (bot.fallback), instead of a handler failing on it.
+Ymd = Annotated[int, AfterValidator(_real_day)]
 
 
 class Lang(StrEnum):
@@ -155,7 +172,7 @@ class BookPersonCD(CallbackData, prefix="bkpp"):
 class BookDayCD(CallbackData, prefix="bkdy"):
     service_id: int
     member_id: int
-    day: int  # yyyymmdd, local
+    day: Ymd  # local
     resched: int = 0  # the appointment being moved, if any
 
 
@@ -197,6 +214,14 @@ class ApptCD(CallbackData, prefix="appt"):
 class AttendanceCD(CallbackData, prefix="att"):
     appointment_id: int
     attended: bool
+    page: int = 0  # the page of the day list the button is on, shown again after the press
+
+
+class DayPageCD(CallbackData, prefix="dday"):
+    """A page of a doctor's day list (/today, /tomorrow)."""
+
+    day: Ymd
+    page: int = 0
 
 
 # --- care plans -----------------------------------------------------------------------------
@@ -213,7 +238,7 @@ class CareItemCD(CallbackData, prefix="care"):
     action: CareAction
     rule: str
     member_id: int = 0  # 0 = the resident themself
-    due: int  # yyyymmdd
+    due: Ymd
 
 
 class CareRecordCD(CallbackData, prefix="carerec"):
@@ -347,6 +372,10 @@ class AskDoctorCD(CallbackData, prefix="ask"):
 
 class QuestionReplyCD(CallbackData, prefix="qrep"):
     question_id: int
+
+
+class QuestionsPageCD(CallbackData, prefix="qpg"):
+    page: int = 0
 
 
 class BcAction(StrEnum):
