@@ -27,7 +27,16 @@ from content.render import Renderer
 from content.tips import load_library
 from scheduler.app import build_scheduler
 from scheduler.jobs import PushJobs
-from services import broadcasts, care_notices, console, doctors, notices, points_notices, questions
+from services import (
+    broadcasts,
+    care_notices,
+    console,
+    doctors,
+    holidays,
+    notices,
+    points_notices,
+    questions,
+)
 from services.clock import Clock, SystemClock
 from services.database import UnitOfWorkFactory, migrate, open_database
 from services.delivery import DispatchSettings, OutboxDispatcher
@@ -182,6 +191,8 @@ async def run(
     keep_personal_data_out()
     renderer = Renderer(default_locale=settings.default_locale)
     library = load_library(renderer.env)  # invalid content stops start-up, before anything runs
+    # A year in the booking horizon without a holiday schedule: said loudly at every start.
+    holidays.horizon_warning(clock.now().astimezone(settings.zone).date())
     await migrate(settings.database_url)
     database = open_database(settings.database_url)
     bot = build_bot(settings)
