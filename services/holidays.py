@@ -133,10 +133,11 @@ def load_year(path: Path) -> HolidayYear:
     return parse_year(data, path.name)
 
 
-def install(path: Path, folder: Path = HOLIDAYS_DIR) -> HolidayYear:
+def install(path: Path, folder: Path | None = None) -> HolidayYear:
     """Checks a holiday file and installs it as <folder>/<year>.yaml (replacing that year's
     file), where `day_kind` reads it from now on."""
     loaded = load_year(path)
+    folder = folder or HOLIDAYS_DIR
     folder.mkdir(parents=True, exist_ok=True)
     target = folder / f"{loaded.year}.yaml"
     if path.resolve() != target.resolve():
@@ -166,9 +167,9 @@ def _load(signature: tuple[tuple[str, int], ...]) -> dict[int, HolidayYear]:
     return years
 
 
-def loaded_years(folder: Path = HOLIDAYS_DIR) -> dict[int, HolidayYear]:
+def loaded_years(folder: Path | None = None) -> dict[int, HolidayYear]:
     """The installed schedules by year (re-read when a file in the folder changes)."""
-    return _load(_signature(folder))
+    return _load(_signature(folder or HOLIDAYS_DIR))
 
 
 def _library_knows(year: int) -> bool:
@@ -206,7 +207,7 @@ def _lunar(year: int, month: int, day: int) -> date:
     return date(solar.getYear(), solar.getMonth(), solar.getDay())
 
 
-def day_kind(day: date, folder: Path = HOLIDAYS_DIR) -> DayKind:
+def day_kind(day: date, folder: Path | None = None) -> DayKind:
     """'holiday' (closed for a public holiday), 'makeup' (a weekend day officially worked,
     调休) or 'normal'. Without a schedule for the year, the statutory holidays are closed."""
     installed = loaded_years(folder)
@@ -234,7 +235,7 @@ def day_kind(day: date, folder: Path = HOLIDAYS_DIR) -> DayKind:
     return "holiday" if day in statutory_days(day.year) else "normal"
 
 
-def missing_years(first: date, last: date, folder: Path = HOLIDAYS_DIR) -> list[int]:
+def missing_years(first: date, last: date, folder: Path | None = None) -> list[int]:
     """Years in [first, last] with no published schedule (neither a file nor the package)."""
     installed = loaded_years(folder)
     return [
