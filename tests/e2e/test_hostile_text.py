@@ -172,3 +172,33 @@ async def test_family_and_privacy_screens_show_hostile_names_literally(
     await chat.send(LONG)
     await chat.wait_for("That name is too long")
     await _no_apology(chat)
+
+
+async def test_a_prompt_that_could_not_be_sent_opens_no_conversation(
+    botapi: BotAPIServer, jiayi: RunningBot, clock: ManualClock, uow_factory: UnitOfWorkFactory
+) -> None:
+    """The reply prompt fails (Telegram answers 500 once): the doctor's next text is not taken
+    as an answer. Mutation caught: `state.set_state(QuestionAnswer.text)` before the prompt
+    in bot/doctor/questions.cb_reply (the text was stored and queued as the answer)."""
+    await make_centre(uow_factory, clock)
+    link = await doctors.create_invite(
+        uow_factory(), clock, name="王医生", centre_code=CENTRE_CODE, ttl=INVITE_TTL
+    )
+    doctor = await doctors.accept_invite(
+        uow_factory(), clock, token=link.token, telegram_user_id=DOCTOR, locale="en"
+    )
+    await make_resident(uow_factory, clock, FIRST, name="Tom", locale="en")
+    await residents.choose_doctor(uow_factory(), clock, FIRST, doctor.id, SHANGHAI)
+    await questions.ask_question(uow_factory(), clock, FIRST, "饭前吃药吗？")
+    chat = make_chat(botapi, DOCTOR, language_code="en")
+    await chat.send("/questions")
+    page = await chat.wait_for("Unanswered questions")
+
+    botapi.fail(DOCTOR, "server_error", times=1)
+    await chat.press("Reply to 1", message=page)
+    await chat.wait_for(SORRY)
+    await chat.send("this was meant for someone else")
+    await chat.wait_for("I can't read free text yet")
+    await chat.send("/questions")
+    still = await chat.wait_for("Unanswered questions")
+    assert "饭前吃药吗？" in still.text
