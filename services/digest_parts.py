@@ -24,27 +24,32 @@ def _item_size(item: dict[str, Any]) -> int:
 
 
 def split_digest(residents: list[dict[str, Any]]) -> list[list[dict[str, Any]]]:
-    """Consecutive parts of the digest's residents, in order. A resident whose items alone
-    pass the budget is continued in the next part under the same name."""
+    """Consecutive parts of the digest's residents, in order; a resident is never split
+    unless their items alone pass the budget (then continued in the next part under the
+    same name)."""
     parts: list[list[dict[str, Any]]] = []
     part: list[dict[str, Any]] = []
     used = 0
     for resident in residents:
         head = len(str(resident["name"])) + RESIDENT_OVERHEAD
+        sizes = [_item_size(item) for item in resident["items"]]
+        total = head + sum(sizes)
+        if part and (used + total > PART_BUDGET or len(part) >= PART_MAX_RESIDENTS):
+            parts.append(part)
+            part, used = [], 0
+        if total <= PART_BUDGET:
+            part.append(resident)
+            used += total
+            continue
         items: list[dict[str, Any]] = []
-        for item in resident["items"]:
-            size = _item_size(item)
-            fits = used + head + size <= PART_BUDGET and len(part) < PART_MAX_RESIDENTS
-            if not fits and (part or items):
-                if items:
-                    part.append({**resident, "items": items})
-                parts.append(part)
+        for item, size in zip(resident["items"], sizes, strict=True):
+            if items and used + head + size > PART_BUDGET:
+                parts.append([*part, {**resident, "items": items}])
                 part, items, used = [], [], 0
             items.append(item)
             used += size
-        if items:
-            part.append({**resident, "items": items})
-            used += head
+        part.append({**resident, "items": items})
+        used += head
     if part or not parts:
         parts.append(part)
     return parts

@@ -9,9 +9,10 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 from sandbox.botapi import BotAPIServer
-from services import booking, booking_setup, doctors, questions, residents
+from services import booking, booking_setup, careplans, doctors, questions, residents
 from services.clock import ManualClock
 from services.database import UnitOfWorkFactory
+from services.residents import Condition
 from storage.records import DoctorRecord
 from tests.e2e.conftest import RunningBot, make_chat
 from tests.factories import CENTRE_CODE, INVITE_TTL, make_centre, make_resident
@@ -144,3 +145,50 @@ async def test_questions_five_of_1000_characters_are_paged(
     assert "Reply to 5" in last.button_texts()
     await chat.press("Reply to 5", message=last)
     await chat.wait_for("Type your answer to 问4")
+
+
+async def test_a_care_digest_past_4096_characters_arrives_in_parts(
+    botapi: BotAPIServer,
+    jiayi: RunningBot,
+    clock: ManualClock,
+    uow_factory: UnitOfWorkFactory,
+) -> None:
+    """30 residents with long names and overdue follow-ups. Mutations caught: one digest
+    push with every resident (the server refuses it as too long and it fails for good);
+    the old 20-resident cap (residents 21-30 only counted, never named)."""
+    wednesday = date(2027, 4, 7)  # after the flu season: nothing is overdue on day one
+    clock.set(datetime.combine(wednesday, datetime.min.time(), SHANGHAI).astimezone(UTC))
+    doctor = await _doctor(uow_factory, clock)
+    await careplans.set_digest_frequency(
+        uow_factory(), clock, DOCTOR, careplans.DigestFrequency.DAILY, "en"
+    )
+    names = []
+    for n in range(30):
+        user = FIRST_RESIDENT + n
+        name = f"居民{n:02d}" + "名" * 36
+        names.append(name)
+        await make_resident(
+            uow_factory,
+            clock,
+            user,
+            name=name,
+            birth_year=1950,
+            conditions=(Condition.HYPERTENSION, Condition.DIABETES),
+            locale="en",
+        )
+        await residents.choose_doctor(uow_factory(), clock, user, doctor.id, SHANGHAI)
+    chat = make_chat(botapi, DOCTOR, language_code="en")
+    chat.open()
+
+    clock.advance(timedelta(days=2, hours=10))
+    parts = await careplans.plan_digests(uow_factory, clock, SHANGHAI)
+    assert parts >= 2
+    await jiayi.jobs.dispatch()
+    digests = [m for m in chat.messages() if "Overdue care items" in m.text]
+    assert len(digests) == parts
+    assert all(f"part {n} of {parts}" in d.text for n, d in enumerate(digests, start=1))
+    for name in names:
+        assert sum(name in d.text for d in digests) == 1, name
+    # Every resident keeps their one-tap reminder button, in the part that names them.
+    buttons = [t for d in digests for t in d.button_texts()]
+    assert len(buttons) == len(names)
