@@ -50,8 +50,8 @@ async def cmd_redeem(
         if await doctors.doctor_for_user(uow, message.from_user.id) is None:
             await message.answer(error_text(NotAllowed("not_a_doctor")))
             return
-        await state.set_state(RedeemVoucher.code)
         await message.answer(_("Send the voucher code (or /cancel)."))
+        await state.set_state(RedeemVoucher.code)
         return
     voucher = await points.redeem_voucher(uow, clock, message.from_user.id, code)
     await message.answer(_redeemed_text(voucher, locale))
