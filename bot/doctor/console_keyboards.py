@@ -172,13 +172,7 @@ def residents(page: ResidentPage, cond: str, age: str) -> InlineKeyboardMarkup:
             callback_data=ResidentsCD(cond=cond, age="" if mark else band.value),
         )
     sizes.append(len(AgeBand))
-    nav = 0
-    if page.page > 0:
-        kb.button(text="‹", callback_data=ResidentsCD(page=page.page - 1, cond=cond, age=age))
-        nav += 1
-    if page.page + 1 < page.pages:
-        kb.button(text="›", callback_data=ResidentsCD(page=page.page + 1, cond=cond, age=age))
-        nav += 1
+    nav = add_nav(kb, page.page, page.pages, ResidentsCD, cond=cond, age=age)
     if nav:
         sizes.append(nav)
     return kb.adjust(*sizes).as_markup()
