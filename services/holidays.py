@@ -40,6 +40,7 @@ DayKind = Literal["holiday", "makeup", "normal"]
 # last days of December (元旦 2023 ran from 2022-12-31).
 _SPILL = timedelta(days=7)
 _BEIJING = ZoneInfo("Asia/Shanghai")
+_warned: set[int] = set()
 
 __all__ = [
     "BOOKING_HORIZON",
@@ -232,6 +233,11 @@ def day_kind(day: date, folder: Path | None = None) -> DayKind:
         if workday and day.weekday() >= 5:
             return "makeup"
         return "normal"
+    if day.year not in _warned:
+        # The first time slot planning reaches the year in this process: a running bot says
+        # so in its log when the horizon crosses into it, not only at its next start.
+        _warned.add(day.year)
+        log.warning("%s", missing_years_warning([day.year]))
     return "holiday" if day in statutory_days(day.year) else "normal"
 
 

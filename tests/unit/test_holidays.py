@@ -128,3 +128,15 @@ def _library_kind(day: date) -> str:
     if workday and day.weekday() >= 5:
         return "makeup"
     return "normal"
+
+
+def test_planning_into_a_year_without_data_logs_a_warning_once(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A bot running since before the horizon reached 2027 says so when slot planning first
+    asks about a 2027 day. Mutation caught: the warning in `day_kind`'s fallback removed."""
+    monkeypatch.setattr(holidays, "_warned", set())
+    for day in _days(date(2027, 1, 1), 10):
+        holidays.day_kind(day, tmp_path)
+    warnings = [r for r in caplog.records if "no public-holiday schedule for 2027" in r.message]
+    assert len(warnings) == 1
