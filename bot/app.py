@@ -32,6 +32,7 @@ from services import (
     care_notices,
     console,
     doctors,
+    holidays,
     notices,
     points_notices,
     questions,
@@ -191,6 +192,8 @@ async def run(
     keep_personal_data_out()
     renderer = Renderer(default_locale=settings.default_locale)
     library = load_library(renderer.env)  # invalid content stops start-up, before anything runs
+    # A year in the booking horizon without a holiday schedule: said loudly at every start.
+    holidays.horizon_warning(clock.now().astimezone(settings.zone).date())
     await migrate(settings.database_url)
     database = open_database(settings.database_url)
     bot = build_bot(settings)

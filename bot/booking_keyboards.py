@@ -26,11 +26,13 @@ from bot.callbacks import (
     BookPersonCD,
     BookServiceCD,
     BookSlotCD,
+    DayPageCD,
     MenuCD,
     MenuItem,
     OfferAcceptCD,
     WaitlistJoinCD,
 )
+from bot.paging import add_nav
 
 
 def babel_locale(locale: str) -> str:
@@ -214,7 +216,16 @@ def rebook(service_id: int, member_id: int | None) -> InlineKeyboardMarkup:
     return kb.as_markup()
 
 
-def doctor_day(items: list[AppointmentRecord], zone_local: list[datetime]) -> InlineKeyboardMarkup:
+def doctor_day(
+    items: list[AppointmentRecord],
+    zone_local: list[datetime],
+    *,
+    day: date | None = None,
+    page: int = 0,
+    pages: int = 1,
+) -> InlineKeyboardMarkup:
+    """✓/✗ for the appointments of one page of the day list (each button remembers its page),
+    and ◀ ▶ between pages."""
     kb = InlineKeyboardBuilder()
     rows = []
     for item, local in zip(items, zone_local, strict=True):
@@ -222,10 +233,16 @@ def doctor_day(items: list[AppointmentRecord], zone_local: list[datetime]) -> In
             continue
         label = f"{local.strftime('%H:%M')} {item.person_name}"
         kb.button(
-            text=f"✓ {label}", callback_data=AttendanceCD(appointment_id=item.id, attended=True)
+            text=f"✓ {label}",
+            callback_data=AttendanceCD(appointment_id=item.id, attended=True, page=page),
         )
         kb.button(
-            text=_("✗ no-show"), callback_data=AttendanceCD(appointment_id=item.id, attended=False)
+            text=_("✗ no-show"),
+            callback_data=AttendanceCD(appointment_id=item.id, attended=False, page=page),
         )
         rows.append(2)
+    if day is not None:
+        nav = add_nav(kb, page, pages, DayPageCD, day=as_int(day))
+        if nav:
+            rows.append(nav)
     return kb.adjust(*rows).as_markup() if rows else InlineKeyboardBuilder().as_markup()

@@ -2,12 +2,32 @@
 
 from __future__ import annotations
 
+from datetime import date
 from enum import StrEnum
+from typing import Annotated
 
 from aiogram.filters.callback_data import CallbackData
+from pydantic import AfterValidator, Field
 from services.family import Relation
 from services.pushes import Action, Topic
 from services.residents import Condition, Sex
+
+
+def _real_day(value: int) -> int:
+    try:
+        date(value // 10000, value // 100 % 100, value % 100)
+    except (ValueError, OverflowError):
+        raise ValueError("not a calendar day") from None
+    return value
+
+
+# Every number in button data: an id, a page, a choice. Forged data out of this range (a
+# negative page, an id past the database's integer) fails unpacking like a bad day does.
+Num = Annotated[int, Field(ge=0, le=2_147_483_647)]
+# A local calendar day as yyyymmdd. Button data can be forged: a value that is no real day
+# fails unpacking, so the button's filter doesn't match and the press is answered like a
+# stale button (bot.fallback), instead of a handler failing on it.
+Ymd = Annotated[int, AfterValidator(_real_day)]
 
 
 class Lang(StrEnum):
@@ -72,11 +92,11 @@ class ConditionsDoneCD(CallbackData, prefix="conddone"):
 
 
 class DoctorPickCD(CallbackData, prefix="doc"):
-    doctor_id: int
+    doctor_id: Num
 
 
 class DoctorPageCD(CallbackData, prefix="docpg"):
-    page: int
+    page: Num
 
 
 class DoctorLaterCD(CallbackData, prefix="doclater"):
@@ -93,11 +113,11 @@ class ProfileEditCD(CallbackData, prefix="pedit"):
 
 class FamilyCD(CallbackData, prefix="fam"):
     action: FamilyAction
-    member_id: int = 0
+    member_id: Num = 0
 
 
 class MemberEditCD(CallbackData, prefix="medit"):
-    member_id: int
+    member_id: Num
     field: MemberField
 
 
@@ -130,12 +150,12 @@ class TopicToggleCD(CallbackData, prefix="topic"):
 
 
 class QuietHoursCD(CallbackData, prefix="quiet"):
-    start: int
-    end: int
+    start: Num
+    end: Num
 
 
 class TipFeedbackCD(CallbackData, prefix="fb"):
-    outbox_id: int
+    outbox_id: Num
     helpful: bool
 
 
@@ -144,40 +164,40 @@ class TipActionCD(CallbackData, prefix="tipact"):
 
 
 class BookServiceCD(CallbackData, prefix="bksv"):
-    service_id: int
+    service_id: Num
 
 
 class BookPersonCD(CallbackData, prefix="bkpp"):
-    service_id: int
-    member_id: int = 0  # 0 = the resident themself
+    service_id: Num
+    member_id: Num = 0  # 0 = the resident themself
 
 
 class BookDayCD(CallbackData, prefix="bkdy"):
-    service_id: int
-    member_id: int
-    day: int  # yyyymmdd, local
-    resched: int = 0  # the appointment being moved, if any
+    service_id: Num
+    member_id: Num
+    day: Ymd  # local
+    resched: Num = 0  # the appointment being moved, if any
 
 
 class BookSlotCD(CallbackData, prefix="bksl"):
-    slot_id: int
-    member_id: int
-    resched: int = 0
+    slot_id: Num
+    member_id: Num
+    resched: Num = 0
 
 
 class BookConfirmCD(CallbackData, prefix="bkok"):
-    slot_id: int
-    member_id: int
-    resched: int = 0
+    slot_id: Num
+    member_id: Num
+    resched: Num = 0
 
 
 class WaitlistJoinCD(CallbackData, prefix="wait"):
-    slot_id: int
-    member_id: int
+    slot_id: Num
+    member_id: Num
 
 
 class OfferAcceptCD(CallbackData, prefix="offer"):
-    waitlist_id: int
+    waitlist_id: Num
 
 
 class ApptAction(StrEnum):
@@ -191,12 +211,20 @@ class ApptAction(StrEnum):
 
 class ApptCD(CallbackData, prefix="appt"):
     action: ApptAction
-    appointment_id: int
+    appointment_id: Num
 
 
 class AttendanceCD(CallbackData, prefix="att"):
-    appointment_id: int
+    appointment_id: Num
     attended: bool
+    page: Num = 0  # the page of the day list the button is on, shown again after the press
+
+
+class DayPageCD(CallbackData, prefix="dday"):
+    """A page of a doctor's day list (/today, /tomorrow)."""
+
+    day: Ymd
+    page: Num = 0
 
 
 # --- care plans -----------------------------------------------------------------------------
@@ -212,31 +240,31 @@ class CareItemCD(CallbackData, prefix="care"):
 
     action: CareAction
     rule: str
-    member_id: int = 0  # 0 = the resident themself
-    due: int  # yyyymmdd
+    member_id: Num = 0  # 0 = the resident themself
+    due: Ymd
 
 
 class CareRecordCD(CallbackData, prefix="carerec"):
     """Opens a doctor's care record of one of their residents (or a family member)."""
 
-    resident_id: int
-    member_id: int = 0
+    resident_id: Num
+    member_id: Num = 0
 
 
 class CareDoneCD(CallbackData, prefix="caredone"):
-    resident_id: int
-    member_id: int
+    resident_id: Num
+    member_id: Num
     rule: str
 
 
 class CareRxCD(CallbackData, prefix="carerx"):
-    resident_id: int
-    member_id: int
-    weeks: int
+    resident_id: Num
+    member_id: Num
+    weeks: Num
 
 
 class CareNudgeCD(CallbackData, prefix="nudge"):
-    resident_id: int
+    resident_id: Num
 
 
 class DigestChoice(StrEnum):
@@ -268,7 +296,7 @@ class PrivacyCD(CallbackData, prefix="priv"):
 
 
 class TakeoverLinkCD(CallbackData, prefix="tkolink"):
-    member_id: int
+    member_id: Num
 
 
 class TakeoverConsentCD(CallbackData, prefix="tkoyes"):
@@ -288,7 +316,7 @@ class PointsCD(CallbackData, prefix="pts"):
 
 
 class RewardCD(CallbackData, prefix="rwd"):
-    reward_id: int
+    reward_id: Num
     confirm: bool = False
 
 
@@ -300,26 +328,26 @@ class VoucherAction(StrEnum):
 
 class VoucherCD(CallbackData, prefix="vch"):
     action: VoucherAction
-    voucher_id: int
+    voucher_id: Num
 
 
 class LectureCD(CallbackData, prefix="lect"):
     """The doctor's entry to recording a resident's health-lecture attendance."""
 
-    resident_id: int
+    resident_id: Num
 
 
 class LectureConfirmCD(CallbackData, prefix="lectok"):
-    resident_id: int
+    resident_id: Num
 
 
 class QuizCD(CallbackData, prefix="quiz"):
-    outbox_id: int
+    outbox_id: Num
 
 
 class QuizAnswerCD(CallbackData, prefix="quizans"):
-    outbox_id: int
-    option: int
+    outbox_id: Num
+    option: Num
 
 
 # --- doctor console ---------------------------------------------------------------------------
@@ -328,17 +356,17 @@ class QuizAnswerCD(CallbackData, prefix="quizans"):
 class ResidentsCD(CallbackData, prefix="dres"):
     """A page of the doctor's resident list; filters travel with it ("" = any)."""
 
-    page: int = 0
+    page: Num = 0
     cond: str = ""
     age: str = ""
 
 
 class ResidentCardCD(CallbackData, prefix="dcard"):
-    resident_id: int
+    resident_id: Num
 
 
 class ResidentMessageCD(CallbackData, prefix="dmsg"):
-    resident_id: int
+    resident_id: Num
 
 
 class AskDoctorCD(CallbackData, prefix="ask"):
@@ -346,7 +374,11 @@ class AskDoctorCD(CallbackData, prefix="ask"):
 
 
 class QuestionReplyCD(CallbackData, prefix="qrep"):
-    question_id: int
+    question_id: Num
+
+
+class QuestionsPageCD(CallbackData, prefix="qpg"):
+    page: Num = 0
 
 
 class BcAction(StrEnum):
@@ -361,7 +393,7 @@ class BcAction(StrEnum):
 
 class BcStepCD(CallbackData, prefix="bca"):
     action: BcAction
-    value: int = 0
+    value: Num = 0
 
 
 class BcSegmentCD(CallbackData, prefix="bcs"):
@@ -376,7 +408,7 @@ class BroadcastAction(StrEnum):
 
 class BroadcastCD(CallbackData, prefix="bcm"):
     action: BroadcastAction
-    broadcast_id: int
+    broadcast_id: Num
 
 
 class ReadingStep(StrEnum):
@@ -399,9 +431,9 @@ class ReadingKindChoice(StrEnum):
 
 class ReadingCD(CallbackData, prefix="rdg"):
     step: ReadingStep
-    member_id: int = 0  # 0: the resident themself
+    member_id: Num = 0  # 0: the resident themself
     kind: ReadingKindChoice | None = None
-    hour: int = -1
+    hour: Annotated[int, Field(ge=-1, le=23)] = -1
 
 
 class ReminderChoice(StrEnum):
@@ -416,6 +448,6 @@ class ReadingReminderCD(CallbackData, prefix="rdgrem"):
 
 
 class DoctorReadingsCD(CallbackData, prefix="drdg"):
-    resident_id: int
+    resident_id: Num
     # A care-plan rule id: record that follow-up as done by reviewing the home readings.
-    review: str = ""
+    review: Annotated[str, Field(max_length=16)] = ""

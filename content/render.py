@@ -8,10 +8,23 @@ from pathlib import Path
 from typing import Any
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, TemplateNotFound
+from markupsafe import Markup
 
 from content import LOCALES, TEMPLATES_DIR
 
 TELEGRAM_TEXT_LIMIT = 4096
+
+
+def html_format(template: str, /, **values: object) -> str:
+    """`template.format(**values)` for HTML parse mode: the (translated) template is trusted
+    markup, every value is escaped. The one way a typed name or text gets into a message
+    that isn't rendered from a .j2 template."""
+    return str(Markup(template).format(**values))
+
+
+def html_escape(value: object) -> str:
+    """One value, escaped for HTML parse mode (for text joined outside a template)."""
+    return str(Markup.escape(value))
 
 
 class Renderer:

@@ -18,7 +18,6 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
-import chinese_calendar  # type: ignore[import-untyped]
 from storage.records import (
     Actor,
     AppointmentEventKind,
@@ -39,7 +38,7 @@ from storage.records import (
 )
 from storage.uow import UnitOfWork
 
-from services import careplans, console, points
+from services import careplans, console, holidays, points
 from services.clock import Clock
 from services.errors import DomainError, InvalidInput, NotAllowed, NotFound, NotRegistered
 
@@ -103,18 +102,8 @@ KIND_BOOKING_CLOSED = "booking_closed"
 
 def day_kind(day: date) -> str:
     """'holiday' (an official public holiday), 'makeup' (a weekend day officially worked, 调休)
-    or 'normal'. Years the calendar package doesn't know yet count as normal."""
-    try:
-        on_holiday, holiday_name = chinese_calendar.get_holiday_detail(day)
-        workday = chinese_calendar.is_workday(day)
-    except NotImplementedError:
-        return "normal"
-    # Plain weekends are "holidays" to chinese_calendar too, but without a holiday name.
-    if on_holiday and holiday_name is not None and not workday:
-        return "holiday"
-    if workday and day.weekday() >= 5:
-        return "makeup"
-    return "normal"
+    or 'normal'. The calendar data and what happens in years without it: services.holidays."""
+    return holidays.day_kind(day)
 
 
 def _local_midnight(day: date, zone: ZoneInfo) -> datetime:

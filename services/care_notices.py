@@ -13,9 +13,11 @@ from storage.records import Delivery
 
 from services.careplans import KIND_CARE_DIGEST, KIND_CARE_NUDGE, KIND_CARE_REMINDER
 from services.delivery import OutboxDispatcher, OutgoingMessage
+from services.digest_parts import PART_MAX_RESIDENTS
 
-# A digest lists this many residents at most (each with a nudge button); the rest are counted.
-DIGEST_MAX_RESIDENTS = 20
+# A digest part lists this many residents at most (each with a nudge button). The planner
+# cuts digests into parts of that size (services.digest_parts); older payloads may be longer.
+DIGEST_MAX_RESIDENTS = PART_MAX_RESIDENTS
 
 
 def _name(item: dict[str, Any], locale: str) -> str:
@@ -83,6 +85,8 @@ def register(dispatcher: OutboxDispatcher, renderer: Renderer) -> None:
             day=date.fromisoformat(p["day"]),
             residents=[{"name": r["name"], "entries": _items(r["items"], locale)} for r in shown],
             more=len(p["residents"]) - len(shown),
+            part=int(p.get("part", 1)),
+            parts=int(p.get("parts", 1)),
         )
         return OutgoingMessage(
             outbox_id=d.outbox_id,

@@ -35,6 +35,7 @@ from storage.uow import UnitOfWork
 # booking calls back into this module (attendance, bookings): import the module, not names.
 from services import booking, points
 from services.clock import Clock
+from services.digest_parts import split_digest
 from services.errors import DomainError, InvalidInput, NotAllowed, NotFound, NotRegistered
 
 KIND_CARE_REMINDER = "care_reminder"
@@ -973,32 +974,38 @@ async def plan_digests(
         async with uow_factory() as uow:
             await uow.begin_write()
             late = await _overdue(uow, doctor_id, today, zone, book)
-            if late:
+            residents = [
+                {
+                    "id": r.resident_id,
+                    "name": r.name,
+                    "items": [
+                        {
+                            "person": e.person_name,
+                            "self": e.member_id is None,
+                            "name_zh": e.name_zh,
+                            "name_en": e.name_en,
+                            "due": e.due.isoformat(),
+                        }
+                        for e in r.items
+                    ],
+                }
+                for r in late
+            ]
+            # Too long for one message: one push per part (digest_parts), none dropped.
+            parts = split_digest(residents) if late else []
+            for n, part in enumerate(parts, start=1):
+                suffix = "" if n == 1 else f":{n}"
                 created += await uow.outbox.enqueue(
                     resident_id=None,
                     doctor_id=doctor_id,
                     kind=KIND_CARE_DIGEST,
-                    dedupe_key=f"caredigest:{doctor_id}:{today:%Y%m%d}",
+                    dedupe_key=f"caredigest:{doctor_id}:{today:%Y%m%d}{suffix}",
                     payload=_payload(
                         {
                             "day": today.isoformat(),
-                            "residents": [
-                                {
-                                    "id": r.resident_id,
-                                    "name": r.name,
-                                    "items": [
-                                        {
-                                            "person": e.person_name,
-                                            "self": e.member_id is None,
-                                            "name_zh": e.name_zh,
-                                            "name_en": e.name_en,
-                                            "due": e.due.isoformat(),
-                                        }
-                                        for e in r.items
-                                    ],
-                                }
-                                for r in late
-                            ],
+                            "part": n,
+                            "parts": len(parts),
+                            "residents": part,
                         }
                     ),
                     not_before=now,

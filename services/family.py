@@ -8,7 +8,8 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime, tzinfo
+from zoneinfo import ZoneInfo
 
 from content import CONSENT_NOTICE_VERSION
 from storage.records import Condition, ConsentBasis, FamilyMemberRecord, Relation, Sex
@@ -22,6 +23,9 @@ from services.residents import OLDEST_AGE, parse_display_name
 MAX_MEMBERS = 12
 # Under 14 a child's personal information needs a guardian's consent (PIPL art. 31).
 GUARDIAN_CONSENT_UNDER = 14
+# The centre's zone when a caller doesn't pass one (the Settings default): a birthday is a
+# local date, and between 00:00 and 08:00 in Beijing the UTC date is still yesterday.
+DEFAULT_ZONE = ZoneInfo("Asia/Shanghai")
 
 _DATE = re.compile(r"^\s*(\d{4})\s*[-./年]\s*(\d{1,2})\s*[-./月]\s*(\d{1,2})\s*日?\s*$")
 
@@ -106,10 +110,21 @@ async def get_member(uow: UnitOfWork, telegram_user_id: int, member_id: int) -> 
         return await _owned(uow, telegram_user_id, member_id)
 
 
+def local_today(now: datetime, zone: tzinfo) -> date:
+    """The calendar date at the centre, which is the date ages are counted on."""
+    return now.astimezone(zone).date()
+
+
 async def add_member(
-    uow: UnitOfWork, clock: Clock, telegram_user_id: int, member: NewMember
+    uow: UnitOfWork,
+    clock: Clock,
+    telegram_user_id: int,
+    member: NewMember,
+    *,
+    zone: tzinfo = DEFAULT_ZONE,
 ) -> FamilyMemberRecord:
-    """Saves a member with the consent basis the resident confirmed on their behalf."""
+    """Saves a member with the consent basis the resident confirmed on their behalf; the
+    age that decides it is counted on the centre's local date (`zone`, the centre's zone)."""
     now = clock.now()
     name = parse_display_name(member.display_name)
     conditions = _valid_conditions(member.sex, member.conditions)
@@ -125,7 +140,9 @@ async def add_member(
             birth_date=member.birth_date,
             sex=member.sex,
             conditions=conditions,
-            consent_basis=consent_basis_for(member.relation, member.birth_date, now.date()),
+            consent_basis=consent_basis_for(
+                member.relation, member.birth_date, local_today(now, zone)
+            ),
             now=now,
             consented_by_resident_id=manager_id,
             consent_version=CONSENT_NOTICE_VERSION,
@@ -151,6 +168,7 @@ async def update_member(
     birth_date: date | None = None,
     sex: Sex | None = None,
     conditions: Iterable[Condition] | None = None,
+    zone: tzinfo = DEFAULT_ZONE,
 ) -> FamilyMemberRecord:
     now = clock.now()
     async with uow:
@@ -162,7 +180,7 @@ async def update_member(
         if birth_date is not None:
             values["birth_date"] = birth_date
             values["consent_basis"] = consent_basis_for(
-                member.relation, birth_date, now.date()
+                member.relation, birth_date, local_today(now, zone)
             ).value
         if sex is not None:
             values["sex"] = Sex(sex).value

@@ -12,16 +12,20 @@ from aiogram import Router
 from aiogram.filters import Command, CommandObject
 from aiogram.types import CallbackQuery, Message
 from aiogram.utils.i18n import gettext as _
-from content.render import Renderer
+from content.render import Renderer, html_format
 from services import booking
 from services.clock import Clock
 from services.database import UnitOfWork
 from services.settings import Settings
 
 from bot import booking_keyboards as kb
-from bot.callbacks import AttendanceCD
+from bot.callbacks import AttendanceCD, DayPageCD
+from bot.paging import ROW_OVERHEAD, clamp, split_pages
 from bot.replies import edit
 from bot.views import Screen
+
+# Appointments per page of the day list: two buttons each, far below Telegram's 100.
+DAY_PAGE_SIZE = 20
 
 
 async def _day_screen(
@@ -32,6 +36,7 @@ async def _day_screen(
     settings: Settings,
     user_id: int,
     day: date,
+    page: int = 0,
 ) -> Screen:
     items = await booking.doctor_day(
         uow, clock, user_id, day, settings.zone, admin_ids=settings.admin_ids
@@ -47,8 +52,28 @@ async def _day_screen(
         }
         for a, t in zip(items, local, strict=True)
     ]
-    text = renderer.render("doctor_day", locale, day=kb.day_label(day, locale), rows=rows)
-    return text, kb.doctor_day(items, local)
+    pages = split_pages(
+        [len(r["person"]) + len(r["service"]) + ROW_OVERHEAD for r in rows],
+        per_page=DAY_PAGE_SIZE,
+    )
+    page = clamp(page, pages)
+    shown = pages[page]
+    text = renderer.render(
+        "doctor_day",
+        locale,
+        day=kb.day_label(day, locale),
+        rows=[rows[i] for i in shown],
+        page=page + 1,
+        pages=len(pages),
+    )
+    markup = kb.doctor_day(
+        [items[i] for i in shown],
+        [local[i] for i in shown],
+        day=day,
+        page=page,
+        pages=len(pages),
+    )
+    return text, markup
 
 
 async def cmd_day(
@@ -88,7 +113,23 @@ async def cb_attendance(
     )
     day = appt.starts_at.astimezone(settings.zone).date()
     text, markup = await _day_screen(
-        uow, clock, renderer, locale, settings, callback.from_user.id, day
+        uow, clock, renderer, locale, settings, callback.from_user.id, day, callback_data.page
+    )
+    await edit(callback, text, markup)
+
+
+async def cb_day_page(
+    callback: CallbackQuery,
+    callback_data: DayPageCD,
+    uow: UnitOfWork,
+    clock: Clock,
+    renderer: Renderer,
+    locale: str,
+    settings: Settings,
+) -> None:
+    day = kb.from_int(callback_data.day)
+    text, markup = await _day_screen(
+        uow, clock, renderer, locale, settings, callback.from_user.id, day, callback_data.page
     )
     await edit(callback, text, markup)
 
@@ -110,8 +151,10 @@ async def cmd_check_in(
         uow, clock, message.from_user.id, code, admin_ids=settings.admin_ids
     )
     await message.answer(
-        _("Checked in: {person}, {service}.").format(
-            person=appt.person_name, service=kb.service_name(appt, locale)
+        html_format(
+            _("Checked in: {person}, {service}."),
+            person=appt.person_name,
+            service=kb.service_name(appt, locale),
         )
     )
 
@@ -122,4 +165,5 @@ def build_router() -> Router:
     router.message.register(cmd_day, Command("today", "tomorrow"))
     router.message.register(cmd_check_in, Command("checkin"))
     router.callback_query.register(cb_attendance, AttendanceCD.filter())
+    router.callback_query.register(cb_day_page, DayPageCD.filter())
     return router

@@ -84,13 +84,13 @@ async def cmd_broadcast(
     assert message.from_user is not None
     await console.actor(uow, settings, message.from_user.id)
     await state.clear()
-    await state.set_state(BroadcastCompose.text)
     await message.answer(
         _(
             "Send the text of the broadcast, or a photo with the text as its caption.\n"
             "Send /cancel to stop."
         )
     )
+    await state.set_state(BroadcastCompose.text)
 
 
 async def on_text(
@@ -121,12 +121,12 @@ async def cb_add_second(
     if await _draft(state) is None:
         await send(callback, _("That button is no longer active."))
         return
-    await state.set_state(BroadcastCompose.second_text)
     await edit(
         callback,
         _("Send the {language} text.").format(language=language_label(_other(locale))),
         None,
     )
+    await state.set_state(BroadcastCompose.second_text)
 
 
 async def on_second_text(
@@ -306,12 +306,12 @@ async def cb_schedule(
     if await _draft(state) is None:
         await send(callback, _("That button is no longer active."))
         return
-    await state.set_state(BroadcastCompose.schedule_time)
     await edit(
         callback,
         _("When should it go out? Send the local date and time like 2026-11-24 09:00."),
         None,
     )
+    await state.set_state(BroadcastCompose.schedule_time)
 
 
 async def on_schedule_time(

@@ -24,11 +24,13 @@ from bot.callbacks import (
     DoctorReadingsCD,
     LectureCD,
     QuestionReplyCD,
+    QuestionsPageCD,
     ResidentCardCD,
     ResidentMessageCD,
     ResidentsCD,
 )
 from bot.labels import condition_label
+from bot.paging import add_nav
 
 SPREAD_HOURS = 8
 
@@ -172,13 +174,7 @@ def residents(page: ResidentPage, cond: str, age: str) -> InlineKeyboardMarkup:
             callback_data=ResidentsCD(cond=cond, age="" if mark else band.value),
         )
     sizes.append(len(AgeBand))
-    nav = 0
-    if page.page > 0:
-        kb.button(text="‹", callback_data=ResidentsCD(page=page.page - 1, cond=cond, age=age))
-        nav += 1
-    if page.page + 1 < page.pages:
-        kb.button(text="›", callback_data=ResidentsCD(page=page.page + 1, cond=cond, age=age))
-        nav += 1
+    nav = add_nav(kb, page.page, page.pages, ResidentsCD, cond=cond, age=age)
     if nav:
         sizes.append(nav)
     return kb.adjust(*sizes).as_markup()
@@ -228,10 +224,17 @@ def question_reply(question_id: int) -> InlineKeyboardMarkup:
     return kb.as_markup()
 
 
-def questions(items: list[QuestionRecord]) -> InlineKeyboardMarkup:
+def questions(
+    items: list[QuestionRecord], *, first: int = 1, page: int = 0, pages: int = 1
+) -> InlineKeyboardMarkup:
+    """Reply buttons numbered as on the page (numbering runs on across pages), then ◀ ▶."""
     kb = InlineKeyboardBuilder()
-    for i, q in enumerate(items, start=1):
+    for i, q in enumerate(items, start=first):
         kb.button(
             text=_("Reply to {n}").format(n=i), callback_data=QuestionReplyCD(question_id=q.id)
         )
-    return kb.adjust(3).as_markup()
+    sizes = [3] * (-(-len(items) // 3))
+    nav = add_nav(kb, page, pages, QuestionsPageCD)
+    if nav:
+        sizes.append(nav)
+    return kb.adjust(*sizes).as_markup()

@@ -21,10 +21,12 @@ from bot.callbacks import (
     CareNudgeCD,
     CareRecordCD,
     CareRxCD,
+    DayPageCD,
     DigestCD,
     LectureCD,
     LectureConfirmCD,
     QuestionReplyCD,
+    QuestionsPageCD,
     ResidentCardCD,
     ResidentMessageCD,
     ResidentsCD,
@@ -48,6 +50,7 @@ DOCTOR_COMMANDS = frozenset(
 )
 DOCTOR_CALLBACKS: tuple[type[CallbackData], ...] = (
     AttendanceCD,
+    DayPageCD,
     CareRecordCD,
     CareDoneCD,
     CareRxCD,
@@ -59,6 +62,7 @@ DOCTOR_CALLBACKS: tuple[type[CallbackData], ...] = (
     ResidentCardCD,
     ResidentMessageCD,
     QuestionReplyCD,
+    QuestionsPageCD,
     BcStepCD,
     BcSegmentCD,
     BroadcastCD,

@@ -12,6 +12,7 @@ from aiogram.filters import Command, CommandObject
 from aiogram.fsm.context import FSMContext
 from aiogram.types import CallbackQuery, Message
 from aiogram.utils.i18n import gettext as _
+from content.render import html_format
 from services import console, doctors, points
 from services.clock import Clock
 from services.console import AuditAction
@@ -28,8 +29,11 @@ from bot.states import RedeemVoucher
 
 
 def _redeemed_text(voucher: VoucherRecord, locale: str) -> str:
-    return _("Voucher {code} redeemed ✓\n{reward} for {person}.").format(
-        code=voucher.code, reward=kb.reward_name(voucher, locale), person=voucher.resident_name
+    return html_format(
+        _("Voucher {code} redeemed ✓\n{reward} for {person}."),
+        code=voucher.code,
+        reward=kb.reward_name(voucher, locale),
+        person=voucher.resident_name,
     )
 
 
@@ -47,8 +51,8 @@ async def cmd_redeem(
         if await doctors.doctor_for_user(uow, message.from_user.id) is None:
             await message.answer(error_text(NotAllowed("not_a_doctor")))
             return
-        await state.set_state(RedeemVoucher.code)
         await message.answer(_("Send the voucher code (or /cancel)."))
+        await state.set_state(RedeemVoucher.code)
         return
     voucher = await points.redeem_voucher(uow, clock, message.from_user.id, code)
     await console.audit_desk_action(
@@ -74,8 +78,10 @@ async def on_voucher_code(
 
 async def cb_lecture(callback: CallbackQuery, callback_data: LectureCD, uow: UnitOfWork) -> None:
     check = await points.check_lecture(uow, callback.from_user.id, callback_data.resident_id)
-    text = _("Record that {name} attended a health lecture today? (+{points} points)").format(
-        name=check.resident_name, points=check.points
+    text = html_format(
+        _("Record that {name} attended a health lecture today? (+{points} points)"),
+        name=check.resident_name,
+        points=check.points,
     )
     await send(callback, text, kb.confirm_lecture(check.resident_id))
 
@@ -96,7 +102,7 @@ async def cb_lecture_confirm(
         text = _("Recorded: {name} attended a health lecture, +{points} points.")
     else:
         text = _("Recorded. {name} has reached this month's limit for lecture points.")
-    await edit(callback, text.format(name=result.resident_name, points=result.points), None)
+    await edit(callback, html_format(text, name=result.resident_name, points=result.points), None)
 
 
 def build_router() -> Router:

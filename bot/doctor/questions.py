@@ -7,18 +7,59 @@ from aiogram.filters import Command
 from aiogram.fsm.context import FSMContext
 from aiogram.types import CallbackQuery, Message
 from aiogram.utils.i18n import gettext as _
-from content.render import Renderer
+from content.render import Renderer, html_format
 from services import questions
 from services.clock import Clock
 from services.database import UnitOfWork
 from services.settings import Settings
 
-from bot.callbacks import QuestionReplyCD
+from bot.callbacks import QuestionReplyCD, QuestionsPageCD
 from bot.doctor import console_keyboards as kb
 from bot.doctor.states import QuestionAnswer
-from bot.replies import send
+from bot.paging import ROW_OVERHEAD, clamp, split_pages
+from bot.replies import edit, send
+from bot.views import Screen
 
 QUESTION = "answering"
+
+
+# Questions per page of /questions; the size budget usually decides first (a question may
+# be 1,000 characters), this keeps the reply buttons few.
+QUESTIONS_PAGE_SIZE = 10
+
+
+async def _questions_screen(
+    uow: UnitOfWork,
+    clock: Clock,
+    renderer: Renderer,
+    locale: str,
+    settings: Settings,
+    user_id: int,
+    page: int,
+) -> Screen:
+    items = await questions.open_questions(uow, clock, settings, user_id)
+    rows = [
+        {
+            "n": n,
+            "name": q.resident_name,
+            "asked_at": q.asked_at.astimezone(settings.zone).strftime("%Y-%m-%d %H:%M"),
+            "body": q.body,
+        }
+        for n, q in enumerate(items, start=1)
+    ]
+    pages = split_pages(
+        [len(q.resident_name) + len(q.body) + ROW_OVERHEAD for q in items],
+        per_page=QUESTIONS_PAGE_SIZE,
+    )
+    page = clamp(page, pages)
+    shown = pages[page]
+    text = renderer.render(
+        "questions", locale, rows=[rows[i] for i in shown], page=page + 1, pages=len(pages)
+    )
+    markup = kb.questions(
+        [items[i] for i in shown], first=shown.start + 1, page=page, pages=len(pages)
+    )
+    return text, markup
 
 
 async def cmd_questions(
@@ -30,18 +71,25 @@ async def cmd_questions(
     settings: Settings,
 ) -> None:
     assert message.from_user is not None
-    items = await questions.open_questions(uow, clock, settings, message.from_user.id)
-    rows = [
-        {
-            "name": q.resident_name,
-            "asked_at": q.asked_at.astimezone(settings.zone).strftime("%Y-%m-%d %H:%M"),
-            "body": q.body,
-        }
-        for q in items
-    ]
-    await message.answer(
-        renderer.render("questions", locale, rows=rows), reply_markup=kb.questions(items)
+    text, markup = await _questions_screen(
+        uow, clock, renderer, locale, settings, message.from_user.id, 0
     )
+    await message.answer(text, reply_markup=markup)
+
+
+async def cb_questions_page(
+    callback: CallbackQuery,
+    callback_data: QuestionsPageCD,
+    uow: UnitOfWork,
+    clock: Clock,
+    renderer: Renderer,
+    locale: str,
+    settings: Settings,
+) -> None:
+    text, markup = await _questions_screen(
+        uow, clock, renderer, locale, settings, callback.from_user.id, callback_data.page
+    )
+    await edit(callback, text, markup)
 
 
 async def cb_reply(
@@ -55,12 +103,15 @@ async def cb_reply(
     question = await questions.question_for_reply(
         uow, clock, settings, callback.from_user.id, callback_data.question_id
     )
-    await state.set_state(QuestionAnswer.text)
-    await state.update_data({QUESTION: question.id})
+    # The prompt first: if it can't be sent, the doctor's next text must not become an answer.
     await send(
         callback,
-        _("Type your answer to {name}. Send /cancel to stop.").format(name=question.resident_name),
+        html_format(
+            _("Type your answer to {name}. Send /cancel to stop."), name=question.resident_name
+        ),
     )
+    await state.set_state(QuestionAnswer.text)
+    await state.update_data({QUESTION: question.id})
 
 
 async def on_answer(
@@ -76,7 +127,7 @@ async def on_answer(
     )
     await state.clear()
     await message.answer(
-        _("Your answer to {name} is on its way.").format(name=question.resident_name)
+        html_format(_("Your answer to {name} is on its way."), name=question.resident_name)
     )
 
 
@@ -91,4 +142,5 @@ def build_router() -> Router:
     router.message.register(on_answer, QuestionAnswer.text, F.text, ~F.text.startswith("/"))
     router.message.register(on_not_text, QuestionAnswer.text, ~F.text)
     router.callback_query.register(cb_reply, QuestionReplyCD.filter())
+    router.callback_query.register(cb_questions_page, QuestionsPageCD.filter())
     return router

@@ -7,7 +7,7 @@ from aiogram.filters import Command, CommandObject
 from aiogram.fsm.context import FSMContext
 from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message
 from aiogram.utils.i18n import gettext as _
-from content.render import Renderer
+from content.render import Renderer, html_format
 from services import console
 from services.careplans import ItemState
 from services.clock import Clock
@@ -96,9 +96,9 @@ async def cmd_residents(
         name=name, cond="", age="", page=0,
     )  # fmt: skip
     await state.clear()
+    await message.answer(text, reply_markup=markup)
     await state.set_state(ResidentSearch.query)
     await state.update_data({SEARCH: name})
-    await message.answer(text, reply_markup=markup)
 
 
 async def on_search(
@@ -202,12 +202,15 @@ async def cb_message(
     resident = await console.message_target(
         uow, settings, callback.from_user.id, callback_data.resident_id
     )
-    await state.set_state(PersonalMessage.text)
-    await state.update_data({TARGET: resident.id})
+    # The prompt first: if it can't be sent, the doctor's next text must not become a message.
     await send(
         callback,
-        _("Type your message to {name}. Send /cancel to stop.").format(name=resident.display_name),
+        html_format(
+            _("Type your message to {name}. Send /cancel to stop."), name=resident.display_name
+        ),
     )
+    await state.set_state(PersonalMessage.text)
+    await state.update_data({TARGET: resident.id})
 
 
 async def on_message_text(

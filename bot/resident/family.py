@@ -9,7 +9,7 @@ from aiogram.filters import Command
 from aiogram.fsm.context import FSMContext
 from aiogram.types import CallbackQuery, Message
 from aiogram.utils.i18n import gettext as _
-from content.render import Renderer
+from content.render import Renderer, html_format
 from services import family
 from services.clock import Clock
 from services.database import UnitOfWork
@@ -171,6 +171,7 @@ async def cb_member_consent(
     clock: Clock,
     renderer: Renderer,
     locale: str,
+    settings: Settings,
 ) -> None:
     data = await state.get_data()
     new = NewMember(
@@ -180,11 +181,11 @@ async def cb_member_consent(
         sex=Sex(data["sex"]),
         conditions=frozenset(Condition(c) for c in data.get(CONDITIONS, [])),
     )
-    saved = await family.add_member(uow, clock, callback.from_user.id, new)
+    saved = await family.add_member(uow, clock, callback.from_user.id, new, zone=settings.zone)
     await state.clear()
     await drop_buttons(callback)
     text, markup = await _list_screen(uow, renderer, locale, callback.from_user.id)
-    added = _("Added {name}.").format(name=saved.display_name)
+    added = html_format(_("Added {name}."), name=saved.display_name)
     await send(callback, added + "\n\n" + text, markup)
 
 
@@ -254,7 +255,7 @@ async def on_member_edit_text(
         else:
             born = family.parse_birth_date(message.text, _today(clock, settings))
             member = await family.update_member(
-                uow, clock, message.from_user.id, member_id, birth_date=born
+                uow, clock, message.from_user.id, member_id, birth_date=born, zone=settings.zone
             )
     except DomainError as error:
         await message.answer(error_text(error))
@@ -306,7 +307,9 @@ async def cb_member_remove(
     await state.clear()
     await edit(
         callback,
-        _("Remove {name} and everything recorded about them?").format(name=member.display_name),
+        html_format(
+            _("Remove {name} and everything recorded about them?"), name=member.display_name
+        ),
         keyboards.confirm_remove(member.id),
     )
 
@@ -322,7 +325,7 @@ async def cb_member_remove_confirm(
     removed = await family.remove_member(
         uow, clock, callback.from_user.id, callback_data.member_id
     )
-    done = _("Removed {name}.").format(name=removed.name)
+    done = html_format(_("Removed {name}."), name=removed.name)
     if removed.bookings_cancelled:
         done += " " + _("Their upcoming bookings were cancelled: {count}.").format(
             count=removed.bookings_cancelled

@@ -9,7 +9,7 @@ from aiogram.types import BotCommandScopeChat, CallbackQuery, Message
 from aiogram.utils.i18n import I18n
 from aiogram.utils.i18n import gettext as _
 from content import CONSENT_NOTICE_VERSION
-from content.render import Renderer
+from content.render import Renderer, html_format
 from services import doctors, residents
 from services.clock import Clock
 from services.database import UnitOfWork
@@ -64,10 +64,14 @@ async def cmd_start_invite(
         f"https://t.me/{me.username}?start={doctors.LINK_PREFIX}{doctor.link_code}" if me else ""
     )
     await message.answer(
-        _(
-            "Welcome, {name}. You are now registered as a family doctor.\n"
-            "Residents who open this link are offered you as their family doctor:\n{link}"
-        ).format(name=doctor.display_name, link=link)
+        html_format(
+            _(
+                "Welcome, {name}. You are now registered as a family doctor.\n"
+                "Residents who open this link are offered you as their family doctor:\n{link}"
+            ),
+            name=doctor.display_name,
+            link=link,
+        )
     )
 
 
@@ -98,16 +102,16 @@ async def cmd_start(
     await state.update_data({LOCALE_KEY: locale, LINKED_DOCTOR: linked.id if linked else None})
     if resident is not None:
         # Consent given earlier but sign-up unfinished: carry on with the profile.
-        await state.set_state(Onboarding.birth_year)
         await message.answer(
             _(
                 "Welcome back! Let's finish your profile.\n"
                 "What year were you born? For example: 1960"
             )
         )
+        await state.set_state(Onboarding.birth_year)
         return
-    await state.set_state(Onboarding.language)
     await message.answer(renderer.render("welcome", locale), reply_markup=keyboards.languages())
+    await state.set_state(Onboarding.language)
 
 
 async def _welcome_back(
@@ -122,17 +126,19 @@ async def _welcome_back(
     if linked is not None:
         profile = await residents.get_profile(uow, resident.telegram_user_id)
         if profile.doctor is None or profile.doctor.id != linked.id:
-            await state.set_state(ProfileEdit.doctor)
             await message.answer(
-                _("Make {doctor} your family doctor?").format(
-                    doctor=views.doctor_name(linked, locale)
+                html_format(
+                    _("Make {doctor} your family doctor?"),
+                    doctor=views.doctor_name(linked, locale),
                 ),
                 reply_markup=keyboards.switch_doctor(linked.id),
             )
+            await state.set_state(ProfileEdit.doctor)
             return
         await message.answer(
-            _("{doctor} is already your family doctor.").format(
-                doctor=views.doctor_name(linked, locale)
+            html_format(
+                _("{doctor} is already your family doctor."),
+                doctor=views.doctor_name(linked, locale),
             )
         )
     text, markup = views.main_menu(renderer, locale, resident)
@@ -202,8 +208,8 @@ async def on_birth_year(
     except DomainError as error:
         await message.answer(error_text(error))
         return
-    await state.set_state(Onboarding.sex)
     await message.answer(_("What is your sex?"), reply_markup=keyboards.sexes())
+    await state.set_state(Onboarding.sex)
 
 
 async def cb_sex_pick(

@@ -20,7 +20,7 @@ from aiogram.types import (
 from aiogram.utils.i18n import gettext as _
 from aiogram.utils.keyboard import InlineKeyboardBuilder
 from content import CONSENT_NOTICE_VERSION
-from content.render import Renderer
+from content.render import Renderer, html_format
 from services import family, privacy
 from services.clock import Clock
 from services.database import UnitOfWork
@@ -386,11 +386,16 @@ async def cb_takeover_link(
     link = f"https://t.me/{me.username}?start={privacy.TAKEOVER_PREFIX}{token}"
     await send(
         callback,
-        _(
-            "Send this link to {name}. When they open it in their own Telegram and agree to "
-            "the privacy notice, they get their own account with their appointments, and "
-            "leave your family list. The link works once, for {days} days:\n{link}"
-        ).format(name=member.display_name, days=privacy.TAKEOVER_TTL.days, link=link),
+        html_format(
+            _(
+                "Send this link to {name}. When they open it in their own Telegram and agree to "
+                "the privacy notice, they get their own account with their appointments, and "
+                "leave your family list. The link works once, for {days} days:\n{link}"
+            ),
+            name=member.display_name,
+            days=privacy.TAKEOVER_TTL.days,
+            link=link,
+        ),
     )
 
 
@@ -419,10 +424,13 @@ async def cmd_start_takeover(
     kb = InlineKeyboardBuilder()
     kb.button(text=_("I agree"), callback_data=TakeoverConsentCD(agree=True))
     kb.button(text=_("I don't agree"), callback_data=TakeoverConsentCD(agree=False))
-    greeting = _(
-        "Hello {name}! A family member has been managing your health reminders in jiayi. "
-        "You can now have your own account."
-    ).format(name=member.display_name)
+    greeting = html_format(
+        _(
+            "Hello {name}! A family member has been managing your health reminders in jiayi. "
+            "You can now have your own account."
+        ),
+        name=member.display_name,
+    )
     notice = renderer.render("consent", locale, version=CONSENT_NOTICE_VERSION)
     await message.answer(greeting + "\n\n" + notice, reply_markup=kb.adjust(1).as_markup())
 
@@ -469,7 +477,9 @@ def _is_open(event: TelegramObject) -> bool:
             return False
         command = text[1:].split(maxsplit=1)[0].split("@", 1)[0].lower()
         if command == "start":
-            return privacy.TAKEOVER_PREFIX in text
+            # Only the takeover deep link: `/start tko_<token>`, the prefix opening the payload.
+            parts = text.split(maxsplit=1)
+            return len(parts) == 2 and parts[1].startswith(privacy.TAKEOVER_PREFIX)
         return command in OPEN_COMMANDS
     if isinstance(event, CallbackQuery):
         return (event.data or "").startswith(OPEN_CALLBACK_PREFIXES)

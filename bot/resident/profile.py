@@ -93,14 +93,14 @@ async def cb_profile_edit(
         return
     field = callback_data.field
     if field is ProfileField.NAME:
-        await state.set_state(ProfileEdit.name)
         await send(callback, _("Send the name you'd like us to use."), keyboards.cancel())
+        await state.set_state(ProfileEdit.name)
     elif field is ProfileField.BIRTH_YEAR:
-        await state.set_state(ProfileEdit.birth_year)
         await send(callback, _("What year were you born? For example: 1960"), keyboards.cancel())
+        await state.set_state(ProfileEdit.birth_year)
     elif field is ProfileField.SEX:
-        await state.set_state(ProfileEdit.sex)
         await send(callback, _("What is your sex?"), keyboards.sexes(cancel=True))
+        await state.set_state(ProfileEdit.sex)
     elif field is ProfileField.CONDITIONS:
         await state.set_state(ProfileEdit.conditions)
         await state.update_data({CONDITIONS: sorted(resident.conditions)})
@@ -108,8 +108,8 @@ async def cb_profile_edit(
             callback, conditions_prompt(), keyboards.conditions(resident.conditions, cancel=True)
         )
     elif field is ProfileField.LANGUAGE:
-        await state.set_state(ProfileEdit.language)
         await send(callback, _("Choose your language:"), keyboards.languages())
+        await state.set_state(ProfileEdit.language)
     else:
         await state.set_state(ProfileEdit.doctor)
         page = await doctors.list_doctors(uow)
@@ -227,14 +227,14 @@ async def cb_doctor_page(
 
 async def cmd_language(message: Message, state: FSMContext, locale: str) -> None:
     await state.clear()
-    await state.set_state(ProfileEdit.language)
     await message.answer(_("Choose your language:"), reply_markup=keyboards.languages())
+    await state.set_state(ProfileEdit.language)
 
 
 async def cb_language_open(callback: CallbackQuery, state: FSMContext) -> None:
     await state.clear()
-    await state.set_state(ProfileEdit.language)
     await edit(callback, _("Choose your language:"), keyboards.languages())
+    await state.set_state(ProfileEdit.language)
 
 
 async def cb_language_set(

@@ -9,6 +9,7 @@ from aiogram.filters import Command
 from aiogram.fsm.context import FSMContext
 from aiogram.types import CallbackQuery, Message
 from aiogram.utils.i18n import gettext as _
+from content.render import html_format
 from services import questions, residents
 from services.clock import Clock
 from services.database import UnitOfWork
@@ -24,29 +25,42 @@ from bot.replies import send
 log = logging.getLogger(__name__)
 
 
-async def _start(user_id: int, state: FSMContext, uow: UnitOfWork) -> str:
-    """The prompt to show, or why asking isn't possible yet."""
+async def _start(user_id: int, uow: UnitOfWork) -> tuple[str, bool]:
+    """The prompt to show and whether it opens the question step, or why asking isn't
+    possible yet. The caller sets the state once the prompt was sent."""
     profile = await residents.get_profile(uow, user_id)
     if profile.resident.onboarded_at is None:
-        return error_text(NotRegistered())
+        return error_text(NotRegistered()), False
     if profile.doctor is None:
-        return _("You haven't chosen a family doctor yet: you can choose one under “My profile”.")
-    await state.set_state(QuestionAsk.text)
-    return _(
-        "Type your question for {doctor}. They will answer here, usually within a working day.\n"
-        "For anything urgent, call 120 or go to a hospital. Send /cancel to stop."
-    ).format(doctor=profile.doctor.display_name)
+        no_doctor = _(
+            "You haven't chosen a family doctor yet: you can choose one under “My profile”."
+        )
+        return no_doctor, False
+    prompt = html_format(
+        _(
+            "Type your question for {doctor}. They will answer here, usually within a working "
+            "day.\nFor anything urgent, call 120 or go to a hospital. Send /cancel to stop."
+        ),
+        doctor=profile.doctor.display_name,
+    )
+    return prompt, True
 
 
 async def cmd_ask(message: Message, state: FSMContext, uow: UnitOfWork) -> None:
     assert message.from_user is not None
     await state.clear()
-    await message.answer(await _start(message.from_user.id, state, uow))
+    text, asking = await _start(message.from_user.id, uow)
+    await message.answer(text)
+    if asking:
+        await state.set_state(QuestionAsk.text)
 
 
 async def cb_ask(callback: CallbackQuery, state: FSMContext, uow: UnitOfWork) -> None:
     await state.clear()
-    await send(callback, await _start(callback.from_user.id, state, uow))
+    text, asking = await _start(callback.from_user.id, uow)
+    await send(callback, text)
+    if asking:
+        await state.set_state(QuestionAsk.text)
 
 
 async def on_question(
@@ -59,8 +73,9 @@ async def on_question(
     asked = await questions.ask_question(uow, clock, message.from_user.id, message.text)
     await state.clear()
     await message.answer(
-        _("Your question has been sent to {doctor}. The answer will come here.").format(
-            doctor=asked.doctor_name
+        html_format(
+            _("Your question has been sent to {doctor}. The answer will come here."),
+            doctor=asked.doctor_name,
         ),
         reply_markup=keyboards.back_to_menu(),
     )
