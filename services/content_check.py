@@ -114,6 +114,7 @@ class CheckReport:
     tips: int = 0
     variants: int = 0
     pushes_per_year: dict[int, dict[str, int]] = field(default_factory=dict)
+    pending: list[str] = field(default_factory=list)  # tips awaiting clinical sign-off
 
     @property
     def ok(self) -> bool:
@@ -159,11 +160,15 @@ def check_content(
         return report
     report.tips = len(library)
     _check_points(report)
+    report.problems.extend(check_tip_safety(library))
+    report.warnings.extend(check_tip_readability(library))
     for tip in library:
+        if tip.review.pending:
+            report.pending.append(tip.id)
         if tip.review_by < today:
             report.problems.append(
-                f"tip {tip.id}: review was due by {tip.review_by.isoformat()} (reviewed by "
-                f"{tip.reviewed_by}); review it and move review_by forward"
+                f"tip {tip.id}: review was due by {tip.review_by.isoformat()} (review "
+                f"{tip.review.state.value}); review it and move review_by forward"
             )
         elif tip.review_by < today + timedelta(days=60):
             report.warnings.append(f"tip {tip.id}: review due by {tip.review_by.isoformat()}")
@@ -181,6 +186,64 @@ def check_content(
                     f"(at least {yearly_minimum} needed)"
                 )
     return report
+
+
+# Advice that puts heat on skin. Diabetic neuropathy dulls the feet: such advice is unsafe
+# for a diabetic unless a diabetes variant carries the caveat (中国糖尿病足防治指南 2019:
+# water below 37 °C, tested with the elbow or a thermometer, never the feet).
+HEAT_ON_SKIN = re.compile(
+    r"泡脚|泡泡脚|热水袋|暖水袋|暖宝宝|暖脚宝|电热毯|热敷|取暖器|艾灸|汗蒸|桑拿|"
+    r"foot[- ]soak|soak your feet|hot[- ]water bottle|heating pad|heat pad|electric blanket|"
+    r"hand warmer|warm compress|sauna",
+    re.IGNORECASE,
+)
+DIABETIC_CAVEAT = {
+    "zh-CN": re.compile(
+        r"37\s*(℃|°C).*?(手肘|肘部|温度计)|(手肘|肘部|温度计).*?37\s*(℃|°C)", re.S
+    ),
+    "en": re.compile(r"37\s*°C.*?(elbow|thermometer)|(elbow|thermometer).*?37\s*°C", re.S),
+}
+
+
+def check_tip_safety(library: Library) -> list[str]:
+    """Problems that make a tip unsafe to send: heat on skin without the diabetic caveat."""
+    problems = []
+    for tip in library:
+        heat = sorted(
+            {
+                m.group(0)
+                for v in tip.variants
+                for body in v.body.values()
+                for m in HEAT_ON_SKIN.finditer(body)
+            }
+        )
+        if not heat:
+            continue
+        diabetic = next((v for v in tip.variants if v.audience is Audience.DIABETES), None)
+        if diabetic is None:
+            problems.append(
+                f"tip {tip.id}: advises heat on skin ({', '.join(heat)}) but has no diabetes "
+                "variant with the caveat (below 37 °C, tested with the elbow or a thermometer)"
+            )
+            continue
+        for locale, caveat in DIABETIC_CAVEAT.items():
+            if not caveat.search(diabetic.body[locale]):
+                problems.append(
+                    f"tip {tip.id} [diabetes, {locale}]: advises heat on skin "
+                    f"({', '.join(heat)}) without the caveat: below 37 °C, tested with the "
+                    "elbow or a thermometer"
+                )
+    return problems
+
+
+def check_tip_readability(library: Library) -> list[str]:
+    """Warnings: variants for older residents without a short first screen (`summary`)."""
+    return [
+        f"tip {tip.id} [{v.audience.value}]: no summary (first screen) for older readers"
+        for tip in library
+        for v in tip.variants
+        if v.summary is None and v.audience in (Audience.AGE_65, Audience.AGE_80)
+    ]
 
 
 def _check_points(report: CheckReport) -> None:
