@@ -223,6 +223,11 @@ def content_check() -> None:
     report = check_content(Renderer(default_locale=settings.default_locale), settings.zone, today)
     for warning in report.warnings:
         typer.echo(f"warning: {warning}")
+    if report.pending:
+        typer.echo(
+            f"pending clinical review: {len(report.pending)} of {report.tips} tips "
+            f"({', '.join(report.pending)})"
+        )
     for year, counts in sorted(report.pushes_per_year.items()):
         summary = ", ".join(f"{label} {count}" for label, count in counts.items())
         typer.echo(f"{year} dated pushes per audience: {summary}")
@@ -232,6 +237,28 @@ def content_check() -> None:
         typer.echo(f"{len(report.problems)} problem(s) found.", err=True)
         raise typer.Exit(1)
     typer.echo(f"Content OK: {report.tips} tips, {report.variants} variants, both languages.")
+
+
+@content_app.command("coverage")
+def content_coverage(
+    year: Annotated[int | None, typer.Argument(help="Calendar year (default: this year).")] = None,
+) -> None:
+    """Per audience, the distinct pushes written for it in the year (dated tips and planned
+    evergreen slots; catch-up not counted). The target is 12 for every audience."""
+    settings = _settings()
+    from content.render import Renderer
+    from content.tips import load_library
+    from services.clock import SystemClock
+    from services.content_check import audience_coverage
+
+    year = year or SystemClock().now().astimezone(settings.zone).year
+    counts = audience_coverage(load_library(Renderer().env), year, settings.zone)
+    typer.echo(f"Distinct pushes written for each audience in {year} (target 12):")
+    for label, count in counts.items():
+        mark = "" if count >= 12 else "  <- below target"
+        typer.echo(f"  {label:<32} {count:>3}{mark}")
+    if min(counts.values()) < 12:
+        raise typer.Exit(1)
 
 
 @app.command("calendar")

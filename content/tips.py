@@ -108,6 +108,9 @@ class Trigger(BaseModel):
     # Evergreen tips only: planned days in every year ("MM-DD"), besides catch-up. Core
     # topics get these so they reach the audiences they are written for.
     slots: tuple[str, ...] = ()
+    # Who a planned slot is for (empty: every variant). Home blood-pressure technique goes to
+    # hypertension patients, not to everyone.
+    slot_audiences: tuple[Audience, ...] = ()
 
     @model_validator(mode="after")
     def _known(self) -> Trigger:
@@ -121,7 +124,7 @@ class Trigger(BaseModel):
                 except ValueError as error:
                     raise ValueError(f"slot {slot!r} is not a MM-DD day") from error
             return self
-        if self.slots:
+        if self.slots or self.slot_audiences:
             raise ValueError("only an evergreen trigger has slots")
         if self.name is None:
             raise ValueError(f"a {self.kind} trigger needs a name")
@@ -275,6 +278,13 @@ class Tip(BaseModel):
         return tuple(sorted(variants, key=lambda v: -SPECIFICITY[v.audience]))
 
     @model_validator(mode="after")
+    def _slot_audiences_exist(self) -> Tip:
+        missing = set(self.trigger.slot_audiences) - {v.audience for v in self.variants}
+        if missing:
+            raise ValueError(f"slot_audiences without a variant: {sorted(missing)}")
+        return self
+
+    @model_validator(mode="after")
     def _bookable(self) -> Tip:
         if (self.action is Action.BOOK) != (self.service is not None):
             raise ValueError("action book needs a service (and only book has one)")
@@ -305,6 +315,14 @@ class Firing:
 
     tip: Tip
     occurrence: date
+    # A planned evergreen slot goes to these audiences only; None: every variant.
+    audiences: frozenset[Audience] | None = None
+
+    @property
+    def variants(self) -> tuple[Variant, ...]:
+        if self.audiences is None:
+            return self.tip.variants
+        return tuple(v for v in self.tip.variants if v.audience in self.audiences)
 
 
 class LibraryError(Exception):
@@ -332,7 +350,8 @@ class Library:
         for tip in self.tips.values():
             trigger = tip.trigger
             if tip.evergreen and slot in trigger.slots:
-                firings.append(Firing(tip, day))
+                audiences = frozenset(trigger.slot_audiences) or None
+                firings.append(Firing(tip, day, audiences))
                 continue
             if tip.evergreen or trigger.name is None:
                 continue

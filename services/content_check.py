@@ -62,8 +62,11 @@ class SampleResident:
     family: tuple[FamilyMemberRecord, ...] = ()
 
 
-def _resident(birth_year: int, *conditions: Condition, sex: Sex = Sex.FEMALE) -> ResidentRecord:
+def _resident(
+    birth_year: int, *conditions: Condition, sex: Sex = Sex.FEMALE, due: date | None = None
+) -> ResidentRecord:
     return ResidentRecord(
+        pregnancy_due=due,
         id=0,
         telegram_user_id=0,
         display_name="张桂兰",
@@ -92,6 +95,20 @@ def _child(born: date) -> FamilyMemberRecord:
     )
 
 
+def _parent(born: date) -> FamilyMemberRecord:
+    return FamilyMemberRecord(
+        id=0,
+        resident_id=0,
+        display_name="老母亲",
+        relation=Relation.PARENT,
+        birth_date=born,
+        sex=Sex.FEMALE,
+        conditions=frozenset(),
+        consent_basis=ConsentBasis.AUTHORISED,
+        consent_recorded_at=datetime(2026, 1, 1, tzinfo=UTC),
+    )
+
+
 def sample_residents(year: int) -> list[SampleResident]:
     """One representative resident per audience, as of the given year."""
     return [
@@ -103,7 +120,11 @@ def sample_residents(year: int) -> list[SampleResident]:
         SampleResident("hypertension", _resident(year - 60, Condition.HYPERTENSION)),
         SampleResident("diabetes", _resident(year - 55, Condition.DIABETES)),
         SampleResident("hyperlipidaemia", _resident(year - 50, Condition.HYPERLIPIDAEMIA)),
-        SampleResident("pregnancy", _resident(year - 29, Condition.PREGNANT)),
+        SampleResident(
+            "pregnancy", _resident(year - 29, Condition.PREGNANT, due=date(year + 1, 1, 1))
+        ),
+        SampleResident("postpartum", _resident(year - 29, due=date(year - 1, 12, 31))),
+        SampleResident("carer_80", _resident(year - 55), (_parent(date(year - 85, 3, 1)),)),
     ]
 
 
@@ -131,7 +152,7 @@ def yearly_pushes(library: Library, year: int, zone: ZoneInfo) -> dict[str, int]
             for sample in samples:
                 if any(
                     audience_matches(v.audience, sample.resident, sample.family, day)
-                    for v in firing.tip.variants
+                    for v in firing.variants
                 ):
                     counts[sample.label] += 1
         day += timedelta(days=1)
@@ -177,6 +198,12 @@ def check_content(
             for locale in LOCALES:
                 _check_body(report, library, tip.id, variant.audience, locale)
     for year in (today.year + 1, today.year + 2):
+        for label, count in audience_coverage(library, year, zone).items():
+            if count < yearly_minimum:
+                report.problems.append(
+                    f"{year}: only {count} distinct pushes written for {label} "
+                    f"(at least {yearly_minimum} needed)"
+                )
         counts = yearly_pushes(library, year, zone)
         report.pushes_per_year[year] = counts
         for label, count in counts.items():
@@ -283,6 +310,39 @@ def _check_body(
             report.problems.append(f"{where}: renders empty")
 
 
+# Who the product writes for, and which variants count as written for them. An 80+ resident
+# also reads the 65+ variants (written to older residents themselves); a parent of a child
+# under 6 also reads the variants for parents of children under 14.
+COVERAGE_GROUPS: tuple[tuple[str, frozenset[Audience]], ...] = (
+    ("everyone (healthy adult)", frozenset({Audience.EVERYONE})),
+    ("hypertension", frozenset({Audience.HYPERTENSION})),
+    ("diabetes", frozenset({Audience.DIABETES})),
+    ("hyperlipidaemia", frozenset({Audience.HYPERLIPIDAEMIA})),
+    ("65 and over", frozenset({Audience.AGE_65})),
+    ("80 and over", frozenset({Audience.AGE_80, Audience.AGE_65})),
+    ("carers of someone 80 and over", frozenset({Audience.CARER_80})),
+    ("parents of children under 6", frozenset({Audience.YOUNG_CHILDREN, Audience.CHILDREN})),
+    ("parents of school-age children", frozenset({Audience.CHILDREN})),
+    ("pregnant women", frozenset({Audience.PREGNANCY})),
+    ("postpartum women", frozenset({Audience.POSTPARTUM})),
+)
+
+
+def audience_coverage(library: Library, year: int, zone: ZoneInfo) -> dict[str, int]:
+    """Distinct pushes in `year` (dated tips and planned evergreen slots) with a variant written
+    for each audience group. A tip planned twice in the year counts once."""
+    tips_by_group: dict[str, set[str]] = {label: set() for label, _ in COVERAGE_GROUPS}
+    day = date(year, 1, 1)
+    while day.year == year:
+        for firing in library.due_on(day, zone):
+            audiences = {v.audience for v in firing.variants}
+            for label, group in COVERAGE_GROUPS:
+                if audiences & group:
+                    tips_by_group[label].add(firing.tip.id)
+        day += timedelta(days=1)
+    return {label: len(tips) for label, tips in tips_by_group.items()}
+
+
 @dataclass(frozen=True)
 class CalendarEntry:
     day: date
@@ -300,15 +360,17 @@ def push_calendar(library: Library, year: int, zone: ZoneInfo) -> list[CalendarE
     while day.year == year:
         for firing in library.due_on(day, zone):
             tip = firing.tip
-            assert tip.trigger.name is not None
-            zh, en = cal.names(tip.trigger.kind, tip.trigger.name)
+            if tip.trigger.name is None:  # an evergreen tip's planned slot
+                zh, en = "计划推送", "Planned"
+            else:
+                zh, en = cal.names(tip.trigger.kind, tip.trigger.name)
             entries.append(
                 CalendarEntry(
                     day=day,
                     occasion_zh=zh,
                     occasion_en=en,
                     tip_id=tip.id,
-                    audiences=tuple(v.audience.value for v in tip.variants),
+                    audiences=tuple(v.audience.value for v in firing.variants),
                     offset_days=tip.trigger.offset_days,
                 )
             )

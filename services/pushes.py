@@ -18,7 +18,7 @@ from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from content import CONSENT_NOTICE_VERSION
-from content.tips import Action, Audience, Library, Tip, Topic
+from content.tips import HOUSEHOLD, Action, Audience, Firing, Library, Tip, Topic
 from storage.records import (
     POSTPARTUM_DAYS,
     AudienceFilter,
@@ -143,16 +143,14 @@ def render_tip(
 
 
 async def _plan_firing(
-    uow: UnitOfWork,
-    tip: Tip,
-    occurrence: date,
-    not_before: datetime,
-    now: datetime,
-    day: date,
+    uow: UnitOfWork, firing: Firing, not_before: datetime, now: datetime, day: date
 ) -> int:
+    tip, occurrence = firing.tip, firing.occurrence
     prefix = f"tip:{tip.id}:{occurrence.isoformat()}:"
+    own_variants = [v for v in firing.variants if v.audience not in HOUSEHOLD]
+    household_variants = [v for v in firing.variants if v.audience in HOUSEHOLD]
     created = 0
-    for variant in tip.own_variants:  # most specific first: the first insert wins
+    for variant in own_variants:  # most specific first: the first insert wins
         created += await uow.outbox.plan_tip(
             dedupe_prefix=prefix,
             tip_id=tip.id,
@@ -164,8 +162,8 @@ async def _plan_firing(
             on_day=day,
             consent_version=CONSENT_NOTICE_VERSION,
         )
-    for household in tip.household_variants:  # most specific first: attached rows change
-        for own in tip.own_variants:  # payload, so a later household variant skips them
+    for household in household_variants:  # most specific first: attached rows change their
+        for own in own_variants:  # payload, so a later household variant skips them
             await uow.outbox.attach_household(
                 dedupe_prefix=prefix,
                 tip_id=tip.id,
@@ -199,9 +197,7 @@ async def plan_day(
         await uow.begin_write()
         for firing in library.due_on(day, schedule.zone):
             if schedule.may_send(firing.tip):
-                created += await _plan_firing(
-                    uow, firing.tip, firing.occurrence, not_before, now, day
-                )
+                created += await _plan_firing(uow, firing, not_before, now, day)
         await uow.pushes.mark_planned(day, now, created)
         await uow.commit()
     return created
@@ -363,7 +359,8 @@ async def tips_overview(
             if tip.topic.value in preferences.opted_out_topics:
                 continue
             if any(
-                audience_matches(v.audience, resident, family, candidate) for v in tip.variants
+                audience_matches(v.audience, resident, family, candidate)
+                for v in firing.variants
             ):
                 return TipsOverview(preferences, tip.id, schedule.at(candidate))
     return TipsOverview(preferences, None, None)
