@@ -21,7 +21,7 @@ from content.points import (
     parse_rules,
 )
 from content.render import TELEGRAM_TEXT_LIMIT, Renderer
-from content.tips import Audience, Library, LibraryError, load_library
+from content.tips import TIPS_DIR, Audience, Library, LibraryError, load_library
 from storage.records import (
     Condition,
     ConsentBasis,
@@ -166,6 +166,7 @@ def check_content(
     *,
     yearly_minimum: int = 12,
     careplans_dir: Path = RULES_DIR,
+    tips_dir: Path = TIPS_DIR,
 ) -> CheckReport:
     report = CheckReport()
     report.problems.extend(f"careplans/{line}" for line in check_rules(careplans_dir))
@@ -175,7 +176,7 @@ def check_content(
         for missing in sorted(set().union(*names.values()) - names[locale]):
             report.problems.append(f"template {missing!r} is missing in {locale}")
     try:
-        library = load_library(renderer.env)
+        library = load_library(renderer.env, tips_dir)
     except LibraryError as error:
         report.problems.extend(f"tips/{line}" for line in str(error).splitlines())
         return report

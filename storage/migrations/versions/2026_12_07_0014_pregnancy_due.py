@@ -1,7 +1,7 @@
 """pregnancy_due: the expected date of delivery, from which the pregnancy stage is derived
 
 Revision ID: 0014_pregnancy_due
-Revises: 0008_privacy
+Revises: 0007_doctor_console (the head on main; COMMON.md named 0008_privacy)
 Create Date: 2026-12-07 11:10:00
 """
 
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "0014_pregnancy_due"
-down_revision: str | None = "0008_privacy"
+down_revision: str | None = "0007_doctor_console"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
