@@ -23,7 +23,7 @@ _DATE = re.compile(r"^\s*(\d{4})\s*[-/.年]\s*(\d{1,2})\s*[-/.月]\s*(\d{1,2})\s
 
 
 def parse_due_date(text: str, today: date) -> date:
-    """"2027-05-20", "2027/5/20" or "2027年5月20日"; within the pregnancy or the year after."""
+    """ "2027-05-20", "2027/5/20" or "2027年5月20日"; within the pregnancy or the year after."""
     match = _DATE.match(text)
     if match is None:
         raise InvalidInput("due_date_format")

@@ -359,8 +359,7 @@ async def tips_overview(
             if tip.topic.value in preferences.opted_out_topics:
                 continue
             if any(
-                audience_matches(v.audience, resident, family, candidate)
-                for v in firing.variants
+                audience_matches(v.audience, resident, family, candidate) for v in firing.variants
             ):
                 return TipsOverview(preferences, tip.id, schedule.at(candidate))
     return TipsOverview(preferences, None, None)

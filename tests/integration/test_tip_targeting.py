@@ -44,7 +44,9 @@ async def planned(uow_factory: UnitOfWorkFactory, tip_id: str) -> dict[int, dict
     """resident id -> payload of their row for `tip_id`."""
     o = m.OutboxMessage
     async with uow_factory() as uow:
-        rows = await uow.session.execute(select(o.resident_id, o.payload).where(o.tip_id == tip_id))
+        rows = await uow.session.execute(
+            select(o.resident_id, o.payload).where(o.tip_id == tip_id)
+        )
         return {resident_id: json.loads(payload) for resident_id, payload in rows}
 
 
@@ -148,7 +150,9 @@ async def test_pregnancy_stage_follows_the_due_date_and_ends(
     assert rows[flag_only.id]["audience"] == "everyone"  # no date: no stage to derive
 
 
-async def test_due_date_input_is_checked(uow_factory: UnitOfWorkFactory, clock: ManualClock) -> None:
+async def test_due_date_input_is_checked(
+    uow_factory: UnitOfWorkFactory, clock: ManualClock
+) -> None:
     clock.set(at_local(date(2026, 12, 1)))
     await make_resident(uow_factory, clock, 31, birth_year=1995)
     for bad, code in (
@@ -187,7 +191,8 @@ async def test_more_sends_the_rest_and_only_to_the_recipient(
     async with uow_factory() as uow:
         outbox_id, payload = (
             await uow.session.execute(
-                select(o.id, o.payload).where(o.tip_id == "national_hypertension_day")
+                select(o.id, o.payload)
+                .where(o.tip_id == "national_hypertension_day")
                 .order_by(o.resident_id)
             )
         ).first()  # type: ignore[misc]

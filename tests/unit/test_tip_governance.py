@@ -92,7 +92,8 @@ def test_a_source_without_an_edition_year_fails(tmp_path: Path) -> None:
 def test_a_review_that_is_not_a_state_fails(tmp_path: Path, review: str) -> None:
     """Mutation tried: `Review._complete` returning early -> the last two cases load, fail."""
     problems = problems_for(tmp_path, tip_text(review=review, extra=SAFE_DIABETES))
-    assert problems and all("foot_soak.yaml" in p for p in problems), problems
+    assert problems
+    assert all("foot_soak.yaml" in p for p in problems), problems
 
 
 def test_a_full_sign_off_loads(tmp_path: Path) -> None:
