@@ -4,8 +4,11 @@ Bodies are Jinja2 templates with `name`, `age` (or none), `doctor` (or none) and
 (condition codes such as "hypertension") in their context.
 
 Each tip has a trigger (a solar term, a health day, a lunar festival, a season, or
-"evergreen" for catch-up pushes), a topic, governance fields, and audience variants with a
-body per locale. For one resident the most specific matching variant wins.
+"evergreen": planned slots in every year, and the catch-up pool), a topic, governance fields
+(sources with their edition year, a review state), and audience variants with a body per
+locale and an optional short `summary` sent first. For one resident the most specific of their
+own variants wins, and the most specific household variant (a child, an 80+ parent they look
+after) comes with it in the same message.
 """
 
 from __future__ import annotations

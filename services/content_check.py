@@ -31,7 +31,7 @@ from storage.records import (
     Sex,
 )
 
-from services.pushes import audience_matches
+from services.pushes import TipParts, audience_matches, render_tip
 
 ALLOWED_TAGS = {
     "b",
@@ -183,6 +183,7 @@ def check_content(
     report.tips = len(library)
     _check_points(report)
     report.problems.extend(check_tip_safety(library))
+    report.problems.extend(check_combined_length(library))
     report.warnings.extend(check_tip_readability(library))
     for tip in library:
         if tip.review.pending:
@@ -261,6 +262,27 @@ def check_tip_safety(library: Library) -> list[str]:
                     f"({', '.join(heat)}) without the caveat: below 37 °C, tested with the "
                     "elbow or a thermometer"
                 )
+    return problems
+
+
+def check_combined_length(library: Library) -> list[str]:
+    """A resident's own part and a household part travel in one message: together they must
+    still fit (first message and the "More" message alike)."""
+    problems = []
+    context = {"name": "张桂兰", "age": 72, "doctor": "王医生", "conditions": ["hypertension"]}
+    for tip in library:
+        for own in tip.own_variants:
+            for household in tip.household_variants:
+                parts = TipParts(tip.id, own.audience, household.audience)
+                for locale in LOCALES:
+                    for full in (False, True):
+                        text, _ = render_tip(library, parts, locale, full=full, **context)
+                        if len(text.encode("utf-16-le")) // 2 > TIP_LENGTH_LIMIT:
+                            problems.append(
+                                f"tip {tip.id} [{own.audience.value} + "
+                                f"{household.audience.value}, {locale}]: {len(text)} "
+                                f"characters together, over {TIP_LENGTH_LIMIT}"
+                            )
     return problems
 
 
