@@ -21,7 +21,7 @@ from content.points import (
     parse_rules,
 )
 from content.render import TELEGRAM_TEXT_LIMIT, Renderer
-from content.tips import TIPS_DIR, Audience, Library, LibraryError, load_library
+from content.tips import SUMMARY_LIMIT_ZH, TIPS_DIR, Audience, Library, LibraryError, load_library
 from storage.records import (
     Condition,
     ConsentBasis,
@@ -287,12 +287,14 @@ def check_combined_length(library: Library) -> list[str]:
 
 
 def check_tip_readability(library: Library) -> list[str]:
-    """Warnings: variants for older residents without a short first screen (`summary`)."""
+    """Warnings: variants for older residents longer than one screen without a `summary`."""
     return [
         f"tip {tip.id} [{v.audience.value}]: no summary (first screen) for older readers"
         for tip in library
         for v in tip.variants
-        if v.summary is None and v.audience in (Audience.AGE_65, Audience.AGE_80)
+        if v.summary is None
+        and v.audience in (Audience.AGE_65, Audience.AGE_80)
+        and len(v.body["zh-CN"]) > SUMMARY_LIMIT_ZH
     ]
 
 
