@@ -31,7 +31,8 @@ from storage.records import (
     Sex,
 )
 
-from services.pushes import TipParts, audience_matches, render_tip
+from services.pushes import audience_matches
+from services.tip_parts import TipParts, render_tip
 
 ALLOWED_TAGS = {
     "b",

@@ -25,7 +25,7 @@ from storage.records import Delivery, DeliveryResult, OutboxStatus
 from storage.uow import UnitOfWork
 
 from services.clock import Clock
-from services.pushes import TipParts, render_tip
+from services.tip_parts import TipParts, render_tip
 
 log = logging.getLogger(__name__)
 

@@ -33,8 +33,9 @@ from storage.uow import UnitOfWork
 
 from services.clock import Clock
 from services.errors import InvalidInput, NotAllowed, NotFound, NotRegistered
+from services.tip_parts import TipParts, render_tip
 
-__all__ = ["Action", "Library", "Topic"]  # re-exported for bot/: the tip vocabulary
+__all__ = ["Action", "Library", "TipParts", "Topic", "render_tip"]  # re-exported for bot/
 
 YEARLY_TARGET = 12  # pushes a year per resident, as the contract-service measures ask
 CATCH_UP_SECOND_SLOT = timedelta(hours=6)
@@ -102,44 +103,6 @@ def tip_payload(
     if household is not None:
         fields["household"] = household.value
     return json.dumps(fields, sort_keys=True)
-
-
-@dataclass(frozen=True)
-class TipParts:
-    """A planned tip as the recipient reads it: the main part and an optional carer section."""
-
-    tip_id: str
-    audience: Audience
-    household: Audience | None
-
-    @classmethod
-    def from_payload(cls, tip_id: str, payload: str) -> TipParts:
-        data = json.loads(payload)
-        household = data.get("household")
-        return cls(tip_id, Audience(data["audience"]), Audience(household) if household else None)
-
-    def parts(self) -> tuple[Audience, ...]:
-        return (self.audience,) if self.household is None else (self.audience, self.household)
-
-
-HOUSEHOLD_SEPARATOR = "\n\n"
-
-
-def render_tip(
-    library: Library, parts: TipParts, locale: str, *, full: bool, **context: object
-) -> tuple[str, bool]:
-    """The text of a tip and whether a "More" button should offer the rest.
-
-    The first message is each part's summary (or its body when it has none); `full` gives
-    the bodies of the parts that had a summary — what the "More" button sends.
-    """
-    chosen = [a for a in parts.parts() if not full or library.has_summary(parts.tip_id, a)]
-    texts = [
-        library.render(parts.tip_id, a, locale, part="body" if full else "summary", **context)
-        for a in chosen
-    ]
-    more = not full and any(library.has_summary(parts.tip_id, a) for a in parts.parts())
-    return HOUSEHOLD_SEPARATOR.join(texts), more
 
 
 async def _plan_firing(
