@@ -277,8 +277,11 @@ def push_calendar(
     year = year or SystemClock().now().astimezone(settings.zone).year
     library = load_library(Renderer().env)
     tips_by_day: dict[object, list[str]] = {}
+    planned_days: set[object] = set()
     for entry in build(library, year, settings.zone):
         offset = f" ({entry.offset_days:+d} d)" if entry.offset_days else ""
+        if library.get(entry.tip_id).evergreen:
+            planned_days.add(entry.day)
         tips_by_day.setdefault(entry.day, []).append(
             f"{entry.tip_id}{offset} → {', '.join(entry.audiences)}"
         )
@@ -290,9 +293,11 @@ def push_calendar(
         )
         for line in tips_by_day.pop(occurrence.day, []):
             typer.echo(f"{'':14}tip {line}")
-    for day, lines in sorted(tips_by_day.items()):  # offset tips on days without a trigger
+    # Offset tips and evergreen slots, on days without a trigger.
+    for day, lines in sorted(tips_by_day.items()):
+        label = "planned" if day in planned_days else "offset"
         for line in lines:
-            typer.echo(f"{day}  {'offset':<10}  tip {line}")
+            typer.echo(f"{day}  {label:<10}  tip {line}")
 
 
 @report_app.command("coverage")
