@@ -199,7 +199,10 @@ async def run(
     bot = build_bot(settings)
     i18n = build_i18n(settings.default_locale)
     schedule = PushSchedule(
-        zone=settings.zone, push_hour=settings.push_hour, grace_days=settings.plan_grace_days
+        zone=settings.zone,
+        push_hour=settings.push_hour,
+        grace_days=settings.plan_grace_days,
+        send_pending=settings.send_pending_content,
     )
     dp = build_dispatcher(
         settings=settings,

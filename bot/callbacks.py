@@ -161,6 +161,11 @@ class TipFeedbackCD(CallbackData, prefix="fb"):
 
 class TipActionCD(CallbackData, prefix="tipact"):
     action: Action
+    service: str = ""  # a ServiceKind value for "Book": which services to offer
+
+
+class TipMoreCD(CallbackData, prefix="tipmore"):
+    outbox_id: int
 
 
 class BookServiceCD(CallbackData, prefix="bksv"):

@@ -357,6 +357,11 @@ def content_check() -> None:
     report = check_content(Renderer(default_locale=settings.default_locale), settings.zone, today)
     for warning in report.warnings:
         typer.echo(f"warning: {warning}")
+    if report.pending:
+        typer.echo(
+            f"pending clinical review: {len(report.pending)} of {report.tips} tips "
+            f"({', '.join(report.pending)})"
+        )
     for year, counts in sorted(report.pushes_per_year.items()):
         summary = ", ".join(f"{label} {count}" for label, count in counts.items())
         typer.echo(f"{year} dated pushes per audience: {summary}")
@@ -366,6 +371,28 @@ def content_check() -> None:
         typer.echo(f"{len(report.problems)} problem(s) found.", err=True)
         raise typer.Exit(1)
     typer.echo(f"Content OK: {report.tips} tips, {report.variants} variants, both languages.")
+
+
+@content_app.command("coverage")
+def content_coverage(
+    year: Annotated[int | None, typer.Argument(help="Calendar year (default: this year).")] = None,
+) -> None:
+    """Per audience, the distinct pushes written for it in the year (dated tips and planned
+    evergreen slots; catch-up not counted). The target is 12 for every audience."""
+    settings = _settings()
+    from content.render import Renderer
+    from content.tips import load_library
+    from services.clock import SystemClock
+    from services.content_check import audience_coverage
+
+    year = year or SystemClock().now().astimezone(settings.zone).year
+    counts = audience_coverage(load_library(Renderer().env), year, settings.zone)
+    typer.echo(f"Distinct pushes written for each audience in {year} (target 12):")
+    for label, count in counts.items():
+        mark = "" if count >= 12 else "  <- below target"
+        typer.echo(f"  {label:<32} {count:>3}{mark}")
+    if min(counts.values()) < 12:
+        raise typer.Exit(1)
 
 
 @app.command("calendar")
@@ -384,8 +411,11 @@ def push_calendar(
     year = year or SystemClock().now().astimezone(settings.zone).year
     library = load_library(Renderer().env)
     tips_by_day: dict[object, list[str]] = {}
+    planned_days: set[object] = set()
     for entry in build(library, year, settings.zone):
         offset = f" ({entry.offset_days:+d} d)" if entry.offset_days else ""
+        if library.get(entry.tip_id).evergreen:
+            planned_days.add(entry.day)
         tips_by_day.setdefault(entry.day, []).append(
             f"{entry.tip_id}{offset} → {', '.join(entry.audiences)}"
         )
@@ -397,9 +427,11 @@ def push_calendar(
         )
         for line in tips_by_day.pop(occurrence.day, []):
             typer.echo(f"{'':14}tip {line}")
-    for day, lines in sorted(tips_by_day.items()):  # offset tips on days without a trigger
+    # Offset tips and evergreen slots, on days without a trigger.
+    for day, lines in sorted(tips_by_day.items()):
+        label = "planned" if day in planned_days else "offset"
         for line in lines:
-            typer.echo(f"{day}  {'offset':<10}  tip {line}")
+            typer.echo(f"{day}  {label:<10}  tip {line}")
 
 
 @report_app.command("coverage")

@@ -44,6 +44,7 @@ from bot.callbacks import (
     SexPickCD,
     TipActionCD,
     TipFeedbackCD,
+    TipMoreCD,
     TipsAction,
     TipsCD,
     TopicToggleCD,
@@ -248,10 +249,27 @@ def confirm_remove(member_id: int) -> InlineKeyboardMarkup:
     return kb.adjust(1).as_markup()
 
 
-def tip(outbox_id: int, action: Action | None, *, quiz: bool = False) -> InlineKeyboardMarkup:
+def tip(
+    outbox_id: int,
+    action: Action | None,
+    *,
+    quiz: bool = False,
+    more: bool = False,
+    service: str | None = None,
+) -> InlineKeyboardMarkup:
     """Built directly, not with InlineKeyboardBuilder: this runs once per push, and the
-    builder deep-copies every button (the dispatcher's biggest cost after the database)."""
-    rows = [
+    builder deep-copies every button (the dispatcher's biggest cost after the database).
+    `more`: the message is the first screen; the rest waits behind "More"."""
+    rows = []
+    if more:
+        rows.append(
+            [
+                InlineKeyboardButton(
+                    text=_("More ▾"), callback_data=TipMoreCD(outbox_id=outbox_id).pack()
+                )
+            ]
+        )
+    rows += [
         [
             InlineKeyboardButton(
                 text="👍", callback_data=TipFeedbackCD(outbox_id=outbox_id, helpful=True).pack()
@@ -265,7 +283,8 @@ def tip(outbox_id: int, action: Action | None, *, quiz: bool = False) -> InlineK
         rows.append(
             [
                 InlineKeyboardButton(
-                    text=action_label(action), callback_data=TipActionCD(action=action).pack()
+                    text=action_label(action),
+                    callback_data=TipActionCD(action=action, service=service or "").pack(),
                 )
             ]
         )

@@ -94,6 +94,10 @@ def error_text(error: DomainError) -> str:
             "Please check the date: that is more than {years} years ago."
         ).format(years=p.get("years")),
         "pregnant_male": _("“Pregnant” can't be chosen together with male sex."),
+        "due_date_format": _("Please send the expected date like 2027-05-20."),
+        "due_date_range": _(
+            "Please check the date: it should be within the next 10 months, or the past year."
+        ),
         "family_full": _("You can manage at most {max} family members.").format(max=p.get("max")),
         "invite_invalid": _("This invite link is not valid. Ask the centre for a new one."),
         "invite_used": _("This invite link has already been used."),

@@ -46,7 +46,14 @@ class AiogramSender:
         # Scheduler jobs render in the recipient's locale, not the current update's.
         with self._i18n.context(), self._i18n.use_locale(message.locale):
             if message.kind == "tip":
-                return keyboards.tip(message.outbox_id, message.action, quiz=message.quiz)
+                extra = message.data or {}
+                return keyboards.tip(
+                    message.outbox_id,
+                    message.action,
+                    quiz=message.quiz,
+                    more=bool(extra.get("more")),
+                    service=extra.get("service"),
+                )
             if message.kind in CARE_KINDS:
                 return _care_markup(message)
             if message.kind == points.KIND_EXPIRY_REMINDER:

@@ -19,6 +19,7 @@ class ProfileEdit(StatesGroup):
     conditions = State()
     doctor = State()
     language = State()
+    pregnancy_due = State()
 
 
 class FamilyAdd(StatesGroup):

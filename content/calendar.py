@@ -141,12 +141,21 @@ FIXED_DAYS: Mapping[str, FixedDay] = MappingProxyType(
         "iodine_deficiency_day": FixedDay(
             5, 15, "全国防治碘缺乏病日", "National Iodine Deficiency Disorders Prevention Day"
         ),
+        "national_hypertension_day": FixedDay(10, 8, "全国高血压日", "National Hypertension Day"),
+        "national_teeth_day": FixedDay(9, 20, "全国爱牙日", "National Love Teeth Day"),
+        "world_mental_health_day": FixedDay(10, 10, "世界精神卫生日", "World Mental Health Day"),
+        # A week, 15-21 April: the tip goes out on its first day.
+        "cancer_prevention_week": FixedDay(
+            4, 15, "全国肿瘤防治宣传周", "National Cancer Prevention and Treatment Week"
+        ),
     }
 )
 
 LUNAR_DAYS: Mapping[str, LunarDay] = MappingProxyType(
     {
         "double_ninth": LunarDay(9, 9, "重阳节", "Double Ninth Festival"),
+        "spring_festival": LunarDay(1, 1, "春节", "Spring Festival"),
+        "dragon_boat": LunarDay(5, 5, "端午节", "Dragon Boat Festival"),
     }
 )
 

@@ -9,7 +9,6 @@ claimed rows to be claimed again when their lease runs out (at-least-once delive
 from __future__ import annotations
 
 import asyncio
-import json
 import logging
 import time as _time
 from collections import defaultdict
@@ -21,11 +20,12 @@ from typing import Any, Protocol
 from zoneinfo import ZoneInfo
 
 from aiolimiter import AsyncLimiter
-from content.tips import Action, Audience, Library
+from content.tips import Action, Library
 from storage.records import Delivery, DeliveryResult, OutboxStatus
 from storage.uow import UnitOfWork
 
 from services.clock import Clock
+from services.tip_parts import TipParts, render_tip
 
 log = logging.getLogger(__name__)
 
@@ -370,14 +370,14 @@ class OutboxDispatcher:
         )
 
     def _render_tip(self, d: Delivery) -> OutgoingMessage:
-        payload = json.loads(d.payload)
         assert d.tip_id is not None
         tip = self._library.get(d.tip_id)
         today = self._clock.now().astimezone(self._zone).date()
-        text = self._library.render(
-            tip.id,
-            Audience(payload["audience"]),
+        text, more = render_tip(
+            self._library,
+            TipParts.from_payload(tip.id, d.payload),
             d.locale,
+            full=False,
             name=d.display_name,
             age=today.year - d.birth_year if d.birth_year else None,
             doctor=d.doctor_name,
@@ -392,4 +392,5 @@ class OutboxDispatcher:
             tip_id=tip.id,
             action=tip.action,
             quiz=tip.quiz is not None,
+            data={"more": more, "service": tip.service},
         )

@@ -3,7 +3,9 @@
 Planning is set-based (one INSERT … SELECT per tip variant) and idempotent: the dedupe key
 (tip, trigger occurrence, resident) means re-running a plan, a second scheduler, or a restart
 mid-plan never queues a tip twice. More specific variants are inserted first, so each resident
-gets the most specific variant that matches them.
+gets the most specific of their own variants; then the most specific household variant (a
+child, an 80+ parent they look after) is attached to the same row as a carer section — or
+planned alone for residents with no own variant. One tip is never more than one message.
 """
 
 from __future__ import annotations
@@ -16,11 +18,13 @@ from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from content import CONSENT_NOTICE_VERSION
-from content.tips import Action, Audience, Library, Tip, Topic
+from content.tips import HOUSEHOLD, Action, Audience, Firing, Library, Tip, Topic
 from storage.records import (
+    POSTPARTUM_DAYS,
     AudienceFilter,
     Condition,
     FamilyMemberRecord,
+    PregnancyStage,
     PushPreferences,
     Relation,
     ResidentRecord,
@@ -29,8 +33,9 @@ from storage.uow import UnitOfWork
 
 from services.clock import Clock
 from services.errors import InvalidInput, NotAllowed, NotFound, NotRegistered
+from services.tip_parts import TipParts, render_tip
 
-__all__ = ["Action", "Library", "Topic"]  # re-exported for bot/: the tip vocabulary
+__all__ = ["Action", "Library", "TipParts", "Topic", "render_tip"]  # re-exported for bot/
 
 YEARLY_TARGET = 12  # pushes a year per resident, as the contract-service measures ask
 CATCH_UP_SECOND_SLOT = timedelta(hours=6)
@@ -45,7 +50,9 @@ AUDIENCE_FILTERS: dict[Audience, AudienceFilter] = {
     Audience.HYPERTENSION: AudienceFilter(condition=Condition.HYPERTENSION),
     Audience.DIABETES: AudienceFilter(condition=Condition.DIABETES),
     Audience.HYPERLIPIDAEMIA: AudienceFilter(condition=Condition.HYPERLIPIDAEMIA),
-    Audience.PREGNANCY: AudienceFilter(condition=Condition.PREGNANT),
+    Audience.PREGNANCY: AudienceFilter(pregnancy=PregnancyStage.PREGNANT),
+    Audience.POSTPARTUM: AudienceFilter(pregnancy=PregnancyStage.POSTPARTUM),
+    Audience.CARER_80: AudienceFilter(carer_of_age=80),
 }
 
 
@@ -56,6 +63,12 @@ class PushSchedule:
     zone: ZoneInfo
     push_hour: int = 9
     grace_days: int = 3
+    # False: tips whose clinical review is still pending are not planned (a centre's choice,
+    # JIAYI_SEND_PENDING_CONTENT).
+    send_pending: bool = True
+
+    def may_send(self, tip: Tip) -> bool:
+        return self.send_pending or not tip.review.pending
 
     def at(self, day: date, hour: int | None = None) -> datetime:
         local = datetime.combine(day, time(hour if hour is not None else self.push_hour))
@@ -78,15 +91,62 @@ class PlanReport:
     catch_up: int
 
 
-def tip_payload(tip: Tip, audience: Audience, occurrence: date | None) -> str:
-    return json.dumps(
-        {
-            "tip": tip.id,
-            "audience": audience.value,
-            "occurrence": occurrence.isoformat() if occurrence else None,
-        },
-        sort_keys=True,
-    )
+def tip_payload(
+    tip: Tip, audience: Audience, occurrence: date | None, household: Audience | None = None
+) -> str:
+    """`audience` is the main part; `household`, when set, a carer section under it."""
+    fields: dict[str, str | None] = {
+        "tip": tip.id,
+        "audience": audience.value,
+        "occurrence": occurrence.isoformat() if occurrence else None,
+    }
+    if household is not None:
+        fields["household"] = household.value
+    return json.dumps(fields, sort_keys=True)
+
+
+async def _plan_firing(
+    uow: UnitOfWork, firing: Firing, not_before: datetime, now: datetime, day: date
+) -> int:
+    tip, occurrence = firing.tip, firing.occurrence
+    prefix = f"tip:{tip.id}:{occurrence.isoformat()}:"
+    own_variants = [v for v in firing.variants if v.audience not in HOUSEHOLD]
+    household_variants = [v for v in firing.variants if v.audience in HOUSEHOLD]
+    created = 0
+    for variant in own_variants:  # most specific first: the first insert wins
+        created += await uow.outbox.plan_tip(
+            dedupe_prefix=prefix,
+            tip_id=tip.id,
+            topic=tip.topic.value,
+            audience=AUDIENCE_FILTERS[variant.audience],
+            payload=tip_payload(tip, variant.audience, occurrence),
+            not_before=not_before,
+            now=now,
+            on_day=day,
+            consent_version=CONSENT_NOTICE_VERSION,
+        )
+    for household in household_variants:  # most specific first: attached rows change their
+        for own in own_variants:  # payload, so a later household variant skips them
+            await uow.outbox.attach_household(
+                dedupe_prefix=prefix,
+                tip_id=tip.id,
+                audience=AUDIENCE_FILTERS[household.audience],
+                old_payload=tip_payload(tip, own.audience, occurrence),
+                new_payload=tip_payload(tip, own.audience, occurrence, household.audience),
+                on_day=day,
+            )
+        created += await uow.outbox.plan_tip(
+            dedupe_prefix=prefix,
+            tip_id=tip.id,
+            topic=tip.topic.value,
+            audience=AUDIENCE_FILTERS[household.audience],
+            payload=tip_payload(tip, household.audience, occurrence),
+            not_before=not_before,
+            now=now,
+            on_day=day,
+            consent_version=CONSENT_NOTICE_VERSION,
+        )
+    return created
 
 
 async def plan_day(
@@ -99,20 +159,8 @@ async def plan_day(
     async with uow:
         await uow.begin_write()
         for firing in library.due_on(day, schedule.zone):
-            tip = firing.tip
-            prefix = f"tip:{tip.id}:{firing.occurrence.isoformat()}:"
-            for variant in tip.variants:  # most specific first
-                created += await uow.outbox.plan_tip(
-                    dedupe_prefix=prefix,
-                    tip_id=tip.id,
-                    topic=tip.topic.value,
-                    audience=AUDIENCE_FILTERS[variant.audience],
-                    payload=tip_payload(tip, variant.audience, firing.occurrence),
-                    not_before=not_before,
-                    now=now,
-                    on_day=day,
-                    consent_version=CONSENT_NOTICE_VERSION,
-                )
+            if schedule.may_send(firing.tip):
+                created += await _plan_firing(uow, firing, not_before, now, day)
         await uow.pushes.mark_planned(day, now, created)
         await uow.commit()
     return created
@@ -145,6 +193,8 @@ async def plan_catch_up(
                 continue
             prefix = f"catchup:{day.isoformat()}:{slot}:"
             for tip in library.evergreen():
+                if not schedule.may_send(tip):
+                    continue
                 for variant in tip.variants:
                     created += await uow.outbox.plan_catch_up(
                         dedupe_prefix=prefix,
@@ -212,6 +262,14 @@ def audience_matches(
 ) -> bool:
     """The Python twin of the planner's SQL filter, for showing a resident what comes next."""
     f = AUDIENCE_FILTERS[audience]
+    if f.pregnancy is not None and pregnancy_stage(resident, day) is not f.pregnancy:
+        return False
+    if f.carer_of_age is not None:
+        cutoff = _years_before(day, f.carer_of_age)
+        return any(
+            m.relation in (Relation.PARENT, Relation.SPOUSE) and m.birth_date <= cutoff
+            for m in family
+        )
     if f.min_age is not None and (
         resident.birth_year is None or resident.birth_year > day.year - f.min_age
     ):
@@ -219,13 +277,28 @@ def audience_matches(
     if f.condition is not None and f.condition not in resident.conditions:
         return False
     if f.child_under_years is not None:
-        cutoff = (
-            day.replace(year=day.year - f.child_under_years)
-            if not (day.month == 2 and day.day == 29)
-            else date(day.year - f.child_under_years, 2, 28)
-        )
+        cutoff = _years_before(day, f.child_under_years)
         return any(m.relation is Relation.CHILD and m.birth_date > cutoff for m in family)
     return True
+
+
+def _years_before(day: date, years: int) -> date:
+    if day.month == 2 and day.day == 29:
+        return date(day.year - years, 2, 28)
+    return day.replace(year=day.year - years)
+
+
+def pregnancy_stage(resident: ResidentRecord, day: date) -> PregnancyStage | None:
+    """Pregnant up to the expected date (with the flag set); postpartum for a year after;
+    then nothing — the stage ends by itself."""
+    due = resident.pregnancy_due
+    if due is None:
+        return None
+    if day <= due:
+        return PregnancyStage.PREGNANT if Condition.PREGNANT in resident.conditions else None
+    if day <= due + timedelta(days=POSTPARTUM_DAYS):
+        return PregnancyStage.POSTPARTUM
+    return None
 
 
 async def tips_overview(
@@ -249,7 +322,7 @@ async def tips_overview(
             if tip.topic.value in preferences.opted_out_topics:
                 continue
             if any(
-                audience_matches(v.audience, resident, family, candidate) for v in tip.variants
+                audience_matches(v.audience, resident, family, candidate) for v in firing.variants
             ):
                 return TipsOverview(preferences, tip.id, schedule.at(candidate))
     return TipsOverview(preferences, None, None)
@@ -366,6 +439,41 @@ async def coverage(
         for doctor_id, items in groups.items()
     ]
     return CoverageReport(year=year, as_of=as_of, target=target, doctors=doctors, rows=csv_rows)
+
+
+async def tip_more(
+    uow: UnitOfWork,
+    library: Library,
+    schedule: PushSchedule,
+    clock: Clock,
+    telegram_user_id: int,
+    outbox_id: int,
+) -> str:
+    """The rest of a tip the resident received (the "More" button): only their own."""
+    async with uow:
+        resident = await _resident(uow, telegram_user_id)
+        row = await uow.outbox.tip_row(outbox_id)
+        profile_doctor = None
+        contract = await uow.contracts.open_for(resident.id)
+        if contract is not None:
+            doctor = await uow.doctors.get(contract.doctor_id)
+            profile_doctor = doctor.display_name if doctor else None
+    if row is None or row[1] not in library.tips:
+        raise NotFound("tip_not_found")
+    if row[0] != resident.id:
+        raise NotAllowed("not_allowed")
+    today = schedule.local_today(clock)
+    text, _ = render_tip(
+        library,
+        TipParts.from_payload(row[1], row[2]),
+        resident.locale,
+        full=True,
+        name=resident.display_name,
+        age=today.year - resident.birth_year if resident.birth_year else None,
+        doctor=profile_doctor,
+        conditions=sorted(c.value for c in resident.conditions),
+    )
+    return text
 
 
 def occasion_name(library: Library, tip_id: str, locale: str) -> str | None:

@@ -33,6 +33,8 @@ class Settings(BaseSettings):
     invite_ttl_hours: int = Field(default=72, ge=1, le=24 * 30)
     push_hour: int = Field(default=9, ge=6, le=20)
     plan_grace_days: int = Field(default=3, ge=0, le=14)
+    # False: tips still awaiting clinical sign-off (review state `pending`) are not sent.
+    send_pending_content: bool = True
     push_rate: float = Field(default=25.0, gt=0, le=30)
     dispatch_interval_seconds: float = Field(default=2.0, gt=0, le=60)
     plan_interval_minutes: int = Field(default=10, ge=1, le=240)

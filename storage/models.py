@@ -110,6 +110,8 @@ class Resident(Base):
     # Birth year, not date: enough for age bands and care rules, less to lose.
     birth_year: Mapped[int | None] = mapped_column(Integer)
     sex: Mapped[str | None] = mapped_column(String(8))
+    # Expected date of delivery: pregnancy runs until it, postpartum for a year after.
+    pregnancy_due: Mapped[date | None] = mapped_column(Date)
     consent_version: Mapped[str] = mapped_column(String(32))
     consented_at: Mapped[datetime]
     onboarded_at: Mapped[datetime | None]

@@ -37,11 +37,14 @@ from storage import models as m
 from storage.consent import may_receive_pushes
 from storage.dialect import insert_from_select_ignoring_duplicates, insert_ignoring_duplicates
 from storage.records import (
+    POSTPARTUM_DAYS,
     AudienceFilter,
+    Condition,
     CoverageRow,
     Delivery,
     DeliveryResult,
     OutboxStatus,
+    PregnancyStage,
     PushPreferences,
 )
 
@@ -99,6 +102,25 @@ def _audience(audience: AudienceFilter, on_day: date):  # type: ignore[no-untype
                 m.ResidentCondition.condition == audience.condition.value,
             )
         )
+    if audience.carer_of_age is not None:
+        clauses.append(
+            exists().where(
+                m.FamilyMember.resident_id == r.id,
+                m.FamilyMember.relation.in_(("parent", "spouse")),
+                m.FamilyMember.birth_date <= _years_before(on_day, audience.carer_of_age),
+            )
+        )
+    if audience.pregnancy is PregnancyStage.PREGNANT:
+        clauses.append(r.pregnancy_due >= on_day)
+        clauses.append(
+            exists().where(
+                m.ResidentCondition.resident_id == r.id,
+                m.ResidentCondition.condition == Condition.PREGNANT.value,
+            )
+        )
+    elif audience.pregnancy is PregnancyStage.POSTPARTUM:
+        clauses.append(r.pregnancy_due < on_day)
+        clauses.append(r.pregnancy_due >= on_day - timedelta(days=POSTPARTUM_DAYS))
     if audience.child_under_years is not None:
         cutoff = _years_before(on_day, audience.child_under_years)
         clauses.append(
@@ -222,6 +244,33 @@ class OutboxRepository:
             _eligible(topic, consent_version), _audience(audience, on_day)
         )
         return await self._insert(query)
+
+    async def attach_household(
+        self,
+        *,
+        dedupe_prefix: str,
+        tip_id: str,
+        audience: AudienceFilter,
+        old_payload: str,
+        new_payload: str,
+        on_day: date,
+    ) -> int:
+        """Adds a household section to tip rows already planned under `dedupe_prefix` for the
+        residents `audience` matches: one message carries both parts, not two pushes."""
+        o, r = m.OutboxMessage, m.Resident
+        matching = select(r.id).where(_audience(audience, on_day))
+        result = await self._s.execute(
+            update(o)
+            .where(
+                o.tip_id == tip_id,
+                o.status == OutboxStatus.PENDING.value,
+                o.payload == old_payload,
+                o.dedupe_key == literal(dedupe_prefix) + cast(o.resident_id, String),
+                o.resident_id.in_(matching),
+            )
+            .values(payload=new_payload)
+        )
+        return int(result.rowcount or 0)  # type: ignore[attr-defined]
 
     async def plan_catch_up(
         self,
@@ -532,6 +581,18 @@ class OutboxRepository:
             )
         ).first()
         return (row[0], row[1], row[2]) if row else None
+
+    async def tip_row(self, outbox_id: int) -> tuple[int, str, str] | None:
+        """(resident_id, tip_id, payload) of a tip row; None for other kinds."""
+        o = m.OutboxMessage
+        row = (
+            await self._s.execute(
+                select(o.resident_id, o.tip_id, o.payload).where(
+                    o.id == outbox_id, o.kind == "tip"
+                )
+            )
+        ).first()
+        return (row[0], row[1], row[2]) if row and row[1] else None
 
     async def next_pending(
         self, resident_id: int, kind: str

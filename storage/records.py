@@ -18,6 +18,16 @@ class Condition(StrEnum):
     PREGNANT = "pregnant"
 
 
+class PregnancyStage(StrEnum):
+    """Derived from the expected date: pregnant up to it, postpartum for a year after."""
+
+    PREGNANT = "pregnant"
+    POSTPARTUM = "postpartum"
+
+
+POSTPARTUM_DAYS = 365
+
+
 class Sex(StrEnum):
     FEMALE = "female"
     MALE = "male"
@@ -71,6 +81,7 @@ class ResidentRecord:
     onboarded_at: datetime | None
     reachable: bool
     consent_withdrawn_at: datetime | None = None
+    pregnancy_due: date | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -122,6 +133,9 @@ class AudienceFilter:
     min_age: int | None = None
     condition: Condition | None = None
     child_under_years: int | None = None
+    # A parent or spouse in the household at least this old (the resident is their carer).
+    carer_of_age: int | None = None
+    pregnancy: PregnancyStage | None = None
 
 
 @dataclass(frozen=True, slots=True)

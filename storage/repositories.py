@@ -182,6 +182,7 @@ class ResidentRepository:
             onboarded_at=row.onboarded_at,
             reachable=row.reachable,
             consent_withdrawn_at=row.consent_withdrawn_at,
+            pregnancy_due=row.pregnancy_due,
         )
 
     async def by_telegram_user(self, telegram_user_id: int) -> ResidentRecord | None:

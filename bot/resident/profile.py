@@ -9,7 +9,7 @@ from aiogram.types import CallbackQuery, Message
 from aiogram.utils.i18n import I18n
 from aiogram.utils.i18n import gettext as _
 from content.render import Renderer
-from services import doctors, residents
+from services import doctors, pregnancy, residents
 from services.clock import Clock
 from services.database import UnitOfWork
 from services.errors import DomainError, NotRegistered
@@ -184,11 +184,51 @@ async def cb_profile_conditions(
 ) -> None:
     chosen = await chosen_conditions(state, callback_data)
     try:
-        await residents.set_conditions(uow, clock, callback.from_user.id, chosen)
+        saved = await residents.set_conditions(uow, clock, callback.from_user.id, chosen)
     except DomainError as error:
         await send(callback, error_text(error))
         return
+    if pregnancy.wants_due_date(saved):
+        # Pregnancy tips follow the stage, which needs the expected date (it ends by itself).
+        await state.set_state(ProfileEdit.pregnancy_due)
+        await send(
+            callback,
+            _(
+                "When is your baby due? Send the expected date, for example 2027-05-20. "
+                "Pregnancy tips follow the stage, and postpartum tips the year after."
+            ),
+            keyboards.cancel(),
+        )
+        return
     await _saved(callback, state, uow, clock, renderer, locale, settings)
+
+
+async def on_pregnancy_due(
+    message: Message,
+    state: FSMContext,
+    uow: UnitOfWork,
+    clock: Clock,
+    renderer: Renderer,
+    locale: str,
+    settings: Settings,
+) -> None:
+    assert message.from_user is not None
+    assert message.text is not None
+    try:
+        due, stage = await pregnancy.set_due_date(
+            uow, clock, settings.zone, message.from_user.id, message.text
+        )
+    except DomainError as error:
+        await message.answer(error_text(error))
+        return
+    if stage is pregnancy.PregnancyStage.PREGNANT:
+        note = _("Expected date {date}: you will receive tips for pregnancy.")
+    elif stage is pregnancy.PregnancyStage.POSTPARTUM:
+        note = _("Expected date {date}: you will receive tips for the year after the birth.")
+    else:
+        note = _("Expected date {date} saved.")
+    await message.answer(note.format(date=due.isoformat()))
+    await _saved(message, state, uow, clock, renderer, locale, settings)
 
 
 async def cb_profile_doctor(
@@ -268,6 +308,7 @@ def build_router() -> Router:
     router.callback_query.register(cb_profile_edit, ProfileEditCD.filter())
     router.message.register(on_profile_text, ProfileEdit.name, F.text)
     router.message.register(on_profile_text, ProfileEdit.birth_year, F.text)
+    router.message.register(on_pregnancy_due, ProfileEdit.pregnancy_due, F.text)
     router.callback_query.register(cb_profile_sex, ProfileEdit.sex, SexPickCD.filter())
     router.callback_query.register(
         cb_profile_conditions, ProfileEdit.conditions, ConditionsDoneCD.filter()

@@ -8,17 +8,19 @@ from aiogram.fsm.context import FSMContext
 from aiogram.types import CallbackQuery, Message
 from aiogram.utils.i18n import gettext as _
 from content.render import Renderer
-from services import pushes, residents
+from services import booking, pushes, residents
 from services.clock import Clock
 from services.database import UnitOfWork
 from services.pushes import Action, PushSchedule, Topic
 from services.residents import ResidentRecord
 
+from bot import booking_keyboards as booking_kb
 from bot import keyboards
 from bot.callbacks import (
     QuietHoursCD,
     TipActionCD,
     TipFeedbackCD,
+    TipMoreCD,
     TipsAction,
     TipsCD,
     TopicToggleCD,
@@ -164,11 +166,21 @@ async def cb_tip_feedback(
 async def cb_tip_action(
     callback: CallbackQuery,
     callback_data: TipActionCD,
+    state: FSMContext,
     uow: UnitOfWork,
     renderer: Renderer,
     locale: str,
     resident: ResidentRecord | None,
 ) -> None:
+    """ "Book" on a tip opens booking at the services of the kind the tip is about."""
+    await state.clear()
+    offered = await booking.list_services(uow, callback.from_user.id)
+    matching = [s for s in offered if s.kind.value == callback_data.service] or offered
+    if matching:
+        await send(
+            callback, _("What would you like to book?"), booking_kb.services(matching, locale)
+        )
+        return
     profile = await residents.get_profile(uow, callback.from_user.id)
     text = renderer.render(
         "tip_action",
@@ -177,6 +189,20 @@ async def cb_tip_action(
         doctor=doctor_name(profile.doctor, locale),
     )
     await send(callback, text, keyboards.back_to_menu())
+
+
+async def cb_tip_more(
+    callback: CallbackQuery,
+    callback_data: TipMoreCD,
+    uow: UnitOfWork,
+    clock: Clock,
+    library: pushes.Library,
+    schedule: PushSchedule,
+) -> None:
+    text = await pushes.tip_more(
+        uow, library, schedule, clock, callback.from_user.id, callback_data.outbox_id
+    )
+    await send(callback, text)
 
 
 def build_router() -> Router:
@@ -188,4 +214,5 @@ def build_router() -> Router:
     router.callback_query.register(cb_quiet_hours, QuietHoursCD.filter())
     router.callback_query.register(cb_tip_feedback, TipFeedbackCD.filter())
     router.callback_query.register(cb_tip_action, TipActionCD.filter(F.action == Action.BOOK))
+    router.callback_query.register(cb_tip_more, TipMoreCD.filter())
     return router

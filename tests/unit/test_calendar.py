@@ -120,6 +120,19 @@ def test_double_ninth_lands_in_october_or_november() -> None:
         assert trigger_date("lunar_day", "double_ninth", year, SHANGHAI).month in (10, 11)
 
 
+@pytest.mark.parametrize(
+    ("year", "spring", "dragon_boat"),
+    [
+        (2026, date(2026, 2, 17), date(2026, 6, 19)),
+        (2027, date(2027, 2, 6), date(2027, 6, 9)),
+        (2028, date(2028, 1, 26), date(2028, 5, 28)),
+    ],
+)
+def test_spring_festival_and_dragon_boat(year: int, spring: date, dragon_boat: date) -> None:
+    assert trigger_date(TriggerKind.LUNAR_DAY, "spring_festival", year, SHANGHAI) == spring
+    assert trigger_date(TriggerKind.LUNAR_DAY, "dragon_boat", year, SHANGHAI) == dragon_boat
+
+
 def test_fixed_days() -> None:
     expected = {
         "world_family_doctor_day": date(2026, 5, 19),
@@ -128,6 +141,10 @@ def test_fixed_days() -> None:
         "national_vaccination_day": date(2026, 4, 25),
         "world_no_tobacco_day": date(2026, 5, 31),
         "iodine_deficiency_day": date(2026, 5, 15),
+        "national_hypertension_day": date(2026, 10, 8),
+        "national_teeth_day": date(2026, 9, 20),
+        "world_mental_health_day": date(2026, 10, 10),
+        "cancer_prevention_week": date(2026, 4, 15),
     }
     assert set(FIXED_DAYS) == set(expected)
     for key, day in expected.items():
@@ -151,8 +168,8 @@ def test_occurrences_of_a_year() -> None:
     counts = Counter(o.kind for o in found)
     assert counts == {
         TriggerKind.SOLAR_TERM: 24,
-        TriggerKind.FIXED_DAY: 6,
-        TriggerKind.LUNAR_DAY: 1,
+        TriggerKind.FIXED_DAY: 10,
+        TriggerKind.LUNAR_DAY: 3,
         TriggerKind.SEASON: 3,
     }
     assert len(found) == 24 + len(FIXED_DAYS) + len(LUNAR_DAYS) + len(SEASONS)
@@ -166,7 +183,7 @@ def test_occurrences_of_a_year() -> None:
     )
     # Callers get their own list; the cache is not theirs to change.
     found.clear()
-    assert len(occurrences(2026, SHANGHAI)) == 34
+    assert len(occurrences(2026, SHANGHAI)) == 40
 
 
 def test_occurrences_are_frozen() -> None:

@@ -1,7 +1,7 @@
 """home readings
 
 Revision ID: 0017_home_readings
-Revises: 0011_doctor_accounts
+Revises: 0014_pregnancy_due
 Create Date: 2026-12-07 11:02:17.976516
 """
 
@@ -12,7 +12,7 @@ import storage.types
 from alembic import op
 
 revision: str = "0017_home_readings"
-down_revision: str | None = "0011_doctor_accounts"
+down_revision: str | None = "0014_pregnancy_due"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
