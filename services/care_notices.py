@@ -25,12 +25,17 @@ def _name(item: dict[str, Any], locale: str) -> str:
 
 
 def _items(items: list[dict[str, Any]], locale: str) -> list[dict[str, object]]:
+    # Payloads queued before home readings have no "kind": those are care items.
     return [
         {
             "name": _name(i, locale),
             "person": i["person"],
             "own": bool(i["self"]),
             "due": date.fromisoformat(i["due"]),
+            "readings": i.get("kind") == "readings",
+            "bp": i.get("bp"),
+            "fasting": i.get("fasting"),
+            "urgent": i.get("urgent", 0),
         }
         for i in items
     ]

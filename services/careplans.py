@@ -18,6 +18,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from enum import StrEnum
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from content import CONSENT_NOTICE_VERSION
@@ -37,6 +38,7 @@ from services import booking, points
 from services.clock import Clock
 from services.digest_parts import split_digest
 from services.errors import DomainError, InvalidInput, NotAllowed, NotFound, NotRegistered
+from services.readings_attention import ATTENTION_DAYS, Attention, needing_attention
 
 KIND_CARE_REMINDER = "care_reminder"
 KIND_CARE_NUDGE = "care_nudge"
@@ -892,6 +894,46 @@ class OverdueResident:
     items: list[PlanEntry]
 
 
+async def _readings_attention(
+    uow: UnitOfWork, doctor_id: int, now: datetime
+) -> dict[int, tuple[str, Attention]]:
+    """The doctor's residents whose last week of home readings needs a look, with names."""
+    ids = await uow.careplans.residents_of(doctor_id, CONSENT_NOTICE_VERSION)
+    since = now - timedelta(days=ATTENTION_DAYS)
+    found: dict[int, tuple[str, Attention]] = {}
+    for flagged in needing_attention(await uow.readings.own_since(ids, since)):
+        resident = await uow.residents.get(flagged.resident_id)
+        if resident is not None:
+            found[flagged.resident_id] = (resident.display_name, flagged)
+    return found
+
+
+def _add_readings(
+    residents: list[dict[str, Any]], attention: dict[int, tuple[str, Attention]], today: date
+) -> None:
+    """Adds a home-readings line to each flagged resident's digest entry (a new entry for
+    residents with nothing overdue). The renderer words it in the doctor's language."""
+    entries = {r["id"]: r for r in residents}
+    for resident_id, (name, flagged) in attention.items():
+        item = {
+            "kind": "readings",
+            "person": name,
+            "self": True,
+            "name_zh": "",
+            "name_en": "",
+            "due": today.isoformat(),
+            "bp": list(flagged.bp_average) if flagged.bp_average else None,
+            "fasting": round(flagged.fasting_average, 1)
+            if flagged.fasting_average is not None
+            else None,
+            "urgent": flagged.urgent,
+        }
+        if resident_id in entries:
+            entries[resident_id]["items"].append(item)
+        else:
+            residents.append({"id": resident_id, "name": name, "items": [item]})
+
+
 async def _overdue(
     uow: UnitOfWork, doctor_id: int, today: date, zone: ZoneInfo, rules: RuleBook
 ) -> list[OverdueResident]:
@@ -974,6 +1016,7 @@ async def plan_digests(
         async with uow_factory() as uow:
             await uow.begin_write()
             late = await _overdue(uow, doctor_id, today, zone, book)
+            attention = await _readings_attention(uow, doctor_id, now)
             residents = [
                 {
                     "id": r.resident_id,
@@ -991,8 +1034,9 @@ async def plan_digests(
                 }
                 for r in late
             ]
+            _add_readings(residents, attention, today)
             # Too long for one message: one push per part (digest_parts), none dropped.
-            parts = split_digest(residents) if late else []
+            parts = split_digest(residents) if residents else []
             for n, part in enumerate(parts, start=1):
                 suffix = "" if n == 1 else f":{n}"
                 created += await uow.outbox.enqueue(

@@ -125,6 +125,18 @@ class ReadingRepository:
         )
         return [_record(row) for row in rows]
 
+    async def own_since(self, resident_ids: Sequence[int], since: datetime) -> list[ReadingRecord]:
+        """The residents' own readings (not their family's) measured since `since`."""
+        if not resident_ids:
+            return []
+        r = m.HomeReading
+        rows = await self._s.scalars(
+            select(r)
+            .where(r.resident_id.in_(resident_ids), r.member_id.is_(None), r.measured_at >= since)
+            .order_by(r.measured_at, r.id)
+        )
+        return [_record(row) for row in rows]
+
     async def count_recorded_between(
         self, resident_id: int, start: datetime, end: datetime
     ) -> int:

@@ -3,14 +3,16 @@ per person and day), the 30-day summary, consent, erasure and retention."""
 
 from __future__ import annotations
 
+import json
 from datetime import date, time, timedelta
 from decimal import Decimal
+from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
 from sqlalchemy import func, select
 
-from services import broadcasts, family, privacy, readings, residents
+from services import broadcasts, careplans, family, privacy, readings, residents
 from services.clock import ManualClock
 from services.database import UnitOfWorkFactory
 from services.errors import InvalidInput, NotAllowed
@@ -276,3 +278,52 @@ async def test_no_reminders_while_pushes_are_paused(
         await uow.residents.update(resident.id, clock.now(), pushes_paused_at=clock.now())
         await uow.commit()
     assert await readings.plan_reminders(uow_factory, clock, SHANGHAI) == 0
+
+
+async def _digest_payloads(uow_factory: UnitOfWorkFactory) -> list[dict[str, Any]]:
+    o = m.OutboxMessage
+    async with uow_factory() as uow:
+        rows = await uow.session.scalars(
+            select(o.payload).where(o.kind == careplans.KIND_CARE_DIGEST).order_by(o.id)
+        )
+        return [json.loads(p) for p in rows]
+
+
+async def test_the_doctors_digest_lists_readings_above_target(
+    uow_factory: UnitOfWorkFactory, clock: ManualClock
+) -> None:
+    """A resident whose last week of home readings averages above target is in the doctor's
+    digest with a readings line; one on target is not. Mutation caught: flagging on a single
+    high reading instead of the week's average."""
+    doctor_id = await _setup(uow_factory, clock)
+    await make_resident(uow_factory, clock, OTHER, name="李叔叔")
+    await residents.choose_doctor(uow_factory(), clock, OTHER, doctor_id, SHANGHAI)
+    await careplans.set_digest_frequency(
+        uow_factory(), clock, DOCTOR_USER, careplans.DigestFrequency.DAILY, "en"
+    )
+    for systolic in (150, 146, 138):  # average 145/92: above target
+        clock.advance(timedelta(hours=12))
+        await _record(uow_factory, clock, BloodPressure(systolic, 92))
+    for systolic in (124, 150, 118):  # one high, average 131/80: on target
+        await _record(uow_factory, clock, BloodPressure(systolic, 80), user=OTHER)
+    clock.advance(timedelta(days=1))
+    await careplans.plan_digests(uow_factory, clock, SHANGHAI)
+    listed = {
+        r["name"]: [i for i in r["items"] if i.get("kind") == "readings"]
+        for payload in await _digest_payloads(uow_factory)
+        for r in payload["residents"]
+    }
+    assert listed["张三"] == [
+        {
+            "kind": "readings",
+            "person": "张三",
+            "self": True,
+            "name_zh": "",
+            "name_en": "",
+            "due": listed["张三"][0]["due"],
+            "bp": [145, 92],
+            "fasting": None,
+            "urgent": 0,
+        }
+    ]
+    assert listed.get("李叔叔", []) == []

@@ -172,7 +172,22 @@ SAMPLE_CONTEXT = {
             {
                 "name": "张三",
                 "entries": [
-                    {"name": "高血压随访", "person": "张三", "own": True, "due": date(2026, 11, 1)}
+                    {
+                        "name": "高血压随访",
+                        "person": "张三",
+                        "own": True,
+                        "due": date(2026, 11, 1),
+                    },
+                    {
+                        "name": "",
+                        "person": "张三",
+                        "own": True,
+                        "due": date(2026, 11, 30),
+                        "readings": True,
+                        "bp": [148, 92],
+                        "fasting": 7.8,
+                        "urgent": 1,
+                    },
                 ],
             }
         ],
