@@ -147,10 +147,14 @@ async def test_one_open_contract_per_resident_is_a_constraint(
 
 
 def test_postgres_url_is_used_in_ci() -> None:
-    """On CI the PostgreSQL half of every database test must really run."""
+    """On CI the PostgreSQL half of every database test must really run.
+
+    .ci/run exports JIAYI_REQUIRE_POSTGRES=1 (and the scratch database URL); with the variable
+    set and no URL, this and every PostgreSQL-parametrised test fail instead of skipping."""
     import os
 
-    if os.environ.get("CI") and postgres_url() is None:
+    required = os.environ.get("CI") or os.environ.get("JIAYI_REQUIRE_POSTGRES", "0") != "0"
+    if required and postgres_url() is None:
         pytest.fail("CI must set JIAYI_TEST_POSTGRES_URL so storage tests also run on PostgreSQL")
 
 
