@@ -15,6 +15,7 @@ from services.clock import ManualClock
 from services.settings import Settings
 from tests.e2e.conftest import TOKEN, RunningBot, make_chat
 
+
 async def test_jiayi_run_process_migrates_answers_and_stops_on_sigterm(
     botapi: BotAPIServer, tmp_path: Path
 ) -> None:

@@ -191,7 +191,8 @@ async def make_doctor_user(
     async with uow_factory() as uow:
         bound = await uow.doctors.get(doctor.id)
     # The record as it is now, with the account bound: callers act as this Telegram user.
-    assert bound is not None and bound.telegram_user_id == telegram_user_id
+    assert bound is not None
+    assert bound.telegram_user_id == telegram_user_id
     return bound
 
 
