@@ -7,7 +7,6 @@ import contextlib
 import gettext
 import logging
 from dataclasses import dataclass
-from datetime import timedelta
 
 from aiogram import Bot, Dispatcher
 from aiogram.client.default import DefaultBotProperties
@@ -223,11 +222,7 @@ async def run(
         outbox_retention_months=settings.outbox_retention_months,
         on_broadcast=BroadcastNotifier(bot, renderer, i18n, settings),
     )
-    scheduler = build_scheduler(
-        jobs,
-        plan_every=timedelta(minutes=settings.plan_interval_minutes),
-        dispatch_every=timedelta(seconds=settings.dispatch_interval_seconds),
-    )
+    scheduler = build_scheduler(jobs, settings)
 
     async def _after_start() -> None:
         try:

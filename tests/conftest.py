@@ -35,6 +35,18 @@ DEFAULT_REDIS_URL = "redis://127.0.0.1:6379/15"
 # 10:00 in Shanghai on the day this suite was written: inside every "daytime" rule.
 T0 = datetime(2026, 11, 23, 2, 0, tzinfo=UTC)
 BACKENDS = ["sqlite", "postgresql"]
+# Settings that keep every scheduler timer idle for longer than any test runs: tests run the
+# jobs themselves (RunningBot.jobs, the sandbox's clock control) against a manual clock.
+IDLE_TIMERS: dict[str, float] = {
+    "dispatch_interval_seconds": 3600,
+    "plan_interval_minutes": 240,
+    "slots_interval_hours": 48,
+    "offers_interval_seconds": 3600,
+    "care_interval_hours": 48,
+    "retention_interval_hours": 168,
+    "points_interval_minutes": 1440,
+    "broadcast_progress_interval_seconds": 3600,
+}
 
 
 def postgres_url() -> str | None:

@@ -12,6 +12,7 @@ from sandbox.botapi import BotAPIServer, ChatClient, TgUser
 from scheduler.jobs import PushJobs
 from services.clock import ManualClock
 from services.settings import Settings
+from tests.conftest import IDLE_TIMERS
 
 TOKEN = "123456789:TEST-token-for-e2e"
 STARTUP_TIMEOUT = 30.0
@@ -74,8 +75,7 @@ def settings(database_url: str, botapi: BotAPIServer) -> Settings:
         database_url=database_url,
         telegram_api_url=botapi.base_url,  # type: ignore[arg-type]
         # Tests run the jobs themselves (RunningBot.jobs); start-up plans once, timers stay idle.
-        dispatch_interval_seconds=60,
-        plan_interval_minutes=240,
+        **IDLE_TIMERS,  # type: ignore[arg-type]
         _env_file=None,  # type: ignore[call-arg]
     )
 

@@ -24,7 +24,7 @@ from services.demo import (
     DEMO_PARENT_USER_ID,
 )
 from services.settings import Settings
-from tests.conftest import T0
+from tests.conftest import IDLE_TIMERS, T0
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 
@@ -87,8 +87,7 @@ async def page() -> AsyncIterator[Page]:
     settings = Settings(
         _env_file=None,  # type: ignore[call-arg]
         # The clock control runs the jobs; the timers stay idle during a test.
-        dispatch_interval_seconds=60,
-        plan_interval_minutes=240,
+        **IDLE_TIMERS,  # type: ignore[arg-type]
     )
     sandbox = Sandbox(settings, start=T0)
     url = await sandbox.start()
