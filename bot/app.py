@@ -118,8 +118,6 @@ def build_dispatcher(
     dp.callback_query.outer_middleware(gate)
     dp.callback_query.middleware(CallbackAnswerMiddleware(pre=True))
     dp.include_routers(*get_routers())
-    # Care plans give doctors the audience "residents with overdue items".
-    broadcasts.register_overdue_segment(settings.zone)
     return dp
 
 
