@@ -148,14 +148,16 @@ async def test_doctor_sees_only_own_residents_and_admin_sees_all(
     )
     assert page.total == 4
     assert practice["others"] not in {r.id for r in page.residents}
-    with pytest.raises(NotAllowed):
+    with pytest.raises(NotAllowed) as caught:
         await console.resident_card(
             uow_factory(), clock, settings, DOCTOR_USER, practice["others"]
         )
-    with pytest.raises(NotAllowed):
+    assert caught.value.code == "resident_not_yours"
+    with pytest.raises(NotAllowed) as caught:
         await console.send_personal_message(
             uow_factory(), clock, settings, DOCTOR_USER, practice["others"], "hello"
         )
+    assert caught.value.code == "resident_not_yours"
     filtered = await console.list_residents(
         uow_factory(),
         clock,
@@ -246,8 +248,9 @@ async def test_broadcast_to_hypertension_65_plus_reaches_only_matching_own_resid
 
     report = await broadcasts.report(uow_factory(), settings, DOCTOR_USER, sent.id)
     assert (report.waiting, report.delivered) == (2, 0)
-    with pytest.raises(NotAllowed):
+    with pytest.raises(NotAllowed) as caught:
         await broadcasts.report(uow_factory(), settings, OTHER_DOCTOR_USER, sent.id)
+    assert caught.value.code == "broadcast_not_yours"
 
 
 async def test_spread_broadcast_is_spaced_over_the_window_and_can_be_cancelled(
@@ -275,14 +278,16 @@ async def test_spread_broadcast_is_spaced_over_the_window_and_can_be_cancelled(
     )
     assert cancelled.status == "cancelled"
     assert {row.status for row in await _outbox(uow_factory, "broadcast")} == {"cancelled"}
-    with pytest.raises(InvalidInput):
+    with pytest.raises(InvalidInput) as caught:
         await broadcasts.cancel_broadcast(
             uow_factory(), clock, settings, DOCTOR_USER, scheduled.id
         )
-    with pytest.raises(NotAllowed):
+    assert caught.value.code == "broadcast_not_cancellable"
+    with pytest.raises(NotAllowed) as caught:
         await broadcasts.cancel_broadcast(
             uow_factory(), clock, settings, OTHER_DOCTOR_USER, scheduled.id
         )
+    assert caught.value.code == "broadcast_not_yours"
 
 
 async def test_paused_and_unreachable_residents_are_left_out(
@@ -343,10 +348,11 @@ async def test_question_is_answered_once_through_the_outbox(
     open_now = await questions.open_questions(uow_factory(), clock, settings, DOCTOR_USER)
     assert [q.resident_id for q in open_now] == [practice["old_hyp"], practice["old_hyp_en"]]
     assert await questions.open_questions(uow_factory(), clock, settings, OTHER_DOCTOR_USER) == []
-    with pytest.raises(NotAllowed):
+    with pytest.raises(NotAllowed) as caught:
         await questions.answer_question(
             uow_factory(), clock, settings, OTHER_DOCTOR_USER, asked.question.id, "x"
         )
+    assert caught.value.code == "question_not_yours"
 
     await questions.answer_question(
         uow_factory(), clock, settings, DOCTOR_USER, asked.question.id, "饭后服用"
