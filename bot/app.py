@@ -7,7 +7,6 @@ import contextlib
 import gettext
 import logging
 from dataclasses import dataclass
-from datetime import timedelta
 
 from aiogram import Bot, Dispatcher
 from aiogram.client.default import DefaultBotProperties
@@ -129,8 +128,6 @@ def build_dispatcher(
     dp.callback_query.outer_middleware(gate)
     dp.callback_query.middleware(CallbackAnswerMiddleware(pre=True))
     dp.include_routers(*get_routers())
-    # Care plans give doctors the audience "residents with overdue items".
-    broadcasts.register_overdue_segment(settings.zone)
     return dp
 
 
@@ -240,11 +237,7 @@ async def run(
         readings_retention_months=settings.readings_retention_months,
         on_broadcast=BroadcastNotifier(bot, renderer, i18n, settings),
     )
-    scheduler = build_scheduler(
-        jobs,
-        plan_every=timedelta(minutes=settings.plan_interval_minutes),
-        dispatch_every=timedelta(seconds=settings.dispatch_interval_seconds),
-    )
+    scheduler = build_scheduler(jobs, settings)
 
     async def _after_start() -> None:
         try:

@@ -6,7 +6,7 @@ import asyncio
 import logging
 from collections import defaultdict
 from collections.abc import Awaitable, Callable
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from typing import TYPE_CHECKING, Annotated, TypeVar
 
 import typer
@@ -345,16 +345,32 @@ app.add_typer(report_app, name="report")
 
 
 @content_app.command("check")
-def content_check() -> None:
+def content_check(
+    today: Annotated[
+        str | None,
+        typer.Option(
+            "--today",
+            help="Check as of this day, YYYY-MM-DD (default: today in the centre's time zone).",
+        ),
+    ] = None,
+) -> None:
     """Validate every tip and template: both languages render, ids are unique, nothing is too
-    long, reviews are not overdue, and every audience gets at least 12 pushes a year."""
+    long, reviews are not overdue (warnings from half a year before), and every audience gets
+    at least 12 pushes a year."""
     settings = _settings()
     from content.render import Renderer
     from services.clock import SystemClock
     from services.content_check import check_content
 
-    today = SystemClock().now().astimezone(settings.zone).date()
-    report = check_content(Renderer(default_locale=settings.default_locale), settings.zone, today)
+    if today is None:
+        day = SystemClock().now().astimezone(settings.zone).date()
+    else:
+        try:
+            day = date.fromisoformat(today)
+        except ValueError:
+            typer.echo(f"--today must be a date like 2026-11-23, not {today!r}", err=True)
+            raise typer.Exit(2) from None
+    report = check_content(Renderer(default_locale=settings.default_locale), settings.zone, day)
     for warning in report.warnings:
         typer.echo(f"warning: {warning}")
     if report.pending:

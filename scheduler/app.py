@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from datetime import UTC, timedelta
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
+from services.settings import Settings
 
 from scheduler.jobs import PushJobs
 
@@ -18,60 +20,35 @@ POINTS_JOB_ID = "points_housekeeping"
 BROADCASTS_JOB_ID = "broadcast_progress"
 
 
-def build_scheduler(
-    jobs: PushJobs, *, plan_every: timedelta, dispatch_every: timedelta
-) -> AsyncIOScheduler:
+def build_scheduler(jobs: PushJobs, settings: Settings) -> AsyncIOScheduler:
+    """Every job on an interval from settings (the `*_interval_*` fields)."""
     scheduler = AsyncIOScheduler(timezone=UTC)
     common = {"coalesce": True, "max_instances": 1, "replace_existing": True}
+
+    def every(job: Callable[[], Awaitable[object]], job_id: str, interval: timedelta) -> None:
+        # A run missed by less than one interval still happens; an older one is dropped.
+        seconds = interval.total_seconds()
+        scheduler.add_job(
+            job,
+            "interval",
+            seconds=seconds,
+            id=job_id,
+            misfire_grace_time=max(1, int(seconds)),
+            **common,
+        )
+
     # The entry point plans once at start-up itself; the timer takes over from there.
-    scheduler.add_job(
-        jobs.plan,
-        "interval",
-        seconds=plan_every.total_seconds(),
-        id=PLAN_JOB_ID,
-        misfire_grace_time=int(plan_every.total_seconds()),
-        **common,
-    )
-    scheduler.add_job(
-        jobs.dispatch,
-        "interval",
-        seconds=dispatch_every.total_seconds(),
-        id=DISPATCH_JOB_ID,
-        misfire_grace_time=30,
-        **common,
-    )
-    scheduler.add_job(
-        jobs.materialize, "interval", hours=6, id=SLOTS_JOB_ID, misfire_grace_time=3600, **common
-    )
-    scheduler.add_job(
-        jobs.expire_offers,
-        "interval",
-        minutes=1,
-        id=OFFERS_JOB_ID,
-        misfire_grace_time=60,
-        **common,
-    )
+    every(jobs.plan, PLAN_JOB_ID, timedelta(minutes=settings.plan_interval_minutes))
+    every(jobs.dispatch, DISPATCH_JOB_ID, timedelta(seconds=settings.dispatch_interval_seconds))
+    every(jobs.materialize, SLOTS_JOB_ID, timedelta(hours=settings.slots_interval_hours))
+    every(jobs.expire_offers, OFFERS_JOB_ID, timedelta(seconds=settings.offers_interval_seconds))
     # Care items move by days: a few runs a day catch each new step within hours.
-    scheduler.add_job(
-        jobs.plan_care, "interval", hours=3, id=CARE_JOB_ID, misfire_grace_time=3600, **common
-    )
-    scheduler.add_job(
-        jobs.prune_outbox,
-        "interval",
-        hours=24,
-        id=RETENTION_JOB_ID,
-        misfire_grace_time=6 * 3600,
-        **common,
-    )
-    scheduler.add_job(
-        jobs.points, "interval", hours=1, id=POINTS_JOB_ID, misfire_grace_time=3600, **common
-    )
-    scheduler.add_job(
+    every(jobs.plan_care, CARE_JOB_ID, timedelta(hours=settings.care_interval_hours))
+    every(jobs.prune_outbox, RETENTION_JOB_ID, timedelta(hours=settings.retention_interval_hours))
+    every(jobs.points, POINTS_JOB_ID, timedelta(minutes=settings.points_interval_minutes))
+    every(
         jobs.broadcast_progress,
-        "interval",
-        seconds=30,
-        id=BROADCASTS_JOB_ID,
-        misfire_grace_time=30,
-        **common,
+        BROADCASTS_JOB_ID,
+        timedelta(seconds=settings.broadcast_progress_interval_seconds),
     )
     return scheduler

@@ -9,10 +9,11 @@ respects pauses and blocks like every push. The report is counted from those row
 from __future__ import annotations
 
 import json
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime, time, timedelta
 from enum import StrEnum
+from types import MappingProxyType
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -56,9 +57,9 @@ __all__ = [
     "parse_start",
     "parse_text",
     "register",
-    "register_segment",
     "render_broadcast",
     "report",
+    "segment_catalogue",
     "segment_codes",
     "set_status_message",
     "text_for",
@@ -130,36 +131,38 @@ async def _readings_high(uow: UnitOfWork, doctor_id: int | None, today: date) ->
     )
 
 
-SEGMENTS: dict[str, Segment] = _builtin()
+BUILTIN_SEGMENTS: Mapping[str, Segment] = MappingProxyType(_builtin())
 OVERDUE_SEGMENT = "overdue"
 
 
-def register_segment(
-    code: str, resolver: SegmentResolver, group: SegmentGroup = SegmentGroup.CARE
-) -> None:
-    """Adds a segment computed by another feature, e.g. residents with overdue care items:
-    `register_segment("overdue", lambda uow, doctor_id, today: careplans.overdue_resident_ids(
-    uow, doctor_id, today))`. Only registered segments are offered to doctors."""
-    SEGMENTS[code] = Segment(code, group, resolver=resolver)
+def segment_catalogue(zone: ZoneInfo) -> dict[str, Segment]:
+    """Every segment offered to doctors, built where it is used: the SQL-filter ones and the
+    ones other features compute ("residents with overdue care items", in the centre's zone).
+    Nothing is registered at start-up, so no process-wide list can drift between callers."""
+    return {**BUILTIN_SEGMENTS, OVERDUE_SEGMENT: _overdue_segment(zone)}
 
 
 def segment_codes() -> list[str]:
-    return list(SEGMENTS)
+    return [*BUILTIN_SEGMENTS, OVERDUE_SEGMENT]
 
 
-def _check_segments(codes: Sequence[str]) -> tuple[str, ...]:
-    unknown = [c for c in codes if c not in SEGMENTS]
+def _check_segments(codes: Sequence[str], known: Mapping[str, Segment]) -> tuple[str, ...]:
+    unknown = [c for c in codes if c not in known]
     if unknown:
         raise InvalidInput("segment_unknown")
     return tuple(dict.fromkeys(codes))
 
 
 async def _audience_filter(
-    uow: UnitOfWork, actor: Actor, codes: Sequence[str], today: date
+    uow: UnitOfWork,
+    actor: Actor,
+    codes: Sequence[str],
+    today: date,
+    known: Mapping[str, Segment],
 ) -> ResidentFilter:
     by_group: dict[SegmentGroup, list[Segment]] = {}
     for code in codes:
-        segment = SEGMENTS[code]
+        segment = known[code]
         by_group.setdefault(segment.group, []).append(segment)
     combined = ResidentFilter()
     ids: set[int] | None = None
@@ -251,11 +254,12 @@ async def audience_size(
     spread: timedelta = timedelta(0),
 ) -> AudienceEstimate:
     """How many of the actor's residents would receive it now, and how long sending takes."""
-    codes = _check_segments(segments)
+    known = segment_catalogue(settings.zone)
+    codes = _check_segments(segments, known)
     today = clock.now().astimezone(settings.zone).date()
     async with uow:
         actor = await require_doctor(uow, telegram_user_id, settings)
-        f = await _audience_filter(uow, actor, codes, today)
+        f = await _audience_filter(uow, actor, codes, today, known)
         size = len(await uow.console.audience(actor.scope, f, today, CONSENT_NOTICE_VERSION))
     return AudienceEstimate(size, estimate_duration(size, settings.push_rate, spread))
 
@@ -273,7 +277,8 @@ async def create_broadcast(
     """Sends now (`starts_at` None) or schedules the broadcast; one outbox row per recipient,
     spaced evenly over `draft.spread`. The audience is fixed here, and written to the audit
     log (which residents a doctor targeted, not what was said)."""
-    codes = _check_segments(draft.segments)
+    known = segment_catalogue(settings.zone)
+    codes = _check_segments(draft.segments, known)
     _check_texts(draft.texts)
     if not timedelta(0) <= draft.spread <= MAX_SPREAD:
         raise InvalidInput("spread_invalid")
@@ -285,7 +290,7 @@ async def create_broadcast(
     async with uow:
         await uow.begin_write()
         actor = await require_doctor(uow, telegram_user_id, settings)
-        f = await _audience_filter(uow, actor, codes, today)
+        f = await _audience_filter(uow, actor, codes, today, known)
         members = await uow.console.audience(actor.scope, f, today, CONSENT_NOTICE_VERSION)
         if not members:
             raise InvalidInput("audience_empty")
@@ -502,9 +507,8 @@ def register(dispatcher: OutboxDispatcher, renderer: Renderer) -> None:
     dispatcher.register_renderer(BROADCAST_KIND, broadcast)
 
 
-def register_overdue_segment(zone: ZoneInfo) -> None:
-    """Offers doctors the audience "residents with overdue care items" (care plans). Called
-    once at start-up with the configured zone; calling it again replaces the segment."""
+def _overdue_segment(zone: ZoneInfo) -> Segment:
+    """The audience "residents with overdue care items" (care plans), in the centre's zone."""
 
     async def overdue(uow: UnitOfWork, doctor_id: int | None, today: date) -> set[int]:
         if doctor_id is not None:
@@ -515,4 +519,4 @@ def register_overdue_segment(zone: ZoneInfo) -> None:
             found |= await careplans.overdue_resident_ids(uow, doctor.id, today, zone)
         return found
 
-    register_segment(OVERDUE_SEGMENT, overdue)
+    return Segment(OVERDUE_SEGMENT, SegmentGroup.CARE, resolver=overdue)

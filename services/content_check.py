@@ -136,6 +136,11 @@ def sample_residents(year: int) -> list[SampleResident]:
     ]
 
 
+# How long before a tip's review_by the check starts warning: half a year leaves the centre
+# time to get the clinical review done before the date turns the warning into an error.
+REVIEW_WARNING = timedelta(days=180)
+
+
 @dataclass
 class CheckReport:
     problems: list[str] = field(default_factory=list)
@@ -202,7 +207,7 @@ def check_content(
                 f"tip {tip.id}: review was due by {tip.review_by.isoformat()} (review "
                 f"{tip.review.state.value}); review it and move review_by forward"
             )
-        elif tip.review_by < today + timedelta(days=60):
+        elif tip.review_by < today + REVIEW_WARNING:
             report.warnings.append(f"tip {tip.id}: review due by {tip.review_by.isoformat()}")
         for variant in tip.variants:
             report.variants += 1

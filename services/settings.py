@@ -36,8 +36,16 @@ class Settings(BaseSettings):
     # False: tips still awaiting clinical sign-off (review state `pending`) are not sent.
     send_pending_content: bool = True
     push_rate: float = Field(default=25.0, gt=0, le=30)
-    dispatch_interval_seconds: float = Field(default=2.0, gt=0, le=60)
+    # How often each scheduler job runs (scheduler/app.py). Tests set them all to an hour or
+    # more so no timer fires during a test: they run the jobs themselves on a manual clock.
+    dispatch_interval_seconds: float = Field(default=2.0, gt=0, le=3600)
     plan_interval_minutes: int = Field(default=10, ge=1, le=240)
+    slots_interval_hours: float = Field(default=6.0, gt=0, le=48)
+    offers_interval_seconds: float = Field(default=60.0, gt=0, le=3600)
+    care_interval_hours: float = Field(default=3.0, gt=0, le=48)
+    retention_interval_hours: float = Field(default=24.0, gt=0, le=168)
+    points_interval_minutes: float = Field(default=60.0, gt=0, le=1440)
+    broadcast_progress_interval_seconds: float = Field(default=30.0, gt=0, le=3600)
     # Finished pushes older than this are deleted; only their counts are kept.
     outbox_retention_months: int = Field(default=13, ge=1, le=120)
     # Home blood-pressure and glucose readings are deleted after this (default: a contract).

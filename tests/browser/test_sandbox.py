@@ -23,7 +23,7 @@ from services import booking
 from services.database import open_database
 from services.demo import DEMO_NEW_USER_ID
 from services.settings import Settings
-from tests.conftest import T0
+from tests.conftest import IDLE_TIMERS, T0
 
 CHROMIUM = Path(os.environ.get("JIAYI_CHROMIUM", "/usr/bin/chromium"))
 SKIP_ENV = "JIAYI_SKIP_BROWSER_TESTS"
@@ -59,8 +59,7 @@ async def sandbox_url() -> AsyncIterator[tuple[Sandbox, str]]:
         pytest.fail(f"{missing}; or set {SKIP_ENV}=1 to skip browser tests", pytrace=False)
     settings = Settings(
         _env_file=None,  # type: ignore[call-arg]
-        dispatch_interval_seconds=60,  # deliveries come from the clock control
-        plan_interval_minutes=240,
+        **IDLE_TIMERS,  # type: ignore[arg-type]  # deliveries come from the clock control
     )
     sandbox = Sandbox(settings, start=T0)
     url = await sandbox.start()

@@ -8,10 +8,11 @@ from collections.abc import AsyncIterator
 import pytest
 
 from bot.app import RunningApp, run
-from sandbox.botapi import BotAPIServer, ChatClient, TgUser
+from sandbox.botapi import BotAPIServer, ChatClient, SentMessage, TgUser
 from scheduler.jobs import PushJobs
 from services.clock import ManualClock
 from services.settings import Settings
+from tests.conftest import IDLE_TIMERS
 
 TOKEN = "123456789:TEST-token-for-e2e"
 STARTUP_TIMEOUT = 30.0
@@ -74,8 +75,7 @@ def settings(database_url: str, botapi: BotAPIServer) -> Settings:
         database_url=database_url,
         telegram_api_url=botapi.base_url,  # type: ignore[arg-type]
         # Tests run the jobs themselves (RunningBot.jobs); start-up plans once, timers stay idle.
-        dispatch_interval_seconds=60,
-        plan_interval_minutes=240,
+        **IDLE_TIMERS,  # type: ignore[arg-type]
         _env_file=None,  # type: ignore[call-arg]
     )
 
@@ -98,3 +98,15 @@ def make_chat(
     return ChatClient(
         botapi, TgUser(id=user_id, first_name=first_name, language_code=language_code)
     )
+
+
+async def open_resident_card(doctor: ChatClient, name: str) -> SentMessage:
+    """The doctor's own way to a resident's card: /residents, search by name, tap the name.
+
+    Returns the card, so a test presses the buttons the doctor is really offered."""
+    await doctor.send("/residents")
+    await doctor.wait_for("My residents")
+    await doctor.send(name)  # search by name
+    found = await doctor.wait_for(predicate=lambda m: m.buttons and name in m.button_texts())
+    await doctor.press(name, message=found)
+    return await doctor.wait_for("Upcoming appointments")

@@ -80,6 +80,8 @@ async def test_parent_books_a_childs_vaccination_and_is_reminded(
 async def test_doctor_day_list_and_check_in_by_code(
     botapi: BotAPIServer, jiayi: RunningBot, clock: ManualClock, uow_factory: UnitOfWorkFactory
 ) -> None:
+    """Mutation tried: `cmd_day` (bot/doctor/appointments.py) listing tomorrow for /today:
+    the header names the wrong day and Chen's row is missing (the old `today <= day` passed)."""
     await seed_demo(uow_factory(), clock, timezone="Asia/Shanghai")
     await jiayi.jobs.materialize()
     link = await doctors.create_invite(
@@ -94,7 +96,6 @@ async def test_doctor_day_list_and_check_in_by_code(
     await make_resident(uow_factory, clock, PARENT, name="Chen", locale="en", birth_year=1960)
     services = await booking.list_services(uow_factory(), PARENT)
     checkup = next(s for s in services if s.code == "health_checkup")
-    today = clock.now().astimezone(SHANGHAI).date()
     day = next(
         d.day
         for d in await booking.available_days(
@@ -117,13 +118,16 @@ async def test_doctor_day_list_and_check_in_by_code(
     doctor = make_chat(botapi, DOCTOR, language_code="en")
     await doctor.send("/today")  # the clock now stands on the appointment day
     listed = await doctor.wait_for("Appointments")
-    assert "Chen" in listed.text
+    # The list is the appointment day's (the bot reads the manual clock), with Chen's row.
+    hhmm = appointment.starts_at.astimezone(SHANGHAI).strftime("%H:%M")
+    assert f"Appointments · {day_label(day, 'en')}" in listed.text
+    assert f"{hhmm} Chen" in listed.text
+    assert appointment.check_in_code in listed.text
     code = appointment.check_in_code
     await doctor.send(f"/checkin {code.lower()[:3]} {code.lower()[3:]}")
     await doctor.wait_for("Checked in: Chen")
     [done] = await booking.doctor_day(uow_factory(), clock, DOCTOR, day, SHANGHAI)
     assert done.status.value == "attended"
-    assert today <= day
 
     resident = make_chat(botapi, PARENT, language_code="en")
     await resident.send("/today")
@@ -177,6 +181,9 @@ async def test_reschedule_through_the_chat(
 async def test_waiting_list_offer_through_the_chat(
     botapi: BotAPIServer, jiayi: RunningBot, clock: ManualClock, uow_factory: UnitOfWorkFactory
 ) -> None:
+    """Mutation tried: `slots` (bot/booking_keyboards.py) leaving full slots out
+    (`elif not resched` -> `elif False`): the waitlist button is not on the times message.
+    The press names that message, so a button left on an older message cannot stand in."""
     await seed_demo(uow_factory(), clock, timezone="Asia/Shanghai")
     await make_resident(uow_factory, clock, PARENT, name="Chen", locale="en", birth_year=1960)
     service, slot = await _first_free(uow_factory, clock, PARENT, "health_checkup", skip_days=1)
@@ -194,9 +201,10 @@ async def test_waiting_list_offer_through_the_chat(
     await chat.press(next(t for t in days.button_texts() if t.startswith(day_label(day, "en"))))
     times = await chat.wait_for("choose a time")
     hhmm = slot.starts_at.astimezone(SHANGHAI).strftime("%H:%M")
-    await chat.press(f"{hhmm} · full, join waitlist")
+    # The full slot is offered as a waiting-list place on the times Chen was shown.
+    assert f"{hhmm} · full, join waitlist" in times.button_texts()
+    await chat.press(f"{hhmm} · full, join waitlist", message=times)
     await chat.wait_for("You're number 1 on the waiting list.")
-    assert times.message_id
 
     # Someone cancels: the seat is held for Chen, who is told through the outbox.
     await booking.cancel(uow_factory(), clock, others[0], booked[0].id)

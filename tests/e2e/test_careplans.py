@@ -14,7 +14,7 @@ from services.clock import ManualClock
 from services.database import UnitOfWorkFactory
 from services.demo import seed_demo
 from services.residents import Condition
-from tests.e2e.conftest import RunningBot, make_chat
+from tests.e2e.conftest import RunningBot, make_chat, open_resident_card
 from tests.factories import make_resident
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
@@ -118,6 +118,10 @@ async def test_resident_is_reminded_and_books_in_one_tap(
 async def test_doctor_digest_nudge_and_record(
     botapi: BotAPIServer, jiayi: RunningBot, clock: ManualClock, uow_factory: UnitOfWorkFactory
 ) -> None:
+    """Mutations tried: `resident_card` (bot/doctor/console_keyboards.py) without the record
+    button (the doctor can't press it on Chen's card); the contract check in
+    `careplans._own_household` removed (another doctor of the centre opens Chen's record; the
+    old test used a resident, refused as "not a doctor" before that check is reached)."""
     resident_id = await _setup(clock, uow_factory, jiayi)
     doctor = make_chat(botapi, DOCTOR, language_code="en")
     chat = make_chat(botapi, RESIDENT, language_code="en")
@@ -143,7 +147,8 @@ async def test_doctor_digest_nudge_and_record(
     assert nudge.button_texts() == ["My care plan"]
 
     # The resident card's button: the doctor records the follow-up done today.
-    await doctor.press_data(CareRecordCD(resident_id=resident_id).pack())
+    card = await open_resident_card(doctor, "Chen")
+    await doctor.press("Record a follow-up, dose or prescription", message=card)
     record = await doctor.wait_for("Care record · Chen")
     await doctor.press("✓ Hypertension follow-up", message=record)
     await doctor.wait_for("Recorded: Hypertension follow-up, done today.")
@@ -153,10 +158,17 @@ async def test_doctor_digest_nudge_and_record(
         today, 3
     )
 
-    # Someone who isn't the resident's doctor can't open the record.
+    # Another doctor of the same centre, who isn't Chen's, can't open the record even with
+    # forged button data (their own card for Chen offers no record button).
+    colleague = await doctors.create_invite(
+        uow_factory(), clock, name="李医生 Dr Li", centre_code="demo", ttl=timedelta(hours=1)
+    )
+    await doctors.accept_invite(
+        uow_factory(), clock, token=colleague.token, telegram_user_id=STRANGER
+    )
     stranger = make_chat(botapi, STRANGER, language_code="en")
-    await make_resident(uow_factory, clock, STRANGER, name="Li", locale="en")
-    await stranger.send("/plan")
-    await stranger.wait_for("Care plan")
-    await stranger.press_data(CareRecordCD(resident_id=resident_id).pack())
-    await stranger.wait_for("This command is for family doctors.")
+    await stranger.send("/residents")
+    theirs = await stranger.wait_for("My residents")
+    assert "Chen" not in theirs.button_texts()  # (the demo's "Chen Ming" is theirs)
+    await stranger.press_data(CareRecordCD(resident_id=resident_id).pack(), message=theirs)
+    await stranger.wait_for("That resident isn't contracted to you.")

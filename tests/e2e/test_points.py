@@ -13,7 +13,7 @@ from services.clock import ManualClock
 from services.database import UnitOfWorkFactory
 from services.demo import seed_demo
 from services.pushes import Audience, tip_payload
-from tests.e2e.conftest import RunningBot, make_chat
+from tests.e2e.conftest import RunningBot, make_chat, open_resident_card
 from tests.factories import make_resident
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
@@ -142,16 +142,18 @@ async def test_checkup_earns_points_redeemed_for_tcm_and_the_voucher_works_once(
 async def test_lecture_attendance_and_a_tip_quiz_earn_points(
     botapi: BotAPIServer, jiayi: RunningBot, clock: ManualClock, uow_factory: UnitOfWorkFactory
 ) -> None:
+    """Mutation tried: `resident_card` (bot/doctor/console_keyboards.py) without the lecture
+    button: the doctor cannot press it on Chen's card (the forged press used to pass)."""
     resident_id = await make_doctor_and_resident(uow_factory, clock)
 
     doctor = make_chat(botapi, DOCTOR, language_code="en")
-    await doctor.send("/today")
-    await doctor.wait_for("Appointments")
-    await doctor.press_data(LectureCD(resident_id=resident_id).pack())
+    # The doctor's own way: Chen's card offers the lecture button.
+    card = await open_resident_card(doctor, "Chen")
+    await doctor.press("Attended a health lecture", message=card)
     await doctor.wait_for("Record that Chen attended a health lecture today? (+15 points)")
     await doctor.press("Yes, record it")
     await doctor.wait_for("Recorded: Chen attended a health lecture, +15 points.")
-    # Someone else's resident: refused in words.
+    # Someone else's resident (forged button data, as only an attacker could send): refused.
     stranger = await make_resident(uow_factory, clock, 4102, name="Li", locale="en")
     await doctor.press_data(LectureCD(resident_id=stranger.id).pack())
     await doctor.wait_for("That resident isn't contracted to you.")

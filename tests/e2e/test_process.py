@@ -8,13 +8,12 @@ import signal
 import sys
 from pathlib import Path
 
-import pytest
+import redis.asyncio as aioredis
 
 from sandbox.botapi import BotAPIServer
+from services.clock import ManualClock
 from services.settings import Settings
 from tests.e2e.conftest import TOKEN, RunningBot, make_chat
-
-REDIS_URL = os.environ.get("JIAYI_TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
 
 
 async def test_jiayi_run_process_migrates_answers_and_stops_on_sigterm(
@@ -53,25 +52,15 @@ async def test_jiayi_run_process_migrates_answers_and_stops_on_sigterm(
     assert "Process Tester" not in log  # no personal data in the logs
 
 
-@pytest.fixture
-async def redis_url() -> str:
-    redis = pytest.importorskip("redis.asyncio")
-    client = redis.from_url(REDIS_URL)
-    try:
-        await client.flushdb()
-    except Exception:
-        pytest.skip(f"Redis not reachable at {REDIS_URL}")
-    finally:
-        await client.aclose()
-    return REDIS_URL
-
-
 async def test_sign_up_survives_a_restart_with_redis_state(
-    botapi: BotAPIServer,
-    settings: Settings,
-    clock,
-    redis_url: str,  # type: ignore[no-untyped-def]
+    botapi: BotAPIServer, settings: Settings, clock: ManualClock, redis_url: str
 ) -> None:
+    """Conversation state lives in Redis and survives a restart of the bot.
+
+    Runs against the real Redis (JIAYI_TEST_REDIS_URL, default 127.0.0.1:6379/15); only an
+    unreachable server skips, and JIAYI_REQUIRE_REDIS=1 (set by .ci/run) makes that a failure.
+    Mutation tried: `build_fsm_storage` in bot/app.py ignoring `redis_url` (MemoryStorage always):
+    the restarted bot has forgotten the consent step and the Redis database holds no key."""
     running = RunningBot(settings.model_copy(update={"redis_url": redis_url}), clock)
     await running.start()
     try:
@@ -80,6 +69,11 @@ async def test_sign_up_survives_a_restart_with_redis_state(
         await chat.wait_for("Please choose your language")
         await chat.press("English")
         await chat.wait_for("your health data")
+        redis = aioredis.from_url(redis_url)
+        try:
+            assert await redis.keys("fsm:*"), "the conversation state is not in Redis"
+        finally:
+            await redis.aclose()
         await running.restart()
         # The conversation goes on where it was: the consent buttons still work.
         await chat.press("I agree")

@@ -27,7 +27,7 @@ from services.booking import (
 from services.clock import ManualClock
 from services.database import UnitOfWorkFactory
 from services.demo import seed_demo
-from services.errors import DomainError, NotAllowed
+from services.errors import DomainError
 from services.family import NewMember, Relation
 from services.ics import appointment_ics
 from services.residents import Sex
@@ -46,6 +46,7 @@ THIRD = 2003
 FOURTH = 2004
 DOCTOR_USER = 3001
 OTHER_CENTRE_DOCTOR_USER = 3002
+COLLEAGUE_USER = 3003  # a second doctor of the test centre
 
 CHILD_NAME = "小宝"
 CHILD_BORN = date(2024, 3, 15)  # 32 months old on TODAY
@@ -187,7 +188,12 @@ async def make_doctor_user(
         await uow.begin_write()
         await uow.doctors.bind_telegram_user(doctor.id, telegram_user_id)
         await uow.commit()
-    return doctor
+    async with uow_factory() as uow:
+        bound = await uow.doctors.get(doctor.id)
+    # The record as it is now, with the account bound: callers act as this Telegram user.
+    assert bound is not None
+    assert bound.telegram_user_id == telegram_user_id
+    return bound
 
 
 async def slot_now(uow_factory: UnitOfWorkFactory, slot_id: int) -> SlotRecord:
@@ -439,12 +445,20 @@ async def test_vaccine_age_windows(uow_factory: UnitOfWorkFactory, clock: Manual
 async def test_referral_slots_need_a_referral_from_the_family_doctor(
     uow_factory: UnitOfWorkFactory, clock: ManualClock
 ) -> None:
+    """Only the resident's own family doctor refers them.
+
+    Mutation tried: removing the own-resident check in `booking.add_referral` (`contract is
+    None or contract.doctor_id != doctor_id`): the same-centre colleague's referral goes
+    through, and the other centre's doctor gets `service_not_found` instead of
+    `not_your_centre`."""
     resident = await make_resident(uow_factory, clock, PARENT)
     doctor = await make_doctor_user(uow_factory, clock)
     await residents.choose_doctor(uow_factory(), clock, PARENT, doctor.id, SHANGHAI)
+    colleague = await make_doctor_user(uow_factory, clock, COLLEAGUE_USER)
     stranger = await make_doctor_user(
         uow_factory, clock, OTHER_CENTRE_DOCTOR_USER, centre_code="riverside"
     )
+    assert colleague.centre_id == doctor.centre_id != stranger.centre_id
     cardiology = await make_service(
         uow_factory, clock, CARDIOLOGY, ServiceKind.REFERRAL, requires_referral=True
     )
@@ -457,10 +471,19 @@ async def test_referral_slots_need_a_referral_from_the_family_doctor(
     await refused(
         "referral_required", booking.book(uow_factory(), clock, PARENT, slot.id, None, SHANGHAI)
     )
-    with pytest.raises(NotAllowed):
-        await booking.add_referral(
-            uow_factory(), clock, stranger.telegram_user_id or 0, resident.id, None, cardiology.id
+    for other in (colleague, stranger):
+        assert other.telegram_user_id is not None
+        await refused(
+            "not_your_centre",
+            booking.add_referral(
+                uow_factory(), clock, other.telegram_user_id, resident.id, None, cardiology.id
+            ),
         )
+    # Nothing was recorded by the refused attempts.
+    await refused(
+        "referral_required",
+        booking.available_days(uow_factory(), clock, PARENT, cardiology.id, None, SHANGHAI),
+    )
     await refused(
         "not_a_doctor",
         booking.add_referral(uow_factory(), clock, NEIGHBOUR, resident.id, None, cardiology.id),

@@ -120,7 +120,6 @@ async def test_no_care_reminder_without_consent_and_it_comes_once_consent_is_giv
 async def test_digest_and_overdue_audience_leave_out_residents_without_consent(
     uow_factory: UnitOfWorkFactory, clock: ManualClock, settings: Settings, how: str
 ) -> None:
-    broadcasts.register_overdue_segment(SHANGHAI)
     wednesday = date(2027, 4, 7)
     clock.set(at_local(wednesday))
     doctor = await bound_doctor(uow_factory, clock, DOCTOR_USER, "王医生")

@@ -28,6 +28,7 @@ OTHER_DOCTOR_USER = 901
 ADMIN_USER = 950
 HYPERTENSION = "cond.hypertension"
 OVER_65 = "age.65+"
+FROM_45 = "age.45-64"
 
 
 @pytest.fixture
@@ -147,14 +148,16 @@ async def test_doctor_sees_only_own_residents_and_admin_sees_all(
     )
     assert page.total == 4
     assert practice["others"] not in {r.id for r in page.residents}
-    with pytest.raises(NotAllowed):
+    with pytest.raises(NotAllowed) as caught:
         await console.resident_card(
             uow_factory(), clock, settings, DOCTOR_USER, practice["others"]
         )
-    with pytest.raises(NotAllowed):
+    assert caught.value.code == "resident_not_yours"
+    with pytest.raises(NotAllowed) as caught:
         await console.send_personal_message(
             uow_factory(), clock, settings, DOCTOR_USER, practice["others"], "hello"
         )
+    assert caught.value.code == "resident_not_yours"
     filtered = await console.list_residents(
         uow_factory(),
         clock,
@@ -245,8 +248,9 @@ async def test_broadcast_to_hypertension_65_plus_reaches_only_matching_own_resid
 
     report = await broadcasts.report(uow_factory(), settings, DOCTOR_USER, sent.id)
     assert (report.waiting, report.delivered) == (2, 0)
-    with pytest.raises(NotAllowed):
+    with pytest.raises(NotAllowed) as caught:
         await broadcasts.report(uow_factory(), settings, OTHER_DOCTOR_USER, sent.id)
+    assert caught.value.code == "broadcast_not_yours"
 
 
 async def test_spread_broadcast_is_spaced_over_the_window_and_can_be_cancelled(
@@ -274,14 +278,16 @@ async def test_spread_broadcast_is_spaced_over_the_window_and_can_be_cancelled(
     )
     assert cancelled.status == "cancelled"
     assert {row.status for row in await _outbox(uow_factory, "broadcast")} == {"cancelled"}
-    with pytest.raises(InvalidInput):
+    with pytest.raises(InvalidInput) as caught:
         await broadcasts.cancel_broadcast(
             uow_factory(), clock, settings, DOCTOR_USER, scheduled.id
         )
-    with pytest.raises(NotAllowed):
+    assert caught.value.code == "broadcast_not_cancellable"
+    with pytest.raises(NotAllowed) as caught:
         await broadcasts.cancel_broadcast(
             uow_factory(), clock, settings, OTHER_DOCTOR_USER, scheduled.id
         )
+    assert caught.value.code == "broadcast_not_yours"
 
 
 async def test_paused_and_unreachable_residents_are_left_out(
@@ -299,23 +305,34 @@ async def test_paused_and_unreachable_residents_are_left_out(
     assert estimate.size == 2  # old_hyp_en and young_hyp
 
 
-async def test_registered_segment_combines_with_the_others(
+async def test_computed_segment_combines_with_the_others(
     uow_factory: UnitOfWorkFactory,
     clock: ManualClock,
     settings: Settings,
     practice: dict[str, int],
 ) -> None:
-    async def overdue(uow: object, doctor_id: int | None, today: object) -> set[int]:
-        return {practice["old_hyp"], practice["young_hyp"], practice["others"]}
+    """A segment computed outside SQL ("overdue") narrows an age segment (AND, not OR).
 
-    broadcasts.register_segment("test_overdue", overdue)  # type: ignore[arg-type]
-    try:
+    Half a year on, the three 65+ residents are overdue (yearly check-up, follow-ups); the
+    45-64 hypertensive had their follow-up today. Mutations tried: `_audience_filter` dropping
+    the resolver's ids (45-64 AND overdue counts young_hyp); uniting them with the SQL filter
+    instead of intersecting."""
+    clock.advance(timedelta(days=180))
+    await careplans.record_done(
+        uow_factory(), clock, DOCTOR_USER, practice["young_hyp"], None, "htn_follow_up", SHANGHAI
+    )
+
+    async def size(*codes: str) -> int:
         estimate = await broadcasts.audience_size(
-            uow_factory(), clock, settings, DOCTOR_USER, ["test_overdue", OVER_65]
+            uow_factory(), clock, settings, DOCTOR_USER, list(codes)
         )
-        assert estimate.size == 1  # old_hyp: overdue and 65+, and mine
-    finally:
-        broadcasts.SEGMENTS.pop("test_overdue")
+        return estimate.size
+
+    overdue = broadcasts.OVERDUE_SEGMENT
+    assert await size(overdue) == 3  # old_hyp, old_hyp_en, old_well
+    assert await size(FROM_45) == 1  # young_hyp
+    assert await size(overdue, FROM_45) == 0
+    assert await size(overdue, OVER_65) == 3
 
 
 async def test_question_is_answered_once_through_the_outbox(
@@ -331,10 +348,11 @@ async def test_question_is_answered_once_through_the_outbox(
     open_now = await questions.open_questions(uow_factory(), clock, settings, DOCTOR_USER)
     assert [q.resident_id for q in open_now] == [practice["old_hyp"], practice["old_hyp_en"]]
     assert await questions.open_questions(uow_factory(), clock, settings, OTHER_DOCTOR_USER) == []
-    with pytest.raises(NotAllowed):
+    with pytest.raises(NotAllowed) as caught:
         await questions.answer_question(
             uow_factory(), clock, settings, OTHER_DOCTOR_USER, asked.question.id, "x"
         )
+    assert caught.value.code == "question_not_yours"
 
     await questions.answer_question(
         uow_factory(), clock, settings, DOCTOR_USER, asked.question.id, "饭后服用"
@@ -365,7 +383,6 @@ async def test_overdue_care_segment_counts_only_residents_with_overdue_items(
     settings: Settings,
     practice: dict[str, int],
 ) -> None:
-    broadcasts.register_overdue_segment(SHANGHAI)
     overdue = broadcasts.OVERDUE_SEGMENT
     # Nobody has seen their doctor for half a year: every hypertensive's quarterly follow-up
     # is late; a follow-up recorded today puts one of them back on track.

@@ -45,12 +45,14 @@ async def test_invite_expires(uow_factory: UnitOfWorkFactory, clock: ManualClock
 async def test_forged_invite_and_unknown_centre(
     uow_factory: UnitOfWorkFactory, clock: ManualClock
 ) -> None:
-    with pytest.raises(NotFound):
+    with pytest.raises(NotFound) as caught:
         await doctors.accept_invite(uow_factory(), clock, token="forged", telegram_user_id=5)
-    with pytest.raises(NotFound):
+    assert caught.value.code == "invite_invalid"
+    with pytest.raises(NotFound) as caught:
         await doctors.create_invite(
             uow_factory(), clock, name="x", centre_code="nowhere", ttl=INVITE_TTL
         )
+    assert caught.value.code == "centre_not_found"
 
 
 async def test_second_invite_for_same_name_makes_a_new_doctor(

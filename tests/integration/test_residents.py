@@ -120,17 +120,20 @@ async def test_pregnant_is_refused_for_a_man(
     uow_factory: UnitOfWorkFactory, clock: ManualClock
 ) -> None:
     await make_resident(uow_factory, clock, sex=Sex.MALE)
-    with pytest.raises(InvalidInput):
+    with pytest.raises(InvalidInput) as caught:
         await residents.set_conditions(uow_factory(), clock, 1001, [Condition.PREGNANT])
+    assert caught.value.code == "pregnant_male"
 
 
 async def test_changes_before_signing_up_are_refused(
     uow_factory: UnitOfWorkFactory, clock: ManualClock
 ) -> None:
-    with pytest.raises(NotRegistered):
+    with pytest.raises(NotRegistered) as caught:
         await residents.set_birth_year(uow_factory(), clock, 777, "1960")
-    with pytest.raises(NotRegistered):
+    assert caught.value.code == "not_registered"
+    with pytest.raises(NotRegistered) as caught:
         await residents.get_profile(uow_factory(), 777)
+    assert caught.value.code == "not_registered"
 
 
 async def test_choosing_a_doctor_signs_a_one_year_contract(
@@ -165,8 +168,9 @@ async def test_unknown_doctor_is_refused(
     uow_factory: UnitOfWorkFactory, clock: ManualClock
 ) -> None:
     await make_resident(uow_factory, clock)
-    with pytest.raises(NotFound):
+    with pytest.raises(NotFound) as caught:
         await residents.choose_doctor(uow_factory(), clock, 1001, 99999, SHANGHAI)
+    assert caught.value.code == "doctor_not_found"
     profile = await residents.get_profile(uow_factory(), 1001)
     assert profile.doctor is None
 

@@ -7,7 +7,11 @@ from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
 
 import pytest
+from alembic.autogenerate import compare_metadata
+from alembic.runtime.migration import MigrationContext
 from sqlalchemy import inspect, text
+from sqlalchemy.engine import Connection
+from sqlalchemy.exc import IntegrityError, StatementError
 from sqlalchemy.ext.asyncio import create_async_engine
 
 from services.clock import ManualClock
@@ -38,8 +42,61 @@ def empty_database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
     return url
 
 
+def _unquoted(default: str | None) -> str | None:
+    """A server default as text without the parentheses and quotes a dialect wraps it in."""
+    if default is None:
+        return None
+    value = default.strip()
+    while len(value) >= 2 and (value[0], value[-1]) in {("(", ")"), ("'", "'")}:
+        value = value[1:-1].strip()
+    return value.lower()
+
+
+def _compare_server_default(
+    context: object,
+    inspected_column: object,
+    metadata_column: object,
+    inspected_default: str | None,
+    metadata_default: object,
+    rendered_metadata_default: str | None,
+) -> bool | None:
+    # SQLite's batch rebuild reflects `''` as `('')`; Alembic's own comparison calls that a
+    # change. Equal after unwrapping means equal; anything else Alembic decides.
+    if _unquoted(inspected_default) == _unquoted(rendered_metadata_default):
+        return False
+    return None
+
+
+async def _drift(url: str) -> list[object]:
+    """What Alembic's autogenerate would change to bring the migrated schema to the models."""
+    engine = create_async_engine(url)
+    try:
+        async with engine.connect() as conn:
+
+            def _compare(sync_conn: Connection) -> list[object]:
+                context = MigrationContext.configure(
+                    sync_conn,
+                    opts={
+                        "compare_type": True,
+                        "compare_server_default": _compare_server_default,
+                    },
+                )
+                return list(compare_metadata(context, Base.metadata))
+
+            return await conn.run_sync(_compare)
+    finally:
+        await engine.dispose()
+
+
 async def test_migrations_stairway(empty_database_url: str) -> None:
-    """Every revision upgrades, downgrades and upgrades again; head matches the models."""
+    """Every revision upgrades, downgrades and upgrades again; head matches the models.
+
+    "Matches" is Alembic's `compare_metadata` (tables, columns, types, nullability, server
+    defaults, indexes, unique constraints) on this database, not a list of table names.
+    Mutations tried: `unique=False` on `uq_appointments_one_active_per_person` in its
+    migration (a remove_index/add_index diff on both databases); `nullable=True` on
+    `statistic_counts.metric` in 0008 (modify_nullable); `server_default="x"` on its
+    `dimension` (modify_default)."""
     url = empty_database_url
     for revision in migrate.revisions():
         await migrate.upgrade(url, revision)
@@ -47,6 +104,7 @@ async def test_migrations_stairway(empty_database_url: str) -> None:
         await migrate.upgrade(url, revision)
     assert await migrate.current_revision(url) == migrate.head_revision()
     assert await _tables(url) >= {t.name for t in Base.metadata.sorted_tables}
+    assert await _drift(url) == []
 
 
 async def test_datetimes_come_back_aware_utc(
@@ -81,10 +139,12 @@ async def test_exception_inside_unit_of_work_rolls_back(
 
 
 async def test_naive_datetime_is_refused(uow_factory: UnitOfWorkFactory) -> None:
+    """Mutation tried: `UTCDateTime.process_bind_param` treating a naive datetime as UTC."""
     naive = datetime(2026, 1, 1)  # noqa: DTZ001 - the point of the test
-    with pytest.raises(Exception, match="naive datetime"):
+    with pytest.raises(StatementError, match="naive datetime") as caught:
         async with uow_factory() as uow:
             await uow.centres.add(code="z", name="z", name_en="z", timezone="UTC", now=naive)
+    assert isinstance(caught.value.orig, ValueError)
 
 
 async def test_seed_demo_is_idempotent(uow_factory: UnitOfWorkFactory, clock: ManualClock) -> None:
@@ -118,6 +178,8 @@ async def test_sqlite_pragmas(tmp_path: Path) -> None:
 async def test_one_open_contract_per_resident_is_a_constraint(
     uow_factory: UnitOfWorkFactory, clock: ManualClock
 ) -> None:
+    """Mutation tried: `unique=False` on uq_contracts_one_open_per_resident (models and
+    migration): the second open contract is stored and nothing raises."""
     from tests.factories import make_doctor
 
     resident = await make_resident(uow_factory, clock)
@@ -133,7 +195,7 @@ async def test_one_open_contract_per_resident_is_a_constraint(
             now=clock.now(),
         )
         await uow.commit()
-    with pytest.raises(Exception, match=r"(?i)unique"):
+    with pytest.raises(IntegrityError, match=r"(?i)unique"):
         async with uow_factory() as uow:
             await uow.begin_write()  # reads, then writes
             await uow.contracts.add(
@@ -147,10 +209,14 @@ async def test_one_open_contract_per_resident_is_a_constraint(
 
 
 def test_postgres_url_is_used_in_ci() -> None:
-    """On CI the PostgreSQL half of every database test must really run."""
+    """On CI the PostgreSQL half of every database test must really run.
+
+    .ci/run exports JIAYI_REQUIRE_POSTGRES=1 (and the scratch database URL); with the variable
+    set and no URL, this and every PostgreSQL-parametrised test fail instead of skipping."""
     import os
 
-    if os.environ.get("CI") and postgres_url() is None:
+    required = os.environ.get("CI") or os.environ.get("JIAYI_REQUIRE_POSTGRES", "0") != "0"
+    if required and postgres_url() is None:
         pytest.fail("CI must set JIAYI_TEST_POSTGRES_URL so storage tests also run on PostgreSQL")
 
 

@@ -4,7 +4,7 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -24,7 +24,7 @@ from services.demo import (
     DEMO_PARENT_USER_ID,
 )
 from services.settings import Settings
-from tests.conftest import T0
+from tests.conftest import IDLE_TIMERS, T0
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 
@@ -36,6 +36,8 @@ class Page:
     sandbox: Sandbox
     http: aiohttp.ClientSession
     url: str
+    # Per user: the bot's messages (id -> text and buttons) as shown before their last action.
+    shown: dict[int, dict[int, tuple[str, str]]] = field(default_factory=dict)
 
     async def get(self, path: str) -> Any:
         async with self.http.get(self.url + path) as response:
@@ -50,21 +52,30 @@ class Page:
     async def chat(self, user_id: int) -> dict[str, Any]:
         return await self.get(f"api/chats/{user_id}")
 
+    async def _mark(self, user_id: int) -> None:
+        """Remembers the bot's messages as the page shows them before a user action."""
+        state = await self.chat(user_id)
+        self.shown[user_id] = {m["id"]: _look(m) for m in state["messages"] if m["from"] == "bot"}
+
     async def send(self, user_id: int, text: str) -> None:
+        await self._mark(user_id)
         await self.post(f"api/chats/{user_id}/messages", {"text": text})
 
     async def wait_for(
         self, user_id: int, text: str, *, button: str | None = None
     ) -> dict[str, Any]:
         """Long-polls like the page until a bot message containing `text` (and a `button`
-        labelled so) is shown."""
+        labelled so) is shown, sent or edited since the user's last action: a message that
+        was already on screen before it cannot answer for the reply."""
         version = ""
+        before = self.shown.get(user_id, {})
         for _ in range(20):
             state = await self.chat(user_id)
             for message in reversed(state["messages"]):
                 labels = [b["text"] for row in message.get("buttons", []) for b in row]
                 if (
                     message["from"] == "bot"
+                    and before.get(message["id"]) != _look(message)
                     and text in message["text"]
                     and (button is None or button in labels)
                 ):
@@ -73,13 +84,19 @@ class Page:
                 break
             version = state["version"]
             await self.get(f"api/chats/{user_id}/wait?v={version}")
-        raise AssertionError(f"no bot message with {text!r}: {state['messages'][-3:]!r}")
+        raise AssertionError(f"no new bot message with {text!r}: {state['messages'][-3:]!r}")
 
     async def press(self, user_id: int, message: dict[str, Any], label: str) -> None:
         data = next(b["data"] for row in message["buttons"] for b in row if label in b["text"])
+        await self._mark(user_id)
         await self.post(
             f"api/chats/{user_id}/presses", {"message_id": message["id"], "data": data}
         )
+
+
+def _look(message: dict[str, Any]) -> tuple[str, str]:
+    """What the user sees of a message: its text and its buttons."""
+    return message["text"], repr(message.get("buttons", []))
 
 
 @pytest.fixture
@@ -87,8 +104,7 @@ async def page() -> AsyncIterator[Page]:
     settings = Settings(
         _env_file=None,  # type: ignore[call-arg]
         # The clock control runs the jobs; the timers stay idle during a test.
-        dispatch_interval_seconds=60,
-        plan_interval_minutes=240,
+        **IDLE_TIMERS,  # type: ignore[arg-type]
     )
     sandbox = Sandbox(settings, start=T0)
     url = await sandbox.start()
@@ -160,8 +176,14 @@ async def test_the_doctor_and_the_operator_have_the_doctors_command_menu(page: P
 async def test_buttons_are_pressed_by_their_data_and_forged_presses_are_refused(
     page: Page,
 ) -> None:
+    """Mutation tried (on the helper): `Page.send` not marking what is already shown: the
+    second /start's wait returns the first welcome, and the ids below are equal."""
+    await page.send(DEMO_NEW_USER_ID, "/start")
+    first = await page.wait_for(DEMO_NEW_USER_ID, "Please choose your language")
+    # The same words again: only the new answer counts, never the one already on screen.
     await page.send(DEMO_NEW_USER_ID, "/start")
     welcome = await page.wait_for(DEMO_NEW_USER_ID, "Please choose your language")
+    assert welcome["id"] > first["id"]
     await page.press(DEMO_NEW_USER_ID, welcome, "English")
     consent = await page.wait_for(DEMO_NEW_USER_ID, "your health data")
     assert "I agree" in [b["text"] for row in consent["buttons"] for b in row]

@@ -3,6 +3,7 @@ edits, command menus per scope and language. A real aiogram `Bot` sends over HTT
 
 from __future__ import annotations
 
+import asyncio
 import struct
 import zlib
 from collections.abc import AsyncIterator
@@ -23,11 +24,12 @@ from aiogram.types import (
 )
 
 from sandbox.botapi import BotAPIServer, TgUser
-from sandbox.web.chat import ChatWeb
+from sandbox.web.chat import LONG_POLL_SECONDS, ChatWeb
 from sandbox.web.personas import Persona
 
 USER = TgUser(9_100, "Lin", language_code="en")
 OTHER = TgUser(9_200, "张", language_code="zh-hans")
+HELD_FOR = 0.5  # seconds a poll must stay open with nothing new (the server holds up to 25)
 
 
 def _png(width: int, height: int) -> bytes:
@@ -155,10 +157,27 @@ async def test_command_menu_follows_scope_and_language_like_telegram(
 
 
 async def test_long_poll_returns_when_the_chat_changes(web: tuple[ChatWeb, str], bot: Bot) -> None:
+    """The page's long poll is held by the server until the chat changes, then answers at once.
+
+    Mutation tried: `_wait` in sandbox/web/chat.py answering the current version without
+    waiting: the poll is no longer pending before the bot sends (and returns the old version).
+    """
     _, url = web
     version = (await _state(url, USER))["version"]
+
     async with aiohttp.ClientSession() as http:
-        waiting = http.get(f"{url}api/chats/{USER.id}/wait?v={version}")
+
+        async def poll() -> str:
+            async with http.get(f"{url}api/chats/{USER.id}/wait?v={version}") as response:
+                assert response.status == 200
+                return str((await response.json())["version"])
+
+        waiting = asyncio.create_task(poll())
+        # Nothing has changed yet: the server must still be holding the request.
+        done, _ = await asyncio.wait({waiting}, timeout=HELD_FOR)
+        assert not done, "the long poll answered before the chat changed"
         await bot.send_message(USER.id, "news")
-        async with waiting as response:
-            assert (await response.json())["version"] != version
+        # Well inside the server's 25-s poll window: the change, not the timeout, ended it.
+        changed = await asyncio.wait_for(waiting, timeout=LONG_POLL_SECONDS / 2)
+    assert changed != version
+    assert changed == (await _state(url, USER))["version"]

@@ -116,9 +116,31 @@ def test_calendar_and_content_check_commands(tmp_path: Path) -> None:
     assert calendar.returncode == 0, calendar.stderr
     assert "2026-11-07  solar_term  立冬 Start of Winter" in calendar.stdout
     assert "tip lidong" in calendar.stdout
-    check = _run(["content", "check"], {}, tmp_path)
+    # Always a fixed day: the shipped reviews fall due on a real date (the old time bomb).
+    check = _run(["content", "check", "--today", "2026-11-23"], {}, tmp_path)
     assert check.returncode == 0, check.stderr
     assert "Content OK" in check.stdout
+    assert "warning:" not in check.stdout
+
+
+def test_content_check_warns_half_a_year_before_a_review_and_fails_after_it(
+    tmp_path: Path,
+) -> None:
+    """The operator hears about a review months ahead; only an overdue review fails.
+
+    Mutations tried: `--today` ignored (the real date used): the 2027-11-24 run passes today;
+    REVIEW_WARNING shrunk to 60 days: no warning on 2027-06-01."""
+    warned = _run(["content", "check", "--today", "2027-06-01"], {}, tmp_path)
+    assert warned.returncode == 0, warned.stderr
+    assert "warning: tip lidong: review due by 2027-11-23" in warned.stdout
+    assert "Content OK" in warned.stdout
+    overdue = _run(["content", "check", "--today", "2027-11-24"], {}, tmp_path)
+    assert overdue.returncode == 1
+    assert "tip lidong: review was due by 2027-11-23" in overdue.stderr
+    bad = _run(["content", "check", "--today", "tomorrow"], {}, tmp_path)
+    assert bad.returncode == 2
+    assert "--today must be a date like 2026-11-23" in bad.stderr
+    assert "Traceback" not in bad.stderr
 
 
 def test_coverage_report_writes_csv(tmp_path: Path) -> None:
