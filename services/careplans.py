@@ -294,6 +294,9 @@ def _seasonal(
             continue
         if any(opens <= d <= closes for d in done):
             continue  # this season's is done: the next one
+        if rule.from_months is not None and start > opens:
+            # A child who reaches the age during the season is due from that day, not before.
+            due, opens = max(due, start), start
         return CareItem(rule, person, due, *_window(rule, due, opens))
     return None
 
@@ -374,17 +377,16 @@ def _scheduled_visit(
     rule: Rule, person: Person, anchor: date, done: list[date], today: date
 ) -> tuple[int, Dose, date] | None:
     """Visits and check-ups are not caught up: the next one not covered by the last visit,
-    until the one after it falls due (then that one takes its place)."""
+    until the window of the one after it opens (then that one takes its place)."""
     last = done[-1] if done else None
     schedule = [(n, d, _offset(anchor, d)) for n, d in enumerate(rule.doses, start=1)]
     if rule.anchor is Anchor.PREGNANCY and person.pregnancy and person.pregnancy.delivered_on:
-        # Delivered: no antenatal visit is due any more.
-        schedule = [v for v in schedule if v[2] < person.pregnancy.delivered_on]
+        return None  # delivered: no antenatal visit is due any more
     # A visit done once the window of a scheduled one had opened counts for it.
     pending = [v for v in schedule if last is None or v[2] - _window_of(rule, v[1]) > last]
     for index, visit in enumerate(pending):
         following = pending[index + 1] if index + 1 < len(pending) else None
-        if following is None or following[2] > today:
+        if following is None or following[2] - _window_of(rule, following[1]) > today:
             return visit
     return None
 
