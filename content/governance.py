@@ -10,7 +10,7 @@ rules stay `pending` until a centre's clinician signs them off.
 from __future__ import annotations
 
 from collections.abc import Iterable
-from datetime import date
+import datetime as dt
 from enum import StrEnum
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
@@ -45,18 +45,19 @@ class Review(BaseModel):
 
     state: ReviewState
     by: str | None = None
-    on: date | None = None
+    # `date`, not `on`: YAML reads a bare `on` key as true.
+    date: dt.date | None = None
     sections: tuple[str, ...] = ()
 
     @model_validator(mode="after")
     def _complete(self) -> Review:
         if self.state is ReviewState.SIGNED_OFF:
-            if not (self.by or "").strip() or self.on is None or not self.sections:
+            if not (self.by or "").strip() or self.date is None or not self.sections:
                 raise ValueError(
-                    "a signed-off review names the clinician (by), the date (on) "
+                    "a signed-off review names the clinician (by), the date (date) "
                     "and the source sections they checked"
                 )
-        elif self.by or self.on or self.sections:
+        elif self.by or self.date or self.sections:
             raise ValueError("a pending review has no reviewer, date or sections yet")
         return self
 

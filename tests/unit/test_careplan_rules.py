@@ -81,8 +81,17 @@ def test_a_good_file_passes(tmp_path: Path) -> None:
         # with the clinician, the date and the sections checked.
         (GOOD_RULE.replace("edition: 2017, ", ""), "edition: Field required"),
         (GOOD_RULE.replace("edition: 2017", "edition: 第三版"), "edition"),
-        (GOOD_RULE.replace("    source:\n      - {document: 国家基本公共卫生服务规范（第三版）, edition: 2017, section: 高血压 二(二)}\n", ""), "source: Field required"),
-        (GOOD_RULE.replace("{state: pending}", "{state: 'jiayi content team (pending)'}"), "review.state"),
+        (
+            GOOD_RULE.replace(
+                "    source:\n      - {document: 国家基本公共卫生服务规范（第三版）, edition: 2017, section: 高血压 二(二)}\n",
+                "",
+            ),
+            "source: Field required",
+        ),
+        (
+            GOOD_RULE.replace("{state: pending}", "{state: 'jiayi content team (pending)'}"),
+            "review.state",
+        ),
         (GOOD_RULE.replace("{state: pending}", "{state: signed_off}"), "names the clinician"),
         (
             GOOD_RULE.replace("{state: pending}", "{state: pending, by: Dr Wang}"),
@@ -165,7 +174,7 @@ def test_a_signed_off_review_with_clinician_date_and_sections_passes(tmp_path: P
     """Mutation: requiring `pending` only (rejecting every sign-off) fails this."""
     signed = GOOD_RULE.replace(
         "{state: pending}",
-        "{state: signed_off, by: 张医生, on: 2026-12-01, sections: [高血压 二(二)]}",
+        "{state: signed_off, by: 张医生, date: 2026-12-01, sections: [高血压 二(二)]}",
     )
     assert check_rules(write(tmp_path, signed)) == []
 

@@ -225,7 +225,10 @@ def test_flu_for_pregnant_women_and_children_from_6_to_59_months() -> None:
     pregnant = adult(Condition.PREGNANT)
     assert due("flu_pregnant", pregnant, date(2026, 9, 15)) == (date(2026, 10, 31), None)
     assert due("flu_pregnant", adult(), date(2026, 9, 15)) is None
-    assert due("flu_child", child(date(2025, 6, 1)), date(2026, 9, 15)) == (date(2026, 10, 31), None)
+    assert due("flu_child", child(date(2025, 6, 1)), date(2026, 9, 15)) == (
+        date(2026, 10, 31),
+        None,
+    )
     assert due("flu_child", child(date(2021, 6, 1)), date(2026, 9, 15)) is None
     young = item("flu_child", child(date(2026, 6, 1)), date(2026, 9, 15))
     assert young is not None
@@ -264,7 +267,10 @@ def test_postnatal_visits_at_7_and_42_days_after_delivery_and_antenatal_ends() -
     assert due("postpartum", mother, date(2027, 7, 2), visits) == (date(2027, 8, 6), 2)
     assert due("antenatal", mother, date(2027, 6, 26)) is None
     assert due("antenatal", adult(), date(2026, 11, 1)) is None
-    assert due("antenatal", adult(sex=Sex.MALE, pregnancy=Pregnancy(EXPECTED)), date(2026, 11, 1)) is None
+    assert (
+        due("antenatal", adult(sex=Sex.MALE, pregnancy=Pregnancy(EXPECTED)), date(2026, 11, 1))
+        is None
+    )
 
 
 # --- child health management 0–6 years (规范 第三版) ----------------------------------------------
