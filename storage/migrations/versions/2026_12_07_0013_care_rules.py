@@ -1,7 +1,7 @@
 """care rules: follow-up outcome, children's vaccination record answers, pregnancies
 
 Revision ID: 0013_care_rules
-Revises: 0008_privacy
+Revises: 0007_doctor_console
 Create Date: 2026-12-07 11:30:00
 """
 
@@ -10,14 +10,15 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 import storage.types
 from alembic import op
+from sqlalchemy.schema import SchemaItem
 
 revision: str = "0013_care_rules"
-down_revision: str | None = "0008_privacy"
+down_revision: str | None = "0007_doctor_console"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
 
-def _person_columns(table: str) -> list[sa.SchemaItem]:
+def _person_columns(table: str) -> list[SchemaItem]:
     return [
         sa.Column("id", sa.Integer(), nullable=False),
         sa.Column("resident_id", sa.Integer(), nullable=False),
