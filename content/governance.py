@@ -9,8 +9,8 @@ rules stay `pending` until a centre's clinician signs them off.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
 import datetime as dt
+from collections.abc import Iterable
 from enum import StrEnum
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator

@@ -7,7 +7,7 @@ born on or after 2011-11-10, two bivalent doses six months apart, from 13); 国�
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import date
 
 import pytest
 
@@ -80,7 +80,7 @@ def due(rule_id: str, person: Person, today: date, history: list[CareDone] | Non
     return (found.due, found.dose) if found else None
 
 
-# --- MPSV-A finishes before 24 months (2021 说明 三(八)) ------------------------------------------
+# --- MPSV-A finishes before 24 months (2021 说明 三(八))
 
 
 def test_mpsv_a_is_offered_up_to_the_day_before_24_months_and_never_after() -> None:
@@ -99,7 +99,7 @@ def test_a_second_mpsv_a_dose_that_would_fall_after_24_months_is_not_offered() -
     assert due("nip_mpsv_a", baby, date(2025, 11, 20), history) is None
 
 
-# --- MPSV-AC: cross-series intervals and the early path -------------------------------------------
+# --- MPSV-AC: cross-series intervals and the early path
 
 
 def test_mpsv_ac_at_3_years_after_two_mpsv_a_doses() -> None:
@@ -141,7 +141,7 @@ def test_second_mpsv_ac_at_6_years_and_at_least_3_years_after_the_first() -> Non
     assert due("nip_mpsv_ac", baby, date(2029, 12, 1), late) == (date(2030, 6, 1), 2)
 
 
-# --- HPV (2025 programme): girls, from 13, born on or after 2011-11-10 ----------------------------
+# --- HPV (2025 programme): girls, from 13, born on or after 2011-11-10
 
 
 def test_hpv_for_girls_at_13_and_the_second_dose_six_months_after_the_first() -> None:
@@ -163,7 +163,7 @@ def test_hpv_only_for_the_birth_cohort_of_the_programme() -> None:
     )
 
 
-# --- catch-up ends before the 18th birthday ------------------------------------------------------
+# --- catch-up ends before the 18th birthday
 
 
 def test_no_catch_up_on_the_18th_birthday() -> None:
@@ -186,7 +186,7 @@ def test_bcg_reminder_carries_the_ppd_note_and_stops_at_4_years() -> None:
     assert due("nip_bcg", baby, date(2026, 12, 7)) is None
 
 
-# --- hypertension and type 2 diabetes (规范 第三版) -------------------------------------------------
+# --- hypertension and type 2 diabetes (规范 第三版)
 
 
 @pytest.mark.parametrize("condition", [Condition.HYPERTENSION, Condition.DIABETES])
@@ -216,7 +216,7 @@ def test_a_follow_up_found_not_controlled_is_followed_up_in_two_weeks(rule_id: s
     assert due(rule_id, patient, date(2026, 3, 3), good) == (date(2026, 6, 2), None)
 
 
-# --- flu: pregnant women and children 6–59 months ----------------------------------------------
+# --- flu: pregnant women and children 6–59 months
 
 
 def test_flu_for_pregnant_women_and_children_from_6_to_59_months() -> None:
@@ -236,7 +236,7 @@ def test_flu_for_pregnant_women_and_children_from_6_to_59_months() -> None:
     assert young.due == date(2026, 12, 1)
 
 
-# --- maternal care (规范 第三版 孕产妇健康管理) -------------------------------------------------------
+# --- maternal care (规范 第三版 孕产妇健康管理)
 
 EXPECTED = date(2027, 6, 30)  # 40 weeks; week 0 = 2026-09-23
 
@@ -273,7 +273,7 @@ def test_postnatal_visits_at_7_and_42_days_after_delivery_and_antenatal_ends() -
     )
 
 
-# --- child health management 0–6 years (规范 第三版) ----------------------------------------------
+# --- child health management 0–6 years (规范 第三版)
 
 
 def test_newborn_home_visit_and_check_ups_from_one_month() -> None:
@@ -299,7 +299,7 @@ def test_a_3_year_old_added_late_is_due_only_the_36_month_check_up() -> None:
     assert due("child_checkup", child(date(2019, 11, 1)), date(2026, 11, 20)) is None
 
 
-# --- the vaccination record gate --------------------------------------------------------------
+# --- the vaccination record gate
 
 
 def test_overdue_child_vaccine_waits_for_the_record_answer() -> None:

@@ -18,7 +18,6 @@ from content.points import (
 from content.render import Renderer
 from content.tips import Quiz, load_library
 
-
 GOVERNANCE = (
     "source: [{document: 国卫办基层发〔2025〕21号, edition: 2025, section: 三(九)}], "
     "review: {state: pending}"
