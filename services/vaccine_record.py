@@ -28,7 +28,6 @@ from services.careplans import (
     _offset,
     _resident,
     local_today,
-    next_item,
 )
 from services.clock import Clock
 from services.errors import NotAllowed, NotFound
@@ -66,13 +65,21 @@ def _scheduled_by(rule: Rule, person: Person, today: date) -> list[date]:
     return [d for d in days if d <= today]
 
 
+def _concerns(rule: Rule, person: Person) -> bool:
+    """The vaccine is for this child (sex, birth cohort). A series the child has outgrown is
+    still asked: its doses decide the next vaccine (MPSV-A before MPSV-AC)."""
+    if rule.sex is not None and person.sex is not rule.sex:
+        return False
+    return rule.born_from is None or (person.birth is not None and person.birth >= rule.born_from)
+
+
 def _questions(book: RuleBook, household: Household, person: Person, today: date) -> ChildRecord:
     found = []
     for rule in book:
         if not rule.record or person.birth is None:
             continue
-        if next_item(rule, person, [], None, today) is None:
-            continue  # not for this child (age, sex, birth cohort)
+        if not _concerns(rule, person):
+            continue
         doses = len(_scheduled_by(rule, person, today))
         if doses == 0:
             continue  # nothing given yet by the schedule: nothing to ask

@@ -41,7 +41,7 @@ def _keyboard(member_id: int, rule: str) -> InlineKeyboardMarkup:
     kb = InlineKeyboardBuilder()
     for choice, text in (
         (RecordChoice.DONE, _("Yes, all given")),
-        (RecordChoice.NOT_DONE, _("Not given")),
+        (RecordChoice.NOT_DONE, _("Not vaccinated")),
         (RecordChoice.UNKNOWN, _("Don't know — I'll check the certificate")),
         (RecordChoice.LATER, _("Ask me later")),
     ):
