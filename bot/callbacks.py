@@ -227,6 +227,8 @@ class CareDoneCD(CallbackData, prefix="caredone"):
     resident_id: int
     member_id: int
     rule: str
+    # A follow-up's finding: "" (not asked), "controlled" or "uncontrolled".
+    outcome: str = ""
 
 
 class CareRxCD(CallbackData, prefix="carerx"):
