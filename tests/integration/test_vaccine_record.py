@@ -10,11 +10,11 @@ from datetime import date, timedelta
 import pytest
 
 from content.careplans import default_rules
-from services import careplans, vaccine_record
+from services import careplans, pregnancy, vaccine_record
 from services.careplans import Outcome, VaccineAnswer
 from services.clock import ManualClock
 from services.database import UnitOfWorkFactory
-from services.errors import NotAllowed
+from services.errors import DomainError, NotAllowed
 from services.residents import Condition
 from tests.factories import make_resident
 from tests.integration.test_careplans import (
@@ -155,3 +155,31 @@ async def test_a_follow_up_recorded_not_controlled_is_due_again_in_two_weeks(
     entries = await careplans.plan(uow_factory(), clock, HYPERTENSIVE, SHANGHAI)
     follow_up = next(e for e in entries if e.rule_id == "htn_follow_up")
     assert follow_up.due == careplans.add_months(TODAY + timedelta(days=14), 3)
+
+
+async def test_a_recorded_expected_date_brings_antenatal_visits_and_the_pregnancy_flu_vaccine(
+    uow_factory: UnitOfWorkFactory, clock: ManualClock
+) -> None:
+    """Expected 2027-06-30 (week 0 = 2026-09-23): the first antenatal visit is due by week
+    13, 2026-12-23; recorded on 2026-11-23 (week 8–9). Delivered 2027-06-25 → postnatal
+    visit due 2027-07-02. Mutation: not reading `care_pregnancies` in the household."""
+    await make_resident(uow_factory, clock, PARENT, birth_year=1994)
+    await pregnancy.record_pregnancy(
+        uow_factory(), clock, PARENT, None, date(2027, 6, 30), SHANGHAI
+    )
+    entries = {e.rule_id: e for e in await careplans.plan(uow_factory(), clock, PARENT, SHANGHAI)}
+    assert entries["antenatal"].due == date(2026, 12, 23)
+    assert entries["antenatal"].dose == 1
+    assert "flu_pregnant" in entries
+    with pytest.raises(DomainError):
+        await pregnancy.record_pregnancy(
+            uow_factory(), clock, PARENT, None, date(2028, 6, 30), SHANGHAI
+        )
+
+    clock.set(at_local(date(2027, 6, 26)))
+    await pregnancy.record_pregnancy(
+        uow_factory(), clock, PARENT, None, date(2027, 6, 30), SHANGHAI, date(2027, 6, 25)
+    )
+    entries = {e.rule_id: e for e in await careplans.plan(uow_factory(), clock, PARENT, SHANGHAI)}
+    assert "antenatal" not in entries
+    assert entries["postpartum"].due == date(2027, 7, 2)
