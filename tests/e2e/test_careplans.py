@@ -132,7 +132,19 @@ async def test_doctor_digest_nudge_and_record(
     # The resident card's button: the doctor records the follow-up done today.
     await doctor.press_data(CareRecordCD(resident_id=resident_id).pack())
     record = await doctor.wait_for("Care record · Chen")
-    await doctor.press("✓ Hypertension follow-up", message=record)
+    # A follow-up is recorded with its finding: not controlled brings the next one to 2 weeks
+    # (规范 第三版 分类干预); controlled, to 3 months.
+    assert "✗ Hypertension follow-up: not controlled" in record.button_texts()
+    await doctor.press("✗ Hypertension follow-up: not controlled", message=record)
+    await doctor.wait_for("not controlled: the next follow-up is due in 2 weeks")
+    entries = await careplans.plan(uow_factory(), clock, RESIDENT, SHANGHAI)
+    today = clock.now().astimezone(SHANGHAI).date()
+    follow_up = next(e for e in entries if e.rule_id == "htn_follow_up")
+    assert follow_up.due == today + timedelta(days=14)
+    clock.advance(timedelta(days=14))
+    await doctor.press_data(CareRecordCD(resident_id=resident_id).pack())
+    record = await doctor.wait_for("Care record · Chen")
+    await doctor.press("✓ Hypertension follow-up: controlled", message=record)
     await doctor.wait_for("Recorded: Hypertension follow-up, done today.")
     entries = await careplans.plan(uow_factory(), clock, RESIDENT, SHANGHAI)
     today = clock.now().astimezone(SHANGHAI).date()
