@@ -18,7 +18,9 @@ from zoneinfo import ZoneInfo
 from content.careplans import Rule, RuleBook, default_rules
 from storage.uow import UnitOfWork
 
+from services import booking
 from services.careplans import (
+    ADULT_MONTHS,
     Household,
     Person,
     Source,
@@ -75,8 +77,10 @@ def _concerns(rule: Rule, person: Person) -> bool:
 
 def _questions(book: RuleBook, household: Household, person: Person, today: date) -> ChildRecord:
     found = []
+    if person.birth is None or booking.age_in_months(person.birth, today) >= ADULT_MONTHS:
+        return ChildRecord(person.member_id or 0, person.name, ())  # not a child: no record
     for rule in book:
-        if not rule.record or person.birth is None:
+        if not rule.record:
             continue
         if not _concerns(rule, person):
             continue

@@ -10,12 +10,13 @@ from datetime import date, timedelta
 import pytest
 
 from content.careplans import default_rules
-from services import careplans, pregnancy, vaccine_record
+from services import careplans, family, pregnancy, vaccine_record
 from services.careplans import Outcome, VaccineAnswer
 from services.clock import ManualClock
 from services.database import UnitOfWorkFactory
 from services.errors import DomainError, NotAllowed
-from services.residents import Condition
+from services.family import NewMember, Relation
+from services.residents import Condition, Sex
 from tests.factories import make_resident
 from tests.integration.test_careplans import (
     DOCTOR_USER,
@@ -90,7 +91,8 @@ async def test_a_child_added_at_3_years_gets_no_overdue_reminder_before_the_reco
 async def test_the_record_is_only_for_the_parents_own_children(
     uow_factory: UnitOfWorkFactory, clock: ManualClock
 ) -> None:
-    """Mutation: skipping `_child` in `answer` lets another resident write the record."""
+    """Mutation: skipping `_child` in `answer` lets another resident write the record;
+    dropping the age check in `_questions` asks the grandmother too."""
     await make_resident(uow_factory, clock, PARENT, birth_year=1994)
     await make_resident(uow_factory, clock, OTHER, birth_year=1990)
     member_id = await add_baby(uow_factory, clock, THREE_YEARS_AGO)
@@ -98,6 +100,13 @@ async def test_the_record_is_only_for_the_parents_own_children(
         await vaccine_record.answer(
             uow_factory(), clock, OTHER, member_id, "nip_hepb", VaccineAnswer.DONE, SHANGHAI
         )
+    # An elderly parent in the same family has no vaccination record to fill in.
+    await family.add_member(
+        uow_factory(),
+        clock,
+        PARENT,
+        NewMember(Relation.PARENT, "奶奶", date(1950, 3, 1), Sex.FEMALE),
+    )
     waiting = await vaccine_record.children_awaiting(uow_factory(), clock, PARENT, SHANGHAI)
     assert [c.member_id for c in waiting] == [member_id]
     assert await vaccine_record.children_awaiting(uow_factory(), clock, OTHER, SHANGHAI) == []
