@@ -66,6 +66,9 @@ class ItemState(StrEnum):
     UPCOMING = "upcoming"
     DUE = "due"  # inside its window, not yet late
     OVERDUE = "overdue"
+    # A child's vaccine dose past its date that the parent has not confirmed from the
+    # vaccination certificate yet: shown as "check the 预防接种证", never as overdue.
+    CHECK_RECORD = "check_record"
 
 
 # The care-plan rule whose completion is the "annual health assessment" of the points rules.
@@ -560,7 +563,7 @@ def _entry(item: CareItem, today: date, booked: bool) -> PlanEntry:
         member_id=item.person.member_id,
         person_name=item.person.name,
         due=item.due,
-        state=item.state(today),
+        state=ItemState.CHECK_RECORD if awaiting_record(item, today) else item.state(today),
         dose=item.dose,
         booked=booked,
     )

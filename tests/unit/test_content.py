@@ -177,7 +177,16 @@ SAMPLE_CONTEXT = {
                 "dose": 2,
                 "state": "overdue",
                 "booked": True,
-            }
+            },
+            {
+                "name": "卡介苗",
+                "person": "小宝",
+                "own": False,
+                "due": date(2026, 11, 23),
+                "dose": 1,
+                "state": "check_record",
+                "booked": False,
+            },
         ]
     },
     "care_doctor": {
