@@ -500,11 +500,11 @@ async def _household(uow: UnitOfWork, resident: ResidentRecord, zone: ZoneInfo) 
     keys = [f"r:{resident.id}"] + [f"m:{m.id}" for m in members]
     pregnancies = await uow.careplans.pregnancies(keys)
     answers = await uow.careplans.vaccine_answers(keys)
-    people = [
-        _resident_person(
-            resident, zone, contract is not None, _pregnancy(pregnancies.get(keys[0]))
-        )
-    ]
+    # Main (h-tips) records the resident's expected date on `residents.pregnancy_due`: use it
+    # when care plans hold no dates of their own (getattr until both branches are merged).
+    due = getattr(resident, "pregnancy_due", None)
+    own = pregnancies.get(keys[0]) or ((due, None) if isinstance(due, date) else None)
+    people = [_resident_person(resident, zone, contract is not None, _pregnancy(own))]
     people += [
         _member_person(
             resident, m, zone, _pregnancy(pregnancies.get(f"m:{m.id}")), answers.get(f"m:{m.id}")

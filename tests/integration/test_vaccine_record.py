@@ -10,7 +10,7 @@ from datetime import date, timedelta
 import pytest
 
 from content.careplans import default_rules
-from services import careplans, family, pregnancy, vaccine_record
+from services import careplans, family, maternal_care, vaccine_record
 from services.careplans import Outcome, VaccineAnswer
 from services.clock import ManualClock
 from services.database import UnitOfWorkFactory
@@ -176,7 +176,7 @@ async def test_a_recorded_expected_date_brings_antenatal_visits_and_the_pregnanc
     13, 2026-12-23; recorded on 2026-11-23 (week 8–9). Delivered 2027-06-25 → postnatal
     visit due 2027-07-02. Mutation: not reading `care_pregnancies` in the household."""
     await make_resident(uow_factory, clock, PARENT, birth_year=1994)
-    await pregnancy.record_pregnancy(
+    await maternal_care.record_pregnancy(
         uow_factory(), clock, PARENT, None, date(2027, 6, 30), SHANGHAI
     )
     entries = {e.rule_id: e for e in await careplans.plan(uow_factory(), clock, PARENT, SHANGHAI)}
@@ -184,12 +184,12 @@ async def test_a_recorded_expected_date_brings_antenatal_visits_and_the_pregnanc
     assert entries["antenatal"].dose == 1
     assert "flu_pregnant" in entries
     with pytest.raises(DomainError):
-        await pregnancy.record_pregnancy(
+        await maternal_care.record_pregnancy(
             uow_factory(), clock, PARENT, None, date(2028, 6, 30), SHANGHAI
         )
 
     clock.set(at_local(date(2027, 6, 26)))
-    await pregnancy.record_pregnancy(
+    await maternal_care.record_pregnancy(
         uow_factory(), clock, PARENT, None, date(2027, 6, 30), SHANGHAI, date(2027, 6, 25)
     )
     entries = {e.rule_id: e for e in await careplans.plan(uow_factory(), clock, PARENT, SHANGHAI)}
