@@ -260,6 +260,8 @@ class CareDoneCD(CallbackData, prefix="caredone"):
     resident_id: Num
     member_id: Num
     rule: str
+    # A follow-up's finding: "" (not asked), "controlled" or "uncontrolled".
+    outcome: str = ""
 
 
 class CareRxCD(CallbackData, prefix="carerx"):

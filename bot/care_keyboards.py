@@ -8,7 +8,7 @@ from datetime import date
 from aiogram.types import InlineKeyboardMarkup
 from aiogram.utils.i18n import gettext as _
 from aiogram.utils.keyboard import InlineKeyboardBuilder
-from services.careplans import PRESCRIPTION_WEEKS, DoctorView
+from services.careplans import PRESCRIPTION_WEEKS, DoctorView, Outcome
 from services.readings import FOLLOW_UP_RULES
 
 from bot.callbacks import (
@@ -87,25 +87,40 @@ def digest(residents: Iterable[tuple[int, str]]) -> InlineKeyboardMarkup:
     return kb.adjust(2).as_markup()
 
 
-def doctor_record(view: DoctorView, names: dict[str, str]) -> InlineKeyboardMarkup:
+def doctor_record(
+    view: DoctorView, names: dict[str, str], with_outcome: frozenset[str] = frozenset()
+) -> InlineKeyboardMarkup:
+    """`with_outcome`: rules whose follow-up is recorded as controlled or not (a visit found
+    not controlled is due again in two weeks)."""
     kb = InlineKeyboardBuilder()
     member = view.member_id or 0
+    rows: list[int] = []
     for entry in view.entries:
         if entry.state == "upcoming":
             continue
+        done = {"resident_id": view.resident_id, "member_id": member, "rule": entry.rule_id}
+        if entry.rule_id in with_outcome:
+            kb.button(
+                text=_("✓ {item}: controlled").format(item=names[entry.rule_id]),
+                callback_data=CareDoneCD(**done, outcome=Outcome.CONTROLLED.value),
+            )
+            kb.button(
+                text=_("✗ {item}: not controlled").format(item=names[entry.rule_id]),
+                callback_data=CareDoneCD(**done, outcome=Outcome.UNCONTROLLED.value),
+            )
+            rows.append(2)
+            continue
         kb.button(
             text=_("✓ {item}").format(item=names[entry.rule_id]),
-            callback_data=CareDoneCD(
-                resident_id=view.resident_id, member_id=member, rule=entry.rule_id
-            ),
+            callback_data=CareDoneCD(**done),
         )
+        rows.append(1)
     for weeks in PRESCRIPTION_WEEKS:
         kb.button(
             text=_("Prescription: {weeks} weeks").format(weeks=weeks),
             callback_data=CareRxCD(resident_id=view.resident_id, member_id=member, weeks=weeks),
         )
-    due_count = sum(1 for e in view.entries if e.state != "upcoming")
-    return kb.adjust(*([1] * due_count), 3).as_markup()
+    return kb.adjust(*rows, 3).as_markup()
 
 
 def digest_choice(current: str) -> InlineKeyboardMarkup:

@@ -25,6 +25,7 @@ from bot.resident import (
     questions,
     readings,
     tips,
+    vaccine_record,
 )
 from bot.resident import points as resident_points
 from bot.resident import privacy as privacy_rights
@@ -42,6 +43,7 @@ def get_routers() -> list[Router]:
         menu.build_router(),
         profile.build_router(),
         family.build_router(),
+        vaccine_record.build_router(),
         tips.build_router(),
         booking.build_router(),
         doctor_appointments.build_router(),

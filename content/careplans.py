@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from datetime import date
 from enum import StrEnum
 from functools import cache
 from pathlib import Path
@@ -16,9 +17,10 @@ from typing import Any
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
-from storage.records import Condition, ServiceKind
+from storage.records import Condition, ServiceKind, Sex
 
 from content import CONTENT_DIR, LOCALES
+from content.governance import Review, SourceRef, governance_problems
 
 RULES_DIR = CONTENT_DIR / "careplans"
 # Rule ids travel in button data next to other ids (64 bytes in all).
@@ -40,6 +42,14 @@ class Who(StrEnum):
     ANYONE = "anyone"
 
 
+class Anchor(StrEnum):
+    """What a series' dose ages count from."""
+
+    BIRTH = "birth"
+    PREGNANCY = "pregnancy"  # the first day of the last period: expected delivery − 280 days
+    DELIVERY = "delivery"  # the delivery day (the expected one until it is recorded)
+
+
 class RulesError(ValueError):
     """Every problem found in the rule files, one per line."""
 
@@ -48,9 +58,33 @@ class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
 
-class _Dose(_Strict):
+class _After(_Strict):
+    """A cross-series interval: at least this long after a dose of another series."""
+
+    rule: str
+    dose: int = Field(ge=1)
+    min_days: int = Field(default=0, ge=0)
+    min_months: int = Field(default=0, ge=0)
+
+
+class _Early(_Strict):
+    """Another due age when the other series has fewer than `fewer_than` recorded doses
+    (e.g. MPSV-AC from 24 months for a child who never had MPSV-A)."""
+
+    rule: str
+    fewer_than: int = Field(ge=1)
     age_months: int = Field(ge=0, le=216)
+
+
+class _Dose(_Strict):
+    age_months: int = Field(default=0, ge=0, le=216)
+    age_weeks: int = Field(default=0, ge=0, le=60)
+    age_days: int = Field(default=0, ge=0, le=400)
     min_interval_days: int = Field(default=0, ge=0)
+    min_interval_months: int = Field(default=0, ge=0)
+    window_days: int | None = Field(default=None, ge=0, le=120)
+    after: tuple[_After, ...] = ()
+    early: tuple[_Early, ...] = ()
 
 
 class _Book(_Strict):
@@ -63,7 +97,10 @@ class _Rule(_Strict):
     name: dict[str, str]
     kind: RuleKind
     who: Who = Who.ANYONE
+    sex: Sex | None = None
+    born_from: date | None = None
     min_age: int | None = Field(default=None, ge=0, le=120)
+    from_months: int | None = Field(default=None, ge=0, le=216)
     conditions: tuple[Condition, ...] = ()
     contract: bool = False
     window_days: int = Field(default=14, ge=0, le=120)
@@ -72,9 +109,16 @@ class _Rule(_Strict):
     opens: str | None = None
     due: str | None = None
     closes: str | None = None
-    until_months: int | None = Field(default=None, ge=0, le=216)
+    before_months: int | None = Field(default=None, ge=1, le=216)
+    anchor: Anchor = Anchor.BIRTH
+    catch_up: bool = True
+    record: bool = False
+    uncontrolled_days: int | None = Field(default=None, ge=1, le=90)
     doses: tuple[_Dose, ...] = ()
     book: _Book | None = None
+    note: dict[str, str] | None = None
+    source: tuple[SourceRef, ...] = Field(min_length=1)
+    review: Review
 
     @model_validator(mode="after")
     def _shape(self) -> _Rule:
@@ -97,12 +141,21 @@ class _Rule(_Strict):
             ages = [d.age_months for d in self.doses]
             if ages != sorted(ages):
                 problems.append("doses must be in age order")
-            if self.until_months is None:
-                problems.append("a series needs until_months (the last age for catch-up)")
-            if self.who is not Who.CHILD:
-                problems.append("a series is for children (who: child)")
+            if self.anchor is Anchor.BIRTH:
+                if self.before_months is None:
+                    problems.append("a series needs before_months (no dose from that age on)")
+                if self.who is not Who.CHILD:
+                    problems.append("a series counted from birth is for children (who: child)")
         elif self.doses:
             problems.append("only a series has doses")
+        if self.note is not None:
+            for locale in LOCALES:
+                if not self.note.get(locale, "").strip():
+                    problems.append(f"note in {locale} is missing")
+        if self.uncontrolled_days is not None and self.kind is not RuleKind.RECURRING:
+            problems.append("only a recurring rule has uncontrolled_days")
+        if self.record and not (self.kind is RuleKind.SERIES and self.who is Who.CHILD):
+            problems.append("only a children's series is part of the vaccination record")
         if problems:
             raise ValueError("; ".join(problems))
         return self
@@ -113,9 +166,30 @@ class _File(_Strict):
 
 
 @dataclass(frozen=True, slots=True)
+class After:
+    rule: str
+    dose: int
+    min_days: int
+    min_months: int
+
+
+@dataclass(frozen=True, slots=True)
+class Early:
+    rule: str
+    fewer_than: int
+    age_months: int
+
+
+@dataclass(frozen=True, slots=True)
 class Dose:
     age_months: int
     min_interval_days: int
+    age_weeks: int = 0
+    age_days: int = 0
+    min_interval_months: int = 0
+    window_days: int | None = None
+    after: tuple[After, ...] = ()
+    early: tuple[Early, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -133,13 +207,33 @@ class Rule:
     opens: tuple[int, int] | None
     due: tuple[int, int] | None
     closes: tuple[int, int] | None
-    until_months: int | None
+    before_months: int | None
     doses: tuple[Dose, ...]
     book_kind: ServiceKind | None
     book_codes: frozenset[str]
+    sources: tuple[SourceRef, ...] = ()
+    review: Review | None = None
+    sex: Sex | None = None
+    born_from: date | None = None
+    from_months: int | None = None
+    anchor: Anchor = Anchor.BIRTH
+    catch_up: bool = True
+    record: bool = False
+    uncontrolled_days: int | None = None
+    notes: dict[str, str] | None = None
 
     def name(self, locale: str) -> str:
         return self.names.get(locale) or self.names["zh-CN"]
+
+    def note(self, locale: str) -> str | None:
+        if not self.notes:
+            return None
+        return self.notes.get(locale) or self.notes["zh-CN"]
+
+    @property
+    def child_vaccine(self) -> bool:
+        """A dose of a children's vaccine: its reminders ask to check the 预防接种证 first."""
+        return self.who is Who.CHILD and self.book_kind is ServiceKind.VACCINATION
 
     def fulfilled_by(self, code: str, kind: ServiceKind) -> bool:
         """Whether an appointment for this booking service completes the rule's item."""
@@ -186,10 +280,32 @@ def _compile(raw: _Rule) -> Rule:
         opens=_month_day(raw.opens),
         due=_month_day(raw.due),
         closes=_month_day(raw.closes),
-        until_months=raw.until_months,
-        doses=tuple(Dose(d.age_months, d.min_interval_days) for d in raw.doses),
+        before_months=raw.before_months,
+        doses=tuple(
+            Dose(
+                age_months=d.age_months,
+                min_interval_days=d.min_interval_days,
+                age_weeks=d.age_weeks,
+                age_days=d.age_days,
+                min_interval_months=d.min_interval_months,
+                window_days=d.window_days,
+                after=tuple(After(a.rule, a.dose, a.min_days, a.min_months) for a in d.after),
+                early=tuple(Early(e.rule, e.fewer_than, e.age_months) for e in d.early),
+            )
+            for d in raw.doses
+        ),
         book_kind=raw.book.kind if raw.book else None,
         book_codes=frozenset(raw.book.codes) if raw.book else frozenset(),
+        sources=raw.source,
+        review=raw.review,
+        sex=raw.sex,
+        born_from=raw.born_from,
+        from_months=raw.from_months,
+        anchor=raw.anchor,
+        catch_up=raw.catch_up,
+        record=raw.record,
+        uncontrolled_days=raw.uncontrolled_days,
+        notes=dict(raw.note) if raw.note else None,
     )
 
 
@@ -238,12 +354,19 @@ def check_rules(directory: Path = RULES_DIR) -> list[str]:
     problems = []
     for rule in book:
         for number, dose in enumerate(rule.doses, start=1):
-            if rule.until_months is not None and dose.age_months > rule.until_months:
+            if rule.before_months is not None and dose.age_months >= rule.before_months:
                 problems.append(
                     f"rule {rule.id}: dose {number} is due after the catch-up age limit"
                 )
+            for other in [a.rule for a in dose.after] + [e.rule for e in dose.early]:
+                target = book.get(other)
+                if target is None or target.kind is not RuleKind.SERIES or other == rule.id:
+                    problems.append(
+                        f"rule {rule.id}: dose {number} refers to {other!r}, not another series"
+                    )
         if rule.who is Who.CHILD and rule.min_age is not None:
             problems.append(f"rule {rule.id}: a children's rule is counted in months, not min_age")
+        problems.extend(f"rule {rule.id}: {p}" for p in governance_problems(rule.sources))
     return problems
 
 

@@ -55,6 +55,8 @@ def register(dispatcher: OutboxDispatcher, renderer: Renderer) -> None:
             due=date.fromisoformat(p["due"]),
             dose=p.get("dose"),
             overdue=bool(p.get("overdue")),
+            check_record=bool(p.get("check_record")),
+            note=p.get("note_zh" if d.locale == "zh-CN" else "note_en"),
         )
         return OutgoingMessage(
             outbox_id=d.outbox_id,

@@ -14,15 +14,15 @@ by prefix. Doctors' digests are keyed per doctor and day; nudges per resident an
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from enum import StrEnum
 from typing import Any
 from zoneinfo import ZoneInfo
 
 from content import CONSENT_NOTICE_VERSION
-from content.careplans import Rule, RuleBook, RuleKind, Who, default_rules
+from content.careplans import Anchor, Dose, Rule, RuleBook, RuleKind, Who, default_rules
 from storage.careplans import BookedService, CareDone, Prescription, by_person
 from storage.records import (
     AppointmentRecord,
@@ -30,6 +30,7 @@ from storage.records import (
     FamilyMemberRecord,
     ResidentRecord,
     ServiceKind,
+    Sex,
 )
 from storage.uow import UnitOfWork
 
@@ -52,10 +53,25 @@ PLAN_HORIZON = timedelta(days=366)
 WEEKLY_DIGEST_WEEKDAY = 0
 
 
+# Weeks of pregnancy are counted from the last period: the expected delivery is at 40 weeks.
+PREGNANCY_DAYS = 280
+
+
+class VaccineAnswer(StrEnum):
+    """The parent's answer for one vaccine of the vaccination record (预防接种证)."""
+
+    DONE = "done"  # every dose due by now was given
+    NOT_DONE = "not_done"
+    UNKNOWN = "unknown"  # don't know: check the certificate
+
+
 class ItemState(StrEnum):
     UPCOMING = "upcoming"
     DUE = "due"  # inside its window, not yet late
     OVERDUE = "overdue"
+    # A child's vaccine dose past its date that the parent has not confirmed from the
+    # vaccination certificate yet: shown as "check the 预防接种证", never as overdue.
+    CHECK_RECORD = "check_record"
 
 
 # The care-plan rule whose completion is the "annual health assessment" of the points rules.
@@ -71,8 +87,16 @@ class Source(StrEnum):
     ATTENDED = "attended"
     DOCTOR = "doctor"
     ELSEWHERE = "elsewhere"
+    RECORD = "record"  # the parent's vaccination record: a dose given per schedule
     # The doctor reviewed the person's home readings instead of seeing them in person.
     HOME_READINGS = "readings"  # care_records.source holds 12 characters
+
+
+class Outcome(StrEnum):
+    """How the doctor found a follow-up."""
+
+    CONTROLLED = "controlled"
+    UNCONTROLLED = "uncontrolled"
 
 
 class DigestFrequency(StrEnum):
@@ -85,6 +109,23 @@ DEFAULT_DIGEST = DigestFrequency.WEEKLY
 
 
 @dataclass(frozen=True, slots=True)
+class Pregnancy:
+    """The expected delivery date, and the actual one once recorded."""
+
+    expected_on: date
+    delivered_on: date | None = None
+
+    @property
+    def starts_on(self) -> date:
+        """The first day of the last period, from which weeks of pregnancy are counted."""
+        return self.expected_on - timedelta(days=PREGNANCY_DAYS)
+
+    @property
+    def delivery(self) -> date:
+        return self.delivered_on or self.expected_on
+
+
+@dataclass(frozen=True, slots=True)
 class Person:
     resident_id: int
     member_id: int | None
@@ -93,6 +134,10 @@ class Person:
     conditions: frozenset[Condition]
     enrolled_on: date
     has_contract: bool = False
+    sex: Sex | None = None
+    pregnancy: Pregnancy | None = None
+    # Answers to the vaccination-record question: rule id → VaccineAnswer value.
+    record: Mapping[str, str] = field(default_factory=dict)
 
     @property
     def key(self) -> str:
@@ -168,12 +213,22 @@ def _eligible_from(rule: Rule, person: Person, today: date) -> date | None:
     """The day the person became (or becomes) eligible for the rule; None = never."""
     age = _age_months(person, today)
     if rule.who is Who.CHILD:
-        if person.member_id is None or age is None or age > (rule.until_months or 0):
+        if person.member_id is None or person.birth is None or age is None:
+            return None
+        if rule.before_months is not None and age >= rule.before_months:
             return None
     elif rule.who is Who.ADULT and person.member_id is not None and (age or 0) < ADULT_MONTHS:
         return None
     if rule.contract and not person.has_contract:
         return None
+    if rule.sex is not None and person.sex is not rule.sex:
+        return None
+    if rule.born_from is not None and (person.birth is None or person.birth < rule.born_from):
+        return None
+    if rule.from_months is not None:
+        if person.birth is None:
+            return None
+        return max(person.enrolled_on, add_months(person.birth, rule.from_months))
     by_condition = bool(rule.conditions & person.conditions)
     if rule.min_age is None:
         return person.enrolled_on if (by_condition or not rule.conditions) else None
@@ -199,18 +254,25 @@ def next_item(
     eligible = _eligible_from(rule, person, today)
     if eligible is None:
         return None
-    done = sorted(h.done_on for h in history if h.rule_id == rule.id)
+    mine = sorted((h for h in history if h.rule_id == rule.id), key=lambda h: h.done_on)
+    done = [h.done_on for h in mine]
     start = max(eligible, person.enrolled_on)
     if rule.kind is RuleKind.RECURRING:
         assert rule.every_months is not None
         due = add_months(done[-1], rule.every_months) if done else start
+        if mine and rule.uncontrolled_days and mine[-1].outcome == Outcome.UNCONTROLLED:
+            # Not controlled at the last visit: seen again within two weeks, not in three
+            # months (国家基本公共卫生服务规范 第三版, 分类干预).
+            due = mine[-1].done_on + timedelta(days=rule.uncontrolled_days)
+            opens, late_on = _window(rule, due)
+            return CareItem(rule, person, due, max(opens, mine[-1].done_on), late_on)
         return CareItem(rule, person, due, *_window(rule, due))
     if rule.kind is RuleKind.ONCE:
         return None if done else CareItem(rule, person, start, *_window(rule, start))
     if rule.kind is RuleKind.SEASONAL:
         return _seasonal(rule, person, done, today, start)
     if rule.kind is RuleKind.SERIES:
-        return _series(rule, person, done, today)
+        return _series(rule, person, history, today)
     if rule.kind is RuleKind.REFILL:
         if prescription is None:
             return None
@@ -240,22 +302,101 @@ def _seasonal(
             continue
         if any(opens <= d <= closes for d in done):
             continue  # this season's is done: the next one
+        if rule.from_months is not None and start > opens:
+            # A child who reaches the age during the season is due from that day, not before.
+            due, opens = max(due, start), start
         return CareItem(rule, person, due, *_window(rule, due, opens))
     return None
 
 
-def _series(rule: Rule, person: Person, done: list[date], today: date) -> CareItem | None:
-    if len(done) >= len(rule.doses) or person.birth is None:
+def _anchor(rule: Rule, person: Person) -> date | None:
+    if rule.anchor is Anchor.BIRTH:
+        return person.birth
+    if person.pregnancy is None:
         return None
-    dose = rule.doses[len(done)]
-    due = add_months(person.birth, dose.age_months)
+    if rule.anchor is Anchor.PREGNANCY:
+        return person.pregnancy.starts_on
+    return person.pregnancy.delivery
+
+
+def _offset(anchor: date, dose: Dose, age_months: int | None = None) -> date:
+    months = dose.age_months if age_months is None else age_months
+    return add_months(anchor, months) + timedelta(weeks=dose.age_weeks, days=dose.age_days)
+
+
+def _doses_of(history: list[CareDone], rule_id: str, since: date) -> list[date]:
+    return sorted(h.done_on for h in history if h.rule_id == rule_id and h.done_on >= since)
+
+
+def _dose_due(
+    rule: Rule, dose: Dose, anchor: date, done: list[date], history: list[CareDone]
+) -> date:
+    """When a dose of a catch-up series falls due: its age (or an earlier one when another
+    series is incomplete), after the minimum interval from the previous dose and from the
+    other series' doses it must follow."""
+    age_months = dose.age_months
+    for early in dose.early:
+        if len(_doses_of(history, early.rule, anchor)) < early.fewer_than:
+            age_months = min(age_months, early.age_months)
+    due = _offset(anchor, dose, age_months)
     if done:
         # Catch-up: a late dose moves the next one by at least the minimum interval.
-        due = max(due, done[-1] + timedelta(days=dose.min_interval_days))
-    if booking.age_in_months(person.birth, max(today, due)) > (rule.until_months or 0):
+        after_last = add_months(done[-1], dose.min_interval_months)
+        due = max(due, after_last + timedelta(days=dose.min_interval_days))
+    for after in dose.after:
+        others = _doses_of(history, after.rule, anchor)
+        if len(others) >= after.dose:
+            given = others[after.dose - 1]
+            due = max(due, add_months(given, after.min_months) + timedelta(days=after.min_days))
+    return due
+
+
+def _window_of(rule: Rule, dose: Dose) -> timedelta:
+    return timedelta(days=dose.window_days if dose.window_days is not None else rule.window_days)
+
+
+def _series(rule: Rule, person: Person, history: list[CareDone], today: date) -> CareItem | None:
+    anchor = _anchor(rule, person)
+    if anchor is None:
         return None
-    opens, late_on = _window(rule, due)
-    return CareItem(rule, person, due, max(opens, person.birth), late_on, dose=len(done) + 1)
+    done = _doses_of(history, rule.id, anchor)
+    if rule.catch_up:
+        if len(done) >= len(rule.doses):
+            return None
+        number = len(done) + 1
+        dose = rule.doses[number - 1]
+        due = _dose_due(rule, dose, anchor, done, history)
+    else:
+        found = _scheduled_visit(rule, person, anchor, done, today)
+        if found is None:
+            return None
+        number, dose, due = found
+    if (
+        rule.before_months is not None
+        and person.birth is not None
+        and booking.age_in_months(person.birth, max(today, due)) >= rule.before_months
+    ):
+        return None
+    opens = max(due - _window_of(rule, dose), anchor)
+    return CareItem(rule, person, due, opens, due + timedelta(days=rule.grace_days), dose=number)
+
+
+def _scheduled_visit(
+    rule: Rule, person: Person, anchor: date, done: list[date], today: date
+) -> tuple[int, Dose, date] | None:
+    """Visits and check-ups are not caught up: the next one not covered by the last visit,
+    until the window of the one after it opens (then that one takes its place)."""
+    last = done[-1] if done else None
+    schedule = [(n, d, _offset(anchor, d)) for n, d in enumerate(rule.doses, start=1)]
+    if rule.anchor is Anchor.PREGNANCY and person.pregnancy and person.pregnancy.delivered_on:
+        return None  # delivered: no antenatal visit is due any more
+    # A visit done once the window of a scheduled one had opened counts for it.
+    pending = [v for v in schedule if last is None or v[2] - _window_of(rule, v[1]) > last]
+    for index, visit in enumerate(pending):
+        following = pending[index + 1] if index + 1 < len(pending) else None
+        if following is None or following[2] - _window_of(rule, following[1]) > today:
+            return visit
+    return None
 
 
 def items_for(
@@ -303,14 +444,34 @@ class Household:
         )
 
 
-def _resident_person(resident: ResidentRecord, zone: ZoneInfo, has_contract: bool) -> Person:
+def _pregnancy(found: tuple[date, date | None] | None) -> Pregnancy | None:
+    return Pregnancy(*found) if found else None
+
+
+def _conditions(
+    conditions: frozenset[Condition], pregnancy: Pregnancy | None
+) -> frozenset[Condition]:
+    # A recorded expected date counts as pregnant until the delivery is recorded.
+    if pregnancy is not None and pregnancy.delivered_on is None:
+        return conditions | {Condition.PREGNANT}
+    return conditions
+
+
+def _resident_person(
+    resident: ResidentRecord,
+    zone: ZoneInfo,
+    has_contract: bool,
+    pregnancy: Pregnancy | None = None,
+) -> Person:
     birth = date(resident.birth_year, *booking.RESIDENT_BIRTHDAY) if resident.birth_year else None
     return Person(
         resident_id=resident.id,
         member_id=None,
         name=resident.display_name,
         birth=birth,
-        conditions=resident.conditions,
+        conditions=_conditions(resident.conditions, pregnancy),
+        sex=resident.sex,
+        pregnancy=pregnancy,
         # The day they joined, not the day they last agreed to the notice: agreeing to a new
         # notice version must not restart their care plan (and hide what is overdue).
         enrolled_on=(resident.onboarded_at or resident.consented_at).astimezone(zone).date(),
@@ -318,22 +479,43 @@ def _resident_person(resident: ResidentRecord, zone: ZoneInfo, has_contract: boo
     )
 
 
-def _member_person(resident: ResidentRecord, member: FamilyMemberRecord, zone: ZoneInfo) -> Person:
+def _member_person(
+    resident: ResidentRecord,
+    member: FamilyMemberRecord,
+    zone: ZoneInfo,
+    pregnancy: Pregnancy | None = None,
+    record: Mapping[str, str] | None = None,
+) -> Person:
     return Person(
         resident_id=resident.id,
         member_id=member.id,
         name=member.display_name,
         birth=member.birth_date,
-        conditions=member.conditions,
+        conditions=_conditions(member.conditions, pregnancy),
         enrolled_on=member.consent_recorded_at.astimezone(zone).date(),
+        sex=member.sex,
+        pregnancy=pregnancy,
+        record=record or {},
     )
 
 
 async def _household(uow: UnitOfWork, resident: ResidentRecord, zone: ZoneInfo) -> Household:
     contract = await uow.contracts.open_for(resident.id)
-    people = [_resident_person(resident, zone, contract is not None)]
-    people += [_member_person(resident, m, zone) for m in await uow.family.list_for(resident.id)]
-    keys = [p.key for p in people]
+    members = await uow.family.list_for(resident.id)
+    keys = [f"r:{resident.id}"] + [f"m:{m.id}" for m in members]
+    pregnancies = await uow.careplans.pregnancies(keys)
+    answers = await uow.careplans.vaccine_answers(keys)
+    # The resident's expected date from /profile (`residents.pregnancy_due`) counts when care
+    # plans hold no dates of their own.
+    due = resident.pregnancy_due
+    own = pregnancies.get(keys[0]) or ((due, None) if isinstance(due, date) else None)
+    people = [_resident_person(resident, zone, contract is not None, _pregnancy(own))]
+    people += [
+        _member_person(
+            resident, m, zone, _pregnancy(pregnancies.get(f"m:{m.id}")), answers.get(f"m:{m.id}")
+        )
+        for m in members
+    ]
     return Household(
         resident=resident,
         people=tuple(people),
@@ -386,7 +568,7 @@ def _entry(item: CareItem, today: date, booked: bool) -> PlanEntry:
         member_id=item.person.member_id,
         person_name=item.person.name,
         due=item.due,
-        state=item.state(today),
+        state=ItemState.CHECK_RECORD if awaiting_record(item, today) else item.state(today),
         dose=item.dose,
         booked=booked,
     )
@@ -445,7 +627,29 @@ def _reminder_payload(
         "step": step,
         "overdue": item.state(today) is ItemState.OVERDUE,
         "service_id": service_id,
+        # Children's vaccines: check the 预防接种证 before booking (no duplicate dose).
+        "check_record": item.rule.child_vaccine,
+        "note_zh": item.rule.note("zh-CN"),
+        "note_en": item.rule.note("en"),
     }
+
+
+def awaiting_record(item: CareItem, today: date) -> bool:
+    """A child's vaccine dose already past its date while the parent has not said (from the
+    预防接种证) whether it was given: no "overdue" reminder, no digest entry, no nudge — a
+    child added late has most of them already, and a reminder would risk a second dose."""
+    if not item.rule.record or item.person.member_id is None or item.due >= today:
+        return False
+    answer = item.person.record.get(item.rule.id)
+    return answer is None or answer == VaccineAnswer.UNKNOWN
+
+
+def _remindable_late(household: Household, item: CareItem, today: date) -> bool:
+    return (
+        item.state(today) is ItemState.OVERDUE
+        and not household.is_booked(item)
+        and not awaiting_record(item, today)
+    )
 
 
 def _due_steps(household: Household, rules: RuleBook, today: date) -> list[tuple[CareItem, str]]:
@@ -453,8 +657,9 @@ def _due_steps(household: Household, rules: RuleBook, today: date) -> list[tuple
     found = []
     for item in household.items(rules, today):
         step = item.step(today)
-        if step is not None and not household.is_booked(item):
-            found.append((item, step))
+        if step is None or household.is_booked(item) or awaiting_record(item, today):
+            continue
+        found.append((item, step))
     return found
 
 
@@ -576,6 +781,7 @@ async def _complete(
     appointment_id: int | None = None,
     doctor_id: int | None = None,
     zone: ZoneInfo | None = None,
+    outcome: Outcome | None = None,
 ) -> None:
     if item.rule.id == ASSESSMENT_RULE and source is not Source.ELSEWHERE and zone is not None:
         # The annual check-up of older people is their health assessment: seen by the centre
@@ -598,6 +804,7 @@ async def _complete(
         now=now,
         appointment_id=appointment_id,
         doctor_id=doctor_id,
+        outcome=outcome.value if outcome else None,
     )
     await uow.careplans.cancel_pending(item.prefix)
 
@@ -811,11 +1018,14 @@ async def record_done(
     rule_id: str,
     zone: ZoneInfo,
     rules: RuleBook | None = None,
+    outcome: Outcome | None = None,
     *,
     source: Source = Source.DOCTOR,
 ) -> PlanEntry:
     """The contracted doctor records the person's current item of a rule as done today
-    (`source`: seen by the doctor, or their home readings reviewed)."""
+    (`source`: seen by the doctor, or their home readings reviewed); a follow-up found not
+    controlled (`outcome`) brings the next one forward (two weeks for hypertension and
+    diabetes)."""
     book, now, today = _rules(rules), clock.now(), local_today(clock, zone)
     async with uow:
         await uow.begin_write()
@@ -843,6 +1053,7 @@ async def record_done(
             now=now,
             doctor_id=doctor_id,
             zone=zone,
+            outcome=outcome if rule.uncontrolled_days else None,
         )
         await uow.commit()
     return _entry(item, today, False)
@@ -945,7 +1156,7 @@ async def _overdue(
         late = [
             _entry(i, today, household.is_booked(i))
             for i in household.items(rules, today)
-            if i.state(today) is ItemState.OVERDUE and not household.is_booked(i)
+            if _remindable_late(household, i, today)
         ]
         if late:
             found.append(OverdueResident(resident_id, household.resident.display_name, late))
@@ -1077,11 +1288,7 @@ async def nudge(
         if household.resident.consent_withdrawn_at is not None:
             # The dispatcher would skip it: the doctor must not be told it was queued.
             raise NotAllowed("resident_withdrew_consent")
-        late = [
-            i
-            for i in household.items(book, today)
-            if i.state(today) is ItemState.OVERDUE and not household.is_booked(i)
-        ]
+        late = [i for i in household.items(book, today) if _remindable_late(household, i, today)]
         if not late:
             return False
         doctor = await uow.doctors.get(doctor_id)

@@ -13,7 +13,7 @@ from zoneinfo import ZoneInfo
 import yaml
 from content import LOCALES
 from content import calendar as cal
-from content.careplans import RULES_DIR, check_rules
+from content.careplans import RULES_DIR, RulesError, check_rules, load_rules
 from content.points import (
     DEMO_CATALOGUE,
     RULES_FILE,
@@ -183,6 +183,7 @@ def check_content(
 ) -> CheckReport:
     report = CheckReport()
     report.problems.extend(f"careplans/{line}" for line in check_rules(careplans_dir))
+    _report_rule_reviews(report, careplans_dir)
     # Interface templates: both locales, same names, all render (their tests give contexts).
     names = {locale: renderer.template_names(locale) for locale in LOCALES}
     for locale in LOCALES:
@@ -310,6 +311,28 @@ def check_tip_readability(library: Library) -> list[str]:
         and v.audience in (Audience.AGE_65, Audience.AGE_80)
         and len(v.body["zh-CN"]) > SUMMARY_LIMIT_ZH
     ]
+
+
+def _report_rule_reviews(report: CheckReport, careplans_dir: Path) -> None:
+    """Care-plan and points rules awaiting a clinician's sign-off, as warnings (a rule file
+    that does not validate is already a problem)."""
+    try:
+        pending = [r.id for r in load_rules(careplans_dir) if r.review and r.review.pending]
+    except RulesError:
+        pending = []
+    if pending:
+        report.warnings.append(
+            f"careplans: {len(pending)} rules pending clinical review: {', '.join(pending)}"
+        )
+    try:
+        book = parse_rules(RULES_FILE)
+    except PointsDataError:
+        return
+    waiting = [code.value for code, rule in book.rules.items() if rule.review.pending]
+    if waiting:
+        report.warnings.append(
+            f"points: {len(waiting)} rules pending clinical review: {', '.join(waiting)}"
+        )
 
 
 def _check_points(report: CheckReport) -> None:

@@ -168,6 +168,30 @@ SERVICES = (
         horizon_days=21,
     ),
     _DemoService(
+        "child_checkup",
+        ServiceKind.CHECKUP,
+        "儿童健康检查",
+        "Child health check-up",
+        (_DemoSession((1, 3), *MORNING, slot_minutes=20, capacity=3),),
+        min_age_months=0,
+        max_age_months=83,
+    ),
+    _DemoService(
+        "maternal_care",
+        ServiceKind.CHECKUP,
+        "孕产妇保健",
+        "Antenatal and postnatal care",
+        (_DemoSession((2, 4), *MORNING, slot_minutes=30, capacity=2),),
+    ),
+    _DemoService(
+        "hpv_vaccine",
+        ServiceKind.VACCINATION,
+        "HPV疫苗接种",
+        "HPV vaccination",
+        (_DemoSession(SATURDAY, *MORNING, slot_minutes=15, capacity=4),),
+        min_age_months=108,
+    ),
+    _DemoService(
         "referral_cardiology",
         ServiceKind.REFERRAL,
         "心内科转诊门诊",
@@ -207,6 +231,8 @@ async def _seed_care_history(
     entries: list[tuple[str, date]] = []
     if born is not None:
         for rule in default_rules():
+            if not rule.record:
+                continue  # only the programme's vaccines
             entries += [
                 (rule.id, add_months(born, d.age_months))
                 for d in rule.doses

@@ -23,6 +23,8 @@ class CareDone:
     rule_id: str
     done_on: date
     source: str
+    # How the doctor found a follow-up ("controlled" / "uncontrolled"), when recorded.
+    outcome: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -49,7 +51,7 @@ class CarePlanRepository:
             return []
         r = m.CareRecord
         rows = await self._s.execute(
-            select(r.person_key, r.rule_id, r.done_on, r.source)
+            select(r.person_key, r.rule_id, r.done_on, r.source, r.outcome)
             .where(r.person_key.in_(keys))
             .order_by(r.done_on, r.id)
         )
@@ -67,9 +69,11 @@ class CarePlanRepository:
         now: datetime,
         appointment_id: int | None = None,
         doctor_id: int | None = None,
+        outcome: str | None = None,
     ) -> None:
         self._s.add(
             m.CareRecord(
+                outcome=outcome,
                 resident_id=resident_id,
                 family_member_id=member_id,
                 person_key=person_key,
@@ -235,6 +239,82 @@ class CarePlanRepository:
             .order_by(m.Doctor.id)
         )
         return list(rows)
+
+    # --- children's vaccination record, pregnancies ------------------------------------------
+
+    async def vaccine_answers(self, person_keys: Iterable[str]) -> dict[str, dict[str, str]]:
+        """person key → {rule id → answer} of the vaccination record."""
+        keys = list(person_keys)
+        if not keys:
+            return {}
+        a = m.CareVaccineAnswer
+        rows = await self._s.execute(
+            select(a.person_key, a.rule_id, a.answer).where(a.person_key.in_(keys))
+        )
+        found: dict[str, dict[str, str]] = defaultdict(dict)
+        for key, rule_id, answer in rows:
+            found[key][rule_id] = answer
+        return dict(found)
+
+    async def set_vaccine_answer(
+        self,
+        *,
+        resident_id: int,
+        member_id: int | None,
+        person_key: str,
+        rule_id: str,
+        answer: str,
+        now: datetime,
+    ) -> None:
+        """Replaces the person's answer for the vaccine (the last answer counts)."""
+        a = m.CareVaccineAnswer
+        await self._s.execute(delete(a).where(a.person_key == person_key, a.rule_id == rule_id))
+        self._s.add(
+            a(
+                resident_id=resident_id,
+                family_member_id=member_id,
+                person_key=person_key,
+                rule_id=rule_id,
+                answer=answer,
+                answered_at=now,
+            )
+        )
+        await self._s.flush()
+
+    async def pregnancies(self, person_keys: Iterable[str]) -> dict[str, tuple[date, date | None]]:
+        """person key → (expected delivery, delivery) for those with a pregnancy recorded."""
+        keys = list(person_keys)
+        if not keys:
+            return {}
+        p = m.CarePregnancy
+        rows = await self._s.execute(
+            select(p.person_key, p.expected_on, p.delivered_on).where(p.person_key.in_(keys))
+        )
+        return {key: (expected, delivered) for key, expected, delivered in rows}
+
+    async def set_pregnancy(
+        self,
+        *,
+        resident_id: int,
+        member_id: int | None,
+        person_key: str,
+        expected_on: date,
+        delivered_on: date | None,
+        now: datetime,
+    ) -> None:
+        p = m.CarePregnancy
+        await self._s.execute(delete(p).where(p.person_key == person_key))
+        self._s.add(
+            p(
+                resident_id=resident_id,
+                family_member_id=member_id,
+                person_key=person_key,
+                expected_on=expected_on,
+                delivered_on=delivered_on,
+                updated_at=now,
+            )
+        )
+        await self._s.flush()
 
 
 def by_person(items: Iterable[CareDone]) -> dict[str, list[CareDone]]:

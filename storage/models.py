@@ -504,6 +504,8 @@ class CareRecord(Base):
         ForeignKey("appointments.id", ondelete="CASCADE"), index=True
     )
     doctor_id: Mapped[int | None] = mapped_column(ForeignKey("doctors.id", ondelete="SET NULL"))
+    # A follow-up the doctor found not controlled brings the next one forward.
+    outcome: Mapped[str | None] = mapped_column(String(16))
     created_at: Mapped[datetime]
 
 
@@ -526,6 +528,46 @@ class CarePrescription(Base):
     prescribed_on: Mapped[date]
     doctor_id: Mapped[int | None] = mapped_column(ForeignKey("doctors.id", ondelete="SET NULL"))
     created_at: Mapped[datetime]
+
+
+class CareVaccineAnswer(Base):
+    """A parent's answer for one vaccine of a child's vaccination record (预防接种证):
+    done, not done, or don't know. Until it is answered, the child's overdue doses of that
+    vaccine are not reminded (they were probably given)."""
+
+    __tablename__ = "care_vaccine_answers"
+    __table_args__ = (UniqueConstraint("person_key", "rule_id"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    resident_id: Mapped[int] = mapped_column(
+        ForeignKey("residents.id", ondelete="CASCADE"), index=True
+    )
+    family_member_id: Mapped[int | None] = mapped_column(
+        ForeignKey("family_members.id", ondelete="CASCADE"), index=True
+    )
+    person_key: Mapped[str] = mapped_column(String(24))
+    rule_id: Mapped[str] = mapped_column(String(32))
+    answer: Mapped[str] = mapped_column(String(12))
+    answered_at: Mapped[datetime]
+
+
+class CarePregnancy(Base):
+    """A pregnancy's expected delivery date (and the delivery date once known): antenatal and
+    postnatal care are counted from it. One row per person: a new pregnancy replaces it."""
+
+    __tablename__ = "care_pregnancies"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    resident_id: Mapped[int] = mapped_column(
+        ForeignKey("residents.id", ondelete="CASCADE"), index=True
+    )
+    family_member_id: Mapped[int | None] = mapped_column(
+        ForeignKey("family_members.id", ondelete="CASCADE"), index=True
+    )
+    person_key: Mapped[str] = mapped_column(String(24), unique=True)
+    expected_on: Mapped[date]
+    delivered_on: Mapped[date | None]
+    updated_at: Mapped[datetime]
 
 
 class DoctorDigestPref(Base):

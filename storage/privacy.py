@@ -359,7 +359,7 @@ class PrivacyRepository:
             .values(resident_id=new_resident_id, family_member_id=None)
         )
         # Care history (done items, prescriptions) is keyed by person: it follows them.
-        for care in (m.CareRecord, m.CarePrescription):
+        for care in (m.CareRecord, m.CarePrescription, m.CareVaccineAnswer, m.CarePregnancy):
             await self._s.execute(
                 update(care)
                 .where(care.family_member_id == member_id)

@@ -14,7 +14,7 @@ from aiogram.utils.i18n import gettext as _
 from content.careplans import default_rules
 from content.render import Renderer
 from services import careplans
-from services.careplans import DigestFrequency
+from services.careplans import DigestFrequency, Outcome
 from services.clock import Clock
 from services.database import UnitOfWork
 from services.settings import Settings
@@ -22,6 +22,8 @@ from services.settings import Settings
 from bot import care_keyboards as kb
 from bot.callbacks import CareDoneCD, CareNudgeCD, CareRecordCD, CareRxCD, DigestCD
 from bot.replies import edit, send
+
+_OUTCOMES = {o.value for o in Outcome}
 
 
 async def _record_screen(
@@ -54,7 +56,8 @@ async def _record_screen(
             for e in view.entries
         ],
     )
-    await edit(callback, text, kb.doctor_record(view, names))
+    with_outcome = frozenset(r.id for r in default_rules() if r.uncontrolled_days)
+    await edit(callback, text, kb.doctor_record(view, names, with_outcome))
 
 
 async def cb_record(
@@ -95,8 +98,13 @@ async def cb_done(
         callback_data.member_id or None,
         callback_data.rule,
         settings.zone,
+        outcome=Outcome(callback_data.outcome) if callback_data.outcome in _OUTCOMES else None,
     )
-    await send(callback, _("Recorded: {item}, done today.").format(item=entry.name(locale)))
+    if callback_data.outcome == Outcome.UNCONTROLLED.value:
+        done = _("Recorded: {item}, not controlled: the next follow-up is due in 2 weeks.")
+    else:
+        done = _("Recorded: {item}, done today.")
+    await send(callback, done.format(item=entry.name(locale)))
     await _record_screen(
         callback,
         uow,

@@ -33,6 +33,7 @@ from bot.callbacks import (
 )
 from bot.labels import error_text, relation_label
 from bot.replies import answer, drop_buttons, edit, send
+from bot.resident import vaccine_record
 from bot.resident.conditions import CONDITIONS
 from bot.resident.onboarding import chosen_conditions, conditions_prompt
 from bot.states import FamilyAdd, FamilyEdit
@@ -52,12 +53,19 @@ async def _list_screen(
 
 
 async def cmd_family(
-    message: Message, state: FSMContext, uow: UnitOfWork, renderer: Renderer, locale: str
+    message: Message,
+    state: FSMContext,
+    uow: UnitOfWork,
+    clock: Clock,
+    renderer: Renderer,
+    locale: str,
+    settings: Settings,
 ) -> None:
     assert message.from_user is not None
     await state.clear()
     text, markup = await _list_screen(uow, renderer, locale, message.from_user.id)
     await message.answer(text, reply_markup=markup)
+    await vaccine_record.prompt_pending(message, uow, clock, renderer, locale, settings)
 
 
 async def cb_family_list(
@@ -187,6 +195,8 @@ async def cb_member_consent(
     text, markup = await _list_screen(uow, renderer, locale, callback.from_user.id)
     added = html_format(_("Added {name}."), name=saved.display_name)
     await send(callback, added + "\n\n" + text, markup)
+    # A child's vaccination record comes first: no overdue reminders before it is answered.
+    await vaccine_record.offer(callback, uow, clock, renderer, locale, settings, saved.id)
 
 
 async def cb_member_consent_declined(callback: CallbackQuery, state: FSMContext) -> None:

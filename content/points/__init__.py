@@ -14,6 +14,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from content import CONTENT_DIR, LOCALES
+from content.governance import Review, SourceRef, governance_problems
 
 POINTS_DIR = CONTENT_DIR / "points"
 RULES_FILE = POINTS_DIR / "rules.yaml"
@@ -52,8 +53,19 @@ class EarnRule(BaseModel):
     points: int = Field(ge=1, le=1000)
     period: Period
     cap: int = Field(ge=1, le=10000)
+    # Governance, as for care-plan rules: what the rule implements, and its review state.
+    source: tuple[SourceRef, ...] = Field(min_length=1)
+    review: Review
 
     _names = field_validator("name")(_two_locales)
+
+    @field_validator("source")
+    @classmethod
+    def _sources(cls, source: tuple[SourceRef, ...]) -> tuple[SourceRef, ...]:
+        problems = governance_problems(source)
+        if problems:
+            raise ValueError("; ".join(problems))
+        return source
 
     def label(self, locale: str) -> str:
         return self.name.get(locale) or self.name["en"]

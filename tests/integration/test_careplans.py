@@ -18,9 +18,9 @@ from content.careplans import default_rules
 from content.render import Renderer
 from content.tips import Library
 from sandbox.botapi import BotAPIServer, ChatClient, TgUser
-from services import booking, care_notices, careplans, family, points, residents
+from services import booking, care_notices, careplans, family, points, residents, vaccine_record
 from services.booking import ServiceKind
-from services.careplans import DigestFrequency, ItemState
+from services.careplans import DigestFrequency, ItemState, VaccineAnswer
 from services.clock import ManualClock
 from services.database import UnitOfWorkFactory
 from services.delivery import OutboxDispatcher
@@ -109,7 +109,9 @@ def _first_doses() -> list[tuple[str, int, int]]:
     return [
         (rule.id, rule.doses[0].age_months, rule.window_days)
         for rule in default_rules()
-        if rule.doses and rule.id != "nip_mpsv_ac"  # due at 3 years: covered by the schedule
+        # The programme's vaccines (MPSV-AC at 3 years and HPV at 13 are pinned by the unit
+        # tests of the schedule).
+        if rule.record and rule.id not in ("nip_mpsv_ac", "nip_hpv")
     ]
 
 
@@ -147,6 +149,13 @@ async def test_next_dose_follows_the_recorded_one_and_late_doses_catch_up(
     born = TODAY - timedelta(days=400)  # 13 months old: HepB dose 1 is long overdue
     await make_resident(uow_factory, clock, PARENT, birth_year=1994)
     member_id = await add_baby(uow_factory, clock, born)
+    entries = await careplans.plan(uow_factory(), clock, PARENT, SHANGHAI)
+    hepb = next(e for e in entries if e.rule_id == "nip_hepb")
+    # Not confirmed from the vaccination certificate yet: "check the record", not overdue.
+    assert hepb.state is ItemState.CHECK_RECORD
+    await vaccine_record.answer(
+        uow_factory(), clock, PARENT, member_id, "nip_hepb", VaccineAnswer.NOT_DONE, SHANGHAI
+    )
     entries = await careplans.plan(uow_factory(), clock, PARENT, SHANGHAI)
     hepb = next(e for e in entries if e.rule_id == "nip_hepb")
     assert hepb.state is ItemState.OVERDUE

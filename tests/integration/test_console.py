@@ -387,9 +387,11 @@ async def test_overdue_care_segment_counts_only_residents_with_overdue_items(
     # Nobody has seen their doctor for half a year: every hypertensive's quarterly follow-up
     # is late; a follow-up recorded today puts one of them back on track.
     clock.advance(timedelta(days=180))
-    await careplans.record_done(
-        uow_factory(), clock, DOCTOR_USER, practice["young_hyp"], None, "htn_follow_up", SHANGHAI
-    )
+    # Every hypertensive also has a yearly check-up (规范 第三版), whatever their age.
+    for rule_id in ("htn_follow_up", "chronic_checkup"):
+        await careplans.record_done(
+            uow_factory(), clock, DOCTOR_USER, practice["young_hyp"], None, rule_id, SHANGHAI
+        )
     mine = await broadcasts.audience_size(
         uow_factory(), clock, settings, DOCTOR_USER, [overdue, HYPERTENSION]
     )

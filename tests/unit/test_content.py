@@ -161,7 +161,11 @@ SAMPLE_CONTEXT = {
         "due": date(2026, 12, 23),
         "dose": 2,
         "overdue": False,
+        "check_record": True,
+        "note": "满3月龄后补种卡介苗，需先做结核菌素试验（PPD）。",
     },
+    "vaccine_record": {"name": "小宝", "vaccine": "乙肝疫苗", "doses": 3, "number": 1, "total": 9},
+    "vaccine_record_done": {"name": "小宝"},
     "care_nudge": {
         "doctor": "王医生",
         "items": [{"name": "高血压随访", "person": "张三", "own": True, "due": date(2026, 11, 1)}],
@@ -203,7 +207,16 @@ SAMPLE_CONTEXT = {
                 "dose": 2,
                 "state": "overdue",
                 "booked": True,
-            }
+            },
+            {
+                "name": "卡介苗",
+                "person": "小宝",
+                "own": False,
+                "due": date(2026, 11, 23),
+                "dose": 1,
+                "state": "check_record",
+                "booked": False,
+            },
         ]
     },
     "care_doctor": {

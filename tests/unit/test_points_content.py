@@ -18,6 +18,11 @@ from content.points import (
 from content.render import Renderer
 from content.tips import Quiz, load_library
 
+GOVERNANCE = (
+    "source: [{document: 国卫办基层发〔2025〕21号, edition: 2025, section: 三(九)}], "
+    "review: {state: pending}"
+)
+
 
 def test_shipped_rules_cover_every_rule_in_both_languages() -> None:
     book = parse_rules(RULES_FILE)
@@ -44,12 +49,45 @@ def test_a_missing_rule_or_a_one_language_name_is_reported(
     path.write_text(
         "reminder_days_before: 31\n"
         "rules:\n"
-        f"  checkup: {{name: {name}, points: 5, period: year, cap: 10}}\n",
+        f"  checkup: {{name: {name}, points: 5, period: year, cap: 10, {GOVERNANCE}}}\n",
         encoding="utf-8",
     )
     with pytest.raises(PointsDataError) as caught:
         parse_rules(path)
     assert problem in str(caught.value)
+
+
+@pytest.mark.parametrize(
+    ("governance", "problem"),
+    [
+        (GOVERNANCE.replace("edition: 2025, ", ""), "edition"),
+        (GOVERNANCE.replace("edition: 2025", "edition: 最新版"), "edition"),
+        (GOVERNANCE.replace("{state: pending}", "{state: reviewed by the team}"), "review.state"),
+        (GOVERNANCE.replace("{state: pending}", "{state: signed_off}"), "names the clinician"),
+        ("review: {state: pending}", "source"),
+    ],
+)
+def test_points_rules_carry_a_source_with_an_edition_and_a_review_state(
+    tmp_path: Path, governance: str, problem: str
+) -> None:
+    """Mutation: dropping `source`/`review` from EarnRule accepts these files."""
+    path = tmp_path / "rules.yaml"
+    lines = [
+        f"  {rule.value}: {{name: {{zh-CN: 规则{rule.value}, en: Rule {rule.value}}}, points: 5,"
+        f" period: year, cap: 10, {governance if rule is Rule.CHECKUP else GOVERNANCE}}}"
+        for rule in Rule
+    ]
+    path.write_text("reminder_days_before: 31\nrules:\n" + "\n".join(lines) + "\n", "utf-8")
+    with pytest.raises(PointsDataError) as caught:
+        parse_rules(path)
+    assert problem in str(caught.value)
+    path.write_text(
+        "reminder_days_before: 31\nrules:\n"
+        + "\n".join(line.replace(governance, GOVERNANCE) for line in lines)
+        + "\n",
+        "utf-8",
+    )
+    assert len(parse_rules(path).rules) == len(Rule)
 
 
 def test_a_quiz_answer_must_be_one_of_its_options() -> None:

@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "0014_pregnancy_due"
-down_revision: str | None = "0011_doctor_accounts"
+down_revision: str | None = "0013_care_rules"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
