@@ -6,7 +6,7 @@ from datetime import date, datetime
 
 from aiogram.types import InlineKeyboardMarkup
 from aiogram.utils.i18n import gettext as _
-from aiogram.utils.keyboard import InlineKeyboardBuilder
+from bot.aiogram_shim import InlineKeyboardBuilder
 from babel.dates import format_date
 from services.booking import (
     AppointmentRecord,

@@ -7,7 +7,7 @@ from datetime import date
 
 from aiogram.types import InlineKeyboardMarkup
 from aiogram.utils.i18n import gettext as _
-from aiogram.utils.keyboard import InlineKeyboardBuilder
+from bot.aiogram_shim import InlineKeyboardBuilder
 from services.careplans import PRESCRIPTION_WEEKS, DoctorView
 
 from bot.callbacks import (

@@ -6,7 +6,7 @@ from collections.abc import Iterable
 
 from aiogram.types import InlineKeyboardButton, InlineKeyboardMarkup
 from aiogram.utils.i18n import gettext as _
-from aiogram.utils.keyboard import InlineKeyboardBuilder
+from bot.aiogram_shim import InlineKeyboardBuilder
 from services.doctors import DoctorPage
 from services.family import FamilyMemberRecord, Relation
 from services.pushes import Action, Topic

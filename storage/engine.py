@@ -12,11 +12,13 @@ from sqlalchemy.ext.asyncio import (
     async_sessionmaker,
     create_async_engine,
 )
-from sqlalchemy.pool import NullPool
+from sqlalchemy.pool import AsyncAdaptedQueuePool, NullPool
 
 DEFAULT_DATABASE_URL = "sqlite+aiosqlite:///./jiayi.db"
 SUPPORTED_DRIVERS = ("sqlite+aiosqlite", "postgresql+asyncpg")
 SQLITE_BUSY_TIMEOUT_MS = 10_000
+SQLITE_POOL_SIZE = 5
+SQLITE_POOL_OVERFLOW = 20
 
 
 def normalise_url(url: str) -> str:
@@ -37,9 +39,20 @@ def normalise_url(url: str) -> str:
 def make_engine(url: str, **kwargs: Any) -> AsyncEngine:
     url = normalise_url(url)
     if url.startswith("sqlite"):
-        # One connection per checkout keeps SQLite's locking simple and makes BEGIN IMMEDIATE
-        # effective across tasks; pragmas are set on every new connection.
-        kwargs.setdefault("poolclass", NullPool)
+        if make_url(url).database in (None, "", ":memory:"):
+            # Every connection to ":memory:" is a database of its own; keep the old behaviour.
+            kwargs.setdefault("poolclass", NullPool)
+        else:
+            # A pool, not a connection per unit of work: opening one costs a thread and four
+            # PRAGMAs, which was most of a short update's time (issue #14). Pooling changes
+            # nothing about locking: each checkout still begins its own transaction (BEGIN, or
+            # BEGIN IMMEDIATE for writers, see `_on_begin`), the pool rolls back on return, and
+            # the PRAGMAs below hold for the connection's life. WAL lets the pool's readers
+            # run beside the one writer. The overflow is generous because a reader never
+            # waits for the writer in SQLite, so it should not wait for a connection either.
+            kwargs.setdefault("poolclass", AsyncAdaptedQueuePool)
+            kwargs.setdefault("pool_size", SQLITE_POOL_SIZE)
+            kwargs.setdefault("max_overflow", SQLITE_POOL_OVERFLOW)
         engine = create_async_engine(url, **kwargs)
         _configure_sqlite(engine)
         return engine

@@ -6,7 +6,7 @@ from datetime import timedelta
 
 from aiogram.types import InlineKeyboardMarkup
 from aiogram.utils.i18n import gettext as _
-from aiogram.utils.keyboard import InlineKeyboardBuilder
+from bot.aiogram_shim import InlineKeyboardBuilder
 from services.broadcasts import BroadcastReport, BroadcastStatus
 from services.console import AgeBand, ResidentPage
 from services.residents import Condition
