@@ -94,7 +94,7 @@ class _Instant:
         return json.dumps({"ok": True, "result": result}, ensure_ascii=False)
 
     async def make_request(
-        self, bot: Bot, method: TelegramMethod[Any], timeout: int | None = None
+        self, bot: Bot, method: TelegramMethod[Any], timeout: int | None = None  # noqa: ASYNC109
     ) -> Any:
         self.calls += 1
         self.build_form_data(bot=bot, method=method)  # type: ignore[attr-defined]
@@ -188,7 +188,7 @@ async def baseline(n: int) -> float:
 
 
 async def bench_backend(
-    backend: str, rounds: int, pg_admin_dsn: str, profile: bool
+    backend: str, rounds: int, pg_admin_dsn: str, profile: bool, per_command: bool
 ) -> list[list[object]]:
     rows: list[list[object]] = []
     async with scratch_database(backend, pg_admin_dsn=pg_admin_dsn, tag="updates") as url:
@@ -258,6 +258,22 @@ async def bench_backend(
                     ]
                 )
                 print(f"[{backend}] {mix}: {rate:,.0f} updates/s ({ratio:.1%})", flush=True)
+            if per_command:
+                for label, make_one in [
+                    *(
+                        (t, lambda t=t: maker.message(demo.DEMO_ELDERLY_USER_ID, t))
+                        for t in RESIDENT_MIX
+                    ),
+                    *(
+                        (t, lambda t=t: maker.message(demo.DEMO_DOCTOR_USER_ID, t))
+                        for t in DOCTOR_MIX
+                        if t != "card"
+                    ),
+                    ("card", lambda: maker.callback(demo.DEMO_DOCTOR_USER_ID, card)),
+                ]:
+                    updates = [make_one() for _ in range(rounds)]
+                    seconds, _ = await _time(feed, updates)
+                    print(f"[{backend}] {label:>14}: {seconds / rounds * 1000:6.2f} ms")
             if profile:
                 profiler = cProfile.Profile()
                 updates = [u for _ in range(rounds) for u in resident_round()]
@@ -295,13 +311,16 @@ async def main() -> None:
     parser.add_argument("--rounds", type=int, default=60, help="times each mix is repeated")
     parser.add_argument("--backend", choices=("sqlite", "postgresql", "both"), default="both")
     parser.add_argument("--profile", action="store_true")
+    parser.add_argument("--per-command", action="store_true", help="ms per command, too")
     parser.add_argument("--pg-admin-dsn", default=DEFAULT_PG_ADMIN_DSN)
     args = parser.parse_args()
     backends = ("sqlite", "postgresql") if args.backend == "both" else (args.backend,)
     print(f"machine: {machine_note()} at start", flush=True)
     rows: list[list[object]] = []
     for backend in backends:
-        rows += await bench_backend(backend, args.rounds, args.pg_admin_dsn, args.profile)
+        rows += await bench_backend(
+            backend, args.rounds, args.pg_admin_dsn, args.profile, args.per_command
+        )
     print()
     print_table(HEADERS, rows)
     print(f"machine: {machine_note()} at the end")

@@ -7,9 +7,9 @@ from datetime import date
 
 from aiogram.types import InlineKeyboardMarkup
 from aiogram.utils.i18n import gettext as _
-from bot.aiogram_shim import InlineKeyboardBuilder
 from services.careplans import PRESCRIPTION_WEEKS, DoctorView
 
+from bot.aiogram_shim import InlineKeyboardBuilder
 from bot.callbacks import (
     BookPersonCD,
     CareAction,
