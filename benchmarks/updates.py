@@ -94,7 +94,10 @@ class _Instant:
         return json.dumps({"ok": True, "result": result}, ensure_ascii=False)
 
     async def make_request(
-        self, bot: Bot, method: TelegramMethod[Any], timeout: int | None = None  # noqa: ASYNC109
+        self,
+        bot: Bot,
+        method: TelegramMethod[Any],
+        timeout: int | None = None,  # noqa: ASYNC109
     ) -> Any:
         self.calls += 1
         self.build_form_data(bot=bot, method=method)  # type: ignore[attr-defined]
