@@ -239,6 +239,7 @@ async def _surge(
         await server.wait_until(all_answered, timeout=ANSWER_TIMEOUT)
     booked_users, slot_booked = await _booked_users(uow_factory, slot_id)
     outcomes: Counter[str] = Counter()
+    others: Counter[str] = Counter()
     for user in users:
         if user in booked_users and user in answers:
             outcomes["booked"] += 1
@@ -246,6 +247,9 @@ async def _surge(
             outcomes["full"] += 1
         else:
             outcomes["other"] += 1
+            others[answers[user][1][:80] if user in answers else "(no answer)"] += 1
+    for answer, count in others.most_common(3):
+        print(f"[{backend}] other answer x{count}: {answer!r}", flush=True)
     latencies = sorted(seconds for seconds, _ in answers.values())
     p99 = percentile(latencies, 99)
     if len(booked_users) > seats or slot_booked > seats:
