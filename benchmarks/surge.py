@@ -63,7 +63,12 @@ STEP_TIMEOUT = 60.0
 ANSWER_TIMEOUT = 300.0
 TARGET_P99 = 0.5
 FULL_TEXTS = ("just filled up", "刚刚约满")
-ANSWER_METHODS = frozenset({"sendMessage", "editMessageText"})
+BOOKED_TEXTS = ("Booked ✓", "预约成功 ✓")
+# The answer to "Confirm" is a new message (the confirmation loses its buttons first). Pushes
+# the scheduler delivers meanwhile (care-plan reminders) land in the same chats: they are not
+# the answer, so only a message that says "booked" or "full", or any other message that is
+# not a push, counts; see `_is_answer`.
+ANSWER_METHODS = frozenset({"sendMessage"})
 
 
 async def _add_service_and_slot(uow_factory: UnitOfWorkFactory, seats: int) -> int:
@@ -89,6 +94,18 @@ async def _add_service_and_slot(uow_factory: UnitOfWorkFactory, seats: int) -> i
             service.id, starts_at, starts_at + timedelta(seconds=1)
         )
     return slots[0].id
+
+
+def _is_answer(text: str) -> bool:
+    return any(t in text for t in (*FULL_TEXTS, *BOOKED_TEXTS)) or not _is_push(text)
+
+
+def _is_push(text: str) -> bool:
+    # Care-plan reminders and nudges (the only pushes due in this scenario) start with a bold
+    # title such as "已逾期：…" / "Overdue: …"; booking answers never contain "：" or ": " in
+    # their first line's bold title.
+    first = text.split("\n", 1)[0]
+    return first.startswith("<b>") and ("：" in first or ": " in first)
 
 
 def _button(message: SentMessage, prefix: str, suffix: str = "") -> str | None:
@@ -230,6 +247,7 @@ async def _surge(
                 and chat not in answers
                 and request.method in ANSWER_METHODS
                 and request.at >= pressed[chat]
+                and _is_answer(str(request.params.get("text", "")))
             ):
                 answers[chat] = (request.at - pressed[chat], str(request.params.get("text", "")))
         seen = len(server.requests)
