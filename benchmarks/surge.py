@@ -64,10 +64,10 @@ ANSWER_TIMEOUT = 300.0
 TARGET_P99 = 0.5
 FULL_TEXTS = ("just filled up", "刚刚约满")
 BOOKED_TEXTS = ("Booked ✓", "预约成功 ✓")
-# The answer to "Confirm" is a new message (the confirmation loses its buttons first). Pushes
-# the scheduler delivers meanwhile (care-plan reminders) land in the same chats: they are not
-# the answer, so only a message that says "booked" or "full", or any other message that is
-# not a push, counts; see `_is_answer`.
+# The answer to "Confirm" is a new message (the confirmation loses its buttons first) that
+# says "booked" or "full". Pushes the scheduler delivers meanwhile (tips, care-plan reminders)
+# land in the same chats and are not the answer; a resident who gets neither answer within
+# ANSWER_TIMEOUT counts as "other".
 ANSWER_METHODS = frozenset({"sendMessage"})
 
 
@@ -97,15 +97,7 @@ async def _add_service_and_slot(uow_factory: UnitOfWorkFactory, seats: int) -> i
 
 
 def _is_answer(text: str) -> bool:
-    return any(t in text for t in (*FULL_TEXTS, *BOOKED_TEXTS)) or not _is_push(text)
-
-
-def _is_push(text: str) -> bool:
-    # Care-plan reminders and nudges (the only pushes due in this scenario) start with a bold
-    # title such as "已逾期：…" / "Overdue: …"; booking answers never contain "：" or ": " in
-    # their first line's bold title.
-    first = text.split("\n", 1)[0]
-    return first.startswith("<b>") and ("：" in first or ": " in first)
+    return any(t in text for t in (*FULL_TEXTS, *BOOKED_TEXTS))
 
 
 def _button(message: SentMessage, prefix: str, suffix: str = "") -> str | None:
@@ -265,7 +257,7 @@ async def _surge(
             outcomes["full"] += 1
         else:
             outcomes["other"] += 1
-            others[answers[user][1][:80] if user in answers else "(no answer)"] += 1
+            others[answers[user][1][:80] if user in answers else "(no booked/full answer)"] += 1
     for answer, count in others.most_common(3):
         print(f"[{backend}] other answer x{count}: {answer!r}", flush=True)
     latencies = sorted(seconds for seconds, _ in answers.values())
