@@ -10,7 +10,6 @@ from dataclasses import dataclass
 
 from aiogram import Bot, Dispatcher
 from aiogram.client.default import DefaultBotProperties
-from aiogram.client.session.aiohttp import AiohttpSession
 from aiogram.client.telegram import TelegramAPIServer
 from aiogram.enums import ParseMode
 from aiogram.exceptions import TelegramAPIError
@@ -43,6 +42,7 @@ from services.delivery import DispatchSettings, OutboxDispatcher
 from services.pushes import Library, PushSchedule
 from services.settings import Settings
 
+from bot.aiogram_shim import KeepAliveSession
 from bot.commands import doctor_commands, resident_commands
 from bot.doctor.broadcast import BroadcastNotifier
 from bot.logs import keep_personal_data_out
@@ -84,7 +84,8 @@ def build_bot(settings: Settings) -> Bot:
         if (settings.telegram_api_url)
         else None
     )
-    session = AiohttpSession(api=api) if api else AiohttpSession()
+    # KeepAliveSession: aiogram's own session, minus a pydantic class rebuild per call.
+    session = KeepAliveSession(api=api) if api else KeepAliveSession()
     return Bot(
         settings.bot_token.get_secret_value(),
         session=session,

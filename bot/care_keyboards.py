@@ -7,10 +7,10 @@ from datetime import date
 
 from aiogram.types import InlineKeyboardMarkup
 from aiogram.utils.i18n import gettext as _
-from aiogram.utils.keyboard import InlineKeyboardBuilder
 from services.careplans import PRESCRIPTION_WEEKS, DoctorView, Outcome
 from services.readings import FOLLOW_UP_RULES
 
+from bot.aiogram_shim import InlineKeyboardBuilder
 from bot.callbacks import (
     BookPersonCD,
     CareAction,

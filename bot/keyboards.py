@@ -6,12 +6,12 @@ from collections.abc import Iterable
 
 from aiogram.types import InlineKeyboardButton, InlineKeyboardMarkup
 from aiogram.utils.i18n import gettext as _
-from aiogram.utils.keyboard import InlineKeyboardBuilder
 from services.doctors import DoctorPage
 from services.family import FamilyMemberRecord, Relation
 from services.pushes import Action, Topic
 from services.residents import Condition, Sex
 
+from bot.aiogram_shim import InlineKeyboardBuilder
 from bot.callbacks import (
     AskDoctorCD,
     CancelCD,

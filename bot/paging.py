@@ -9,7 +9,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from aiogram.filters.callback_data import CallbackData
-from aiogram.utils.keyboard import InlineKeyboardBuilder
+
+from bot.aiogram_shim import InlineKeyboardBuilder
 
 # Of Telegram's 4,096 characters: what a page's rows may use, leaving room for the title,
 # the footer and the page line that the template adds around them.

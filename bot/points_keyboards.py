@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from aiogram.types import InlineKeyboardMarkup
 from aiogram.utils.i18n import gettext as _
-from aiogram.utils.keyboard import InlineKeyboardBuilder
 from content.tips import Quiz
 from services.points import RewardRecord, VoucherRecord
 
+from bot.aiogram_shim import InlineKeyboardBuilder
 from bot.callbacks import (
     LectureConfirmCD,
     MenuCD,

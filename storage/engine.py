@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
+from collections import deque
 from typing import Any
 
 from sqlalchemy import event
+from sqlalchemy.dialects.sqlite.aiosqlite import (
+    AsyncAdapt_aiosqlite_connection,
+    AsyncAdapt_aiosqlite_cursor,
+)
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
@@ -12,11 +17,13 @@ from sqlalchemy.ext.asyncio import (
     async_sessionmaker,
     create_async_engine,
 )
-from sqlalchemy.pool import NullPool
+from sqlalchemy.pool import AsyncAdaptedQueuePool, NullPool
 
 DEFAULT_DATABASE_URL = "sqlite+aiosqlite:///./jiayi.db"
 SUPPORTED_DRIVERS = ("sqlite+aiosqlite", "postgresql+asyncpg")
 SQLITE_BUSY_TIMEOUT_MS = 10_000
+SQLITE_POOL_SIZE = 5
+SQLITE_POOL_OVERFLOW = 20
 
 
 def normalise_url(url: str) -> str:
@@ -37,9 +44,20 @@ def normalise_url(url: str) -> str:
 def make_engine(url: str, **kwargs: Any) -> AsyncEngine:
     url = normalise_url(url)
     if url.startswith("sqlite"):
-        # One connection per checkout keeps SQLite's locking simple and makes BEGIN IMMEDIATE
-        # effective across tasks; pragmas are set on every new connection.
-        kwargs.setdefault("poolclass", NullPool)
+        if make_url(url).database in (None, "", ":memory:"):
+            # Every connection to ":memory:" is a database of its own; keep the old behaviour.
+            kwargs.setdefault("poolclass", NullPool)
+        else:
+            # A pool, not a connection per unit of work: opening one costs a thread and four
+            # PRAGMAs, which was most of a short update's time (issue #14). Pooling changes
+            # nothing about locking: each checkout still begins its own transaction (BEGIN, or
+            # BEGIN IMMEDIATE for writers, see `_on_begin`), the pool rolls back on return, and
+            # the PRAGMAs below hold for the connection's life. WAL lets the pool's readers
+            # run beside the one writer. The overflow is generous because a reader never
+            # waits for the writer in SQLite, so it should not wait for a connection either.
+            kwargs.setdefault("poolclass", AsyncAdaptedQueuePool)
+            kwargs.setdefault("pool_size", SQLITE_POOL_SIZE)
+            kwargs.setdefault("max_overflow", SQLITE_POOL_OVERFLOW)
         engine = create_async_engine(url, **kwargs)
         _configure_sqlite(engine)
         return engine
@@ -60,6 +78,8 @@ def _configure_sqlite(engine: AsyncEngine) -> None:
         cursor.execute("PRAGMA foreign_keys=ON")
         cursor.execute("PRAGMA synchronous=NORMAL")
         cursor.close()
+        if type(dbapi_connection) is AsyncAdapt_aiosqlite_connection:
+            dbapi_connection.__class__ = _OneHopConnection
 
     @event.listens_for(sync_engine, "begin")
     def _on_begin(conn: Any) -> None:
@@ -73,3 +93,57 @@ def _configure_sqlite(engine: AsyncEngine) -> None:
 
 def make_sessionmaker(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
     return async_sessionmaker(engine, expire_on_commit=False, autoflush=False)
+
+
+class _OneHopCursor(AsyncAdapt_aiosqlite_cursor):
+    """SQLAlchemy's aiosqlite cursor, with one trip to the connection's thread per statement.
+
+    aiosqlite runs sqlite3 in a thread of its own; SQLAlchemy's adapter makes four trips to it
+    for every statement (open a cursor, execute, fetch, close), each a queue hand-off and a
+    wake-up of the event loop. On a busy machine those hand-offs were most of a short update's
+    time (issue #14). This runs the same four sqlite3 calls in one function, in that thread:
+    same statements, same results, same errors; only the waiting is shorter.
+    """
+
+    __slots__ = ()
+
+    def execute(self, operation: Any, parameters: Any = None) -> Any:
+        connection = self._connection
+
+        def run() -> tuple[Any, list[Any] | None, int | None, int]:
+            cursor = connection._conn.cursor()
+            try:
+                if parameters is None:
+                    cursor.execute(operation)
+                else:
+                    cursor.execute(operation, parameters)
+                description = cursor.description
+                rows = cursor.fetchall() if description else None
+                return description, rows, cursor.lastrowid, cursor.rowcount
+            finally:
+                cursor.close()
+
+        try:
+            description, rows, lastrowid, rowcount = self.await_(connection._execute(run))
+        except Exception as error:
+            self._adapt_connection._handle_exception(error)
+            raise  # _handle_exception always raises; this keeps type checkers informed
+        if description:
+            self.description = description
+            self.lastrowid = self.rowcount = -1
+            self._rows = deque(rows or ())
+        else:
+            self.description = None
+            self.lastrowid = lastrowid
+            self.rowcount = rowcount
+
+
+class _OneHopConnection(AsyncAdapt_aiosqlite_connection):
+    """Hands out `_OneHopCursor`s; server-side cursors stay SQLAlchemy's own."""
+
+    __slots__ = ()
+
+    def cursor(self, server_side: bool = False) -> AsyncAdapt_aiosqlite_cursor:
+        if server_side:
+            return super().cursor(server_side=True)
+        return _OneHopCursor(self)

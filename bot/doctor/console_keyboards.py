@@ -6,12 +6,12 @@ from datetime import timedelta
 
 from aiogram.types import InlineKeyboardMarkup
 from aiogram.utils.i18n import gettext as _
-from aiogram.utils.keyboard import InlineKeyboardBuilder
 from services.broadcasts import BroadcastReport, BroadcastStatus
 from services.console import AgeBand, ResidentPage
 from services.residents import Condition
 from storage.records import QuestionRecord
 
+from bot.aiogram_shim import InlineKeyboardBuilder
 from bot.callbacks import (
     AskDoctorCD,
     BcAction,

@@ -6,7 +6,6 @@ from __future__ import annotations
 from aiogram import Router
 from aiogram.types import CallbackQuery, InlineKeyboardMarkup
 from aiogram.utils.i18n import gettext as _
-from aiogram.utils.keyboard import InlineKeyboardBuilder
 from content.careplans import default_rules
 from content.render import Renderer
 from services import careplans, readings
@@ -16,6 +15,7 @@ from services.database import UnitOfWork
 from services.readings import DoctorReadings
 from services.settings import Settings
 
+from bot.aiogram_shim import InlineKeyboardBuilder
 from bot.callbacks import DoctorReadingsCD, ResidentCardCD
 from bot.replies import send
 from bot.resident.readings import send_charts

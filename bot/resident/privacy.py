@@ -18,7 +18,6 @@ from aiogram.types import (
     TelegramObject,
 )
 from aiogram.utils.i18n import gettext as _
-from aiogram.utils.keyboard import InlineKeyboardBuilder
 from content import CONSENT_NOTICE_VERSION
 from content.render import Renderer, html_format
 from services import family, privacy
@@ -31,6 +30,7 @@ from services.residents import ResidentRecord
 from services.settings import Settings
 
 from bot import views
+from bot.aiogram_shim import InlineKeyboardBuilder
 from bot.callbacks import PrivacyAction, PrivacyCD, TakeoverConsentCD, TakeoverLinkCD
 from bot.doctor.gate import doctor_at_work
 from bot.labels import conditions_text, error_text, relation_label, sex_label

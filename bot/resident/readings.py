@@ -15,7 +15,6 @@ from aiogram.filters import Command
 from aiogram.fsm.context import FSMContext
 from aiogram.types import BufferedInputFile, CallbackQuery, InlineKeyboardMarkup, Message
 from aiogram.utils.i18n import gettext as _
-from aiogram.utils.keyboard import InlineKeyboardBuilder
 from content.render import Renderer
 from services import booking, readings
 from services.clock import Clock
@@ -24,6 +23,7 @@ from services.readings import BloodPressure, GlucoseContext, Level, ReadingKind,
 from services.readings_chart import render_chart
 from services.settings import Settings
 
+from bot.aiogram_shim import InlineKeyboardBuilder
 from bot.callbacks import (
     AskDoctorCD,
     CancelCD,

@@ -10,7 +10,6 @@ from aiogram import Router
 from aiogram.filters.callback_data import CallbackData
 from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message
 from aiogram.utils.i18n import gettext as _
-from aiogram.utils.keyboard import InlineKeyboardBuilder
 from content.render import Renderer
 from services import vaccine_record
 from services.careplans import VaccineAnswer
@@ -19,6 +18,7 @@ from services.database import UnitOfWork
 from services.settings import Settings
 from services.vaccine_record import ChildRecord
 
+from bot.aiogram_shim import InlineKeyboardBuilder
 from bot.replies import edit, send
 
 LATER = "later"

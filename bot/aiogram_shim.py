@@ -1,0 +1,52 @@
+"""Two small fixes for aiogram's per-call cost, kept here instead of a fork (issue #14).
+
+Both change how fast aiogram does its work, never what it sends or what it parses.
+
+1. `KeepAliveSession`: aiogram's `BaseSession.check_response` evaluates
+   `Response[method.__returning__]` on every call. pydantic keeps parametrised generic classes
+   in a cache that holds them *weakly*, so once the last `Response[Message]` is collected, the
+   next call rebuilds the whole class and its validator (`complete_model_class`, milliseconds
+   each; 41 rebuilds in 1,000 sends were measured, benchmarks/README.md). The session keeps
+   one strong reference per returned type, so each is built once per process.
+2. `InlineKeyboardBuilder`: aiogram's builder returns `deepcopy(self._markup)` from `export()`
+   (and so from `as_markup()`), deep-copying every pydantic button. Our builders are local to
+   one keyboard function and dropped right after, so nothing can change the buttons behind
+   the markup's back: a copy of the rows (the lists) is enough.
+
+Upstream-style: both would be a few lines in aiogram itself; if aiogram does either, drop the
+matching piece here.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from aiogram import Bot
+from aiogram.client.session.aiohttp import AiohttpSession
+from aiogram.methods import TelegramMethod
+from aiogram.methods.base import Response
+from aiogram.types import InlineKeyboardButton
+from aiogram.utils.keyboard import InlineKeyboardBuilder as _AiogramInlineKeyboardBuilder
+
+
+class KeepAliveSession(AiohttpSession):
+    """aiogram's aiohttp session, holding every `Response[...]` class it has used."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._response_types: dict[Any, type[Response[Any]]] = {}
+
+    def check_response(
+        self, bot: Bot, method: TelegramMethod[Any], status_code: int, content: str
+    ) -> Response[Any]:
+        returning = method.__returning__
+        if returning not in self._response_types:
+            self._response_types[returning] = Response[returning]  # type: ignore[valid-type]
+        return super().check_response(bot, method, status_code, content)
+
+
+class InlineKeyboardBuilder(_AiogramInlineKeyboardBuilder):
+    """aiogram's builder without the deep copy on export (see the module docstring)."""
+
+    def export(self) -> list[list[InlineKeyboardButton]]:
+        return [list(row) for row in self._markup]
