@@ -6,6 +6,7 @@ import asyncio
 import contextlib
 import gettext
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
 
@@ -15,7 +16,7 @@ from aiogram.client.session.aiohttp import AiohttpSession
 from aiogram.client.telegram import TelegramAPIServer
 from aiogram.enums import ParseMode
 from aiogram.exceptions import TelegramAPIError
-from aiogram.fsm.storage.base import BaseStorage
+from aiogram.fsm.storage.base import BaseEventIsolation, BaseStorage
 from aiogram.fsm.storage.memory import MemoryStorage
 from aiogram.types import BotCommand, BotCommandScopeChat, BotCommandScopeDefault
 from aiogram.utils.callback_answer import CallbackAnswerMiddleware
@@ -29,9 +30,11 @@ from scheduler.app import build_scheduler
 from scheduler.jobs import PushJobs
 from services import broadcasts, care_notices, console, doctors, notices, points_notices, questions
 from services.clock import Clock, SystemClock
-from services.database import UnitOfWorkFactory, migrate, open_database
-from services.delivery import DispatchSettings, OutboxDispatcher
+from services.database import Database, UnitOfWorkFactory, migrate, open_database
+from services.delivery import DispatchSettings, OutboxDispatcher, Sender
+from services.metrics import Metrics
 from services.pushes import Library, PushSchedule
+from services.ratelimit import ChatPacer, RateLimiter
 from services.settings import Settings
 
 from bot.commands import doctor_commands, resident_commands
@@ -101,10 +104,12 @@ def build_dispatcher(
     storage: BaseStorage,
     library: Library,
     schedule: PushSchedule,
+    events_isolation: BaseEventIsolation | None = None,
 ) -> Dispatcher:
     # App-wide objects reach handlers by keyword name; keep this list short.
     dp = Dispatcher(
         storage=storage,
+        events_isolation=events_isolation,
         settings=settings,
         renderer=renderer,
         clock=clock,
@@ -174,15 +179,35 @@ class RunningApp:
     after_start: asyncio.Task[None] | None = None
 
 
-async def run(
-    settings: Settings, *, clock: Clock | None = None, control: RunningApp | None = None
-) -> None:
-    """Migrates, then long-polls until stopped (SIGINT/SIGTERM, or `control.stop`)."""
-    clock = clock or SystemClock()
-    keep_personal_data_out()
+@dataclass
+class Worker:
+    """Everything one bot process runs: built the same way for polling and for webhooks."""
+
+    database: Database
+    bot: Bot
+    i18n: I18n
+    renderer: Renderer
+    dp: Dispatcher
+    dispatcher: OutboxDispatcher
+    jobs: PushJobs
+    scheduler: AsyncIOScheduler
+
+
+def build_worker(
+    settings: Settings,
+    *,
+    clock: Clock,
+    storage: BaseStorage,
+    limiter: RateLimiter | None = None,
+    pacer: ChatPacer | None = None,
+    leads: Callable[[], bool] | None = None,
+    metrics: Metrics | None = None,
+    events_isolation: BaseEventIsolation | None = None,
+) -> Worker:
+    """Builds one worker. Several workers pass the Redis-backed `limiter`/`pacer`, the
+    planning lease's `leads` and `events_isolation`; one process leaves them out."""
     renderer = Renderer(default_locale=settings.default_locale)
     library = load_library(renderer.env)  # invalid content stops start-up, before anything runs
-    await migrate(settings.database_url)
     database = open_database(settings.database_url)
     bot = build_bot(settings)
     i18n = build_i18n(settings.default_locale)
@@ -195,17 +220,26 @@ async def run(
         renderer=renderer,
         clock=clock,
         i18n=i18n,
-        storage=build_fsm_storage(settings),
+        storage=storage,
         library=library,
         schedule=schedule,
+        events_isolation=events_isolation,
     )
+    sender: Sender = AiogramSender(bot, i18n)
+    if metrics is not None:
+        from bot.metrics import CountingSender, UpdateMetricsMiddleware
+
+        sender = CountingSender(sender, metrics)
+        dp.update.outer_middleware(UpdateMetricsMiddleware(metrics))
     dispatcher = OutboxDispatcher(
         uow_factory=database.uow_factory,
-        sender=AiogramSender(bot, i18n),
+        sender=sender,
         library=library,
         clock=clock,
         zone=settings.zone,
         settings=DispatchSettings(rate_per_second=settings.push_rate),
+        limiter=limiter,
+        pacer=pacer,
     )
     notices.register(dispatcher, renderer, settings.zone)
     care_notices.register(dispatcher, renderer)
@@ -227,6 +261,36 @@ async def run(
         jobs,
         plan_every=timedelta(minutes=settings.plan_interval_minutes),
         dispatch_every=timedelta(seconds=settings.dispatch_interval_seconds),
+        leads=leads,
+        observe=metrics.observe_job if metrics is not None else None,
+    )
+    return Worker(
+        database=database,
+        bot=bot,
+        i18n=i18n,
+        renderer=renderer,
+        dp=dp,
+        dispatcher=dispatcher,
+        jobs=jobs,
+        scheduler=scheduler,
+    )
+
+
+async def run(
+    settings: Settings, *, clock: Clock | None = None, control: RunningApp | None = None
+) -> None:
+    """Migrates, then long-polls until stopped (SIGINT/SIGTERM, or `control.stop`)."""
+    clock = clock or SystemClock()
+    keep_personal_data_out()
+    built = build_worker(settings, clock=clock, storage=build_fsm_storage(settings))
+    await migrate(settings.database_url)
+    database, bot, i18n, dp, jobs, scheduler = (
+        built.database,
+        built.bot,
+        built.i18n,
+        built.dp,
+        built.jobs,
+        built.scheduler,
     )
 
     async def _after_start() -> None:
