@@ -117,6 +117,6 @@ def build_metrics() -> Metrics:
             "jiayi_scheduler_leader",
             "1 while this worker holds the planning lease.",
             registry=registry,
-            multiprocess_mode="livemax",
+            multiprocess_mode="livesum",
         ),
     )
