@@ -198,11 +198,15 @@ async def worker_app(settings: Settings) -> web.Application:
         worker.scheduler.start()
 
     async def on_cleanup(_: web.Application) -> None:
+        # No new runs; the ones in progress finish (APScheduler's shutdown would cancel a
+        # dispatcher run mid-batch), then the lease goes back for another worker to take.
+        if worker.scheduler.running:
+            worker.scheduler.pause()
+        await jobs.wait_idle()
         if worker.scheduler.running:
             worker.scheduler.shutdown(wait=False)
         if lease is not None:
             await lease.stop()
-        await jobs.wait_idle()
         await worker.dp.storage.close()
         if isolation is not None:
             await isolation.close()
@@ -240,6 +244,11 @@ def serve(settings: Settings) -> None:
     # directory and /metrics adds them up, whichever worker answers.
     metrics_dir = tempfile.mkdtemp(prefix="jiayi-metrics-")
     os.environ[MULTIPROC_ENV] = metrics_dir
+    # prometheus_client picks its value store when first imported (here, before the
+    # variable was set); metrics are built in the workers, after this.
+    from prometheus_client import values
+
+    values.ValueClass = values.get_value_class()
     host, port = settings.listen
 
     class Workers(BaseApplication):  # type: ignore[misc]
