@@ -172,12 +172,56 @@ async def test_a_sign_up_and_booking_whose_steps_land_on_both_workers_completes(
     assert all(d.status == 200 for d in handled)
     assert {d.worker for d in handled} == {str(pid) for pid in workers.worker_pids()}
 
-    # A request without the secret is refused, whichever worker takes it.
-    async with (
-        aiohttp.ClientSession() as session,
-        session.post(f"{workers.base}/telegram", json={"update_id": 1}) as response,
-    ):
-        assert response.status == 401
+    async with aiohttp.ClientSession() as session:
+        # A request without the secret is refused, whichever worker takes it.
+        async with session.post(f"{workers.base}/telegram", json={"update_id": 1}) as response:
+            assert response.status == 401
+        async with session.get(f"{workers.base}/healthz") as response:
+            assert response.status == 200
+        # /metrics adds up both workers, whichever answers.
+        async with session.get(f"{workers.base}/metrics") as response:
+            metrics = _samples(await response.text())
+    messages = metrics.get('jiayi_updates_total{kind="message"}', 0.0)
+    assert messages >= 3  # /start, the year of birth, /book twice
+    assert metrics['jiayi_handler_seconds_count{kind="callback_query"}'] >= 8
+    assert metrics.get('jiayi_sends_total{result="sent"}', 0.0) == 0  # nothing pushed yet
+
+
+def _samples(text: str) -> dict[str, float]:
+    samples = {}
+    for line in text.splitlines():
+        if line and not line.startswith("#"):
+            name, _, value = line.rpartition(" ")
+            samples[name] = float(value)
+    return samples
+
+
+async def test_several_workers_without_postgresql_and_redis_refuse_to_start(
+    tmp_path: Path,
+) -> None:
+    """Mutation tried: `_run_webhook` skipping `shared_state_missing()` — gunicorn starts
+    two workers on SQLite and the command does not exit with 2."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("JIAYI_")} | {
+        "JIAYI_BOT_TOKEN": TOKEN,
+        "JIAYI_DATABASE_URL": f"sqlite+aiosqlite:///{tmp_path / 'x.db'}",
+        "JIAYI_WEBHOOK_URL": "https://bot.example.org/telegram",
+        "JIAYI_WEBHOOK_SECRET": SECRET,
+        "JIAYI_WEBHOOK_LISTEN": f"127.0.0.1:{_free_port()}",
+    }
+    process = await asyncio.create_subprocess_exec(
+        sys.executable,
+        *("-m", "bot", "run", "--webhook", "--workers", "2"),
+        env=env,
+        cwd=tmp_path,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
+    )
+    _out, err = await asyncio.wait_for(process.communicate(), 60)
+    assert process.returncode == 2
+    assert err.decode().strip().splitlines() == [
+        "Configuration error: 2 workers need shared state: JIAYI_DATABASE_URL must be "
+        "PostgreSQL; JIAYI_REDIS_URL must be set"
+    ]
 
 
 async def test_killing_the_leader_moves_planning_to_another_worker(
@@ -208,7 +252,5 @@ async def test_killing_the_leader_moves_planning_to_another_worker(
         session.get(f"{workers.base}/metrics") as response,
     ):
         text = await response.text()
-    [line] = [
-        line for line in text.splitlines() if line.startswith("jiayi_scheduler_leader ")
-    ]
+    [line] = [line for line in text.splitlines() if line.startswith("jiayi_scheduler_leader ")]
     assert float(line.split()[1]) == 1.0
