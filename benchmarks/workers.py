@@ -240,7 +240,7 @@ async def _run(
                     ]
 
                 deadline = time.monotonic() + args.residents / args.rate * 3 + 30
-                while time.monotonic() < deadline:  # noqa: ASYNC110 (the server is polled)
+                while time.monotonic() < deadline:
                     if len({chat for chat, _ in broadcast_sends()}) >= args.residents:
                         break
                     await asyncio.sleep(0.5)
