@@ -57,6 +57,5 @@ async def test_json_lines_name_the_update_being_handled_and_metrics_count_it() -
     assert "update_id" not in after
     assert metrics.registry.get_sample_value("jiayi_updates_total", {"kind": "message"}) == 1
     assert (
-        metrics.registry.get_sample_value("jiayi_handler_seconds_count", {"kind": "message"})
-        == 1
+        metrics.registry.get_sample_value("jiayi_handler_seconds_count", {"kind": "message"}) == 1
     )
