@@ -46,8 +46,9 @@ WEBHOOK_SET_KEY = "jiayi:webhook:set:"
 
 
 def webhook_path(settings: Settings) -> str:
+    # The proxy forwards Telegram's request unchanged: serve the public URL's own path.
     path = urlsplit(str(settings.webhook_url)).path if settings.webhook_url else ""
-    return path if path not in ("", "/") else "/webhook"
+    return path or "/"
 
 
 def allowed_updates() -> list[str]:
