@@ -41,7 +41,12 @@ import aiohttp
 from redis.asyncio import Redis
 from sqlalchemy import insert, select
 
-from benchmarks._common import machine_note, print_table, scratch_database
+from benchmarks._common import (
+    machine_note,
+    outbox_status_counts,
+    print_table,
+    scratch_database,
+)
 from content import CONSENT_NOTICE_VERSION
 from sandbox.botapi import BotAPIServer, ChatClient, TgUser
 from services import broadcasts
@@ -209,6 +214,15 @@ async def _run(
                 await asyncio.gather(*(_resident(c, args.rounds, latencies) for c in chats))
                 elapsed = time.monotonic() - began
 
+                # The day's tips for the new residents go first: let them drain, so the
+                # broadcast's window holds only the broadcast.
+                drain_until = time.monotonic() + args.residents / args.rate * 4 + 60
+                while time.monotonic() < drain_until:
+                    counts = await outbox_status_counts(url)
+                    if not counts.get("pending", 0) and not counts.get("claimed", 0):
+                        break
+                    await asyncio.sleep(1)
+
                 # Sends: one broadcast to everyone, every worker dispatching.
                 settings = Settings(
                     database_url=url,
@@ -246,6 +260,8 @@ async def _run(
                     await asyncio.sleep(0.5)
                 await asyncio.sleep(2)  # anything doubled arrives late
                 sends = broadcast_sends()
+                if not sends:
+                    raise RuntimeError(f"{mode}: no broadcast message arrived")
                 first = min(at for _, at in sends)
                 last = max(at for _, at in sends)
                 # Every push the dispatchers sent meanwhile counts against the one limit.
