@@ -6,6 +6,7 @@ import asyncio
 import contextlib
 import gettext
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from aiogram import Bot, Dispatcher
@@ -13,7 +14,7 @@ from aiogram.client.default import DefaultBotProperties
 from aiogram.client.telegram import TelegramAPIServer
 from aiogram.enums import ParseMode
 from aiogram.exceptions import TelegramAPIError
-from aiogram.fsm.storage.base import BaseStorage
+from aiogram.fsm.storage.base import BaseEventIsolation, BaseStorage
 from aiogram.fsm.storage.memory import MemoryStorage
 from aiogram.types import BotCommand, BotCommandScopeChat, BotCommandScopeDefault
 from aiogram.utils.callback_answer import CallbackAnswerMiddleware
@@ -37,9 +38,11 @@ from services import (
     readings,
 )
 from services.clock import Clock, SystemClock
-from services.database import UnitOfWorkFactory, migrate, open_database
-from services.delivery import DispatchSettings, OutboxDispatcher
+from services.database import Database, UnitOfWorkFactory, migrate, open_database
+from services.delivery import DispatchSettings, OutboxDispatcher, Sender
+from services.metrics import Metrics
 from services.pushes import Library, PushSchedule
+from services.ratelimit import ChatPacer, RateLimiter
 from services.settings import Settings
 
 from bot.aiogram_shim import KeepAliveSession
@@ -111,10 +114,12 @@ def build_dispatcher(
     storage: BaseStorage,
     library: Library,
     schedule: PushSchedule,
+    events_isolation: BaseEventIsolation | None = None,
 ) -> Dispatcher:
     # App-wide objects reach handlers by keyword name; keep this list short.
     dp = Dispatcher(
         storage=storage,
+        events_isolation=events_isolation,
         settings=settings,
         renderer=renderer,
         clock=clock,
@@ -182,17 +187,37 @@ class RunningApp:
     after_start: asyncio.Task[None] | None = None
 
 
-async def run(
-    settings: Settings, *, clock: Clock | None = None, control: RunningApp | None = None
-) -> None:
-    """Migrates, then long-polls until stopped (SIGINT/SIGTERM, or `control.stop`)."""
-    clock = clock or SystemClock()
-    keep_personal_data_out()
+@dataclass
+class Worker:
+    """Everything one bot process runs: built the same way for polling and for webhooks."""
+
+    database: Database
+    bot: Bot
+    i18n: I18n
+    renderer: Renderer
+    dp: Dispatcher
+    dispatcher: OutboxDispatcher
+    jobs: PushJobs
+    scheduler: AsyncIOScheduler
+
+
+def build_worker(
+    settings: Settings,
+    *,
+    clock: Clock,
+    storage: BaseStorage,
+    limiter: RateLimiter | None = None,
+    pacer: ChatPacer | None = None,
+    leads: Callable[[], bool] | None = None,
+    metrics: Metrics | None = None,
+    events_isolation: BaseEventIsolation | None = None,
+) -> Worker:
+    """Builds one worker. Several workers pass the Redis-backed `limiter`/`pacer`, the
+    planning lease's `leads` and `events_isolation`; one process leaves them out."""
     renderer = Renderer(default_locale=settings.default_locale)
     library = load_library(renderer.env)  # invalid content stops start-up, before anything runs
     # A year in the booking horizon without a holiday schedule: said loudly at every start.
     holidays.horizon_warning(clock.now().astimezone(settings.zone).date())
-    await migrate(settings.database_url)
     database = open_database(settings.database_url)
     bot = build_bot(settings)
     i18n = build_i18n(settings.default_locale)
@@ -208,17 +233,26 @@ async def run(
         renderer=renderer,
         clock=clock,
         i18n=i18n,
-        storage=build_fsm_storage(settings),
+        storage=storage,
         library=library,
         schedule=schedule,
+        events_isolation=events_isolation,
     )
+    sender: Sender = AiogramSender(bot, i18n)
+    if metrics is not None:
+        from bot.metrics import CountingSender, UpdateMetricsMiddleware
+
+        sender = CountingSender(sender, metrics)
+        dp.update.outer_middleware(UpdateMetricsMiddleware(metrics))
     dispatcher = OutboxDispatcher(
         uow_factory=database.uow_factory,
-        sender=AiogramSender(bot, i18n),
+        sender=sender,
         library=library,
         clock=clock,
         zone=settings.zone,
         settings=DispatchSettings(rate_per_second=settings.push_rate),
+        limiter=limiter,
+        pacer=pacer,
     )
     notices.register(dispatcher, renderer, settings.zone)
     care_notices.register(dispatcher, renderer)
@@ -238,7 +272,40 @@ async def run(
         readings_retention_months=settings.readings_retention_months,
         on_broadcast=BroadcastNotifier(bot, renderer, i18n, settings),
     )
-    scheduler = build_scheduler(jobs, settings)
+    scheduler = build_scheduler(
+        jobs,
+        settings,
+        leads=leads,
+        observe=metrics.observe_job if metrics is not None else None,
+    )
+    return Worker(
+        database=database,
+        bot=bot,
+        i18n=i18n,
+        renderer=renderer,
+        dp=dp,
+        dispatcher=dispatcher,
+        jobs=jobs,
+        scheduler=scheduler,
+    )
+
+
+async def run(
+    settings: Settings, *, clock: Clock | None = None, control: RunningApp | None = None
+) -> None:
+    """Migrates, then long-polls until stopped (SIGINT/SIGTERM, or `control.stop`)."""
+    clock = clock or SystemClock()
+    keep_personal_data_out()
+    built = build_worker(settings, clock=clock, storage=build_fsm_storage(settings))
+    await migrate(settings.database_url)
+    database, bot, i18n, dp, jobs, scheduler = (
+        built.database,
+        built.bot,
+        built.i18n,
+        built.dp,
+        built.jobs,
+        built.scheduler,
+    )
 
     async def _after_start() -> None:
         try:

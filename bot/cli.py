@@ -47,16 +47,43 @@ def _logging(settings: Settings) -> None:
     logging.basicConfig(
         level=settings.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
     )
+    if settings.log_format == "json":
+        from bot.logformat import use_json_logs
+
+        use_json_logs()
     keep_personal_data_out()
 
 
 @app.command()
-def run() -> None:
+def run(
+    webhook: Annotated[
+        bool,
+        typer.Option(
+            "--webhook",
+            help="Receive updates by webhook (JIAYI_WEBHOOK_URL, JIAYI_WEBHOOK_SECRET, "
+            "JIAYI_WEBHOOK_LISTEN) instead of long polling.",
+        ),
+    ] = False,
+    workers: Annotated[
+        int | None,
+        typer.Option(
+            min=1,
+            max=64,
+            help="Worker processes sharing the webhook port (default JIAYI_WORKERS; more "
+            "than one needs PostgreSQL and Redis).",
+        ),
+    ] = None,
+) -> None:
     """Apply pending migrations, then run the bot (long polling) until Ctrl-C. Without
     JIAYI_BOT_TOKEN, start the local sandbox instead (see `jiayi sandbox`)."""
     settings = _settings()
+    if workers is not None:
+        settings = settings.model_copy(update={"workers": workers})
     _logging(settings)
     log = logging.getLogger("jiayi")
+    if webhook or settings.workers > 1:
+        _run_webhook(settings, webhook=webhook)
+        return
     if settings.bot_token is None:
         log.warning(
             "JIAYI_BOT_TOKEN is not set: starting the local sandbox (a web chat with the bot, "
@@ -71,6 +98,26 @@ def run() -> None:
     from bot.app import run as run_bot
 
     asyncio.run(run_bot(settings))
+
+
+def _run_webhook(settings: Settings, *, webhook: bool) -> None:
+    problem = None
+    if not webhook:
+        problem = "JIAYI_WORKERS > 1 needs webhook mode: add --webhook"
+    elif settings.bot_token is None:
+        problem = "JIAYI_BOT_TOKEN is required for webhook mode"
+    elif settings.webhook_url is None:
+        problem = "JIAYI_WEBHOOK_URL is required for webhook mode (the public HTTPS URL)"
+    elif settings.webhook_secret is None:
+        problem = "JIAYI_WEBHOOK_SECRET is required for webhook mode"
+    elif settings.workers > 1:
+        problem = settings.shared_state_missing()
+    if problem:
+        typer.echo(f"Configuration error: {problem}", err=True)
+        raise typer.Exit(CONFIG_ERROR)
+    from bot.webhook import serve
+
+    serve(settings)
 
 
 @app.command()

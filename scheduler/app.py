@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import Awaitable, Callable
 from datetime import UTC, timedelta
+from functools import wraps
+from typing import Any
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from services.settings import Settings
@@ -20,16 +23,64 @@ POINTS_JOB_ID = "points_housekeeping"
 BROADCASTS_JOB_ID = "broadcast_progress"
 
 
-def build_scheduler(jobs: PushJobs, settings: Settings) -> AsyncIOScheduler:
-    """Every job on an interval from settings (the `*_interval_*` fields)."""
+# Planning jobs run on the one worker holding the lease; every worker dispatches.
+LEADER_JOB_IDS = frozenset(
+    {
+        PLAN_JOB_ID,
+        SLOTS_JOB_ID,
+        OFFERS_JOB_ID,
+        CARE_JOB_ID,
+        RETENTION_JOB_ID,
+        POINTS_JOB_ID,
+        BROADCASTS_JOB_ID,
+    }
+)
+
+JobFunc = Callable[[], Awaitable[Any]]
+
+
+def _wrap(
+    job_id: str,
+    func: JobFunc,
+    leads: Callable[[], bool] | None,
+    observe: Callable[[str, float, object], None] | None,
+) -> JobFunc:
+    @wraps(func)
+    async def run() -> Any:
+        if leads is not None and job_id in LEADER_JOB_IDS and not leads():
+            return None
+        started = time.perf_counter()
+        result = None
+        try:
+            result = await func()
+            return result
+        finally:
+            if observe is not None:
+                observe(job_id, time.perf_counter() - started, result)
+
+    return run if (leads is not None or observe is not None) else func
+
+
+def build_scheduler(
+    jobs: PushJobs,
+    settings: Settings,
+    *,
+    leads: Callable[[], bool] | None = None,
+    observe: Callable[[str, float, object], None] | None = None,
+) -> AsyncIOScheduler:
+    """Every job on an interval from settings (the `*_interval_*` fields).
+
+    `leads`: with several workers, whether this one holds the planning lease now (checked at
+    every run, so a lease that moves takes planning with it). `observe(job, seconds, result)`
+    times each run (metrics)."""
     scheduler = AsyncIOScheduler(timezone=UTC)
     common = {"coalesce": True, "max_instances": 1, "replace_existing": True}
 
-    def every(job: Callable[[], Awaitable[object]], job_id: str, interval: timedelta) -> None:
+    def every(job: JobFunc, job_id: str, interval: timedelta) -> None:
         # A run missed by less than one interval still happens; an older one is dropped.
         seconds = interval.total_seconds()
         scheduler.add_job(
-            job,
+            _wrap(job_id, job, leads, observe),
             "interval",
             seconds=seconds,
             id=job_id,

@@ -25,6 +25,7 @@ from storage.records import Delivery, DeliveryResult, OutboxStatus
 from storage.uow import UnitOfWork
 
 from services.clock import Clock
+from services.ratelimit import ChatPacer, RateLimiter
 from services.tip_parts import TipParts, render_tip
 
 log = logging.getLogger(__name__)
@@ -159,6 +160,8 @@ class OutboxDispatcher:
         clock: Clock,
         zone: ZoneInfo,
         settings: DispatchSettings | None = None,
+        limiter: RateLimiter | None = None,
+        pacer: ChatPacer | None = None,
     ) -> None:
         self._uow_factory = uow_factory
         self._sender = sender
@@ -169,8 +172,11 @@ class OutboxDispatcher:
         # One token, refilled every 1/rate s: sends are evenly spaced, so no one-second window
         # ever holds more than `rate` messages (a bucket of `rate` tokens would allow a burst
         # of twice that). Rate 0 (no limit) is only for measuring capacity in benchmarks/.
-        self._limiter = AsyncLimiter(1, 1 / s.rate_per_second) if s.rate_per_second > 0 else None
-        self._pacer = _ChatPacer(s.per_chat_interval)
+        # Several workers pass Redis-backed ones (services/ratelimit.py) to share both.
+        self._limiter: RateLimiter | None = limiter or (
+            AsyncLimiter(1, 1 / s.rate_per_second) if s.rate_per_second > 0 else None
+        )
+        self._pacer: ChatPacer = pacer or _ChatPacer(s.per_chat_interval)
         self._flood_until = 0.0
         self._renderers: dict[str, Renderer] = {"tip": self._render_tip}
         self._despite_pause: set[str] = set()

@@ -13,6 +13,7 @@ Locale = Literal["zh-CN", "en"]
 LOCALES: tuple[Locale, ...] = ("zh-CN", "en")
 
 _TOKEN = re.compile(r"^\d+:[A-Za-z0-9_-]+$")
+_SECRET = re.compile(r"^[A-Za-z0-9_-]{1,256}$")
 _DB_SCHEMES = ("sqlite", "postgresql", "postgres")
 
 
@@ -52,6 +53,14 @@ class Settings(BaseSettings):
     readings_retention_months: int = Field(default=12, ge=1, le=120)
     # The local sandbox's web chat (`jiayi sandbox`, or `jiayi run` without a token); 0 = any.
     sandbox_port: int = Field(default=8765, ge=0, le=65535)
+    # Webhook mode (`jiayi run --webhook`): the public HTTPS URL Telegram calls, the secret it
+    # must send with every update, and where the workers listen (behind a TLS proxy).
+    webhook_url: HttpUrl | None = None
+    webhook_secret: SecretStr | None = None
+    webhook_listen: str = "127.0.0.1:8080"
+    # Worker processes sharing the webhook port; more than one needs PostgreSQL and Redis.
+    workers: int = Field(default=1, ge=1, le=64)
+    log_format: Literal["text", "json"] = "text"
 
     @field_validator("bot_token")
     @classmethod
@@ -69,6 +78,22 @@ class Settings(BaseSettings):
             raise ValueError(
                 "expected sqlite+aiosqlite:///path.db or postgresql+asyncpg://user@host/db"
             )
+        return value
+
+    @field_validator("webhook_secret")
+    @classmethod
+    def _secret_shape(cls, value: SecretStr | None) -> SecretStr | None:
+        # Telegram's rule for secret_token: 1-256 characters A-Z, a-z, 0-9, _ and -.
+        if value is not None and not _SECRET.match(value.get_secret_value()):
+            raise ValueError("expected 1-256 characters from A-Z, a-z, 0-9, _ and -")
+        return value
+
+    @field_validator("webhook_listen")
+    @classmethod
+    def _listen_shape(cls, value: str) -> str:
+        host, _, port = value.rpartition(":")
+        if not host or not port.isdigit() or not 0 < int(port) < 65536:
+            raise ValueError("expected host:port, e.g. 127.0.0.1:8080")
         return value
 
     @field_validator("timezone")
@@ -95,6 +120,26 @@ class Settings(BaseSettings):
     @property
     def zone(self) -> ZoneInfo:
         return ZoneInfo(self.timezone)
+
+    @property
+    def listen(self) -> tuple[str, int]:
+        host, _, port = self.webhook_listen.rpartition(":")
+        return host.strip("[]"), int(port)
+
+    def shared_state_missing(self) -> str | None:
+        """Why several workers can't share this configuration (one line), or None.
+
+        Workers on separate processes share conversations, locks and the send rate through
+        Redis and the outbox through PostgreSQL; SQLite and in-memory state are per process.
+        """
+        missing = []
+        if not self.database_url.startswith(("postgresql", "postgres")):
+            missing.append("JIAYI_DATABASE_URL must be PostgreSQL")
+        if not self.redis_url:
+            missing.append("JIAYI_REDIS_URL must be set")
+        if not missing:
+            return None
+        return f"{self.workers} workers need shared state: " + "; ".join(missing)
 
 
 class ConfigError(Exception):

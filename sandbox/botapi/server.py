@@ -21,7 +21,7 @@ nothing ever needs to sleep.
 Message texts are never logged; the server only keeps them in memory for inspection.
 
 Known simplifications: one private chat per user (no groups or channels), no inline
-mode, webhooks are stored but updates are not delivered to them, URLs given as files
+mode, URLs given as files
 are not fetched, ``Markdown``/``MarkdownV2`` texts are kept verbatim without entities.
 """
 
@@ -29,6 +29,7 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import contextlib
 import dataclasses
 import hashlib
 import json
@@ -293,6 +294,7 @@ class BotAPIServer:
         self._closing = False
         self._runner: web.AppRunner | None = None
         self._base_url: str | None = None
+        self._init_webhook_delivery()
 
     # ------------------------------------------------------------------ lifecycle
 
@@ -329,6 +331,7 @@ class BotAPIServer:
             return
         self._closing = True
         await self._notify()
+        await self._stop_webhook_delivery()
         await runner.cleanup()
         self._base_url = None
 
@@ -624,6 +627,106 @@ class BotAPIServer:
         async with asyncio.timeout(timeout), self._cond:
             await self._cond.wait_for(check)
         return found[-1]
+
+    # ------------------------------------------------------------------ webhook delivery
+    # Updates queued while a webhook is set are POSTed to it, as Telegram does: the update as
+    # the JSON body, the secret in X-Telegram-Bot-Api-Secret-Token, up to max_connections at
+    # once, one at a time per chat (a chat's next update waits for the previous one's 2xx),
+    # retried after a failure. Every request uses a new connection, so workers sharing a
+    # port (SO_REUSEPORT) each get a share.
+
+    WEBHOOK_RETRY_SECONDS: Final = 0.5
+
+    def _init_webhook_delivery(self) -> None:
+        self.allow_http_webhooks = False
+        """Accept http:// webhook URLs (tests and benchmarks on localhost)."""
+        self.webhook_deliveries: list[WebhookDelivery] = []
+        """Every webhook POST that got an answer, in order of completion."""
+        self._webhook_secret: str | None = None
+        self._webhook_task: asyncio.Task[None] | None = None
+
+    def _start_webhook_delivery(self) -> None:
+        if self._webhook_task is None or self._webhook_task.done():
+            self._webhook_task = asyncio.create_task(self._deliver_webhooks())
+
+    async def _stop_webhook_delivery(self) -> None:
+        task, self._webhook_task = self._webhook_task, None
+        if task is not None:
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+
+    async def _deliver_webhooks(self) -> None:
+        import aiohttp
+
+        in_flight: dict[int, asyncio.Task[None]] = {}
+        retry_at: dict[int, float] = {}
+        connector = aiohttp.TCPConnector(force_close=True, limit=0)
+        async with aiohttp.ClientSession(connector=connector) as session:
+            try:
+                while self._webhook is not None and not self._closing:
+                    webhook = self._webhook
+                    now = time.monotonic()
+                    waiting_chats: set[object] = set()
+                    for update in list(self._updates):
+                        if len(in_flight) >= webhook.max_connections:
+                            break
+                        chat = _update_chat(update)
+                        if chat in waiting_chats:
+                            continue  # an earlier update of this chat is not acknowledged yet
+                        waiting_chats.add(chat)
+                        update_id = update["update_id"]
+                        if update_id in in_flight or retry_at.get(update_id, 0.0) > now:
+                            continue
+                        in_flight[update_id] = asyncio.create_task(
+                            self._post_update(session, webhook.url, update, retry_at)
+                        )
+                        in_flight[update_id].add_done_callback(
+                            lambda _t, uid=update_id: in_flight.pop(uid, None)
+                        )
+                    async with self._cond:
+                        with contextlib.suppress(TimeoutError):
+                            async with asyncio.timeout(self.WEBHOOK_RETRY_SECONDS):
+                                await self._cond.wait()
+            finally:
+                for task in list(in_flight.values()):
+                    task.cancel()
+                await asyncio.gather(*in_flight.values(), return_exceptions=True)
+
+    async def _post_update(
+        self, session: Any, url: str, update: dict[str, Any], retry_at: dict[int, float]
+    ) -> None:
+        headers = {"Content-Type": "application/json"}
+        if self._webhook_secret:
+            headers["X-Telegram-Bot-Api-Secret-Token"] = self._webhook_secret
+        update_id = update["update_id"]
+        started = time.monotonic()
+        status = 0
+        worker = None
+        try:
+            async with session.post(url, data=json.dumps(update), headers=headers) as response:
+                status = response.status
+                worker = response.headers.get("X-Jiayi-Worker")
+                await response.read()
+        except Exception as error:  # a worker that is down: retry, as Telegram does
+            logger.debug("webhook delivery of update %s failed: %r", update_id, error)
+        finished = time.monotonic()
+        if 200 <= status < 300:
+            self._updates = [u for u in self._updates if u["update_id"] != update_id]
+            retry_at.pop(update_id, None)
+        else:
+            retry_at[update_id] = finished + self.WEBHOOK_RETRY_SECONDS
+        if status:
+            self.webhook_deliveries.append(
+                WebhookDelivery(
+                    update_id=update_id,
+                    chat=_update_chat(update),
+                    status=status,
+                    worker=worker,
+                    seconds=finished - started,
+                )
+            )
+        await self._notify()
 
     # ------------------------------------------------------------------ internals
 
@@ -1150,7 +1253,7 @@ class BotAPIServer:
         if not url:
             self._webhook = None
             return True
-        if not url.lower().startswith("https://"):
+        if not url.lower().startswith("https://") and not self.allow_http_webhooks:
             raise _bad("bad webhook: An HTTPS URL must be provided for webhook")
         try:
             allowed = p.json("allowed_updates")
@@ -1162,6 +1265,8 @@ class BotAPIServer:
         self._webhook = _Webhook(
             url=url, max_connections=max_connections, has_secret=bool(p.get("secret_token"))
         )
+        self._webhook_secret = p.text("secret_token")
+        self._start_webhook_delivery()
         await self._notify()
         return True
 
@@ -1366,6 +1471,31 @@ class BotAPIServer:
 
 
 # ---------------------------------------------------------------------- helpers
+
+
+@dataclass(frozen=True, slots=True)
+class WebhookDelivery:
+    """One webhook POST and its answer: which worker took it (the X-Jiayi-Worker header)."""
+
+    update_id: int
+    chat: object
+    status: int
+    worker: str | None
+    seconds: float
+
+
+def _update_chat(update: Mapping[str, Any]) -> object:
+    """The chat an update belongs to (its ordering key), or its own id if it has none."""
+    for key, value in update.items():
+        if key == "update_id" or not isinstance(value, Mapping):
+            continue
+        chat = value.get("chat") or (value.get("message") or {}).get("chat")
+        if isinstance(chat, Mapping) and "id" in chat:
+            return chat["id"]
+        sender = value.get("from")
+        if isinstance(sender, Mapping) and "id" in sender:
+            return sender["id"]
+    return ("update", update.get("update_id"))
 
 
 async def _read_params(request: web.Request) -> dict[str, Any]:
