@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import logging
 from datetime import UTC, timedelta
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
-from scheduler.jobs import PushJobs
+from scheduler.jobs import PushJobs, SkippedRunsAreNormal
 
 PLAN_JOB_ID = "plan_pushes"
 DISPATCH_JOB_ID = "dispatch_outbox"
@@ -18,10 +19,17 @@ POINTS_JOB_ID = "points_housekeeping"
 BROADCASTS_JOB_ID = "broadcast_progress"
 
 
+def _scheduler_logger() -> logging.Logger:
+    logger = logging.getLogger("apscheduler.scheduler")
+    if not any(isinstance(f, SkippedRunsAreNormal) for f in logger.filters):
+        logger.addFilter(SkippedRunsAreNormal())
+    return logger
+
+
 def build_scheduler(
     jobs: PushJobs, *, plan_every: timedelta, dispatch_every: timedelta
 ) -> AsyncIOScheduler:
-    scheduler = AsyncIOScheduler(timezone=UTC)
+    scheduler = AsyncIOScheduler(timezone=UTC, logger=_scheduler_logger())
     common = {"coalesce": True, "max_instances": 1, "replace_existing": True}
     # The entry point plans once at start-up itself; the timer takes over from there.
     scheduler.add_job(
