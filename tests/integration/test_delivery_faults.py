@@ -171,12 +171,9 @@ async def test_every_push_arrives_exactly_once_through_send_faults(
     counted, its error kept), every other row is recorded as sent at once, and once the
     outbox drains every chat has every push exactly once.
 
-    Mutations tried: `except Exception` removed from `AiogramSender.send` and
-    `OutboxDispatcher._send` (the HTML 502 escapes as ClientDecodeError: before this change
-    the batch's results were lost and 4 of 5 chats got their push twice after the lease;
-    now the attempt is not counted and the row is not backed off -> fails); results recorded
-    once after the whole batch (the old `_process`) together with the escaping error ->
-    duplicates, fails.
+    Mutation tried: `except Exception` removed from `AiogramSender.send` and
+    `OutboxDispatcher._send` -> the HTML 502 escapes `run_once` as ClientDecodeError, fails
+    (before this change that lost the batch's results: 4 of 5 chats got their push twice).
     """
     clock.set(NOON_ISH)
     planned = await plan_pushes(uow_factory, clock, botapi, chats=5, per_chat=2)
@@ -212,7 +209,8 @@ async def test_the_html_502_error_is_kept_by_name(
 ) -> None:
     """An operator reading the row sees what happened (no page contents).
 
-    Mutation tried: the sender's catch-all returns no error text -> fails."""
+    Mutation tried: the sender's catch-all removed (the dispatcher's own catch-all then
+    records "unknown: ClientDecodeError") -> fails; both removed -> the error escapes, fails."""
     clock.set(NOON_ISH)
     await plan_pushes(uow_factory, clock, botapi, chats=1)
     botapi.fail(FIRST_CHAT, "bad_gateway", times=1)
@@ -231,8 +229,8 @@ async def test_a_persistent_unknown_error_backs_off_and_gives_up(
     """A proxy answering 502 for good: each run counts an attempt and waits longer, then the
     row fails; it is never re-sent every lease period.
 
-    Mutation tried: unknown errors treated as not counting an attempt -> never fails, the
-    test's drain gives up."""
+    Mutation tried: both catch-alls removed (the error escapes, no attempt is counted) ->
+    fails."""
     clock.set(NOON_ISH)
     await plan_pushes(uow_factory, clock, botapi, chats=1)
     botapi.fail(FIRST_CHAT, "bad_gateway")
@@ -259,8 +257,8 @@ async def test_bursts_of_429_wait_retry_after_and_deliver_once(
     """Flood control on several chats at once, twice each: everyone waits `retry_after`,
     every push arrives once, and a 429 costs no attempt.
 
-    Mutation tried: the RETRY_AFTER loop sends again without waiting -> the gap assert
-    fails; treating 429 as sent -> a chat misses its push."""
+    Mutation tried: `await self._wait_flood()` removed from `_send_one` (retrying at once)
+    -> the retry_after gap assert fails."""
     clock.set(NOON_ISH)
     planned = await plan_pushes(uow_factory, clock, botapi, chats=6, per_chat=2)
     for chat in list(planned)[:3]:
@@ -292,7 +290,7 @@ async def test_403_mid_batch_stops_that_chat_only(
     tried for them (the rest are skipped, they are marked unreachable), everyone else gets
     every push exactly once.
 
-    Mutation tried: removing the per-chat `blocked` check -> a second 403 request, fails."""
+    Mutation tried: the per-chat `blocked` flag never set -> a second 403 request, fails."""
     clock.set(NOON_ISH)
     planned = await plan_pushes(uow_factory, clock, botapi, chats=4, per_chat=3)
     blocker = FIRST_CHAT + 2
@@ -349,9 +347,9 @@ async def test_the_database_going_away_mid_batch_loses_and_repeats_nothing(
     sends, keeps the results it could not store, and records them first when the database is
     back; the rows it never sent are sent then. Each push arrives exactly once.
 
-    Mutations tried: dropping the kept results (`_unrecorded`) -> the in-flight messages are
-    sent again after the lease, fails; sending on after a failed record (ignoring
-    `recorder.record`'s answer) -> every later send in the batch is unrecorded, duplicates."""
+    Mutation tried: results written only after the whole batch (the old behaviour: the
+    group commit started in `_Recorder.close`, `record` not waiting) -> the dispatcher sends
+    all 40 before it notices the outage, fails."""
     clock.set(NOON_ISH)
     planned = await plan_pushes(uow_factory, clock, botapi, chats=40)
     database = FlakyDatabase(uow_factory)
@@ -394,8 +392,8 @@ async def test_a_dispatcher_killed_mid_batch_resends_at_most_the_sends_in_flight
     twice are those Telegram accepted but the killed process had not recorded yet: at most one
     per send slot. The test prints the bound and what it observed.
 
-    Mutation tried: results recorded once after the whole batch (the old `_process`) -> all
-    ~40 pushes sent before the kill arrive twice, far above the bound, fails."""
+    Mutation tried: results written only after the whole batch (as before this change) ->
+    "40 delivered before SIGKILL, 0 recorded; re-sent 40", far above the bound, fails."""
     concurrency = 4
     clock.set(NOON_ISH)
     planned = await plan_pushes(uow_factory, clock, botapi, chats=120)
