@@ -363,9 +363,13 @@ async def run(
             allowed_updates=dp.resolve_used_update_types(),
         )
     finally:
+        # No new runs; the runs in progress wind down and are awaited before the scheduler
+        # shuts down (its shutdown cancels what still runs: a CancelledError mid-transaction).
+        if scheduler.running:
+            scheduler.pause()
+        await jobs.shutdown()
         if scheduler.running:
             scheduler.shutdown(wait=False)
-        await jobs.wait_idle()
         for task in list(background):
             task.cancel()
             with contextlib.suppress(asyncio.CancelledError):

@@ -100,6 +100,8 @@ class AiogramSender:
             return SendResult(Outcome.TRANSIENT, error=f"{type(error).__name__}: {error.message}")
         except TelegramAPIError as error:
             return SendResult(Outcome.PERMANENT, error=f"{type(error).__name__}: {error.message}")
-        except (OSError, TimeoutError) as error:
-            return SendResult(Outcome.TRANSIENT, error=type(error).__name__)
+        except Exception as error:
+            # Anything else (aiogram's ClientDecodeError on a proxy's HTML 502 page, a dropped
+            # connection, a timeout): Telegram did not say it took the message. Transient.
+            return SendResult(Outcome.TRANSIENT, error=f"{type(error).__name__}")
         return SendResult(Outcome.SENT, message_id=sent.message_id)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import time
 from collections.abc import Awaitable, Callable
 from datetime import UTC, timedelta
@@ -11,7 +12,7 @@ from typing import Any
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from services.settings import Settings
 
-from scheduler.jobs import PushJobs
+from scheduler.jobs import PushJobs, SkippedRunsAreNormal
 
 PLAN_JOB_ID = "plan_pushes"
 DISPATCH_JOB_ID = "dispatch_outbox"
@@ -61,6 +62,13 @@ def _wrap(
     return run if (leads is not None or observe is not None) else func
 
 
+def _scheduler_logger() -> logging.Logger:
+    logger = logging.getLogger("apscheduler.scheduler")
+    if not any(isinstance(f, SkippedRunsAreNormal) for f in logger.filters):
+        logger.addFilter(SkippedRunsAreNormal())
+    return logger
+
+
 def build_scheduler(
     jobs: PushJobs,
     settings: Settings,
@@ -73,7 +81,7 @@ def build_scheduler(
     `leads`: with several workers, whether this one holds the planning lease now (checked at
     every run, so a lease that moves takes planning with it). `observe(job, seconds, result)`
     times each run (metrics)."""
-    scheduler = AsyncIOScheduler(timezone=UTC)
+    scheduler = AsyncIOScheduler(timezone=UTC, logger=_scheduler_logger())
     common = {"coalesce": True, "max_instances": 1, "replace_existing": True}
 
     def every(job: JobFunc, job_id: str, interval: timedelta) -> None:

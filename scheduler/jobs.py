@@ -21,6 +21,20 @@ from services.pushes import Library, PlanReport, PushSchedule
 log = logging.getLogger(__name__)
 
 
+class SkippedRunsAreNormal(logging.Filter):
+    """APScheduler warns when a timer fires while the job's previous run is still going. For
+    the dispatcher that is normal operation (a long batch outlasts its 2-second timer, and the
+    run in progress drains what is due anyway): such lines become DEBUG."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if record.levelno == logging.WARNING and "maximum number of running instances" in str(
+            record.msg
+        ):
+            record.levelno, record.levelname = logging.DEBUG, "DEBUG"
+            return logging.getLogger(record.name).isEnabledFor(logging.DEBUG)
+        return True
+
+
 @dataclass
 class PushJobs:
     uow_factory: Callable[[], UnitOfWork]
@@ -46,6 +60,12 @@ class PushJobs:
             yield
         finally:
             self._running.discard(task)
+
+    async def shutdown(self, limit: float = 30.0) -> None:
+        """Stops cleanly: the dispatcher starts no new send and records the ones in flight,
+        and every run in progress is awaited (not cancelled) for up to `limit` seconds."""
+        self.dispatcher.request_stop()
+        await self.wait_idle(limit)
 
     async def wait_idle(self, limit: float = 30.0) -> None:
         """Lets runs in progress finish (shutdown): their transactions must end before the

@@ -2,17 +2,21 @@
 
 Telegram is reached through the `Sender` port (implemented in bot/), so this module knows
 nothing of aiogram. Sending happens outside any database transaction: rows are claimed with a
-lease in one short transaction, sent, and the results recorded in another. A crash leaves
-claimed rows to be claimed again when their lease runs out (at-least-once delivery).
+lease in one short transaction, sent, and each result recorded as soon as the send returns,
+by a group commit shared by the concurrent send slots (see `_Recorder`). A send slot starts
+its next send only once its previous result is stored, so a crash re-sends at most one
+message per slot (the ones in flight); the claimed rows nobody sent are claimed again when
+their lease runs out, and sent then for the first time.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import time as _time
 from collections import defaultdict
-from collections.abc import Callable, Mapping
+from collections.abc import Awaitable, Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from enum import StrEnum
@@ -85,6 +89,8 @@ class DispatchSettings:
     base_backoff: timedelta = timedelta(seconds=30)
     max_backoff: timedelta = timedelta(hours=1)
     max_batches_per_run: int = 50
+    # How long the group commit waits for more results before each write (seconds).
+    record_window: float = 0.01
 
 
 @dataclass
@@ -99,6 +105,22 @@ class DispatchReport:
     def add(self, other: DispatchReport) -> None:
         for name in ("sent", "blocked", "failed", "retried", "deferred", "skipped"):
             setattr(self, name, getattr(self, name) + getattr(other, name))
+
+
+def _tally(report: DispatchReport, result: DeliveryResult, *, deferred: bool = False) -> None:
+    status = result.status
+    if status is OutboxStatus.SENT:
+        report.sent += 1
+    elif status is OutboxStatus.BLOCKED:
+        report.blocked += 1
+    elif status is OutboxStatus.FAILED:
+        report.failed += 1
+    elif status is OutboxStatus.SKIPPED:
+        report.skipped += 1
+    elif deferred:
+        report.deferred += 1
+    else:
+        report.retried += 1
 
 
 def in_quiet_hours(local: datetime, start: int, end: int) -> bool:
@@ -148,8 +170,113 @@ class _ChatPacer:
                 self.locks.pop(chat, None)
 
 
+class _Recorder:
+    """Group commit of one batch's results.
+
+    Each write takes every result that arrived while the previous write ran, in one short
+    transaction, so a busy batch costs a handful of round-trips, not one per message. A send
+    slot that waits on :meth:`record` holds its slot until its result is durable: at any
+    instant at most one accepted-but-unrecorded message per slot exists, which is all a crash
+    can make the next dispatcher send again.
+    """
+
+    def __init__(
+        self, write: Callable[[list[DeliveryResult]], Awaitable[None]], window: float
+    ) -> None:
+        self._write = write
+        self._window = window
+        # Send slots at work (kept by the dispatcher) and those waiting on a write: when
+        # every slot at work waits, nothing more can come and the write goes at once.
+        self._active = 0
+        self._waiting = 0
+        self._all_waiting = asyncio.Event()
+        self._queue: list[tuple[DeliveryResult, asyncio.Future[bool] | None]] = []
+        self._writer: asyncio.Task[None] | None = None
+        self.error: Exception | None = None
+        # Results a failed write could not store: kept for the next run to try again.
+        self.unwritten: list[DeliveryResult] = []
+
+    def submit(self, results: Iterable[DeliveryResult]) -> None:
+        """Records without waiting (results that sent nothing: skips, quiet-hour delays)."""
+        for result in results:
+            self._enqueue(result, None)
+
+    async def record(self, result: DeliveryResult) -> bool:
+        """Records and waits until it is committed; False if the database refused it."""
+        done: asyncio.Future[bool] = asyncio.get_running_loop().create_future()
+        self._waiting += 1
+        try:
+            self._enqueue(result, done)
+            self._check_all_waiting()
+            # Shielded: a cancelled slot leaves the write, and the other slots' results, alone.
+            return await asyncio.shield(done)
+        finally:
+            self._waiting -= 1
+
+    @contextlib.contextmanager
+    def slot(self) -> Iterator[None]:
+        """Counts a send slot at work for as long as it holds the slot."""
+        self._active += 1
+        try:
+            yield
+        finally:
+            self._active -= 1
+            self._check_all_waiting()
+
+    def _check_all_waiting(self) -> None:
+        if self._waiting >= self._active:
+            self._all_waiting.set()
+
+    def _enqueue(self, result: DeliveryResult, done: asyncio.Future[bool] | None) -> None:
+        if self.error is not None:
+            self.unwritten.append(result)
+            if done is not None:
+                done.set_result(False)
+            return
+        self._queue.append((result, done))
+        if self._writer is None or self._writer.done():
+            self._writer = asyncio.create_task(self._drain())
+
+    async def _drain(self) -> None:
+        while self._queue:
+            # Unless every slot already waits, a short window first: the sends that return
+            # meanwhile join this write, which saves most transactions (and their CPU).
+            if self._waiting < self._active:
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(self._all_waiting.wait(), self._window)
+            self._all_waiting.clear()
+            entries, self._queue = self._queue, []
+            results = [result for result, _ in entries]
+            try:
+                await self._write(results)
+            except Exception as error:
+                self.error = error
+                self.unwritten.extend(results)
+                self.unwritten.extend(result for result, _ in self._queue)
+                entries += self._queue
+                self._queue = []
+                ok = False
+            else:
+                ok = True
+            for _, done in entries:
+                if done is not None and not done.done():
+                    done.set_result(ok)
+
+    async def close(self) -> None:
+        """Waits until everything submitted is written (or has failed)."""
+        while self._writer is not None and not self._writer.done():
+            await asyncio.shield(self._writer)
+
+
 class OutboxDispatcher:
-    """Drains the outbox. Safe to run in several processes at once."""
+    """Drains the outbox. Safe to run in several processes at once.
+
+    Delivery is at most once, with one bounded exception: a message Telegram accepted is
+    recorded before its send slot starts another send, so a crash (or `SIGKILL`, or the
+    database going away) between a send and its record leaves at most `concurrency` messages
+    whose fate is unknown; they are sent again when their lease runs out. Claimed rows that
+    were never sent are sent later, never lost.
+    """
 
     def __init__(
         self,
@@ -181,6 +308,10 @@ class OutboxDispatcher:
         self._renderers: dict[str, Renderer] = {"tip": self._render_tip}
         self._despite_pause: set[str] = set()
         self._run_lock = asyncio.Lock()
+        self._stopping = False
+        # Results the database refused to store (it went away mid-batch), retried first on
+        # the next run: above all "sent", so that those messages are not sent again.
+        self._unrecorded: list[DeliveryResult] = []
 
     def register_renderer(
         self, kind: str, renderer: Renderer, *, despite_pause: bool = False
@@ -194,16 +325,35 @@ class OutboxDispatcher:
         if despite_pause:
             self._despite_pause.add(kind)
 
+    def request_stop(self) -> None:
+        """Shutdown: the run in progress starts no new send, waits for the sends in flight,
+        records them, gives its unsent rows back to the queue and returns; later runs do
+        nothing."""
+        self._stopping = True
+
+    @property
+    def unrecorded(self) -> int:
+        """Results held in memory because the database refused them (0 normally)."""
+        return len(self._unrecorded)
+
     async def run_once(self) -> DispatchReport:
-        """Sends everything due now, batch by batch, until nothing is due."""
+        """Sends everything due now, batch by batch, until nothing is due.
+
+        Raises what the database raised when it cannot claim or record; results it could
+        not record are kept and recorded first by the next run.
+        """
         report = DispatchReport()
         async with self._run_lock:
+            await self._record_leftovers()
             for _ in range(self.settings.max_batches_per_run):
-                batch = await self._claim()
+                if self._stopping:
+                    break
+                now = self._clock.now()
+                batch = await self._claim(now)
                 if not batch:
                     break
-                report.add(await self._process(batch))
-        if report.sent or report.failed or report.blocked:
+                report.add(await self._process(batch, now + self.settings.lease))
+        if report.sent or report.failed or report.blocked or report.retried:
             log.info(
                 "outbox: sent=%d blocked=%d failed=%d retried=%d deferred=%d skipped=%d",
                 report.sent,
@@ -215,67 +365,110 @@ class OutboxDispatcher:
             )
         return report
 
-    async def _claim(self) -> list[Delivery]:
+    async def _claim(self, now: datetime) -> list[Delivery]:
         async with self._uow_factory() as uow:
             await uow.begin_write()
             batch = await uow.outbox.claim(
-                now=self._clock.now(), lease=self.settings.lease, limit=self.settings.batch_size
+                now=now, lease=self.settings.lease, limit=self.settings.batch_size
             )
             await uow.commit()
         return batch
 
-    async def _process(self, batch: list[Delivery]) -> DispatchReport:
+    async def _write(self, results: list[DeliveryResult], lease_until: datetime | None) -> None:
+        async with self._uow_factory() as uow:
+            await uow.begin_write()
+            await uow.outbox.record(results, self._clock.now(), lease_until=lease_until)
+            await uow.commit()
+
+    async def _record_leftovers(self) -> None:
+        if not self._unrecorded:
+            return
+        leftovers, self._unrecorded = self._unrecorded, []
+        try:
+            # Their leases may have run out: "sent" is written whoever holds the row now;
+            # other results only where the row is still claimed (see OutboxRepository.record).
+            await self._write(leftovers, None)
+        except Exception:
+            self._unrecorded = leftovers + self._unrecorded
+            raise
+        log.info("outbox: recorded %d result(s) kept from a database outage", len(leftovers))
+
+    async def _process(self, batch: list[Delivery], lease_until: datetime) -> DispatchReport:
         report = DispatchReport()
-        results: list[DeliveryResult] = []
+        recorder = _Recorder(
+            lambda results: self._write(results, lease_until), self.settings.record_window
+        )
         by_chat: dict[int, list[Delivery]] = defaultdict(list)
+        decided: list[DeliveryResult] = []
         for delivery in batch:
-            decided = self._decide(delivery)
-            if decided is not None:
-                results.append(decided)
-                if decided.status is OutboxStatus.SKIPPED:
-                    report.skipped += 1
-                else:
-                    report.deferred += 1
+            result = self._decide(delivery)
+            if result is not None:
+                decided.append(result)
+                _tally(report, result, deferred=True)
             else:
                 by_chat[delivery.telegram_user_id].append(delivery)
+        recorder.submit(decided)
         semaphore = asyncio.Semaphore(self.settings.concurrency)
+        # Sends stop being started once this lease is this close to running out: the rows
+        # left go back to the queue rather than risk another dispatcher claiming them too.
+        send_until = lease_until - self.settings.lease / 5
+        unsent: list[int] = []
 
-        async def send_chat(deliveries: list[Delivery]) -> list[DeliveryResult]:
-            chat_results: list[DeliveryResult] = []
+        async def send_chat(deliveries: list[Delivery]) -> None:
             async with semaphore:
-                for d in deliveries:
-                    if any(r.status is OutboxStatus.BLOCKED for r in chat_results):
-                        # One 403 is enough: nothing more is tried for this resident.
-                        chat_results.append(
-                            DeliveryResult(
+                with recorder.slot():
+                    blocked = False
+                    for position, d in enumerate(deliveries):
+                        if self._stopping or recorder.error is not None:
+                            unsent.extend(x.outbox_id for x in deliveries[position:])
+                            return
+                        if blocked:
+                            # One 403 is enough: nothing more is tried for this resident.
+                            skipped = DeliveryResult(
                                 d.outbox_id,
                                 d.resident_id,
                                 OutboxStatus.SKIPPED,
                                 error="unreachable",
                                 count_attempt=False,
                             )
-                        )
-                        continue
-                    chat_results.append(await self._send_one(d))
-            return chat_results
+                            _tally(report, skipped)
+                            recorder.submit([skipped])
+                            continue
+                        result = await self._send_one(d, send_until)
+                        if result is None:
+                            unsent.extend(x.outbox_id for x in deliveries[position:])
+                            return
+                        _tally(report, result)
+                        blocked = result.status is OutboxStatus.BLOCKED
+                        # Durable before this slot sends anything else.
+                        if not await recorder.record(result):
+                            unsent.extend(x.outbox_id for x in deliveries[position + 1 :])
+                            return
 
-        for chat_results in await asyncio.gather(*(send_chat(ds) for ds in by_chat.values())):
-            for result in chat_results:
-                results.append(result)
-                if result.status is OutboxStatus.SENT:
-                    report.sent += 1
-                elif result.status is OutboxStatus.BLOCKED:
-                    report.blocked += 1
-                elif result.status is OutboxStatus.FAILED:
-                    report.failed += 1
-                elif result.status is OutboxStatus.SKIPPED:
-                    report.skipped += 1
-                else:
-                    report.retried += 1
-        async with self._uow_factory() as uow:
-            await uow.begin_write()
-            await uow.outbox.record(results, self._clock.now())
-            await uow.commit()
+        # Every chat's sends run to their end (none is left running unawaited), even if one
+        # of them fails unexpectedly.
+        outcomes = await asyncio.gather(
+            *(send_chat(ds) for ds in by_chat.values()), return_exceptions=True
+        )
+        await recorder.close()
+        if recorder.error is None and unsent:
+            async with self._uow_factory() as uow:
+                await uow.begin_write()
+                await uow.outbox.release(unsent, lease_until=lease_until)
+                await uow.commit()
+        if recorder.error is not None:
+            self._unrecorded.extend(recorder.unwritten)
+            log.error(
+                "outbox: the database refused a batch's results (%s); %d kept to record "
+                "next run, %d unsent row(s) wait for their lease",
+                type(recorder.error).__name__,
+                len(recorder.unwritten),
+                len(unsent),
+            )
+            raise recorder.error
+        for outcome in outcomes:
+            if isinstance(outcome, BaseException):
+                raise outcome
         return report
 
     def _decide(self, d: Delivery) -> DeliveryResult | None:
@@ -323,7 +516,8 @@ class OutboxDispatcher:
             )
         return None
 
-    async def _send_one(self, d: Delivery) -> DeliveryResult:
+    async def _send_one(self, d: Delivery, send_until: datetime) -> DeliveryResult | None:
+        """Sends one row; None if it was not sent (stopping, or the lease running short)."""
         try:
             message = self._renderers[d.kind](d)
         except Exception as error:  # a broken template must not stop the queue
@@ -340,13 +534,28 @@ class OutboxDispatcher:
                 await self._wait_flood()
                 if self._limiter is not None:
                     await self._limiter.acquire()
-                result = await self._sender.send(message)
+                if self._stopping or self._clock.now() >= send_until:
+                    return None
+                result = await self._send(message)
                 self._pacer.sent(d.telegram_user_id)
                 if result.outcome is not Outcome.RETRY_AFTER:
                     break
                 # Flood control applies to the whole bot: everyone waits, then this one retries.
                 self._flood_until = max(self._flood_until, _time.monotonic() + result.retry_after)
             return self._result(d, result)
+
+    async def _send(self, message: OutgoingMessage) -> SendResult:
+        try:
+            return await self._sender.send(message)
+        except Exception as error:
+            # Whatever it was, Telegram did not say it accepted the message: counted as an
+            # attempt and retried with backoff, like a 5xx. Never lost with the batch.
+            log.warning(
+                "outbox %s: send failed with %s; will retry",
+                message.outbox_id,
+                type(error).__name__,
+            )
+            return SendResult(Outcome.TRANSIENT, error=f"unknown: {type(error).__name__}")
 
     async def _wait_flood(self) -> None:
         delay = self._flood_until - _time.monotonic()

@@ -195,6 +195,14 @@ _INSERT_COLUMNS = [
 ]
 
 
+def _held(lease_until: datetime | None) -> ColumnElement[bool]:
+    """Rows still claimed, and with this lease when given (a claim's lease end is its token:
+    a row claimed again after the lease ran out gets a later one)."""
+    o = m.OutboxMessage
+    claimed = o.status == OutboxStatus.CLAIMED.value
+    return claimed if lease_until is None else and_(claimed, o.claimed_until == lease_until)
+
+
 def _doctor_delivery(row: Row[Any]) -> Delivery:
     """A push for a doctor: sent to their bound account, in their language, with the
     default quiet hours; an unbound or inactive doctor is unreachable."""
@@ -506,12 +514,20 @@ class OutboxRepository:
                 found[resident_id].add(item)
         return found
 
-    async def record(self, results: Iterable[DeliveryResult], now: datetime) -> None:
-        """Writes a batch's results: one UPDATE per group of rows that get the same new values
-        (a batch is mostly one group, "sent"), and one for the residents who blocked the bot.
+    async def record(
+        self,
+        results: Iterable[DeliveryResult],
+        now: datetime,
+        *,
+        lease_until: datetime | None = None,
+    ) -> None:
+        """Writes results: one UPDATE per group of rows that get the same new values (mostly
+        one group, "sent"), and one for the residents who blocked the bot.
 
-        Only rows this dispatcher still holds (status "claimed") change: a lease that ran out
-        may be someone else's now.
+        A message Telegram accepted is a fact: "sent" is written over "claimed" or "pending"
+        whoever holds the row now, so nobody sends it again. Any other result changes only
+        rows this dispatcher still holds: status "claimed" and, given `lease_until`, the lease
+        it claimed them with (a lease that ran out may be someone else's now).
         """
         groups: dict[_ResultGroup, list[DeliveryResult]] = defaultdict(list)
         blocked: set[int] = set()
@@ -524,7 +540,9 @@ class OutboxRepository:
                 blocked.add(result.resident_id)
         for group, members in groups.items():
             for start in range(0, len(members), _RECORD_CHUNK):
-                await self._record_group(group, members[start : start + _RECORD_CHUNK], now)
+                await self._record_group(
+                    group, members[start : start + _RECORD_CHUNK], now, lease_until
+                )
         if blocked:
             r = m.Resident
             await self._s.execute(
@@ -535,7 +553,11 @@ class OutboxRepository:
             )
 
     async def _record_group(
-        self, group: _ResultGroup, members: list[DeliveryResult], now: datetime
+        self,
+        group: _ResultGroup,
+        members: list[DeliveryResult],
+        now: datetime,
+        lease_until: datetime | None,
     ) -> None:
         o = m.OutboxMessage
         values: dict[str, Any] = {"status": group.status.value, "claimed_until": None}
@@ -561,16 +583,33 @@ class OutboxRepository:
                 )
             else:
                 values["telegram_message_id"] = None
+        held: ColumnElement[bool]
+        if group.status is OutboxStatus.SENT:
+            held = o.status.in_((OutboxStatus.CLAIMED.value, OutboxStatus.PENDING.value))
+        else:
+            held = _held(lease_until)
         await self._s.execute(
             update(o)
-            .where(
-                o.id.in_([r.outbox_id for r in members]),
-                o.status == OutboxStatus.CLAIMED.value,
-            )
+            .where(o.id.in_([r.outbox_id for r in members]), held)
             .values(**values)
             # Nothing of these rows is loaded in this session: no objects to keep in step.
             .execution_options(synchronize_session=False)
         )
+
+    async def release(self, outbox_ids: Sequence[int], *, lease_until: datetime) -> int:
+        """Gives back claimed rows that were never sent (shutdown, a lease running short):
+        due again at once, no attempt counted. Only rows still held with this lease."""
+        o = m.OutboxMessage
+        released = 0
+        for start in range(0, len(outbox_ids), _RECORD_CHUNK):
+            result = await self._s.execute(
+                update(o)
+                .where(o.id.in_(outbox_ids[start : start + _RECORD_CHUNK]), _held(lease_until))
+                .values(status=OutboxStatus.PENDING.value, claimed_until=None)
+                .execution_options(synchronize_session=False)
+            )
+            released += max(int(result.rowcount or 0), 0)  # type: ignore[attr-defined]
+        return released
 
     async def get(self, outbox_id: int) -> tuple[int, str | None, str] | None:
         """(resident_id, tip_id, status) of one row."""

@@ -27,7 +27,17 @@ __all__ = [
 
 MessageKind = Literal["text", "photo", "document"]
 EventKind = Literal["send", "edit", "delete"]
-FailureKind = Literal["blocked", "deactivated", "bad_request", "flood", "server_error"]
+FailureKind = Literal[
+    "blocked",
+    "deactivated",
+    "bad_request",
+    "flood",
+    "server_error",
+    # Not Telegram's JSON errors: what a proxy or the network does on the way.
+    "bad_gateway",  # a proxy's HTML "502 Bad Gateway" page
+    "timeout",  # no answer at all, until the client gives up
+    "reset",  # the connection closed without an answer
+]
 
 
 @dataclass(frozen=True, slots=True)

@@ -38,7 +38,7 @@ import mimetypes
 import re
 import struct
 import time
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from types import TracebackType
@@ -158,6 +158,33 @@ def _bad(reason: str) -> TelegramError:
     return TelegramError(400, f"Bad Request: {reason}")
 
 
+# The page nginx answers with when the upstream is gone: not JSON, so aiogram raises
+# ClientDecodeError, which is not a TelegramAPIError.
+BAD_GATEWAY_PAGE: Final = (
+    "<html>\r\n<head><title>502 Bad Gateway</title></head>\r\n<body>\r\n"
+    "<center><h1>502 Bad Gateway</h1></center>\r\n<hr><center>nginx</center>\r\n"
+    "</body>\r\n</html>\r\n"
+)
+# Failures that happen before Telegram could see the request, so nothing is delivered.
+_TRANSPORT_FAILURES: Final = frozenset({"bad_gateway", "timeout", "reset"})
+
+
+# How a transport failure is recorded: (status, description); 0 when no answer was sent.
+_FAULT_RECORDS: Final[Mapping[str, tuple[int, str]]] = {
+    "bad_gateway": (502, "Bad Gateway (HTML page)"),
+    "timeout": (0, "no answer (timeout)"),
+    "reset": (0, "no answer (connection reset)"),
+}
+
+
+class _TransportFault(Exception):
+    """A failure injected below the Bot API: an HTML page, no answer, a dropped connection."""
+
+    def __init__(self, kind: FailureKind) -> None:
+        super().__init__(kind)
+        self.kind = kind
+
+
 def _failure_error(kind: FailureKind, retry_after: int) -> TelegramError:
     if kind == "blocked":
         return TelegramError(403, "Forbidden: bot was blocked by the user")
@@ -224,6 +251,8 @@ class _Failure:
     kind: FailureKind
     remaining: int | None
     retry_after: int
+    # Calls that still go through before the failures start (a chat failing mid-batch).
+    passing: int = 0
 
 
 @dataclass(slots=True)
@@ -277,6 +306,12 @@ class BotAPIServer:
 
         self._chats: dict[int, _Chat] = {}
         self._failures: dict[int, _Failure] = {}
+        # Per call, whatever the chat: failable call number (1-based) -> its failure.
+        self._call_failures: dict[int, _Failure] = {}
+        self._failable_calls = 0
+        self.hang_seconds = 120.0
+        """How long a ``"timeout"`` failure keeps the request unanswered (the client gives up
+        first; the server's shutdown also ends it)."""
         self._updates: list[dict[str, Any]] = []
         self._next_update_id = 1
         self._allowed_updates: list[str] | None = None
@@ -469,24 +504,50 @@ class BotAPIServer:
         *,
         times: int | None = None,
         retry_after: int = 1,
+        after: int = 0,
     ) -> None:
-        """Make sends/edits to ``chat_id`` fail like Telegram would.
+        """Make sends/edits to ``chat_id`` fail like Telegram (or the way to it) would.
 
         ``kind``: ``"blocked"`` (403), ``"deactivated"`` (403), ``"bad_request"`` (400 chat
-        not found), ``"flood"`` (429 with ``retry_after``), ``"server_error"`` (500).
+        not found), ``"flood"`` (429 with ``retry_after``), ``"server_error"`` (500), and
+        below the Bot API: ``"bad_gateway"`` (a proxy's HTML 502 page), ``"timeout"`` (no
+        answer for :attr:`hang_seconds`), ``"reset"`` (the connection closed without an
+        answer). None of them delivers the message.
+        ``after=n`` lets the next ``n`` calls through first (a chat failing mid-batch).
         ``times=None`` keeps failing until :meth:`clear_failures`; ``times=n`` fails only
         the next ``n`` calls of :data:`FAILABLE_METHODS` for that chat.
         """
+        self._failures[chat_id] = self._failure(kind, times, retry_after, after)
+
+    def fail_calls(self, kind: FailureKind, calls: Iterable[int], *, retry_after: int = 1) -> None:
+        """Make these calls of :data:`FAILABLE_METHODS` fail, whichever chat they are for,
+        counting every such call this server received from 1 (see :attr:`failable_calls`).
+        A chat's own :meth:`fail` switch, when set, takes precedence."""
+        for number in calls:
+            if number <= self._failable_calls:
+                raise ValueError(f"call {number} has already been made")
+            self._call_failures[number] = self._failure(kind, 1, retry_after, 0)
+
+    @property
+    def failable_calls(self) -> int:
+        """How many calls of :data:`FAILABLE_METHODS` arrived so far (see :meth:`fail_calls`)."""
+        return self._failable_calls
+
+    @staticmethod
+    def _failure(kind: FailureKind, times: int | None, retry_after: int, after: int) -> _Failure:
         if kind not in get_args(FailureKind):
             raise ValueError(f"unknown failure kind {kind!r}")
         if times is not None and times < 1:
             raise ValueError("times must be >= 1 or None")
-        self._failures[chat_id] = _Failure(kind=kind, remaining=times, retry_after=retry_after)
+        if after < 0:
+            raise ValueError("after must be >= 0")
+        return _Failure(kind=kind, remaining=times, retry_after=retry_after, passing=after)
 
     def clear_failures(self, chat_id: int | None = None) -> None:
-        """Stop injecting errors for ``chat_id`` (or for every chat when ``None``)."""
+        """Stop injecting errors for ``chat_id`` (or for every chat and call when ``None``)."""
         if chat_id is None:
             self._failures.clear()
+            self._call_failures.clear()
         else:
             self._failures.pop(chat_id, None)
 
@@ -861,6 +922,10 @@ class BotAPIServer:
             if name in FAILABLE_METHODS and chat_id is not None:
                 self._inject_failure(chat_id)
             result = await entry[1](self, _Params(params))
+        except _TransportFault as fault:
+            self._record(name, params, chat_id, at, wall, *_FAULT_RECORDS[fault.kind])
+            await self._notify()
+            return await self._transport_fault(request, fault.kind)
         except TelegramError as error:
             self._record(name, params, chat_id, at, wall, error.code, error.description)
             return web.json_response(error.payload(), status=error.code)
@@ -903,14 +968,37 @@ class BotAPIServer:
             raise TelegramError(401, "Unauthorized")
 
     def _inject_failure(self, chat_id: int) -> None:
+        self._failable_calls += 1
         failure = self._failures.get(chat_id)
-        if failure is None:
-            return
-        if failure.remaining is not None:
-            failure.remaining -= 1
-            if failure.remaining <= 0:
-                del self._failures[chat_id]
+        if failure is not None:
+            if failure.passing > 0:
+                failure.passing -= 1
+                return
+            if failure.remaining is not None:
+                failure.remaining -= 1
+                if failure.remaining <= 0:
+                    del self._failures[chat_id]
+        else:
+            failure = self._call_failures.pop(self._failable_calls, None)
+            if failure is None:
+                return
+        if failure.kind in _TRANSPORT_FAILURES:
+            raise _TransportFault(failure.kind)
         raise _failure_error(failure.kind, failure.retry_after)
+
+    async def _transport_fault(self, request: web.Request, kind: FailureKind) -> web.Response:
+        if kind == "bad_gateway":
+            return web.Response(status=502, text=BAD_GATEWAY_PAGE, content_type="text/html")
+        if kind == "timeout":
+            # Until the client hangs up (aiohttp then cancels this handler) or the server
+            # shuts down.
+            with contextlib.suppress(TimeoutError):
+                async with asyncio.timeout(self.hang_seconds), self._cond:
+                    await self._cond.wait_for(lambda: self._closing)
+        if request.transport is not None:
+            request.transport.abort()
+        # The connection is gone: aiohttp finds nothing to write the answer to.
+        return web.Response(status=500)
 
     # ------------------------------------------------------------------ shared validation
 
