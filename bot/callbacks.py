@@ -454,6 +454,10 @@ class ReadingReminderCD(CallbackData, prefix="rdgrem"):
     choice: ReminderChoice
 
 
+class DoctorAlertsCD(CallbackData, prefix="dalert"):
+    all_hours: bool
+
+
 class DoctorReadingsCD(CallbackData, prefix="drdg"):
     resident_id: Num
     # A care-plan rule id: record that follow-up as done by reviewing the home readings.

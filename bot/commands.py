@@ -36,6 +36,7 @@ def doctor_commands() -> list[BotCommand]:
         BotCommand(command="tomorrow", description=_("Tomorrow's appointments")),
         BotCommand(command="checkin", description=_("Check a resident in by code")),
         BotCommand(command="digest", description=_("Overdue-items digest")),
+        BotCommand(command="alerts", description=_("When urgent-reading alerts reach me")),
         BotCommand(command="redeem", description=_("Redeem a points voucher")),
         BotCommand(command="residents", description=_("My residents")),
         BotCommand(command="questions", description=_("Unanswered questions")),

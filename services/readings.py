@@ -457,6 +457,28 @@ async def doctor_view(
     )
 
 
+async def alerts_all_hours(uow: UnitOfWork, settings: Settings, doctor_telegram_id: int) -> bool:
+    """Whether the doctor gets urgent-reading alerts at any hour (else outside quiet hours,
+    21:00–08:00)."""
+    async with uow:
+        actor = await require_doctor(uow, doctor_telegram_id, settings)
+        if actor.doctor_id is None:
+            raise NotAllowed("admin_not_a_doctor")
+        return await uow.doctors.urgent_alerts_all_hours(actor.doctor_id)
+
+
+async def set_alerts_all_hours(
+    uow: UnitOfWork, settings: Settings, doctor_telegram_id: int, all_hours: bool
+) -> None:
+    async with uow:
+        await uow.begin_write()
+        actor = await require_doctor(uow, doctor_telegram_id, settings)
+        if actor.doctor_id is None:
+            raise NotAllowed("admin_not_a_doctor")
+        await uow.doctors.set_urgent_alerts_all_hours(actor.doctor_id, all_hours)
+        await uow.commit()
+
+
 # --- reminders to measure -----------------------------------------------------------------------
 
 
@@ -579,7 +601,7 @@ def register(dispatcher: OutboxDispatcher, renderer: Renderer, zone: ZoneInfo) -
             ref_id=int(p["resident_id"]),
         )
 
-    dispatcher.register_renderer(KIND_READING_ALERT, alert)
+    dispatcher.register_renderer(KIND_READING_ALERT, alert, urgent=True)
 
     def reminder(d: Delivery) -> OutgoingMessage:
         return OutgoingMessage(

@@ -73,6 +73,10 @@ class Doctor(Base):
     created_at: Mapped[datetime]
     # The language of pushes addressed to the doctor (digests); None = the bot's default.
     locale: Mapped[str | None] = mapped_column(String(8))
+    # Urgent home-reading alerts also at night (quiet hours), when the doctor asked for it.
+    urgent_alerts_all_hours: Mapped[bool] = mapped_column(
+        Boolean, default=False, server_default=text("false")
+    )
     # Set with `active = false` by `jiayi doctor deactivate`: the console is gone at once, the
     # residents stay contracted and are listed as needing a new doctor.
     deactivated_at: Mapped[datetime | None]

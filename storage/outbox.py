@@ -224,6 +224,7 @@ def _doctor_delivery(row: Row[Any]) -> Delivery:
         quiet_end=m.DEFAULT_QUIET_END,
         doctor_name=row.doctor_display_name,
         opted_out_topics=frozenset(),
+        doctor_all_hours=bool(row.doctor_all_hours),
     )
 
 
@@ -459,6 +460,7 @@ class OutboxRepository:
                     d.locale.label("doctor_locale"),
                     d.display_name.label("doctor_display_name"),
                     d.active.label("doctor_active"),
+                    d.urgent_alerts_all_hours.label("doctor_all_hours"),
                 )
                 .outerjoin(r, r.id == o.resident_id)
                 .outerjoin(d, d.id == o.doctor_id)

@@ -161,6 +161,8 @@ class Delivery:
     conditions: frozenset[str] = frozenset()
     doctor_id: int | None = None
     withdrawn: bool = False
+    # A doctor who asked for urgent alerts at any hour (quiet hours don't hold those back).
+    doctor_all_hours: bool = False
 
 
 @dataclass(frozen=True, slots=True)

@@ -111,6 +111,19 @@ class DoctorRepository:
         assert found is not None
         return found
 
+    async def set_urgent_alerts_all_hours(self, doctor_id: int, all_hours: bool) -> None:
+        await self._s.execute(
+            update(m.Doctor)
+            .where(m.Doctor.id == doctor_id)
+            .values(urgent_alerts_all_hours=all_hours)
+        )
+
+    async def urgent_alerts_all_hours(self, doctor_id: int) -> bool:
+        value = await self._s.scalar(
+            select(m.Doctor.urgent_alerts_all_hours).where(m.Doctor.id == doctor_id)
+        )
+        return bool(value)
+
     async def bind_telegram_user(self, doctor_id: int, telegram_user_id: int | None) -> None:
         await self._s.execute(
             update(m.Doctor)

@@ -4,7 +4,8 @@ alert's button): the chart and summary, and "follow-up done: reviewed home readi
 from __future__ import annotations
 
 from aiogram import Router
-from aiogram.types import CallbackQuery, InlineKeyboardMarkup
+from aiogram.filters import Command
+from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message
 from aiogram.utils.i18n import gettext as _
 from content.careplans import default_rules
 from content.render import Renderer
@@ -16,8 +17,8 @@ from services.readings import DoctorReadings
 from services.settings import Settings
 
 from bot.aiogram_shim import InlineKeyboardBuilder
-from bot.callbacks import DoctorReadingsCD, ResidentCardCD
-from bot.replies import send
+from bot.callbacks import DoctorAlertsCD, DoctorReadingsCD, ResidentCardCD
+from bot.replies import edit, send
 from bot.resident.readings import send_charts
 
 
@@ -83,8 +84,49 @@ async def cb_readings(
         await send(callback, text, markup)
 
 
+def _alerts_markup(all_hours: bool) -> InlineKeyboardMarkup:
+    kb = InlineKeyboardBuilder()
+    for value, label in (
+        (False, _("Daytime only (08:00–21:00)")),
+        (True, _("At any hour, also at night")),
+    ):
+        mark = "✓ " if value == all_hours else ""
+        kb.button(text=f"{mark}{label}", callback_data=DoctorAlertsCD(all_hours=value))
+    return kb.adjust(1).as_markup()
+
+
+async def cmd_alerts(message: Message, uow: UnitOfWork, settings: Settings) -> None:
+    assert message.from_user is not None
+    current = await readings.alerts_all_hours(uow, settings, message.from_user.id)
+    await message.answer(
+        _(
+            "When a resident of yours sends a home reading in the urgent range, you get an "
+            "alert. When should it reach you?"
+        ),
+        reply_markup=_alerts_markup(current),
+    )
+
+
+async def cb_alerts(
+    callback: CallbackQuery, callback_data: DoctorAlertsCD, uow: UnitOfWork, settings: Settings
+) -> None:
+    await readings.set_alerts_all_hours(
+        uow, settings, callback.from_user.id, callback_data.all_hours
+    )
+    text = (
+        _("Urgent-reading alerts now reach you at any hour.")
+        if callback_data.all_hours
+        else _(
+            "Urgent-reading alerts reach you between 08:00 and 21:00; night ones wait until 08:00."
+        )
+    )
+    await edit(callback, text, _alerts_markup(callback_data.all_hours))
+
+
 def build_router() -> Router:
     """A fresh router each call: a router can belong to one dispatcher only."""
     router = Router(name=__name__)
+    router.message.register(cmd_alerts, Command("alerts"))
+    router.callback_query.register(cb_alerts, DoctorAlertsCD.filter())
     router.callback_query.register(cb_readings, DoctorReadingsCD.filter())
     return router

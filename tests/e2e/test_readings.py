@@ -178,3 +178,44 @@ async def test_readings_from_chat_to_doctor_and_care_plan(
     await chat.press("是的，全部删除")
     await chat.wait_for("已删除")
     assert await _readings(uow_factory) == 0
+
+
+async def test_urgent_alerts_wait_for_morning_unless_the_doctor_asked_for_any_hour(
+    botapi: BotAPIServer,
+    jiayi: RunningBot,
+    clock: ManualClock,
+    uow_factory: UnitOfWorkFactory,
+) -> None:
+    """At 23:00 an urgent reading's alert waits for 08:00 (the doctor's quiet hours); after
+    the doctor chooses "at any hour" in /alerts, the next night's alert arrives at once.
+    Mutation caught: ignoring the doctor's choice (the second alert waits too)."""
+    await _practice(uow_factory, clock)
+    chat = make_chat(botapi, RESIDENT)
+    chat.open()
+    doctor = make_chat(botapi, WANG, first_name="Wang", language_code="en")
+    doctor.open()
+    night = clock.now().astimezone(SHANGHAI).replace(hour=23, minute=0)
+    clock.set(night.astimezone(clock.now().tzinfo))
+
+    async def urgent(value: str) -> None:
+        await chat.send("/reading")
+        await chat.wait_for("您测了什么")
+        await chat.press("血压")
+        await chat.wait_for("请输入血压")
+        await chat.send(value)
+        await chat.wait_for("120")
+
+    await urgent("190/115")
+    await jiayi.jobs.dispatch()
+    assert not [m for m in doctor.messages() if "Urgent home reading" in m.text]
+
+    await doctor.send("/alerts")
+    await doctor.wait_for("When should it reach you?")
+    await doctor.press("At any hour, also at night")
+    await doctor.wait_for("at any hour")
+    clock.advance(timedelta(days=1))  # 23:00 the next night (last night's went at 08:00)
+    await urgent("188/112")
+    await jiayi.jobs.dispatch()
+    await doctor.wait_for("188/112")
+    alerts = [m.text for m in doctor.messages() if "Urgent home reading" in m.text]
+    assert len(alerts) == 2
