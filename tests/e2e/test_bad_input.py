@@ -181,6 +181,8 @@ async def test_commands_are_registered_in_both_languages(
             "family",
             "tips",
             "points",
+            "reading",
+            "readings",
             "ask",
             "language",
             "privacy",
