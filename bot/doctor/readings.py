@@ -19,7 +19,7 @@ from services.settings import Settings
 from bot.aiogram_shim import InlineKeyboardBuilder
 from bot.callbacks import DoctorAlertsCD, DoctorReadingsCD, ResidentCardCD
 from bot.replies import edit, send
-from bot.resident.readings import send_charts
+from bot.resident.readings import send_charts, summary_text
 
 
 def _markup(view: DoctorReadings, locale: str) -> InlineKeyboardMarkup:
@@ -67,7 +67,7 @@ async def cb_readings(
         uow, clock, settings.zone, settings, callback.from_user.id, callback_data.resident_id
     )
     s = view.summary
-    text = renderer.render("readings_summary", locale, s=s, target_bp=readings.bp_target_text())
+    text = summary_text(renderer, locale, s)
     markup = _markup(view, locale)
     assert callback.bot is not None
     sent = await send_charts(

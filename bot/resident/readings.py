@@ -328,7 +328,7 @@ async def _show(
 ) -> None:
     zone = settings.zone
     s = await readings.summary(uow, clock, zone, user_id, member_id)
-    text = renderer.render("readings_summary", locale, s=s, target_bp=readings.bp_target_text())
+    text = summary_text(renderer, locale, s)
     kb = InlineKeyboardBuilder()
     kb.button(
         text=_("Record a reading"),
@@ -344,6 +344,11 @@ async def _show(
         bot, user_id, s, text, markup, now=clock.now(), zone=zone, locale=locale
     ):
         await bot.send_message(user_id, text, reply_markup=markup)
+
+
+def summary_text(renderer: Renderer, locale: str, s: readings.Summary) -> str:
+    """The 30-day summary, as the resident, their /mydata and their doctor read it."""
+    return renderer.render("readings_summary", locale, s=s, target_bp=readings.bp_target_text())
 
 
 async def send_charts(
@@ -398,9 +403,7 @@ async def send_household_charts(
     """The charts of everyone in the household who has readings (for /mydata)."""
     for person in await booking.people(uow, user_id):
         s = await readings.summary(uow, clock, zone, user_id, person.member_id)
-        text = renderer.render(
-            "readings_summary", locale, s=s, target_bp=readings.bp_target_text()
-        )
+        text = summary_text(renderer, locale, s)
         await send_charts(bot, user_id, s, text, None, now=clock.now(), zone=zone, locale=locale)
 
 
