@@ -12,7 +12,7 @@ from content.points import DEMO_CATALOGUE, parse_catalogue
 from storage.records import Condition, ConsentBasis, Relation, ServiceKind, Sex
 from storage.uow import UnitOfWork
 
-from services import points
+from services import points, readings
 from services.booking import materialize_slots
 from services.careplans import add_months
 from services.clock import Clock
@@ -268,6 +268,29 @@ async def _seed_care_history(
         )
 
 
+# Two weeks of home blood pressure, morning and evening, so /readings has a chart to show.
+DEMO_READING_DAYS = 14
+
+
+async def _seed_readings(uow: UnitOfWork, resident_id: int, now: datetime, zone: ZoneInfo) -> None:
+    today = now.astimezone(zone).date()
+    for back in range(DEMO_READING_DAYS, 0, -1):
+        day = today - timedelta(days=back)
+        for i, hour in enumerate((7, 19)):
+            systolic = 128 + (back * 7 + i * 5) % 17
+            value = readings.BloodPressure(systolic, 76 + (back * 5 + i * 3) % 11)
+            await uow.readings.add(
+                resident_id=resident_id,
+                member_id=None,
+                kind=value.kind.value,
+                level=readings.classify(value).value,
+                measured_at=datetime.combine(day, time(hour), tzinfo=zone),
+                now=now,
+                systolic=value.systolic,
+                diastolic=value.diastolic,
+            )
+
+
 @dataclass(frozen=True)
 class SeedReport:
     centre_created: bool
@@ -332,6 +355,8 @@ async def seed_demo(uow: UnitOfWork, clock: Clock, *, timezone: str) -> SeedRepo
                 now=now,
             )
             await _seed_care_history(uow, r, resident.id, None, None, doctor.id, now)
+            if Condition.HYPERTENSION in r.conditions:
+                await _seed_readings(uow, resident.id, now, ZoneInfo(timezone))
             for name, born, sex in r.children:
                 member = await uow.family.add(
                     resident_id=resident.id,

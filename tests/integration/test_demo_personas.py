@@ -8,7 +8,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import select
 
 from content.careplans import default_rules
-from services import booking, careplans, doctors, family, residents
+from services import booking, careplans, doctors, family, readings, residents
 from services.clock import ManualClock
 from services.database import UnitOfWorkFactory
 from services.demo import (
@@ -33,6 +33,14 @@ async def test_demo_seed_has_the_sandbox_personas(
     elderly = await residents.get_resident(uow_factory(), DEMO_ELDERLY_USER_ID)
     assert elderly is not None
     assert Condition.HYPERTENSION in elderly.conditions
+    # 张阿姨's two weeks of home blood pressure, morning and evening, seeded once: /readings
+    # shows a chart in the sandbox.
+    shown = await readings.summary(
+        uow_factory(), clock, ZoneInfo("Asia/Shanghai"), DEMO_ELDERLY_USER_ID, None
+    )
+    assert (shown.bp_count, shown.glucose_count) == (28, 0)
+    assert shown.morning is not None
+    assert shown.evening is not None
     [child] = await family.list_members(uow_factory(), DEMO_PARENT_USER_ID)
     assert child.birth_date.year == 2024
     doctor = await doctors.doctor_for_user(uow_factory(), DEMO_DOCTOR_USER_ID)
