@@ -8,6 +8,7 @@ import gettext
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import timedelta
 
 from aiogram import Bot, Dispatcher
 from aiogram.client.default import DefaultBotProperties
@@ -250,7 +251,10 @@ def build_worker(
         library=library,
         clock=clock,
         zone=settings.zone,
-        settings=DispatchSettings(rate_per_second=settings.push_rate),
+        settings=DispatchSettings(
+            rate_per_second=settings.push_rate,
+            lease=timedelta(seconds=settings.dispatch_lease_seconds),
+        ),
         limiter=limiter,
         pacer=pacer,
     )

@@ -40,6 +40,9 @@ class Settings(BaseSettings):
     # How often each scheduler job runs (scheduler/app.py). Tests set them all to an hour or
     # more so no timer fires during a test: they run the jobs themselves on a manual clock.
     dispatch_interval_seconds: float = Field(default=2.0, gt=0, le=3600)
+    # How long a dispatcher holds the outbox rows it claimed: a dead worker's unsent rows are
+    # sent by another once it runs out. Sends stop at four fifths of it (services/delivery.py).
+    dispatch_lease_seconds: float = Field(default=300.0, ge=5, le=3600)
     plan_interval_minutes: int = Field(default=10, ge=1, le=240)
     slots_interval_hours: float = Field(default=6.0, gt=0, le=48)
     offers_interval_seconds: float = Field(default=60.0, gt=0, le=3600)

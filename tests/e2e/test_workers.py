@@ -12,20 +12,30 @@ import signal
 import socket
 import sys
 import time
+from collections import Counter
 from collections.abc import AsyncIterator
+from datetime import timedelta
 from pathlib import Path
 
 import aiohttp
 import pytest
+from sqlalchemy import func, insert, select
 
-from sandbox.botapi import BotAPIServer
+from content import CONSENT_NOTICE_VERSION
+from content.tips import Topic
+from sandbox.botapi import BotAPIServer, RecordedRequest, TgUser
 from scheduler.lease import LEASE_KEY
-from services import booking
+from services import booking, broadcasts
 from services.clock import SystemClock
 from services.database import UnitOfWorkFactory
+from services.delivery import DispatchSettings
 from services.demo import seed_demo
+from services.settings import Settings
+from storage import models as m
+from storage.records import OutboxStatus
 from tests.e2e.conftest import TOKEN, make_chat
 from tests.e2e.test_onboarding import sign_up_in_english
+from tests.factories import make_doctor
 
 REDIS_URL = os.environ.get("JIAYI_TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
 SECRET = "e2e-webhook-secret"
@@ -254,3 +264,179 @@ async def test_killing_the_leader_moves_planning_to_another_worker(
         text = await response.text()
     [line] = [line for line in text.splitlines() if line.startswith("jiayi_scheduler_leader ")]
     assert float(line.split()[1]) == 1.0
+
+
+# The mid-broadcast kill: enough residents that sending at the top rate takes ~13 s, and a
+# short claim lease so the dead worker's rows come back within seconds, not 5 minutes.
+KILL_RESIDENTS = 400
+KILL_RATE = 30
+KILL_LEASE = 12
+KILL_DOCTOR = 4900
+KILL_FIRST_USER = 300_000
+KILL_TEXT = "Flu shots are available"
+
+
+async def _broadcast_audience(uow_factory: UnitOfWorkFactory, doctor_id: int) -> list[int]:
+    """KILL_RESIDENTS consenting, onboarded residents under contract with the doctor, opted
+    out of every tip topic so the leader's planner queues nothing for them beside it."""
+    now = SystemClock().now()
+    users = list(range(KILL_FIRST_USER, KILL_FIRST_USER + KILL_RESIDENTS))
+    async with uow_factory() as uow:
+        s = uow.session
+        await s.execute(
+            insert(m.Resident),
+            [
+                {
+                    "telegram_user_id": user,
+                    "display_name": f"R{user}",
+                    "locale": "en",
+                    # No age: no age-based care-plan reminders beside the broadcast either.
+                    "birth_year": None,
+                    "consent_version": CONSENT_NOTICE_VERSION,
+                    "consented_at": now,
+                    "onboarded_at": now,
+                    "created_at": now,
+                    "updated_at": now,
+                }
+                for user in users
+            ],
+        )
+        ids = list(
+            await s.scalars(select(m.Resident.id).where(m.Resident.telegram_user_id.in_(users)))
+        )
+        await s.execute(
+            insert(m.ResidentTopicOptOut),
+            [{"resident_id": rid, "topic": topic.value} for rid in ids for topic in Topic],
+        )
+        await s.execute(
+            insert(m.Contract),
+            [
+                {
+                    "resident_id": rid,
+                    "doctor_id": doctor_id,
+                    "starts_on": now.date(),
+                    "ends_on": now.date() + timedelta(days=364),
+                    "created_at": now,
+                }
+                for rid in ids
+            ],
+        )
+        await uow.commit()
+    return users
+
+
+async def _outstanding_claims(uow_factory: UnitOfWorkFactory) -> int:
+    """Batches claimed and not yet finished: one per dispatcher mid-batch (a dispatcher
+    works one batch at a time, and all rows of one claim share their `claimed_until`)."""
+    o = m.OutboxMessage
+    async with uow_factory() as uow:
+        found = await uow.session.scalar(
+            select(func.count(func.distinct(o.claimed_until))).where(
+                o.status == OutboxStatus.CLAIMED.value
+            )
+        )
+    return int(found or 0)
+
+
+async def _outbox_statuses(uow_factory: UnitOfWorkFactory) -> Counter[str]:
+    o = m.OutboxMessage
+    async with uow_factory() as uow:
+        rows = await uow.session.execute(
+            select(o.status, func.count()).where(o.kind == "broadcast").group_by(o.status)
+        )
+        return Counter({status: int(n) for status, n in rows.all()})
+
+
+@pytest.mark.slow
+async def test_killing_a_worker_mid_broadcast_delivers_every_message_once(
+    botapi: BotAPIServer, workers: Workers, uow_factory: UnitOfWorkFactory
+) -> None:
+    """Two workers send a 400-resident broadcast at 30/s; one worker process, holding a
+    claimed batch, is SIGKILLed once 40 % are out. Per the Bot API server's own record every
+    resident gets it, at most `DispatchSettings.concurrency` (the send slots in flight at the
+    kill) get it twice, and every outbox row ends `sent` (the dead worker's rows are sent by
+    the other worker, or gunicorn's replacement, once the claim lease runs out).
+
+    Mutation tried: `send_chat` in services/delivery.py keeping its results in a list and
+    submitting them to the recorder only after the whole batch (no record before the slot's
+    next send) — the messages the killed worker had sent in its batch are sent again when
+    its lease runs out: 124 residents got the broadcast two or three times, bound 32.
+    Unmutated: 0 or 1 twice in three runs (the machine busy with a CI run)."""
+    workers.env |= {
+        "JIAYI_PUSH_RATE": str(KILL_RATE),
+        "JIAYI_DISPATCH_LEASE_SECONDS": str(KILL_LEASE),
+    }
+    clock = SystemClock()
+    doctor = await make_doctor(uow_factory, clock)
+    async with uow_factory() as uow:
+        await uow.doctors.bind_telegram_user(doctor.id, KILL_DOCTOR)
+        await uow.commit()
+    users = await _broadcast_audience(uow_factory, doctor.id)
+    for user in (KILL_DOCTOR, *users):
+        botapi.open_chat(TgUser(user, "x"))
+    await workers.start()
+    pids = workers.worker_pids()
+    settings = Settings(
+        bot_token=TOKEN,  # type: ignore[arg-type]
+        database_url=workers.env["JIAYI_DATABASE_URL"],
+        push_rate=KILL_RATE,
+        _env_file=None,  # type: ignore[call-arg]
+    )
+    await broadcasts.create_broadcast(
+        uow_factory(),
+        clock,
+        settings,
+        KILL_DOCTOR,
+        broadcasts.Draft(texts={"zh-CN": "流感疫苗开始接种", "en": KILL_TEXT}),
+        owner_locale="en",
+    )
+    audience = set(users)
+
+    def sends() -> list[int]:
+        return [r.chat_id for r in broadcast_requests()]
+
+    def broadcast_requests() -> list[RecordedRequest]:
+        return [
+            r
+            for r in botapi.requests
+            if r.method == "sendMessage"
+            and r.ok
+            and r.chat_id in audience
+            and KILL_TEXT in str(r.params.get("text"))
+        ]
+
+    deadline = time.monotonic() + 60
+    while len(sends()) < KILL_RESIDENTS * 0.4:
+        assert time.monotonic() < deadline, "the broadcast did not start"
+        await asyncio.sleep(0.05)
+    # Both workers are mid-batch (400 rows, batches of 200): whichever dies was dispatching.
+    assert await _outstanding_claims(uow_factory) == 2
+    victim = min(pids)
+    os.kill(victim, signal.SIGKILL)
+    killed_at = time.monotonic()
+    sent_before_kill = len(sends())
+
+    deadline = killed_at + 150
+    while True:
+        statuses = await _outbox_statuses(uow_factory)
+        if statuses[OutboxStatus.SENT.value] == KILL_RESIDENTS:
+            break
+        assert time.monotonic() < deadline, f"not all delivered: {dict(statuses)}"
+        await asyncio.sleep(0.5)
+    finished = time.monotonic() - killed_at
+
+    received = Counter(sends())
+    last = max(r.at for r in broadcast_requests()) - killed_at
+
+    twice = sorted(chat for chat, n in received.items() if n > 1)
+    bound = DispatchSettings.concurrency
+    print(
+        f"killed worker {victim} after {sent_before_kill}/{KILL_RESIDENTS} sends; all sent "
+        f"{finished:.1f} s later, the last send {last:.1f} s after the kill (lease {KILL_LEASE} "
+        f"s, a dead sender's chat locks expire after 60 s); residents who got it twice: "
+        f"{len(twice)} (bound: {bound} send slots)"
+    )
+    assert set(received) == audience  # every resident got it
+    assert max(received.values()) <= 2
+    assert len(twice) <= bound
+    assert statuses == Counter({OutboxStatus.SENT.value: KILL_RESIDENTS})

@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
@@ -68,6 +69,34 @@ def test_defaults() -> None:
     assert settings.timezone == "Asia/Shanghai"
     assert settings.default_locale == "zh-CN"
     assert settings.telegram_api_url is None
+
+
+async def test_the_dispatch_lease_setting_reaches_every_workers_dispatcher(
+    tmp_path: Path,
+) -> None:
+    """Mutation tried: build_worker leaving `lease` out of DispatchSettings — the dispatcher
+    keeps the 5-minute default and this fails; a lease of 2 s is refused (at four fifths of it
+    sends stop, so a tiny lease would stall every batch)."""
+    from aiogram.fsm.storage.memory import MemoryStorage
+
+    from bot.app import build_worker
+    from services.clock import SystemClock
+
+    settings = load_settings(
+        bot_token="123456789:TEST-token",
+        database_url=f"sqlite+aiosqlite:///{tmp_path / 'x.db'}",
+        dispatch_lease_seconds=12,
+        _env_file=None,
+    )
+    worker = build_worker(settings, clock=SystemClock(), storage=MemoryStorage())
+    try:
+        assert worker.dispatcher.settings.lease == timedelta(seconds=12)
+    finally:
+        await worker.bot.session.close()
+        await worker.database.dispose()
+    assert load_settings(_env_file=None).dispatch_lease_seconds == 300
+    with pytest.raises(ConfigError, match="JIAYI_DISPATCH_LEASE_SECONDS"):
+        load_settings(dispatch_lease_seconds=2, _env_file=None)
 
 
 def test_config_error_names_the_setting() -> None:
