@@ -32,6 +32,8 @@ SAMPLE_CONTEXT = {
     "onboarded": {"doctor": "王医生 · 阳光社区"},
     "menu": {"name": "<script>"},
     "help": {},
+    "emergency": {"self_harm": True, "hotline": "12356"},
+    "free_text": {},
     "profile": {
         "name": "张三",
         "birth_year": 1956,
