@@ -284,6 +284,9 @@ def _payload(values: dict[str, object]) -> str:
 async def _enqueue_reminders(
     uow: UnitOfWork, appointment: AppointmentRecord, now: datetime
 ) -> None:
+    service = await _service(uow, appointment.service_id)
+    # From then on cancel/reschedule are refused: reminders sent later don't offer them.
+    change_until = appointment.starts_at - service.cancel_cutoff
     for lead, before in REMINDER_LEADS:
         at = appointment.starts_at - before
         if at <= now:
@@ -303,6 +306,7 @@ async def _enqueue_reminders(
                     "check_in_code": appointment.check_in_code,
                     "centre_name": appointment.centre_name,
                     "centre_name_en": appointment.centre_name_en,
+                    "change_until": change_until.isoformat(),
                 }
             ),
             not_before=at,

@@ -307,6 +307,7 @@ class OutboxDispatcher:
         self._flood_until = 0.0
         self._renderers: dict[str, Renderer] = {"tip": self._render_tip}
         self._despite_pause: set[str] = set()
+        self._despite_quiet: set[str] = set()
         self._run_lock = asyncio.Lock()
         self._stopping = False
         # Results the database refused to store (it went away mid-batch), retried first on
@@ -314,16 +315,25 @@ class OutboxDispatcher:
         self._unrecorded: list[DeliveryResult] = []
 
     def register_renderer(
-        self, kind: str, renderer: Renderer, *, despite_pause: bool = False
+        self,
+        kind: str,
+        renderer: Renderer,
+        *,
+        despite_pause: bool = False,
+        despite_quiet: bool = False,
     ) -> None:
         """Later push kinds (reminders, broadcasts) plug their rendering in here.
 
         `despite_pause`: a conversation rather than a push (a doctor's answer to the
         resident's own question), so pausing pushes doesn't hold it back.
+        `despite_quiet`: useless once delayed (an appointment reminder for 08:30 held until
+        quiet hours end at 08:00), so quiet hours don't hold it back.
         """
         self._renderers[kind] = renderer
         if despite_pause:
             self._despite_pause.add(kind)
+        if despite_quiet:
+            self._despite_quiet.add(kind)
 
     def request_stop(self) -> None:
         """Shutdown: the run in progress starts no new send, waits for the sends in flight,
@@ -502,7 +512,7 @@ class OutboxDispatcher:
                     count_attempt=False,
                 )
         local = self._clock.now().astimezone(self._zone)
-        if in_quiet_hours(local, d.quiet_start, d.quiet_end):
+        if d.kind not in self._despite_quiet and in_quiet_hours(local, d.quiet_start, d.quiet_end):
             resume = quiet_hours_end(
                 local.replace(tzinfo=None), d.quiet_start, d.quiet_end, self._zone
             )

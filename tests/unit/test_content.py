@@ -97,7 +97,8 @@ SAMPLE_CONTEXT = {
     },
     "tip_action": {"action": "book", "doctor": "王医生 · 阳光社区"},
     "reminder": {
-        "lead": "24h",
+        "minutes": 100,
+        "today": True,
         "service": "流感疫苗",
         "starts_at": datetime(2026, 12, 1, 9, 30, tzinfo=UTC),
         "person": "小宝",
