@@ -307,6 +307,8 @@ async def _enqueue_reminders(
                     "centre_name": appointment.centre_name,
                     "centre_name_en": appointment.centre_name_en,
                     "change_until": change_until.isoformat(),
+                    "centre_phone": appointment.centre_phone,
+                    "centre_address": appointment.centre_address,
                 }
             ),
             not_before=at,

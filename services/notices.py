@@ -63,6 +63,8 @@ def register(
             person=p["person_name"],
             code=p["check_in_code"],
             centre=_centre(p, d.locale),
+            phone=p.get("centre_phone"),
+            address=p.get("centre_address"),
         )
         # Reminders queued before this field existed keep their buttons (the old behaviour).
         change_until = p.get("change_until")

@@ -19,6 +19,9 @@ SHANGHAI = ZoneInfo("Asia/Shanghai")
 ZH = 5001
 EN = 5002
 EIGHT_THIRTY = time(8, 30)
+# Made up for the test (the demo centre has no contact details: none are invented for it).
+PHONE = "0000-12345"
+ADDRESS = "幸福路1号"
 
 
 async def _book_eight_thirty(
@@ -43,9 +46,15 @@ async def test_two_hour_reminder_for_0830_arrives_in_quiet_hours_with_real_minut
     """Mutations tried: (1) notices.register without despite_quiet=True — nothing was sent at
     06:50 (held until 08:00), `sent == 2` failed; (2) minutes from the planned lead (120)
     instead of the send time — "100 minutes" failed; (3) can_change always True — the dead
-    "Cancel appointment"/"Reschedule" buttons were back and the button assert failed."""
+    "Cancel appointment"/"Reschedule" buttons were back and the button assert failed;
+    (4) the reminder payload without centre_phone — the phone asserts failed."""
     await seed_demo(uow_factory(), clock, timezone="Asia/Shanghai")
     await jiayi.jobs.materialize()
+    async with uow_factory() as uow:
+        centre = await uow.centres.by_code("demo")
+        assert centre is not None
+        await uow.centres.set_contact(centre.id, phone=PHONE, address=ADDRESS)
+        await uow.commit()
     await make_resident(uow_factory, clock, ZH, name="张阿姨", locale="zh-CN", birth_year=1956)
     await make_resident(uow_factory, clock, EN, name="Ann", locale="en", birth_year=1960)
     zh = make_chat(botapi, ZH, language_code="zh-hans")
@@ -72,6 +81,8 @@ async def test_two_hour_reminder_for_0830_arrives_in_quiet_hours_with_real_minut
     reminder = await en.wait_for("Reminder: Flu vaccination in 100 minutes")
     # Inside the 2-hour no-change window: cancel/reschedule would be refused, so not shown.
     assert reminder.button_texts() == ["I'll be there"]
-    assert "call the centre" in reminder.text
+    assert f"call the centre ({PHONE})" in reminder.text
+    assert f"Centre phone: {PHONE}" in day_before.text
+    assert ADDRESS in day_before.text
     zh_reminder = await zh.wait_for("流感疫苗接种还有100分钟开始")
     assert len(zh_reminder.button_texts()) == 1

@@ -104,6 +104,8 @@ SAMPLE_CONTEXT = {
         "person": "小宝",
         "code": "K7MX3P",
         "centre": "阳光社区",
+        "phone": "0000-0000",
+        "address": "幸福路1号",
     },
     "waitlist_offer": {
         "service": "流感疫苗",
