@@ -24,6 +24,7 @@ from storage.records import (
     AppointmentRecord,
     AppointmentStatus,
     BookableServiceRecord,
+    CentreRecord,
     DayAvailability,
     FamilyMemberRecord,
     PersonChoice,
@@ -516,6 +517,17 @@ async def _release_offer(
 
 
 # --- resident-facing services -----------------------------------------------------------------
+
+
+async def centre_contact(uow: UnitOfWork, telegram_user_id: int) -> CentreRecord | None:
+    """The resident's centre (through their family doctor), for its phone and address; None
+    for someone not signed up or without a doctor yet."""
+    async with uow:
+        resident = await uow.residents.by_telegram_user(telegram_user_id)
+        if resident is None:
+            return None
+        centre_id = await uow.booking.centre_of_resident(resident.id)
+        return await uow.booking.centre(centre_id) if centre_id is not None else None
 
 
 async def list_services(uow: UnitOfWork, telegram_user_id: int) -> list[BookableServiceRecord]:

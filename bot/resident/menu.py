@@ -15,6 +15,8 @@ from aiogram.utils.i18n import gettext as _
 from content import LOCALES
 from content.render import Renderer
 from content.safety import normalise
+from services import booking
+from services.database import UnitOfWork
 from services.errors import NotRegistered
 from services.residents import ResidentRecord
 
@@ -54,12 +56,31 @@ async def cb_menu(
     await edit(callback, text, markup)
 
 
-async def cmd_help(message: Message, renderer: Renderer, locale: str) -> None:
-    await message.answer(renderer.render("help", locale), reply_markup=keyboards.back_to_menu())
+async def _help(uow: UnitOfWork, user_id: int, renderer: Renderer, locale: str) -> str:
+    centre = await booking.centre_contact(uow, user_id)
+    name = None
+    if centre is not None and (centre.phone or centre.address):
+        name = centre.name if locale == "zh-CN" else centre.name_en
+    return renderer.render(
+        "help",
+        locale,
+        centre=name,
+        phone=centre.phone if centre else None,
+        address=centre.address if centre else None,
+    )
 
 
-async def cb_help(callback: CallbackQuery, renderer: Renderer, locale: str) -> None:
-    await edit(callback, renderer.render("help", locale), keyboards.back_to_menu())
+async def cmd_help(message: Message, uow: UnitOfWork, renderer: Renderer, locale: str) -> None:
+    assert message.from_user is not None
+    text = await _help(uow, message.from_user.id, renderer, locale)
+    await message.answer(text, reply_markup=keyboards.back_to_menu())
+
+
+async def cb_help(
+    callback: CallbackQuery, uow: UnitOfWork, renderer: Renderer, locale: str
+) -> None:
+    text = await _help(uow, callback.from_user.id, renderer, locale)
+    await edit(callback, text, keyboards.back_to_menu())
 
 
 async def cmd_cancel(

@@ -12,6 +12,7 @@ from services.database import UnitOfWorkFactory
 from storage import models as m
 from tests.e2e.conftest import RunningBot, make_chat
 from tests.e2e.test_doctor_console import _doctor, _resident
+from tests.factories import CENTRE_CODE
 
 WANG = 800
 ZH = 11
@@ -154,3 +155,26 @@ async def test_typed_menu_labels_do_what_the_button_does(
     # A label in the other language works too (a resident reading the other language's menu).
     await en.send("我的预约")
     await en.wait_for("You have no upcoming appointments.")
+
+
+async def test_help_shows_the_centres_phone_and_address(
+    botapi: BotAPIServer, jiayi: RunningBot, uow_factory: UnitOfWorkFactory, clock: ManualClock
+) -> None:
+    """Mutation tried: `_help` in bot/resident/menu.py rendering without `phone` — the phone
+    line was missing in /help."""
+    await _setup(uow_factory, clock)
+    phone, address = "0000-12345", "幸福路1号"  # made up for the test
+    async with uow_factory() as uow:
+        centre = await uow.centres.by_code(CENTRE_CODE)
+        assert centre is not None
+        await uow.centres.set_contact(centre.id, phone=phone, address=address)
+        await uow.commit()
+    zh = make_chat(botapi, ZH, language_code="zh-hans")
+    en = make_chat(botapi, EN, first_name="Ann", language_code="en")
+    await zh.send("/help")
+    reply = await zh.wait_for("家医使用说明")
+    assert f"电话：{phone}" in reply.text
+    assert f"地址：{address}" in reply.text
+    await en.send("Help")  # the typed menu label does what /help does
+    reply = await en.wait_for("How jiayi works")
+    assert f"Phone: {phone}" in reply.text
