@@ -111,3 +111,29 @@ async def test_close_one_slot_leaves_the_rest_of_the_day(
         await booking_setup.close_centre_slot(
             uow_factory(), clock, CENTRE_CODE, "bp_follow_up", first.starts_at, "again"
         )
+
+
+async def test_the_file_sets_the_centres_phone_and_address(
+    uow_factory: UnitOfWorkFactory, clock: ManualClock, tmp_path: Path
+) -> None:
+    """Mutation tried: load_booking_file without the set_contact call — the centre kept no
+    phone, so appointment messages and /help could not show one."""
+    await make_centre(uow_factory, clock)
+    path = tmp_path / "centre.yaml"
+    # Made-up contact details for the test.
+    path.write_text(
+        FILE.replace("services:", 'phone: "0000-12345"\naddress: 幸福路1号\nservices:', 1),
+        encoding="utf-8",
+    )
+    await booking_setup.load_booking_file(uow_factory(), path)
+    async with uow_factory() as uow:
+        centre = await uow.centres.by_code(CENTRE_CODE)
+    assert centre is not None
+    assert (centre.phone, centre.address) == ("0000-12345", "幸福路1号")
+    # A later file without them leaves them as they are.
+    path.write_text(FILE, encoding="utf-8")
+    await booking_setup.load_booking_file(uow_factory(), path)
+    async with uow_factory() as uow:
+        again = await uow.centres.by_code(CENTRE_CODE)
+    assert again is not None
+    assert again.phone == "0000-12345"
