@@ -47,7 +47,8 @@ async def test_two_hour_reminder_for_0830_arrives_in_quiet_hours_with_real_minut
     06:50 (held until 08:00), `sent == 2` failed; (2) minutes from the planned lead (120)
     instead of the send time — "100 minutes" failed; (3) can_change always True — the dead
     "Cancel appointment"/"Reschedule" buttons were back and the button assert failed;
-    (4) the reminder payload without centre_phone — the phone asserts failed."""
+    (4) the reminder payload without centre_phone — the phone asserts failed; (5) _card
+    (bot/resident/booking.py) without phone — the card assert failed."""
     await seed_demo(uow_factory(), clock, timezone="Asia/Shanghai")
     await jiayi.jobs.materialize()
     async with uow_factory() as uow:
@@ -64,6 +65,12 @@ async def test_two_hour_reminder_for_0830_arrives_in_quiet_hours_with_real_minut
     appointment = await _book_eight_thirty(uow_factory, clock, ZH)
     other = await _book_eight_thirty(uow_factory, clock, EN)
     assert other.starts_at == appointment.starts_at
+    # The appointment card (typed menu label → My appointments → the appointment) too.
+    await en.send("My appointments")
+    listing = await en.wait_for("Your upcoming appointments:")
+    await en.press(next(t for t in listing.button_texts() if "Flu" in t), message=listing)
+    card = await en.wait_for("Check-in code")
+    assert f"Centre phone: {PHONE}" in card.text
     starts = appointment.starts_at
 
     # The day before at 08:30 (outside quiet hours): the day-before reminder, all buttons.
