@@ -401,6 +401,10 @@ async def test_booking_for_self_and_a_child_queues_reminders(
         "check_in_code": childs.check_in_code,
         "centre_name": CENTRE_NAME,
         "centre_name_en": CENTRE_NAME_EN,
+        # From then on the service refuses cancel/reschedule (its 120-minute cutoff).
+        "change_until": (childs.starts_at - timedelta(minutes=120)).isoformat(),
+        "centre_phone": None,
+        "centre_address": None,
     }
 
 
