@@ -453,6 +453,7 @@ async def _offer_free_seats(
     service = await uow.booking.service(slot.service_id)
     if service is None:
         return 0
+    centre = await uow.booking.centre(service.centre_id)
     offers = 0
     while (entry := await uow.booking.next_waiting(slot_id)) is not None:
         if not await uow.booking.take_seat(slot_id):
@@ -478,6 +479,8 @@ async def _offer_free_seats(
                     "starts_at": slot.starts_at.isoformat(),
                     "person_name": entry.person_name,
                     "offered_until": until.isoformat(),
+                    "centre_phone": centre.phone if centre else None,
+                    "centre_address": centre.address if centre else None,
                 }
             ),
             not_before=now,
@@ -1013,6 +1016,8 @@ async def _close_slots(
                     "starts_at": appointment.starts_at.isoformat(),
                     "person_name": appointment.person_name,
                     "reason": reason,
+                    "centre_phone": appointment.centre_phone,
+                    "centre_address": appointment.centre_address,
                 }
             ),
             not_before=now,

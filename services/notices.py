@@ -88,6 +88,8 @@ def register(
             starts_at=_local(p["starts_at"], zone),
             person=p["person_name"],
             until=_local(p["offered_until"], zone),
+            phone=p.get("centre_phone"),
+            address=p.get("centre_address"),
         )
         return OutgoingMessage(
             outbox_id=d.outbox_id,
@@ -107,6 +109,8 @@ def register(
             starts_at=_local(p["starts_at"], zone),
             person=p["person_name"],
             reason=p.get("reason") or "",
+            phone=p.get("centre_phone"),
+            address=p.get("centre_address"),
         )
         member = p.get("member_id")
         return OutgoingMessage(

@@ -827,6 +827,8 @@ async def test_closing_a_day_cancels_its_appointments_with_a_notice(
         "starts_at": None,
         "person_name": CHILD_NAME,
         "reason": "停电",
+        "centre_phone": None,
+        "centre_address": None,
     }
     days = await booking.available_days(uow_factory(), clock, PARENT, flu.id, None, SHANGHAI)
     assert closing not in [d.day for d in days]
