@@ -4,6 +4,8 @@
 Example file::
 
     centre: demo
+    phone: "<the centre's desk number>"     # optional: on every appointment message and /help
+    address: "<street address>"             # optional, likewise
     services:
       - code: flu_vaccine
         kind: vaccination
