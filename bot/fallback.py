@@ -54,7 +54,8 @@ async def on_idle_message(
     text = renderer.render("free_text", locale)
     if not registered:
         text += "\n\n" + error_text(NotRegistered())
-    sent = await message.answer(text, reply_markup=keyboards.free_text(registered=registered))
+    markup = keyboards.free_text(registered=registered, draft=bool(message.text))
+    sent = await message.answer(text, reply_markup=markup)
     if registered and message.text:
         # Kept with the answer's id: only the button under *this* answer sends *these* words.
         await state.set_data({DRAFT_KEY: message.text, DRAFT_FOR_KEY: sent.message_id})

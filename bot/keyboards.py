@@ -167,18 +167,20 @@ def reading_reminder_offer() -> InlineKeyboardMarkup:
     return kb.as_markup()
 
 
-def free_text(*, registered: bool) -> InlineKeyboardMarkup:
-    """Under a typed message nobody understood: send it to the doctor, or the main actions."""
+def free_text(*, registered: bool, draft: bool = True) -> InlineKeyboardMarkup:
+    """Under a typed message nobody understood: send it to the doctor, or the main actions.
+    `draft` False for a sticker or photo: there are no words to send."""
     kb = InlineKeyboardBuilder()
     if registered:
-        kb.button(
-            text=_("Send this to my family doctor"),
-            callback_data=AskDraftCD(step=DraftStep.OPEN),
-        )
+        if draft:
+            kb.button(
+                text=_("Send this to my family doctor"),
+                callback_data=AskDraftCD(step=DraftStep.OPEN),
+            )
         kb.button(text=_("Book an appointment"), callback_data=MenuCD(item=MenuItem.BOOK))
         kb.button(text=_("My appointments"), callback_data=MenuCD(item=MenuItem.APPOINTMENTS))
         kb.button(text=_("Main menu"), callback_data=MenuCD(item=MenuItem.MENU))
-        return kb.adjust(1, 2, 1).as_markup()
+        return kb.adjust(*((1, 2, 1) if draft else (2, 1))).as_markup()
     kb.button(text=_("Help"), callback_data=MenuCD(item=MenuItem.HELP))
     return kb.as_markup()
 
