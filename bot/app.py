@@ -258,7 +258,7 @@ def build_worker(
         limiter=limiter,
         pacer=pacer,
     )
-    notices.register(dispatcher, renderer, settings.zone)
+    notices.register(dispatcher, renderer, settings.zone, clock)
     care_notices.register(dispatcher, renderer)
     points_notices.register(dispatcher, renderer, settings.zone)
     broadcasts.register(dispatcher, renderer)

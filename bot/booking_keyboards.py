@@ -156,12 +156,16 @@ def appointment(appointment_id: int, status: AppointmentStatus) -> InlineKeyboar
     return kb.adjust(1).as_markup()
 
 
-def reminder(appointment_id: int) -> InlineKeyboardMarkup:
+def reminder(appointment_id: int, *, can_change: bool = True) -> InlineKeyboardMarkup:
+    """`can_change` False inside the service's no-change window: buttons that would only be
+    refused are not shown."""
     kb = InlineKeyboardBuilder()
     kb.button(
         text=_("I'll be there"),
         callback_data=ApptCD(action=ApptAction.CONFIRM, appointment_id=appointment_id),
     )
+    if not can_change:
+        return kb.as_markup()
     kb.button(
         text=_("Reschedule"),
         callback_data=ApptCD(action=ApptAction.RESCHEDULE, appointment_id=appointment_id),

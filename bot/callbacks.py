@@ -380,6 +380,17 @@ class AskDoctorCD(CallbackData, prefix="ask"):
     pass
 
 
+class DraftStep(StrEnum):
+    OPEN = "open"  # "send this to my family doctor" under a typed message
+    SEND = "send"  # confirmed
+
+
+class AskDraftCD(CallbackData, prefix="askdraft"):
+    """The typed text itself waits in the conversation data (it can be 4,096 characters)."""
+
+    step: DraftStep
+
+
 class QuestionReplyCD(CallbackData, prefix="qrep"):
     question_id: Num
 

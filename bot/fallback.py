@@ -11,7 +11,7 @@ from content.render import Renderer
 from services.errors import NotRegistered
 from services.residents import ResidentRecord
 
-from bot import views
+from bot import keyboards, views
 from bot.labels import error_text
 from bot.states import FamilyAdd, FamilyEdit, Onboarding, ProfileEdit
 
@@ -37,12 +37,28 @@ async def on_unknown_command(
     await _menu_or_start(message, renderer, locale, resident, _("I don't know that command."))
 
 
+DRAFT_KEY = "draft"
+DRAFT_FOR_KEY = "draft_for"
+
+
 async def on_idle_message(
-    message: Message, renderer: Renderer, locale: str, resident: ResidentRecord | None
+    message: Message,
+    state: FSMContext,
+    renderer: Renderer,
+    locale: str,
+    resident: ResidentRecord | None,
 ) -> None:
-    await _menu_or_start(
-        message, renderer, locale, resident, _("I can't read free text yet — please use the menu.")
-    )
+    """Typed text is never dismissed: the emergency number first, then an offer to send the
+    words to the family doctor (bot/resident/questions.py confirms before sending)."""
+    registered = resident is not None and resident.onboarded_at is not None
+    text = renderer.render("free_text", locale)
+    if not registered:
+        text += "\n\n" + error_text(NotRegistered())
+    markup = keyboards.free_text(registered=registered, draft=bool(message.text))
+    sent = await message.answer(text, reply_markup=markup)
+    if registered and message.text:
+        # Kept with the answer's id: only the button under *this* answer sends *these* words.
+        await state.set_data({DRAFT_KEY: message.text, DRAFT_FOR_KEY: sent.message_id})
 
 
 async def on_button_expected(message: Message, state: FSMContext) -> None:

@@ -14,6 +14,7 @@ from services.residents import Condition, Sex
 from bot.aiogram_shim import InlineKeyboardBuilder
 from bot.callbacks import (
     AskDoctorCD,
+    AskDraftCD,
     CancelCD,
     ConditionsDoneCD,
     ConditionToggleCD,
@@ -21,6 +22,7 @@ from bot.callbacks import (
     DoctorLaterCD,
     DoctorPageCD,
     DoctorPickCD,
+    DraftStep,
     FamilyAction,
     FamilyCD,
     Lang,
@@ -163,6 +165,31 @@ def reading_reminder_offer() -> InlineKeyboardMarkup:
     kb = InlineKeyboardBuilder()
     kb.button(text=_("Yes, remind me"), callback_data=ReadingCD(step=ReadingStep.REMIND))
     return kb.as_markup()
+
+
+def free_text(*, registered: bool, draft: bool = True) -> InlineKeyboardMarkup:
+    """Under a typed message nobody understood: send it to the doctor, or the main actions.
+    `draft` False for a sticker or photo: there are no words to send."""
+    kb = InlineKeyboardBuilder()
+    if registered:
+        if draft:
+            kb.button(
+                text=_("Send this to my family doctor"),
+                callback_data=AskDraftCD(step=DraftStep.OPEN),
+            )
+        kb.button(text=_("Book an appointment"), callback_data=MenuCD(item=MenuItem.BOOK))
+        kb.button(text=_("My appointments"), callback_data=MenuCD(item=MenuItem.APPOINTMENTS))
+        kb.button(text=_("Main menu"), callback_data=MenuCD(item=MenuItem.MENU))
+        return kb.adjust(*((1, 2, 1) if draft else (2, 1))).as_markup()
+    kb.button(text=_("Help"), callback_data=MenuCD(item=MenuItem.HELP))
+    return kb.as_markup()
+
+
+def draft_confirm() -> InlineKeyboardMarkup:
+    kb = InlineKeyboardBuilder()
+    kb.button(text=_("Send"), callback_data=AskDraftCD(step=DraftStep.SEND))
+    kb.button(text=_("Cancel"), callback_data=CancelCD())
+    return kb.adjust(2).as_markup()
 
 
 def back_to_menu() -> InlineKeyboardMarkup:

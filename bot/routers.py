@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from aiogram import Router
 
-from bot import errors, fallback
+from bot import errors, fallback, safety
 from bot.doctor import appointments as doctor_appointments
 from bot.doctor import broadcast as doctor_broadcast
 from bot.doctor import careplan as doctor_careplan
@@ -34,6 +34,8 @@ from bot.resident import privacy as privacy_rights
 def get_routers() -> list[Router]:
     return [
         errors.build_router(),
+        # Before everything else: a red flag typed anywhere is answered first (bot/safety.py).
+        safety.build_router(),
         membership.build_router(),
         # Before every command: a command typed while writing to residents is not sent.
         doctor_composing.build_router(),

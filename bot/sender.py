@@ -70,7 +70,8 @@ class AiogramSender:
             if message.ref_id is None:
                 return None
             if message.kind == notices.REMINDER:
-                return booking_keyboards.reminder(message.ref_id)
+                can_change = bool((message.data or {}).get("can_change", True))
+                return booking_keyboards.reminder(message.ref_id, can_change=can_change)
             if message.kind == notices.WAITLIST_OFFER:
                 return booking_keyboards.offer(message.ref_id)
             if message.kind == notices.BOOKING_CLOSED:

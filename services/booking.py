@@ -24,6 +24,7 @@ from storage.records import (
     AppointmentRecord,
     AppointmentStatus,
     BookableServiceRecord,
+    CentreRecord,
     DayAvailability,
     FamilyMemberRecord,
     PersonChoice,
@@ -284,6 +285,9 @@ def _payload(values: dict[str, object]) -> str:
 async def _enqueue_reminders(
     uow: UnitOfWork, appointment: AppointmentRecord, now: datetime
 ) -> None:
+    service = await _service(uow, appointment.service_id)
+    # From then on cancel/reschedule are refused: reminders sent later don't offer them.
+    change_until = appointment.starts_at - service.cancel_cutoff
     for lead, before in REMINDER_LEADS:
         at = appointment.starts_at - before
         if at <= now:
@@ -303,6 +307,9 @@ async def _enqueue_reminders(
                     "check_in_code": appointment.check_in_code,
                     "centre_name": appointment.centre_name,
                     "centre_name_en": appointment.centre_name_en,
+                    "change_until": change_until.isoformat(),
+                    "centre_phone": appointment.centre_phone,
+                    "centre_address": appointment.centre_address,
                 }
             ),
             not_before=at,
@@ -446,6 +453,7 @@ async def _offer_free_seats(
     service = await uow.booking.service(slot.service_id)
     if service is None:
         return 0
+    centre = await uow.booking.centre(service.centre_id)
     offers = 0
     while (entry := await uow.booking.next_waiting(slot_id)) is not None:
         if not await uow.booking.take_seat(slot_id):
@@ -471,6 +479,8 @@ async def _offer_free_seats(
                     "starts_at": slot.starts_at.isoformat(),
                     "person_name": entry.person_name,
                     "offered_until": until.isoformat(),
+                    "centre_phone": centre.phone if centre else None,
+                    "centre_address": centre.address if centre else None,
                 }
             ),
             not_before=now,
@@ -510,6 +520,17 @@ async def _release_offer(
 
 
 # --- resident-facing services -----------------------------------------------------------------
+
+
+async def centre_contact(uow: UnitOfWork, telegram_user_id: int) -> CentreRecord | None:
+    """The resident's centre (through their family doctor), for its phone and address; None
+    for someone not signed up or without a doctor yet."""
+    async with uow:
+        resident = await uow.residents.by_telegram_user(telegram_user_id)
+        if resident is None:
+            return None
+        centre_id = await uow.booking.centre_of_resident(resident.id)
+        return await uow.booking.centre(centre_id) if centre_id is not None else None
 
 
 async def list_services(uow: UnitOfWork, telegram_user_id: int) -> list[BookableServiceRecord]:
@@ -995,6 +1016,8 @@ async def _close_slots(
                     "starts_at": appointment.starts_at.isoformat(),
                     "person_name": appointment.person_name,
                     "reason": reason,
+                    "centre_phone": appointment.centre_phone,
+                    "centre_address": appointment.centre_address,
                 }
             ),
             not_before=now,

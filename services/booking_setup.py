@@ -4,6 +4,8 @@
 Example file::
 
     centre: demo
+    phone: "<the centre's desk number>"     # optional: on every appointment message and /help
+    address: "<street address>"             # optional, likewise
     services:
       - code: flu_vaccine
         kind: vaccination
@@ -106,6 +108,9 @@ class _File(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     centre: str
+    # The centre's phone and address, on every appointment message (optional: unset = unshown).
+    phone: str | None = Field(default=None, min_length=3, max_length=32)
+    address: str | None = Field(default=None, min_length=2, max_length=200)
     services: list[_Service] = Field(min_length=1)
 
 
@@ -144,6 +149,12 @@ async def load_booking_file(uow: UnitOfWork, path: Path) -> LoadReport:
         centre = await uow.centres.by_code(spec.centre)
         if centre is None:
             raise NotFound("centre_not_found", centre=spec.centre)
+        if spec.phone is not None or spec.address is not None:
+            await uow.centres.set_contact(
+                centre.id,
+                phone=spec.phone or centre.phone,
+                address=spec.address or centre.address,
+            )
         for item in spec.services:
             if await uow.booking.service_by_code(centre.id, item.code) is not None:
                 existing.append(item.code)

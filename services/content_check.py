@@ -28,6 +28,7 @@ from content.readings import (
     parse_thresholds,
 )
 from content.render import TELEGRAM_TEXT_LIMIT, Renderer
+from content.safety import check_red_flags
 from content.tips import SUMMARY_LIMIT_ZH, TIPS_DIR, Audience, Library, LibraryError, load_library
 from storage.records import (
     Condition,
@@ -183,6 +184,7 @@ def check_content(
 ) -> CheckReport:
     report = CheckReport()
     report.problems.extend(f"careplans/{line}" for line in check_rules(careplans_dir))
+    report.problems.extend(f"safety/{line}" for line in check_red_flags())
     _report_rule_reviews(report, careplans_dir)
     # Interface templates: both locales, same names, all render (their tests give contexts).
     names = {locale: renderer.template_names(locale) for locale in LOCALES}

@@ -308,6 +308,7 @@ class OutboxDispatcher:
         self._renderers: dict[str, Renderer] = {"tip": self._render_tip}
         self._despite_pause: set[str] = set()
         self._urgent: set[str] = set()
+        self._despite_quiet: set[str] = set()
         self._run_lock = asyncio.Lock()
         self._stopping = False
         # Results the database refused to store (it went away mid-batch), retried first on
@@ -321,6 +322,7 @@ class OutboxDispatcher:
         *,
         despite_pause: bool = False,
         urgent: bool = False,
+        despite_quiet: bool = False,
     ) -> None:
         """Later push kinds (reminders, broadcasts) plug their rendering in here.
 
@@ -328,12 +330,16 @@ class OutboxDispatcher:
         resident's own question), so pausing pushes doesn't hold it back.
         `urgent`: an alert to a doctor that quiet hours don't hold back when the doctor asked
         for urgent alerts at any hour.
+        `despite_quiet`: useless once delayed (an appointment reminder for 08:30 held until
+        quiet hours end at 08:00), so quiet hours don't hold it back.
         """
         self._renderers[kind] = renderer
         if despite_pause:
             self._despite_pause.add(kind)
         if urgent:
             self._urgent.add(kind)
+        if despite_quiet:
+            self._despite_quiet.add(kind)
 
     def request_stop(self) -> None:
         """Shutdown: the run in progress starts no new send, waits for the sends in flight,
@@ -512,8 +518,10 @@ class OutboxDispatcher:
                     count_attempt=False,
                 )
         local = self._clock.now().astimezone(self._zone)
-        all_hours = d.doctor_all_hours and d.kind in self._urgent
-        if not all_hours and in_quiet_hours(local, d.quiet_start, d.quiet_end):
+        ignore_quiet = d.kind in self._despite_quiet or (
+            d.doctor_all_hours and d.kind in self._urgent
+        )
+        if not ignore_quiet and in_quiet_hours(local, d.quiet_start, d.quiet_end):
             resume = quiet_hours_end(
                 local.replace(tzinfo=None), d.quiet_start, d.quiet_end, self._zone
             )

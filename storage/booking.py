@@ -107,6 +107,8 @@ def _appointments() -> Select[Any]:
             m.Doctor.display_name.label("doctor_name"),
             m.Centre.name.label("centre_name"),
             m.Centre.name_en.label("centre_name_en"),
+            m.Centre.phone.label("centre_phone"),
+            m.Centre.address.label("centre_address"),
         )
         .join(s, s.id == a.slot_id)
         .join(sv, sv.id == a.service_id)
@@ -135,6 +137,8 @@ def _appointment(row: Row[Any]) -> AppointmentRecord:
         doctor_name=row.doctor_name,
         centre_name=row.centre_name,
         centre_name_en=row.centre_name_en,
+        centre_phone=row.centre_phone,
+        centre_address=row.centre_address,
     )
 
 
@@ -223,7 +227,13 @@ class BookingRepository:
         if row is None:
             return None
         return CentreRecord(
-            id=row.id, code=row.code, name=row.name, name_en=row.name_en, timezone=row.timezone
+            id=row.id,
+            code=row.code,
+            name=row.name,
+            name_en=row.name_en,
+            timezone=row.timezone,
+            phone=row.phone,
+            address=row.address,
         )
 
     async def centre_timezone(self, centre_id: int) -> str | None:

@@ -53,6 +53,9 @@ class Centre(Base):
     name: Mapped[str] = mapped_column(String(200))
     name_en: Mapped[str] = mapped_column(String(200))
     timezone: Mapped[str] = mapped_column(String(64))
+    # Shown on every appointment message when set (booking YAML `phone`/`address`).
+    phone: Mapped[str | None] = mapped_column(String(32))
+    address: Mapped[str | None] = mapped_column(String(200))
     created_at: Mapped[datetime]
 
     doctors: Mapped[list[Doctor]] = relationship(back_populates="centre", lazy="raise")

@@ -53,6 +53,8 @@ class CentreRecord:
     name: str
     name_en: str
     timezone: str
+    phone: str | None = None
+    address: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -307,6 +309,8 @@ class AppointmentRecord:
     doctor_name: str | None
     centre_name: str
     centre_name_en: str
+    centre_phone: str | None = None
+    centre_address: str | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -43,6 +43,11 @@ class CentreRepository:
         await self._s.flush()
         return _centre(row)
 
+    async def set_contact(self, centre_id: int, *, phone: str | None, address: str | None) -> None:
+        await self._s.execute(
+            update(m.Centre).where(m.Centre.id == centre_id).values(phone=phone, address=address)
+        )
+
     async def list(self) -> list[CentreRecord]:
         rows = await self._s.scalars(select(m.Centre).order_by(m.Centre.id))
         return [_centre(r) for r in rows]
@@ -50,7 +55,13 @@ class CentreRepository:
 
 def _centre(row: m.Centre) -> CentreRecord:
     return CentreRecord(
-        id=row.id, code=row.code, name=row.name, name_en=row.name_en, timezone=row.timezone
+        id=row.id,
+        code=row.code,
+        name=row.name,
+        name_en=row.name_en,
+        timezone=row.timezone,
+        phone=row.phone,
+        address=row.address,
     )
 
 

@@ -58,6 +58,8 @@ def _card(
         doctor=appt.doctor_name,
         code=appt.check_in_code,
         status=appt.status.value,
+        phone=appt.centre_phone,
+        address=appt.centre_address,
     )
 
 

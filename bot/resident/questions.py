@@ -17,12 +17,15 @@ from services.errors import NotRegistered
 from services.pushes import Action
 
 from bot import keyboards
-from bot.callbacks import AskDoctorCD, TipActionCD
+from bot.callbacks import AskDoctorCD, AskDraftCD, DraftStep, TipActionCD
 from bot.doctor.states import QuestionAsk
+from bot.fallback import DRAFT_FOR_KEY, DRAFT_KEY
 from bot.labels import error_text
-from bot.replies import send
+from bot.replies import edit, send
 
 log = logging.getLogger(__name__)
+
+PREVIEW_CHARS = 3000
 
 
 async def _start(user_id: int, uow: UnitOfWork) -> tuple[str, bool]:
@@ -82,6 +85,64 @@ async def on_question(
     # The doctor is told through the outbox (their quiet hours, retries): services/questions.
 
 
+async def _draft(callback: CallbackQuery, state: FSMContext) -> str | None:
+    """The typed words waiting under the pressed message (bot/fallback.py), if still there."""
+    data = await state.get_data()
+    text = data.get(DRAFT_KEY)
+    pressed = callback.message.message_id if callback.message else None
+    if not isinstance(text, str) or data.get(DRAFT_FOR_KEY) != pressed:
+        return None
+    return text
+
+
+async def cb_draft_open(callback: CallbackQuery, state: FSMContext, uow: UnitOfWork) -> None:
+    """The questions flow, pre-filled with what the resident typed: shown, then confirmed."""
+    text = await _draft(callback, state)
+    if text is None:
+        await send(callback, _("That button is no longer active."), keyboards.back_to_menu())
+        return
+    profile = await residents.get_profile(uow, callback.from_user.id)
+    if profile.resident.onboarded_at is None:
+        await edit(callback, error_text(NotRegistered()), None)
+        return
+    if profile.doctor is None:
+        no_doctor = _(
+            "You haven't chosen a family doctor yet: you can choose one under “My profile”."
+        )
+        await edit(callback, no_doctor, keyboards.back_to_menu())
+        return
+    prompt = html_format(
+        _(
+            "Send this to {doctor}?\n\n<blockquote>{text}</blockquote>\n"
+            "They will answer here, usually within a working day. "
+            "For anything urgent, call 120."
+        ),
+        doctor=profile.doctor.display_name,
+        # The whole text is sent; the preview stays inside Telegram's message limit.
+        text=text if len(text) <= PREVIEW_CHARS else text[:PREVIEW_CHARS] + "…",
+    )
+    await edit(callback, prompt, keyboards.draft_confirm())
+
+
+async def cb_draft_send(
+    callback: CallbackQuery, state: FSMContext, uow: UnitOfWork, clock: Clock
+) -> None:
+    text = await _draft(callback, state)
+    if text is None:
+        await send(callback, _("That button is no longer active."), keyboards.back_to_menu())
+        return
+    asked = await questions.ask_question(uow, clock, callback.from_user.id, text)
+    await state.clear()
+    await edit(
+        callback,
+        html_format(
+            _("Your question has been sent to {doctor}. The answer will come here."),
+            doctor=asked.doctor_name,
+        ),
+        keyboards.back_to_menu(),
+    )
+
+
 async def on_not_text(message: Message) -> None:
     await message.answer(_("Please type your question as text, or send /cancel."))
 
@@ -94,4 +155,6 @@ def build_router() -> Router:
     router.callback_query.register(cb_ask, TipActionCD.filter(F.action == Action.ASK_DOCTOR))
     router.message.register(on_question, QuestionAsk.text, F.text, ~F.text.startswith("/"))
     router.message.register(on_not_text, QuestionAsk.text, ~F.text)
+    router.callback_query.register(cb_draft_open, AskDraftCD.filter(F.step == DraftStep.OPEN))
+    router.callback_query.register(cb_draft_send, AskDraftCD.filter(F.step == DraftStep.SEND))
     return router

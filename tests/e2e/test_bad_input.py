@@ -99,7 +99,7 @@ async def test_unknown_command_and_stray_text_get_the_menu(
     reply = await chat.wait_for("I don't know that command.")
     assert "My profile" in reply.button_texts()
     await chat.send("hello?")
-    await chat.wait_for("please use the menu")
+    await chat.wait_for("In an emergency, call 120 now.")
 
 
 async def test_cannot_open_another_residents_family_member(

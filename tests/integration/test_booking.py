@@ -401,6 +401,10 @@ async def test_booking_for_self_and_a_child_queues_reminders(
         "check_in_code": childs.check_in_code,
         "centre_name": CENTRE_NAME,
         "centre_name_en": CENTRE_NAME_EN,
+        # From then on the service refuses cancel/reschedule (its 120-minute cutoff).
+        "change_until": (childs.starts_at - timedelta(minutes=120)).isoformat(),
+        "centre_phone": None,
+        "centre_address": None,
     }
 
 
@@ -823,6 +827,8 @@ async def test_closing_a_day_cancels_its_appointments_with_a_notice(
         "starts_at": None,
         "person_name": CHILD_NAME,
         "reason": "停电",
+        "centre_phone": None,
+        "centre_address": None,
     }
     days = await booking.available_days(uow_factory(), clock, PARENT, flu.id, None, SHANGHAI)
     assert closing not in [d.day for d in days]

@@ -2,15 +2,19 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
+from sqlalchemy import select
 
+from content.render import Renderer
 from services import booking, booking_setup
 from services.clock import ManualClock
 from services.database import UnitOfWorkFactory
 from services.errors import InvalidInput, NotFound
+from storage import models as m
 from tests.factories import CENTRE_CODE, make_centre, make_resident
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
@@ -111,3 +115,69 @@ async def test_close_one_slot_leaves_the_rest_of_the_day(
         await booking_setup.close_centre_slot(
             uow_factory(), clock, CENTRE_CODE, "bp_follow_up", first.starts_at, "again"
         )
+
+
+async def test_the_file_sets_the_centres_phone_and_address(
+    uow_factory: UnitOfWorkFactory, clock: ManualClock, tmp_path: Path
+) -> None:
+    """Mutation tried: load_booking_file without the set_contact call — the centre kept no
+    phone, so appointment messages and /help could not show one."""
+    await make_centre(uow_factory, clock)
+    path = tmp_path / "centre.yaml"
+    # Made-up contact details for the test.
+    path.write_text(
+        FILE.replace("services:", 'phone: "0000-12345"\naddress: 幸福路1号\nservices:', 1),
+        encoding="utf-8",
+    )
+    await booking_setup.load_booking_file(uow_factory(), path)
+    async with uow_factory() as uow:
+        centre = await uow.centres.by_code(CENTRE_CODE)
+    assert centre is not None
+    assert (centre.phone, centre.address) == ("0000-12345", "幸福路1号")
+    # A later file without them leaves them as they are.
+    path.write_text(FILE, encoding="utf-8")
+    await booking_setup.load_booking_file(uow_factory(), path)
+    async with uow_factory() as uow:
+        again = await uow.centres.by_code(CENTRE_CODE)
+    assert again is not None
+    assert again.phone == "0000-12345"
+
+
+async def test_every_appointment_push_carries_the_centres_phone(
+    uow_factory: UnitOfWorkFactory, clock: ManualClock, tmp_path: Path
+) -> None:
+    """Mutation tried: the booking_closed payload (services/booking.py close_day) without
+    centre_phone — the closed notice rendered without the phone."""
+    await make_centre(uow_factory, clock)
+    path = tmp_path / "centre.yaml"
+    path.write_text(FILE.replace("services:", 'phone: "0000-12345"\nservices:', 1), "utf-8")
+    await booking_setup.load_booking_file(uow_factory(), path)
+    await booking.materialize_slots(uow_factory(), clock, SHANGHAI, weeks=2)
+    await make_resident(uow_factory, clock, 1)
+    [service] = await booking.list_services(uow_factory(), 1)
+    days = await booking.available_days(uow_factory(), clock, 1, service.id, None, SHANGHAI)
+    slot = (
+        await booking.slots_on(uow_factory(), clock, 1, service.id, None, days[0].day, SHANGHAI)
+    )[0]
+    await booking.book(uow_factory(), clock, 1, slot.id, None, SHANGHAI)
+    await booking_setup.close_centre_day(
+        uow_factory(), clock, CENTRE_CODE, days[0].day, SHANGHAI, "staff training"
+    )
+    async with uow_factory() as uow:
+        payloads = {
+            row.kind: json.loads(row.payload)
+            for row in await uow.session.scalars(select(m.OutboxMessage))
+        }
+    assert payloads["reminder"]["centre_phone"] == "0000-12345"
+    assert payloads["booking_closed"]["centre_phone"] == "0000-12345"
+    text = Renderer().render(
+        "booking_closed",
+        "en",
+        service="x",
+        person="p",
+        starts_at=slot.starts_at,
+        reason="",
+        phone=payloads["booking_closed"]["centre_phone"],
+        address=None,
+    )
+    assert "Centre phone: 0000-12345" in text

@@ -32,6 +32,8 @@ SAMPLE_CONTEXT = {
     "onboarded": {"doctor": "王医生 · 阳光社区"},
     "menu": {"name": "<script>"},
     "help": {},
+    "emergency": {"self_harm": True, "hotline": "12356"},
+    "free_text": {},
     "profile": {
         "name": "张三",
         "birth_year": 1956,
@@ -95,12 +97,15 @@ SAMPLE_CONTEXT = {
     },
     "tip_action": {"action": "book", "doctor": "王医生 · 阳光社区"},
     "reminder": {
-        "lead": "24h",
+        "minutes": 100,
+        "today": True,
         "service": "流感疫苗",
         "starts_at": datetime(2026, 12, 1, 9, 30, tzinfo=UTC),
         "person": "小宝",
         "code": "K7MX3P",
         "centre": "阳光社区",
+        "phone": "0000-0000",
+        "address": "幸福路1号",
     },
     "waitlist_offer": {
         "service": "流感疫苗",
