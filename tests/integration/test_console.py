@@ -314,13 +314,14 @@ async def test_computed_segment_combines_with_the_others(
     """A segment computed outside SQL ("overdue") narrows an age segment (AND, not OR).
 
     Half a year on, the three 65+ residents are overdue (yearly check-up, follow-ups); the
-    45-64 hypertensive had their follow-up today. Mutations tried: `_audience_filter` dropping
-    the resolver's ids (45-64 AND overdue counts young_hyp); uniting them with the SQL filter
-    instead of intersecting."""
+    45-64 hypertensive had their follow-up and their yearly chronic-disease check-up today.
+    Mutations tried: `_audience_filter` dropping the resolver's ids (45-64 AND overdue counts
+    young_hyp); uniting them with the SQL filter instead of intersecting."""
     clock.advance(timedelta(days=180))
-    await careplans.record_done(
-        uow_factory(), clock, DOCTOR_USER, practice["young_hyp"], None, "htn_follow_up", SHANGHAI
-    )
+    for rule in ("htn_follow_up", "chronic_checkup"):
+        await careplans.record_done(
+            uow_factory(), clock, DOCTOR_USER, practice["young_hyp"], None, rule, SHANGHAI
+        )
 
     async def size(*codes: str) -> int:
         estimate = await broadcasts.audience_size(
