@@ -421,6 +421,8 @@ class DoctorReadings:
     # The follow-up rules a review of home readings can complete, by the resident's conditions.
     follow_up_rules: tuple[str, ...]
     can_record: bool  # only the contracted doctor records care
+    # The last chronic follow-up on record (seen, or home readings reviewed), if any.
+    last_follow_up: date | None = None
 
 
 async def doctor_view(
@@ -445,6 +447,7 @@ async def doctor_view(
             raise NotFound("resident_not_found")
         rows = await uow.readings.for_person(resident_id, None, since=now - timedelta(days=days))
         contract = await uow.contracts.open_for(resident_id)
+        history = await uow.careplans.history([f"r:{resident_id}"])
         await audit(uow, actor, [resident_id], AUDIT_READINGS, now)
         await uow.commit()
     own = contract is not None and actor.doctor_id == contract.doctor_id
@@ -454,6 +457,9 @@ async def doctor_view(
         summary=summarise(resident.display_name, rows, zone),
         follow_up_rules=rules if own else (),
         can_record=own,
+        last_follow_up=max(
+            (h.done_on for h in history if h.rule_id in FOLLOW_UP_RULES.values()), default=None
+        ),
     )
 
 

@@ -67,7 +67,11 @@ async def cb_readings(
         uow, clock, settings.zone, settings, callback.from_user.id, callback_data.resident_id
     )
     s = view.summary
-    text = summary_text(renderer, locale, s)
+    text = (
+        summary_text(renderer, locale, s)
+        + "\n"
+        + renderer.render("readings_last_follow_up", locale, day=view.last_follow_up)
+    )
     markup = _markup(view, locale)
     assert callback.bot is not None
     sent = await send_charts(

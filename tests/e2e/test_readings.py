@@ -140,8 +140,14 @@ async def test_readings_from_chat_to_doctor_and_care_plan(
     await doctor.press("Home readings")
     seen = await doctor.wait_for("the last 30 days")
     assert seen.kind == "photo"
+    assert "No chronic follow-up on record yet." in seen.text
     await doctor.press("Hypertension follow-up done: reviewed home readings")
     await doctor.wait_for("home readings reviewed")
+    await doctor.press("Back to the card", message=seen)
+    card = await doctor.wait_for("张阿姨", predicate=lambda msg: msg.kind == "text")
+    await doctor.press("Home readings", message=card)
+    today = clock.now().astimezone(SHANGHAI).date().isoformat()
+    await doctor.wait_for(f"Last chronic follow-up: {today}")
     plan_after = await careplans.plan(uow_factory(), clock, RESIDENT, SHANGHAI)
     moved = next(e for e in plan_after if e.rule_id == "htn_follow_up")
     assert moved.due > follow_up.due

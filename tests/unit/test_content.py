@@ -340,6 +340,7 @@ SAMPLE_CONTEXT = {
         "measured_at": "09:30",
     },
     "reading_reminder": {"name": "张阿姨"},
+    "readings_last_follow_up": {"day": date(2026, 11, 2)},
     "readings_summary": {
         "s": _READINGS_SUMMARY,
         "target_bp": "135/85",
