@@ -19,13 +19,13 @@ matching piece here.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Self
 
 from aiogram import Bot
 from aiogram.client.session.aiohttp import AiohttpSession
 from aiogram.methods import TelegramMethod
 from aiogram.methods.base import Response
-from aiogram.types import InlineKeyboardButton
+from aiogram.types import InlineKeyboardButton, InlineKeyboardMarkup
 from aiogram.utils.keyboard import InlineKeyboardBuilder as _AiogramInlineKeyboardBuilder
 
 
@@ -46,7 +46,29 @@ class KeepAliveSession(AiohttpSession):
 
 
 class InlineKeyboardBuilder(_AiogramInlineKeyboardBuilder):
-    """aiogram's builder without the deep copy on export (see the module docstring)."""
+    """aiogram's builder without the deep copy on export (see the module docstring).
+
+    It also types the chaining methods precisely: aiogram declares `add`/`row`/`adjust` on its
+    generic `KeyboardBuilder` as returning `KeyboardBuilder[ButtonType]`, whose `as_markup()`
+    is `InlineKeyboardMarkup | ReplyKeyboardMarkup`; so `kb.adjust(1).as_markup()` lost the
+    inline type at every call site. Here they return `Self` (they do return `self`), and
+    `as_markup()` returns `InlineKeyboardMarkup`.
+    """
 
     def export(self) -> list[list[InlineKeyboardButton]]:
         return [list(row) for row in self._markup]
+
+    def add(self, *buttons: InlineKeyboardButton) -> Self:
+        super().add(*buttons)
+        return self
+
+    def row(self, *buttons: InlineKeyboardButton, width: int | None = None) -> Self:
+        super().row(*buttons, width=width)
+        return self
+
+    def adjust(self, *sizes: int, repeat: bool = False) -> Self:
+        super().adjust(*sizes, repeat=repeat)
+        return self
+
+    def as_markup(self, **kwargs: Any) -> InlineKeyboardMarkup:
+        return super().as_markup(**kwargs)

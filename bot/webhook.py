@@ -170,7 +170,9 @@ async def worker_app(settings: Settings) -> web.Application:
             problems.append(problem)
         if redis is not None:
             try:
-                await redis.ping()
+                # redis-py types its commands for the sync and async clients at once
+                # (`Awaitable[bool] | bool`, redis/redis-py#2399); on `redis.asyncio` it awaits.
+                await redis.ping()  # type: ignore[misc]
             except Exception as error:
                 problems.append(f"redis unreachable ({type(error).__name__})")
         if problems:
@@ -231,9 +233,8 @@ def worker_factory(settings: Settings) -> Callable[[], Awaitable[web.Application
 
 def serve(settings: Settings) -> None:
     """Runs `settings.workers` workers on `settings.webhook_listen` until SIGTERM/SIGINT."""
-    from gunicorn.app.base import BaseApplication
-
-    from bot.app import migrate
+    from gunicorn.app.base import BaseApplication  # type: ignore[import-untyped]
+    from services.database import migrate
 
     async def prepare() -> None:
         await migrate(settings.database_url)
@@ -249,7 +250,8 @@ def serve(settings: Settings) -> None:
     # variable was set); metrics are built in the workers, after this.
     from prometheus_client import values
 
-    values.ValueClass = values.get_value_class()
+    # prometheus_client ships py.typed but leaves this function unannotated.
+    values.ValueClass = values.get_value_class()  # type: ignore[no-untyped-call]
     host, port = settings.listen
 
     class Workers(BaseApplication):  # type: ignore[misc]
@@ -285,7 +287,8 @@ def serve(settings: Settings) -> None:
 def _child_exit(server: Any, worker: Any) -> None:
     from prometheus_client import multiprocess
 
-    multiprocess.mark_process_dead(worker.pid)
+    # prometheus_client ships py.typed but leaves this function unannotated.
+    multiprocess.mark_process_dead(worker.pid)  # type: ignore[no-untyped-call]
 
 
 async def _doctor_menus(settings: Settings) -> None:

@@ -9,7 +9,7 @@ from datetime import UTC, timedelta
 from functools import wraps
 from typing import Any
 
-from apscheduler.schedulers.asyncio import AsyncIOScheduler
+from apscheduler.schedulers.asyncio import AsyncIOScheduler  # type: ignore[import-untyped]
 from services.settings import Settings
 
 from scheduler.jobs import PushJobs, SkippedRunsAreNormal

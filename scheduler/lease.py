@@ -15,7 +15,8 @@ import logging
 import os
 import socket
 import uuid
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable, Coroutine
+from typing import Any
 
 from redis.asyncio import Redis
 from redis.exceptions import RedisError
@@ -46,7 +47,7 @@ class Lease:
         key: str = LEASE_KEY,
         ttl: float = 15.0,
         renew_every: float = 5.0,
-        on_acquired: Callable[[], Awaitable[None]] | None = None,
+        on_acquired: Callable[[], Coroutine[Any, Any, None]] | None = None,
         on_change: Callable[[bool], None] | None = None,
     ) -> None:
         self._redis = redis
@@ -112,7 +113,9 @@ class Lease:
                     log.exception("scheduler lease: catch-up failed")
         if self._held:
             with contextlib.suppress(RedisError):
-                await self._redis.eval(
+                # redis-py types its commands for the sync and async clients at once
+                # (`Awaitable[str] | str`, redis/redis-py#2399); on `redis.asyncio` it awaits.
+                await self._redis.eval(  # type: ignore[misc]
                     "if redis.call('GET', KEYS[1]) == ARGV[1] then "
                     "return redis.call('DEL', KEYS[1]) end return 0",
                     1,

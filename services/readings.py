@@ -43,6 +43,7 @@ __all__ = [
     "Level",
     "ReadingKind",
     "Recorded",
+    "ReminderRecord",
     "Summary",
     "classify",
     "parse_blood_pressure",

@@ -742,9 +742,11 @@ class BotAPIServer:
                         in_flight[update_id] = asyncio.create_task(
                             self._post_update(session, webhook.url, update, retry_at)
                         )
-                        in_flight[update_id].add_done_callback(
-                            lambda _t, uid=update_id: in_flight.pop(uid, None)
-                        )
+
+                        def forget(_task: asyncio.Task[None], uid: int = update_id) -> None:
+                            in_flight.pop(uid, None)
+
+                        in_flight[update_id].add_done_callback(forget)
                     async with self._cond:
                         with contextlib.suppress(TimeoutError):
                             async with asyncio.timeout(self.WEBHOOK_RETRY_SECONDS):
