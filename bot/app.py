@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import contextvars
 import gettext
 import logging
 from collections.abc import Callable
@@ -62,17 +63,25 @@ COMMAND_LANGUAGES = {"zh-CN": "zh", "en": "en"}
 
 
 class CatalogI18n(I18n):
-    """aiogram's I18n, fed from the .po catalogs compiled in memory (see content.i18n)."""
+    """aiogram's I18n, fed from the .po catalogs compiled in memory (see content.i18n).
+
+    aiogram keeps "the current I18n" in a context variable that its `ContextInstanceMixin`
+    creates afresh for every subclass, while its `gettext`/`get_i18n` helpers read
+    `I18n.get_current()`. `I18n.context()` (used by its middleware and by us) sets the
+    variable through `self.set_current`, so these two public classmethods hand the instance
+    to I18n's own variable, and the helpers find it (tests/unit/test_i18n_context.py).
+    """
 
     def find_locales(self) -> dict[str, gettext.GNUTranslations]:
         return load_translations(self.path, LOCALES)
 
+    @classmethod
+    def set_current(cls, value: I18n) -> contextvars.Token[I18n]:
+        return I18n.set_current(value)
 
-# aiogram keeps "the current I18n" in a context variable created per subclass, while its
-# `gettext` helpers look it up on I18n itself; sharing the variable keeps them working.
-CatalogI18n._ContextInstanceMixin__context_instance = (  # type: ignore[attr-defined]
-    I18n._ContextInstanceMixin__context_instance  # type: ignore[attr-defined]
-)
+    @classmethod
+    def reset_current(cls, token: contextvars.Token[I18n]) -> None:
+        I18n.reset_current(token)
 
 
 def build_i18n(default_locale: str) -> I18n:
