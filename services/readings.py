@@ -297,8 +297,13 @@ async def _award_regular_measuring(
         )
 
 
+def alert_prefix(resident_id: int) -> str:
+    """The dedupe-key prefix of every urgent-reading alert about the resident's household."""
+    return f"reading_alert:{resident_id}:"
+
+
 def alert_key(resident_id: int, member_id: int | None, day: str) -> str:
-    return f"reading_alert:{resident_id}:{member_id or 0}:{day}"
+    return f"{alert_prefix(resident_id)}{member_id or 0}:{day}"
 
 
 async def _alert_doctor(
