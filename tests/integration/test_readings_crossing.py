@@ -4,19 +4,35 @@ that went to the doctor with one's name and value."""
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, timedelta
 
 from sqlalchemy import func, select
 
+from bot.app import build_bot, build_i18n
+from bot.sender import AiogramSender
 from content import CONSENT_NOTICE_VERSION
-from services import family, privacy, readings
+from content.render import Renderer
+from content.tips import Library
+from sandbox.botapi import BotAPIServer, ChatClient, TgUser
+from services import care_notices, careplans, family, privacy, readings, residents
 from services.clock import ManualClock
 from services.database import UnitOfWorkFactory
+from services.delivery import OutboxDispatcher
 from services.family import NewMember, Relation
 from services.readings import BloodPressure
 from services.residents import Sex
+from services.settings import Settings
 from storage import models as m
-from tests.integration.test_readings import RESIDENT, SHANGHAI, _alerts, _setup
+from tests.factories import make_resident
+from tests.integration.test_careplans import TOKEN
+from tests.integration.test_readings import (
+    DOCTOR_USER,
+    OTHER,
+    RESIDENT,
+    SHANGHAI,
+    _alerts,
+    _setup,
+)
 
 FATHER_USER = 1003
 
@@ -94,3 +110,59 @@ async def test_removing_a_member_removes_the_alert_about_them(
     await family.remove_member(uow_factory(), clock, RESIDENT, father.id)
     [(_doctor, _resident, payload)] = await _alerts(uow_factory)
     assert "185/112" in payload
+
+
+async def test_the_digest_offers_no_dead_remind_button_for_readings_alone(
+    uow_factory: UnitOfWorkFactory,
+    clock: ManualClock,
+    botapi: BotAPIServer,
+    test_library: Library,
+) -> None:
+    """A resident in the doctor's digest only for last week's home readings (nothing overdue)
+    has no "Remind …" button: the nudge behind it would only answer "nothing is overdue".
+    Mutation caught (the state merged): every digest entry got a nudge button, and tapping
+    李叔叔's sent nothing."""
+    doctor_id = await _setup(uow_factory, clock)
+    await make_resident(uow_factory, clock, OTHER, name="李叔叔", birth_year=1990)
+    await residents.choose_doctor(uow_factory(), clock, OTHER, doctor_id, SHANGHAI)
+    await careplans.set_digest_frequency(
+        uow_factory(), clock, DOCTOR_USER, careplans.DigestFrequency.DAILY, "en"
+    )
+    for systolic in (150, 146, 158):
+        clock.advance(timedelta(hours=12))
+        await readings.record_reading(
+            uow_factory(), clock, SHANGHAI, OTHER, None, BloodPressure(systolic, 96)
+        )
+    clock.advance(timedelta(hours=36))  # 10:00 in Shanghai: outside quiet hours
+    assert await careplans.plan_digests(uow_factory, clock, SHANGHAI) == 1
+    async with uow_factory() as uow:
+        other = await uow.residents.by_telegram_user(OTHER)
+    assert other is not None
+    # What the button would do: nothing overdue, so nothing is sent.
+    assert not await careplans.nudge(uow_factory(), clock, DOCTOR_USER, other.id, SHANGHAI)
+
+    chat = ChatClient(botapi, TgUser(id=DOCTOR_USER, first_name="Wang"))
+    chat.open()
+    bot = build_bot(
+        Settings(
+            bot_token=TOKEN,  # type: ignore[arg-type]
+            telegram_api_url=botapi.base_url,  # type: ignore[arg-type]
+            _env_file=None,  # type: ignore[call-arg]
+        )
+    )
+    try:
+        dispatcher = OutboxDispatcher(
+            uow_factory=uow_factory,
+            sender=AiogramSender(bot, build_i18n("zh-CN")),
+            library=test_library,
+            clock=clock,
+            zone=SHANGHAI,
+        )
+        care_notices.register(dispatcher, Renderer())
+        await dispatcher.run_once()
+    finally:
+        await bot.session.close()
+    digest = await chat.wait_for("Overdue care items")
+    assert "李叔叔" in digest.text
+    assert "Home readings" in digest.text
+    assert "Remind 李叔叔" not in digest.button_texts()
