@@ -552,7 +552,8 @@ async def plan_reminders(
     uow_factory: Callable[[], UnitOfWork], clock: Clock, zone: ZoneInfo
 ) -> int:
     """Queues today's reminders to measure that are still ahead (a periodic job; the dedupe
-    key makes it idempotent). Quiet hours and pauses apply at delivery, as for every push."""
+    key makes it idempotent). Pauses apply at delivery; quiet hours don't (the resident chose
+    the hour)."""
     now = clock.now()
     today = now.astimezone(zone).date()
     queued = 0
@@ -623,4 +624,6 @@ def register(dispatcher: OutboxDispatcher, renderer: Renderer, zone: ZoneInfo) -
             text=renderer.render("reading_reminder", d.locale, name=d.display_name),
         )
 
-    dispatcher.register_renderer(KIND_READING_REMINDER, reminder)
+    # The resident chose the hour (7:00 falls in the default quiet hours, 21:00-08:00): a
+    # reminder to measure before breakfast is no use at 08:00. Pauses still hold it.
+    dispatcher.register_renderer(KIND_READING_REMINDER, reminder, despite_quiet=True)

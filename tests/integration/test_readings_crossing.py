@@ -166,3 +166,45 @@ async def test_the_digest_offers_no_dead_remind_button_for_readings_alone(
     assert "李叔叔" in digest.text
     assert "Home readings" in digest.text
     assert "Remind 李叔叔" not in digest.button_texts()
+
+
+async def test_a_seven_oclock_reminder_to_measure_arrives_at_seven(
+    uow_factory: UnitOfWorkFactory,
+    clock: ManualClock,
+    botapi: BotAPIServer,
+    test_library: Library,
+) -> None:
+    """The resident chose "7:00 and 19:00"; default quiet hours run 21:00–08:00. The morning
+    reminder (measure before breakfast and pills) comes at 7:00, not at 08:00.
+    Mutation caught (the state merged): reading reminders held by quiet hours like tips, the
+    7:00 reminder left pending until 08:00 and nothing in the chat at 7:00."""
+    await _setup(uow_factory, clock)  # 10:00 in Shanghai
+    clock.advance(timedelta(hours=20, minutes=45))  # 06:45 the next day
+    await readings.set_reminder(uow_factory(), clock, SHANGHAI, RESIDENT, (7, 19))
+    assert await readings.plan_reminders(uow_factory, clock, SHANGHAI) == 2
+    clock.advance(timedelta(minutes=15))  # 07:00
+
+    chat = ChatClient(botapi, TgUser(id=RESIDENT, first_name="张"))
+    chat.open()
+    bot = build_bot(
+        Settings(
+            bot_token=TOKEN,  # type: ignore[arg-type]
+            telegram_api_url=botapi.base_url,  # type: ignore[arg-type]
+            _env_file=None,  # type: ignore[call-arg]
+        )
+    )
+    try:
+        dispatcher = OutboxDispatcher(
+            uow_factory=uow_factory,
+            sender=AiogramSender(bot, build_i18n("zh-CN")),
+            library=test_library,
+            clock=clock,
+            zone=SHANGHAI,
+        )
+        readings.register(dispatcher, Renderer(), SHANGHAI)
+        report = await dispatcher.run_once()
+    finally:
+        await bot.session.close()
+    assert report.sent == 1
+    reminder = await chat.wait_for("⏰")
+    assert "现在记录" in reminder.text
