@@ -2,18 +2,24 @@
 
 from __future__ import annotations
 
+import re
+
 from aiogram import F, Router
 from aiogram.filters import StateFilter
 from aiogram.fsm.context import FSMContext
 from aiogram.types import CallbackQuery, Message
 from aiogram.utils.i18n import gettext as _
 from content.render import Renderer
-from services.errors import NotRegistered
+from services import readings
+from services.errors import InvalidInput, NotRegistered
 from services.residents import ResidentRecord
 
 from bot import keyboards, views
 from bot.labels import error_text
 from bot.states import FamilyAdd, FamilyEdit, Onboarding, ProfileEdit
+
+# A glucose value as typed: a number with a decimal point, or with its unit.
+_GLUCOSE = re.compile(r"^\s*\d{1,2}(?:[.．]\d{1,2}\s*(?:mmol(?:/l)?)?|\s*mmol(?:/l)?)\s*$", re.I)
 
 # States that wait for typed text; every other state waits for a button.
 TEXT_STATES = StateFilter(
@@ -54,11 +60,22 @@ async def on_idle_message(
     text = renderer.render("free_text", locale)
     if not registered:
         text += "\n\n" + error_text(NotRegistered())
-    markup = keyboards.free_text(registered=registered, draft=bool(message.text))
+    markup = keyboards.free_text(
+        registered=registered, draft=bool(message.text), reading=looks_like_reading(message.text)
+    )
     sent = await message.answer(text, reply_markup=markup)
     if registered and message.text:
         # Kept with the answer's id: only the button under *this* answer sends *these* words.
         await state.set_data({DRAFT_KEY: message.text, DRAFT_FOR_KEY: sent.message_id})
+
+
+def looks_like_reading(text: str | None) -> bool:
+    """ "135/85" or "7.2" typed outside /reading (after a reminder to measure, say)."""
+    try:
+        readings.parse_blood_pressure(text)
+    except InvalidInput as error:
+        return error.code == "reading_implausible" or bool(_GLUCOSE.match(text or ""))
+    return True
 
 
 async def on_button_expected(message: Message, state: FSMContext) -> None:
