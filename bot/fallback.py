@@ -26,6 +26,7 @@ TEXT_STATES = StateFilter(
     Onboarding.birth_year,
     ProfileEdit.name,
     ProfileEdit.birth_year,
+    ProfileEdit.pregnancy_due,
     FamilyAdd.name,
     FamilyAdd.birth_date,
     FamilyEdit.name,
