@@ -9,12 +9,14 @@ from aiogram.filters import StateFilter
 from aiogram.fsm.context import FSMContext
 from aiogram.types import CallbackQuery, Message
 from aiogram.utils.i18n import gettext as _
-from content.render import Renderer
-from services import readings
+from content.render import Renderer, html_escape
+from services import console, readings
+from services.database import UnitOfWork
 from services.errors import InvalidInput, NotRegistered
 from services.residents import ResidentRecord
+from services.settings import Settings
 
-from bot import keyboards, views
+from bot import commands, keyboards, views
 from bot.labels import error_text
 from bot.states import FamilyAdd, FamilyEdit, Onboarding, ProfileEdit
 
@@ -48,9 +50,19 @@ DRAFT_KEY = "draft"
 DRAFT_FOR_KEY = "draft_for"
 
 
+def _doctor_commands_text() -> str:
+    own = len(commands.doctor_commands()) - len(commands.resident_commands())
+    lines = [
+        f"/{c.command} — {html_escape(c.description)}" for c in commands.doctor_commands()[:own]
+    ]
+    return "\n".join([_("You are signed in as a family doctor. Your commands:"), *lines])
+
+
 async def on_idle_message(
     message: Message,
     state: FSMContext,
+    uow: UnitOfWork,
+    settings: Settings,
     renderer: Renderer,
     locale: str,
     resident: ResidentRecord | None,
@@ -58,6 +70,11 @@ async def on_idle_message(
     """Typed text is never dismissed: the emergency number first, then an offer to send the
     words to the family doctor (bot/resident/questions.py confirms before sending)."""
     registered = resident is not None and resident.onboarded_at is not None
+    assert message.from_user is not None
+    if not registered and await console.is_doctor_or_admin(uow, settings, message.from_user.id):
+        # A doctor without a resident profile is not "not signed up": their commands.
+        await message.answer(_doctor_commands_text())
+        return
     text = renderer.render("free_text", locale)
     if not registered:
         text += "\n\n" + error_text(NotRegistered())
