@@ -165,7 +165,7 @@ class TipActionCD(CallbackData, prefix="tipact"):
 
 
 class TipMoreCD(CallbackData, prefix="tipmore"):
-    outbox_id: int
+    outbox_id: Num
 
 
 class BookServiceCD(CallbackData, prefix="bksv"):

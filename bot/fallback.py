@@ -2,24 +2,33 @@
 
 from __future__ import annotations
 
+import re
+
 from aiogram import F, Router
 from aiogram.filters import StateFilter
 from aiogram.fsm.context import FSMContext
 from aiogram.types import CallbackQuery, Message
 from aiogram.utils.i18n import gettext as _
-from content.render import Renderer
-from services.errors import NotRegistered
+from content.render import Renderer, html_escape
+from services import console, readings
+from services.database import UnitOfWork
+from services.errors import InvalidInput, NotRegistered
 from services.residents import ResidentRecord
+from services.settings import Settings
 
-from bot import keyboards, views
+from bot import commands, keyboards, views
 from bot.labels import error_text
 from bot.states import FamilyAdd, FamilyEdit, Onboarding, ProfileEdit
+
+# A glucose value as typed: a number with a decimal point, or with its unit.
+_GLUCOSE = re.compile(r"^\s*\d{1,2}(?:[.．]\d{1,2}\s*(?:mmol(?:/l)?)?|\s*mmol(?:/l)?)\s*$", re.I)
 
 # States that wait for typed text; every other state waits for a button.
 TEXT_STATES = StateFilter(
     Onboarding.birth_year,
     ProfileEdit.name,
     ProfileEdit.birth_year,
+    ProfileEdit.pregnancy_due,
     FamilyAdd.name,
     FamilyAdd.birth_date,
     FamilyEdit.name,
@@ -41,9 +50,19 @@ DRAFT_KEY = "draft"
 DRAFT_FOR_KEY = "draft_for"
 
 
+def _doctor_commands_text() -> str:
+    own = len(commands.doctor_commands()) - len(commands.resident_commands())
+    lines = [
+        f"/{c.command} — {html_escape(c.description)}" for c in commands.doctor_commands()[:own]
+    ]
+    return "\n".join([_("You are signed in as a family doctor. Your commands:"), *lines])
+
+
 async def on_idle_message(
     message: Message,
     state: FSMContext,
+    uow: UnitOfWork,
+    settings: Settings,
     renderer: Renderer,
     locale: str,
     resident: ResidentRecord | None,
@@ -51,14 +70,30 @@ async def on_idle_message(
     """Typed text is never dismissed: the emergency number first, then an offer to send the
     words to the family doctor (bot/resident/questions.py confirms before sending)."""
     registered = resident is not None and resident.onboarded_at is not None
+    assert message.from_user is not None
+    if not registered and await console.is_doctor_or_admin(uow, settings, message.from_user.id):
+        # A doctor without a resident profile is not "not signed up": their commands.
+        await message.answer(_doctor_commands_text())
+        return
     text = renderer.render("free_text", locale)
     if not registered:
         text += "\n\n" + error_text(NotRegistered())
-    markup = keyboards.free_text(registered=registered, draft=bool(message.text))
+    markup = keyboards.free_text(
+        registered=registered, draft=bool(message.text), reading=looks_like_reading(message.text)
+    )
     sent = await message.answer(text, reply_markup=markup)
     if registered and message.text:
         # Kept with the answer's id: only the button under *this* answer sends *these* words.
         await state.set_data({DRAFT_KEY: message.text, DRAFT_FOR_KEY: sent.message_id})
+
+
+def looks_like_reading(text: str | None) -> bool:
+    """ "135/85" or "7.2" typed outside /reading (after a reminder to measure, say)."""
+    try:
+        readings.parse_blood_pressure(text)
+    except InvalidInput as error:
+        return error.code == "reading_implausible" or bool(_GLUCOSE.match(text or ""))
+    return True
 
 
 async def on_button_expected(message: Message, state: FSMContext) -> None:

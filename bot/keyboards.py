@@ -167,11 +167,16 @@ def reading_reminder_offer() -> InlineKeyboardMarkup:
     return kb.as_markup()
 
 
-def free_text(*, registered: bool, draft: bool = True) -> InlineKeyboardMarkup:
+def free_text(
+    *, registered: bool, draft: bool = True, reading: bool = False
+) -> InlineKeyboardMarkup:
     """Under a typed message nobody understood: send it to the doctor, or the main actions.
-    `draft` False for a sticker or photo: there are no words to send."""
+    `draft` False for a sticker or photo: there are no words to send. `reading`: the words
+    look like a home reading ("135/85"), so recording one comes first."""
     kb = InlineKeyboardBuilder()
     if registered:
+        if reading:
+            kb.button(text=_("Record a reading"), callback_data=ReadingCD(step=ReadingStep.START))
         if draft:
             kb.button(
                 text=_("Send this to my family doctor"),
@@ -180,7 +185,7 @@ def free_text(*, registered: bool, draft: bool = True) -> InlineKeyboardMarkup:
         kb.button(text=_("Book an appointment"), callback_data=MenuCD(item=MenuItem.BOOK))
         kb.button(text=_("My appointments"), callback_data=MenuCD(item=MenuItem.APPOINTMENTS))
         kb.button(text=_("Main menu"), callback_data=MenuCD(item=MenuItem.MENU))
-        return kb.adjust(*((1, 2, 1) if draft else (2, 1))).as_markup()
+        return kb.adjust(*((1,) if reading else ()), *((1, 2, 1) if draft else (2, 1))).as_markup()
     kb.button(text=_("Help"), callback_data=MenuCD(item=MenuItem.HELP))
     return kb.as_markup()
 

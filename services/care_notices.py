@@ -101,7 +101,15 @@ def register(dispatcher: OutboxDispatcher, renderer: Renderer) -> None:
             locale=locale,
             kind=d.kind,
             text=text,
-            data={"residents": [(r["id"], r["name"]) for r in shown]},
+            # A nudge button only for residents with a care item: one listed for home
+            # readings alone has nothing overdue to be reminded of.
+            data={
+                "residents": [
+                    (r["id"], r["name"])
+                    for r in shown
+                    if any(i.get("kind") != "readings" for i in r["items"])
+                ]
+            },
         )
 
     dispatcher.register_renderer(KIND_CARE_REMINDER, reminder)

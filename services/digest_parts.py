@@ -16,9 +16,14 @@ PART_MAX_RESIDENTS = 20
 # What a line adds around its values (bullet, "due 2027-01-01", brackets, newlines).
 RESIDENT_OVERHEAD = 6
 ITEM_OVERHEAD = 30
+# A home-readings line (care digest template) has no item names: its fixed wording, at its
+# longest (blood pressure, fasting glucose and urgent readings, in English), is this long.
+READINGS_ITEM_SIZE = 140
 
 
 def _item_size(item: dict[str, Any]) -> int:
+    if item.get("kind") == "readings":
+        return READINGS_ITEM_SIZE
     name = max(len(str(item.get("name_zh", ""))), len(str(item.get("name_en", ""))))
     return name + len(str(item.get("person", ""))) + ITEM_OVERHEAD
 

@@ -15,7 +15,7 @@ from content import CONSENT_NOTICE_VERSION
 from storage.records import Condition, ConsentBasis, FamilyMemberRecord, Relation, Sex
 from storage.uow import UnitOfWork
 
-from services import booking, privacy
+from services import booking, privacy, readings
 from services.clock import Clock
 from services.errors import InvalidInput, NotAllowed, NotFound, NotRegistered
 from services.residents import OLDEST_AGE, parse_display_name
@@ -222,6 +222,10 @@ async def remove_member(
         for appointment_id in await uow.privacy.member_appointment_ids(member.id):
             await uow.privacy.delete_unsent(f"appt:{appointment_id}:")
         await privacy.leave_digests(uow, member.resident_id, member.display_name)
+        # So do urgent-reading alerts about them, addressed to the doctor.
+        await uow.privacy.delete_pushes_prefixed(
+            readings.alert_key(member.resident_id, member.id, "")
+        )
         await uow.family.remove(member.id)
         await uow.commit()
     return RemovedMember(name=member.display_name, bookings_cancelled=cancelled)

@@ -35,7 +35,7 @@ from storage.records import (
 )
 from storage.uow import UnitOfWork
 
-from services import booking, careplans, questions
+from services import booking, careplans, questions, readings
 from services.clock import Clock
 from services.errors import DomainError, InvalidInput, NotAllowed, NotFound, NotRegistered
 
@@ -424,6 +424,12 @@ async def _question_alerts(uow: UnitOfWork, subject: DataSubject, now: datetime)
     # Alerts of their questions went to the doctor and carry their name and words.
     asked = await uow.privacy.rows_about("questions", subject.resident.id, [])
     await uow.privacy.delete_pushes([questions.alert_key(int(str(q["id"]))) for q in asked])
+
+
+@erasure_step("reading_alerts")
+async def _reading_alerts(uow: UnitOfWork, subject: DataSubject, now: datetime) -> None:
+    # Urgent-reading alerts went to the doctor and carry their name and the value.
+    await uow.privacy.delete_pushes_prefixed(readings.alert_prefix(subject.resident.id))
 
 
 @erasure_step("doctor_digests")

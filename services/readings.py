@@ -298,8 +298,13 @@ async def _award_regular_measuring(
         )
 
 
+def alert_prefix(resident_id: int) -> str:
+    """The dedupe-key prefix of every urgent-reading alert about the resident's household."""
+    return f"reading_alert:{resident_id}:"
+
+
 def alert_key(resident_id: int, member_id: int | None, day: str) -> str:
-    return f"reading_alert:{resident_id}:{member_id or 0}:{day}"
+    return f"{alert_prefix(resident_id)}{member_id or 0}:{day}"
 
 
 async def _alert_doctor(
@@ -548,7 +553,8 @@ async def plan_reminders(
     uow_factory: Callable[[], UnitOfWork], clock: Clock, zone: ZoneInfo
 ) -> int:
     """Queues today's reminders to measure that are still ahead (a periodic job; the dedupe
-    key makes it idempotent). Quiet hours and pauses apply at delivery, as for every push."""
+    key makes it idempotent). Pauses apply at delivery; quiet hours don't (the resident chose
+    the hour)."""
     now = clock.now()
     today = now.astimezone(zone).date()
     queued = 0
@@ -619,4 +625,6 @@ def register(dispatcher: OutboxDispatcher, renderer: Renderer, zone: ZoneInfo) -
             text=renderer.render("reading_reminder", d.locale, name=d.display_name),
         )
 
-    dispatcher.register_renderer(KIND_READING_REMINDER, reminder)
+    # The resident chose the hour (7:00 falls in the default quiet hours, 21:00-08:00): a
+    # reminder to measure before breakfast is no use at 08:00. Pauses still hold it.
+    dispatcher.register_renderer(KIND_READING_REMINDER, reminder, despite_quiet=True)

@@ -158,6 +158,16 @@ class PrivacyRepository:
         result = await self._s.execute(delete(o).where(o.dedupe_key.in_(dedupe_keys)))
         return int(result.rowcount or 0)  # type: ignore[attr-defined]
 
+    async def delete_pushes_prefixed(self, dedupe_prefix: str) -> int:
+        """Deletes the pushes whose dedupe key starts with the prefix, whatever their status."""
+        o = m.OutboxMessage
+        result = await self._s.execute(
+            delete(o)
+            .where(o.dedupe_key.startswith(dedupe_prefix, autoescape=True))
+            .execution_options(synchronize_session=False)
+        )
+        return int(result.rowcount or 0)  # type: ignore[attr-defined]
+
     async def delete_pending_push(self, outbox_id: int) -> bool:
         """Deletes the push unless a dispatcher has claimed or finished it meanwhile."""
         o = m.OutboxMessage
@@ -344,8 +354,8 @@ class PrivacyRepository:
     async def move_member_to_resident(
         self, member_id: int, manager_id: int, new_resident_id: int
     ) -> None:
-        """Hands the member's bookings, waiting-list places, referrals, care history and
-        their pending appointment reminders over to their own new account."""
+        """Hands the member's bookings, waiting-list places, referrals, care history, home
+        readings and their pending appointment reminders over to their own new account."""
         person_key = f"r:{new_resident_id}"
         for model in (m.Appointment, m.WaitlistEntry):
             await self._s.execute(
@@ -365,6 +375,12 @@ class PrivacyRepository:
                 .where(care.family_member_id == member_id)
                 .values(resident_id=new_resident_id, family_member_id=None, person_key=person_key)
             )
+        # Their home readings too (else removing the member deletes them by cascade).
+        await self._s.execute(
+            update(m.HomeReading)
+            .where(m.HomeReading.member_id == member_id)
+            .values(resident_id=new_resident_id, member_id=None)
+        )
         moved = select(m.Appointment.id).where(m.Appointment.resident_id == new_resident_id)
         appointment_ids = list(await self._s.scalars(moved))
         o = m.OutboxMessage

@@ -19,6 +19,7 @@ from services.settings import Settings
 from services.vaccine_record import ChildRecord
 
 from bot.aiogram_shim import InlineKeyboardBuilder
+from bot.callbacks import Num
 from bot.replies import edit, send
 
 LATER = "later"
@@ -32,7 +33,7 @@ class RecordChoice(StrEnum):
 
 
 class VaccineRecordCD(CallbackData, prefix="vrec"):
-    member_id: int
+    member_id: Num
     rule: str
     choice: RecordChoice
 

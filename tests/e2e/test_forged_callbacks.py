@@ -22,6 +22,10 @@ FORGED_BY_RESIDENT = (
     "bkdy:1:0:-20270101:0",
     "care:done:flu:0:20270231",
     "bkpp:99999999999999999999:0",  # past the database's integer
+    "tipmore:99999999999999999999",  # "More ▾" under a tip (TipMoreCD.outbox_id: int)
+    "tipmore:-1",
+    "vrec:99999999999999999999:nip_hepb:done",  # the vaccination record (member_id: int)
+    "vrec:-3:nip_hepb:done",
 )
 FORGED_BY_DOCTOR = (
     "dday:20271340:0",
@@ -42,7 +46,9 @@ async def test_forged_callbacks_are_answered_as_stale_without_errors(
 ) -> None:
     """Mutations caught: `BookDayCD.day: int` instead of `Ymd` (ValueError from
     `date(...)`, logged at ERROR with a traceback, the resident gets the apology); `Num`
-    without bounds (PostgreSQL: integer out of range, ERROR)."""
+    without bounds (PostgreSQL: integer out of range, ERROR); `TipMoreCD.outbox_id: int` as
+    merged (tips' "More ▾" came after `Num`); `VaccineRecordCD.member_id: int` as merged
+    (the vaccination record came after `Num` too)."""
     await make_resident(uow_factory, clock, RESIDENT, name="Chen", locale="en")
     await make_centre(uow_factory, clock)
     link = await doctors.create_invite(

@@ -37,3 +37,48 @@ def test_parts_keep_every_item_in_order_and_fit() -> None:
         )
         assert size <= PART_BUDGET + 100
     assert split_digest([]) == [[]]
+
+
+def test_parts_with_home_readings_lines_fit_one_message() -> None:
+    """Every part of a digest whose residents also have a home-readings line (bp, fasting and
+    urgent: the longest wording) renders within Telegram's 4,096 characters, in English.
+    Mutation caught (the state merged): split_digest sized a readings item like a care item
+    (empty names + 30), ~100 characters short each; 20 residents with 3 overdue items and a
+    readings line made one 5,000-character part, which Telegram refuses for good."""
+    from datetime import date
+
+    from content.render import Renderer
+    from services.care_notices import _items
+
+    residents = [_resident(n, 3) for n in range(40)]
+    for r in residents:
+        r["name"] = f"居民{r['id']}"
+        r["items"].append(  # type: ignore[attr-defined]
+            {
+                "kind": "readings",
+                "person": r["name"],
+                "self": True,
+                "name_zh": "",
+                "name_en": "",
+                "due": "2027-04-01",
+                "bp": [162, 101],
+                "fasting": 9.4,
+                "urgent": 12,
+            }
+        )
+    parts = split_digest(residents)
+    renderer = Renderer()
+    for n, part in enumerate(parts, start=1):
+        for locale in ("en", "zh-CN"):
+            text = renderer.render(
+                "care_digest",
+                locale,
+                day=date(2027, 4, 5),
+                residents=[
+                    {"name": r["name"], "entries": _items(r["items"], locale)} for r in part
+                ],
+                more=0,
+                part=n,
+                parts=len(parts),
+            )
+            assert len(text) <= 4096, (locale, n, len(text))
