@@ -400,6 +400,14 @@ def content_check(
             help="Check as of this day, YYYY-MM-DD (default: today in the centre's time zone).",
         ),
     ] = None,
+    overdue_reviews: Annotated[
+        str,
+        typer.Option(
+            "--overdue-reviews",
+            help="'fail' (default) or 'warn': what an overdue tip review is. The build "
+            "(make test) warns, so CI never turns red just because a date passed.",
+        ),
+    ] = "fail",
 ) -> None:
     """Validate every tip and template: both languages render, ids are unique, nothing is too
     long, reviews are not overdue (warnings from half a year before), and every audience gets
@@ -417,7 +425,17 @@ def content_check(
         except ValueError:
             typer.echo(f"--today must be a date like 2026-11-23, not {today!r}", err=True)
             raise typer.Exit(2) from None
-    report = check_content(Renderer(default_locale=settings.default_locale), settings.zone, day)
+    if overdue_reviews not in ("fail", "warn"):
+        typer.echo(
+            f"--overdue-reviews must be 'fail' or 'warn', not {overdue_reviews!r}", err=True
+        )
+        raise typer.Exit(2)
+    report = check_content(
+        Renderer(default_locale=settings.default_locale),
+        settings.zone,
+        day,
+        overdue_reviews_fail=overdue_reviews == "fail",
+    )
     for warning in report.warnings:
         typer.echo(f"warning: {warning}")
     if report.pending:

@@ -181,6 +181,7 @@ def check_content(
     yearly_minimum: int = 12,
     careplans_dir: Path = RULES_DIR,
     tips_dir: Path = TIPS_DIR,
+    overdue_reviews_fail: bool = True,
 ) -> CheckReport:
     report = CheckReport()
     report.problems.extend(f"careplans/{line}" for line in check_rules(careplans_dir))
@@ -206,7 +207,9 @@ def check_content(
         if tip.review.pending:
             report.pending.append(tip.id)
         if tip.review_by < today:
-            report.problems.append(
+            # The operator's check fails; the build's check (make test) only warns, so a date
+            # passing never turns CI red for code that did not change.
+            (report.problems if overdue_reviews_fail else report.warnings).append(
                 f"tip {tip.id}: review was due by {tip.review_by.isoformat()} (review "
                 f"{tip.review.state.value}); review it and move review_by forward"
             )
