@@ -112,19 +112,24 @@ async def _plan_firing(
     prefix = f"tip:{tip.id}:{occurrence.isoformat()}:"
     own_variants = [v for v in firing.variants if v.audience not in HOUSEHOLD]
     household_variants = [v for v in firing.variants if v.audience in HOUSEHOLD]
-    created = 0
-    for variant in own_variants:  # most specific first: the first insert wins
-        created += await uow.outbox.plan_tip(
+
+    async def plan(audience: Audience) -> int:
+        """One row per matching resident without one yet, carrying `audience`'s variant."""
+        return await uow.outbox.plan_tip(
             dedupe_prefix=prefix,
             tip_id=tip.id,
             topic=tip.topic.value,
-            audience=AUDIENCE_FILTERS[variant.audience],
-            payload=tip_payload(tip, variant.audience, occurrence),
+            audience=AUDIENCE_FILTERS[audience],
+            payload=tip_payload(tip, audience, occurrence),
             not_before=not_before,
             now=now,
             on_day=day,
             consent_version=CONSENT_NOTICE_VERSION,
         )
+
+    created = 0
+    for variant in own_variants:  # most specific first: the first insert wins
+        created += await plan(variant.audience)
     for household in household_variants:  # most specific first: attached rows change their
         for own in own_variants:  # payload, so a later household variant skips them
             await uow.outbox.attach_household(
@@ -135,17 +140,7 @@ async def _plan_firing(
                 new_payload=tip_payload(tip, own.audience, occurrence, household.audience),
                 on_day=day,
             )
-        created += await uow.outbox.plan_tip(
-            dedupe_prefix=prefix,
-            tip_id=tip.id,
-            topic=tip.topic.value,
-            audience=AUDIENCE_FILTERS[household.audience],
-            payload=tip_payload(tip, household.audience, occurrence),
-            not_before=not_before,
-            now=now,
-            on_day=day,
-            consent_version=CONSENT_NOTICE_VERSION,
-        )
+        created += await plan(household.audience)
     return created
 
 
