@@ -984,6 +984,11 @@ async def _close_slots(
     # seat (its row lock) and turns every later one away, so the list read after it is
     # complete. Read first and a booking committing in between keeps its seat on a closed day.
     await uow.booking.close_slots(slot_ids)
+    # Lapse the held offers before collecting too: an acceptance in flight holds its waitlist
+    # row (it took its seat when the offer was made, so the slot update doesn't wait for it);
+    # this update waits for it to commit, so its appointment is in the list read next.
+    for entry_id in await uow.booking.lapse_waitlist(slot_ids):
+        await uow.booking.cancel_pending(f"wait:{entry_id}:")
     cancelled: list[int] = []
     for appointment_id in await uow.booking.booked_on_slots(slot_ids):
         moved = await uow.booking.set_status(
@@ -998,8 +1003,6 @@ async def _close_slots(
             )
             await _withdraw_reminders(uow, appointment_id)
             cancelled.append(appointment_id)
-    for entry_id in await uow.booking.lapse_waitlist(slot_ids):
-        await uow.booking.cancel_pending(f"wait:{entry_id}:")
     affected = await uow.booking.appointments(cancelled)
     for appointment in affected:
         await uow.outbox.enqueue(

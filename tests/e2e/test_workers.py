@@ -297,6 +297,10 @@ async def _broadcast_audience(uow_factory: UnitOfWorkFactory, doctor_id: int) ->
                     "onboarded_at": now,
                     "created_at": now,
                     "updated_at": now,
+                    # The workers run on the wall clock: no quiet hours, or a run in the
+                    # Shanghai evening would hold the broadcast until 08:00.
+                    "quiet_start": 0,
+                    "quiet_end": 0,
                 }
                 for user in users
             ],
