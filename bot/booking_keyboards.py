@@ -26,6 +26,7 @@ from bot.callbacks import (
     BookPersonCD,
     BookServiceCD,
     BookSlotCD,
+    CancelCD,
     DayPageCD,
     MenuCD,
     MenuItem,
@@ -62,6 +63,17 @@ def _menu_row(kb: InlineKeyboardBuilder) -> None:
     kb.button(text=_("Main menu"), callback_data=MenuCD(item=MenuItem.MENU))
 
 
+def _cancel(kb: InlineKeyboardBuilder) -> None:
+    """Every step of booking can be left in one tap: nothing is booked until "Confirm"."""
+    kb.button(text=_("Cancel"), callback_data=CancelCD())
+
+
+def _pairs_then_back(kb: InlineKeyboardBuilder) -> InlineKeyboardMarkup:
+    """Choices two a row, then « Back and Cancel (the last two buttons) on a row of their own."""
+    choices = len(list(kb.buttons)) - 2
+    return kb.adjust(*([2] * (choices // 2)), *([1] * (choices % 2)), 2).as_markup()
+
+
 def services(items: list[BookableServiceRecord], locale: str) -> InlineKeyboardMarkup:
     kb = InlineKeyboardBuilder()
     for service in items:
@@ -81,7 +93,8 @@ def people(service_id: int, choices: list[PersonChoice]) -> InlineKeyboardMarkup
             callback_data=BookPersonCD(service_id=service_id, member_id=person.member_id or 0),
         )
     kb.button(text=_("« Back"), callback_data=MenuCD(item=MenuItem.BOOK))
-    return kb.adjust(1).as_markup()
+    _cancel(kb)
+    return kb.adjust(*([1] * len(choices)), 2).as_markup()
 
 
 def days(
@@ -97,7 +110,8 @@ def days(
             ),
         )
     kb.button(text=_("« Back"), callback_data=MenuCD(item=MenuItem.BOOK))
-    return kb.adjust(2).as_markup()
+    _cancel(kb)
+    return _pairs_then_back(kb)
 
 
 def slots(
@@ -124,7 +138,8 @@ def slots(
         text=_("« Other days"),
         callback_data=BookPersonCD(service_id=service_id, member_id=member_id),
     )
-    return kb.adjust(2).as_markup()
+    _cancel(kb)
+    return _pairs_then_back(kb)
 
 
 def confirm(slot_id: int, member_id: int, resched: int = 0) -> InlineKeyboardMarkup:
@@ -133,7 +148,7 @@ def confirm(slot_id: int, member_id: int, resched: int = 0) -> InlineKeyboardMar
         text=_("Confirm booking") if not resched else _("Confirm new time"),
         callback_data=BookConfirmCD(slot_id=slot_id, member_id=member_id, resched=resched),
     )
-    kb.button(text=_("Cancel"), callback_data=MenuCD(item=MenuItem.MENU))
+    _cancel(kb)
     return kb.adjust(1).as_markup()
 
 

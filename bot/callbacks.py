@@ -135,6 +135,7 @@ class CancelCD(CallbackData, prefix="cancel"):
 
 class TipsAction(StrEnum):
     OPEN = "open"
+    MORE = "more"  # "More tips" under a tip: the same screen, in a new message
     PAUSE = "pause"
     RESUME = "resume"
     TOPICS = "topics"
@@ -296,6 +297,7 @@ class PrivacyAction(StrEnum):
     EXPORT = "export"
     FORGET = "forget"
     FORGET_YES = "forget_yes"
+    KEEP = "keep"  # "No, keep my data" under /forget typed: back to the chat, not to /privacy
 
 
 class PrivacyCD(CallbackData, prefix="priv"):

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from aiogram.types import InlineKeyboardButton, InlineKeyboardMarkup
+from aiogram.types import InlineKeyboardButton, InlineKeyboardMarkup, ReplyKeyboardMarkup
 from aiogram.utils.i18n import gettext as _
+from aiogram.utils.keyboard import ReplyKeyboardBuilder
 from services.doctors import DoctorPage
 from services.family import FamilyMemberRecord, Relation
 from services.pushes import Action, Topic
@@ -63,11 +64,13 @@ from bot.labels import (
 CHECK = "✅ "
 
 
-def languages() -> InlineKeyboardMarkup:
+def languages(*, cancel: bool = False) -> InlineKeyboardMarkup:
     kb = InlineKeyboardBuilder()
     for lang in Lang:
         kb.button(text=language_label(lang.value), callback_data=LangPickCD(lang=lang))
-    return kb.adjust(2).as_markup()
+    if cancel:
+        kb.button(text=_("Cancel"), callback_data=CancelCD())
+    return kb.adjust(2, 1).as_markup()
 
 
 def consent() -> InlineKeyboardMarkup:
@@ -135,6 +138,22 @@ def switch_doctor(doctor_id: int) -> InlineKeyboardMarkup:
     kb.button(text=_("Yes, switch"), callback_data=DoctorPickCD(doctor_id=doctor_id))
     kb.button(text=_("No, keep my doctor"), callback_data=CancelCD())
     return kb.adjust(1).as_markup()
+
+
+def home_labels() -> tuple[str, str, str, str]:
+    """The reply keyboard's labels, in the current locale: book, my appointments, ask, more.
+    bot/resident/menu.py maps each back to what it does."""
+    return _("Book"), _("My appointments"), _("Ask my doctor"), _("More")
+
+
+def home() -> ReplyKeyboardMarkup:
+    """The persistent keyboard under an onboarded resident's chat: the few things residents
+    do most; "More" opens the full menu (main_menu)."""
+    kb = ReplyKeyboardBuilder()
+    for label in home_labels():
+        kb.button(text=label)
+    kb.adjust(2)
+    return kb.as_markup(resize_keyboard=True, is_persistent=True)
 
 
 def main_menu() -> InlineKeyboardMarkup:
@@ -333,7 +352,7 @@ def tip(
         [
             InlineKeyboardButton(
                 text=action_label(Action.MORE_TIPS),
-                callback_data=TipsCD(action=TipsAction.OPEN).pack(),
+                callback_data=TipsCD(action=TipsAction.MORE).pack(),
             )
         ]
     )
@@ -356,11 +375,11 @@ def with_vote(markup: InlineKeyboardMarkup, helpful: bool) -> InlineKeyboardMark
 
 
 def tips(paused: bool, quiet_start: int, quiet_end: int) -> InlineKeyboardMarkup:
+    """Resuming comes first; pausing everything comes last, after the finer choices: this
+    screen opens from a tip, where the first button is the one a thumb hits."""
     kb = InlineKeyboardBuilder()
     if paused:
         kb.button(text=_("Resume health tips"), callback_data=TipsCD(action=TipsAction.RESUME))
-    else:
-        kb.button(text=_("Pause all pushes"), callback_data=TipsCD(action=TipsAction.PAUSE))
     kb.button(text=_("Choose topics"), callback_data=TipsCD(action=TipsAction.TOPICS))
     kb.button(
         text=_("Quiet hours: {start}:00–{end}:00").format(
@@ -368,6 +387,8 @@ def tips(paused: bool, quiet_start: int, quiet_end: int) -> InlineKeyboardMarkup
         ),
         callback_data=TipsCD(action=TipsAction.QUIET),
     )
+    if not paused:
+        kb.button(text=_("Pause all pushes"), callback_data=TipsCD(action=TipsAction.PAUSE))
     kb.button(text=_("Main menu"), callback_data=MenuCD(item=MenuItem.MENU))
     return kb.adjust(1).as_markup()
 

@@ -9,6 +9,7 @@ from services.points import RewardRecord, VoucherRecord
 
 from bot.aiogram_shim import InlineKeyboardBuilder
 from bot.callbacks import (
+    CancelCD,
     LectureConfirmCD,
     MenuCD,
     MenuItem,
@@ -48,14 +49,16 @@ def catalogue(rewards: list[RewardRecord], balance: int, locale: str) -> InlineK
                 callback_data=RewardCD(reward_id=reward.id),
             )
     kb.button(text=_("Back"), callback_data=PointsCD(action=PointsAction.OPEN))
-    return kb.adjust(1).as_markup()
+    kb.button(text=_("Cancel"), callback_data=CancelCD())
+    return kb.adjust(*([1] * (len(list(kb.buttons)) - 2)), 2).as_markup()
 
 
 def confirm_reward(reward_id: int) -> InlineKeyboardMarkup:
     kb = InlineKeyboardBuilder()
     kb.button(text=_("Yes, redeem"), callback_data=RewardCD(reward_id=reward_id, confirm=True))
     kb.button(text=_("Back"), callback_data=PointsCD(action=PointsAction.CATALOGUE))
-    return kb.adjust(1).as_markup()
+    kb.button(text=_("Cancel"), callback_data=CancelCD())
+    return kb.adjust(1, 2).as_markup()
 
 
 def voucher(voucher_id: int) -> InlineKeyboardMarkup:

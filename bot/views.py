@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from datetime import date
 
-from aiogram.types import InlineKeyboardMarkup
+from aiogram.types import InlineKeyboardMarkup, ReplyKeyboardMarkup
+from aiogram.utils.i18n import gettext as _
 from content.render import Renderer
 from services.doctors import DoctorPage, DoctorRecord
 from services.family import FamilyMemberRecord
@@ -14,6 +15,8 @@ from bot import keyboards
 from bot.labels import conditions_text, language_label, relation_label, sex_label
 
 Screen = tuple[str, InlineKeyboardMarkup]
+# A screen sent with the persistent reply keyboard instead of buttons under the message.
+Home = tuple[str, ReplyKeyboardMarkup]
 
 
 def doctor_name(doctor: DoctorRecord | None, locale: str) -> str | None:
@@ -26,6 +29,26 @@ def doctor_name(doctor: DoctorRecord | None, locale: str) -> str | None:
 def main_menu(renderer: Renderer, locale: str, resident: ResidentRecord | None) -> Screen:
     name = resident.display_name if resident else ""
     return renderer.render("menu", locale, name=name), keyboards.main_menu()
+
+
+def home(renderer: Renderer, locale: str, resident: ResidentRecord) -> Home:
+    """An onboarded resident's home: a greeting above the reply keyboard (keyboards.home)."""
+    text = renderer.render("home", locale, name=resident.display_name, more=_("More"))
+    return text, keyboards.home()
+
+
+def onboarded(
+    renderer: Renderer, locale: str, doctor: DoctorRecord | None, *, home: bool
+) -> Screen | Home:
+    """Sign-up done: with the reply keyboard, or (`home` False, for a doctor) the menu."""
+    # Where "My profile" and "My family" are: behind "More", or in the menu itself.
+    more = _("More") if home else _("Main menu")
+    text = renderer.render(
+        "onboarded", locale, doctor=doctor_name(doctor, locale), more=more, home=home
+    )
+    if home:
+        return text, keyboards.home()
+    return text, keyboards.main_menu()
 
 
 def profile(renderer: Renderer, locale: str, view: ProfileView, today: date) -> Screen:

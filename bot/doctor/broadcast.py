@@ -25,6 +25,7 @@ from services.clock import Clock
 from services.database import UnitOfWork
 from services.settings import LOCALES, Settings
 
+from bot import keyboards
 from bot.callbacks import BcAction, BcSegmentCD, BcStepCD, BroadcastAction, BroadcastCD
 from bot.doctor import console_keyboards as kb
 from bot.doctor.states import BroadcastCompose
@@ -85,10 +86,8 @@ async def cmd_broadcast(
     await console.actor(uow, settings, message.from_user.id)
     await state.clear()
     await message.answer(
-        _(
-            "Send the text of the broadcast, or a photo with the text as its caption.\n"
-            "Send /cancel to stop."
-        )
+        _("Send the text of the broadcast, or a photo with the text as its caption."),
+        reply_markup=keyboards.cancel(),
     )
     await state.set_state(BroadcastCompose.text)
 
@@ -124,7 +123,7 @@ async def cb_add_second(
     await edit(
         callback,
         _("Send the {language} text.").format(language=language_label(_other(locale))),
-        None,
+        keyboards.cancel(),
     )
     await state.set_state(BroadcastCompose.second_text)
 
@@ -309,7 +308,7 @@ async def cb_schedule(
     await edit(
         callback,
         _("When should it go out? Send the local date and time like 2026-11-24 09:00."),
-        None,
+        keyboards.cancel(),
     )
     await state.set_state(BroadcastCompose.schedule_time)
 

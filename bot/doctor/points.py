@@ -21,6 +21,7 @@ from services.errors import NotAllowed
 from services.points import VoucherRecord
 from services.settings import Settings
 
+from bot import keyboards
 from bot import points_keyboards as kb
 from bot.callbacks import LectureCD, LectureConfirmCD
 from bot.labels import error_text
@@ -51,7 +52,7 @@ async def cmd_redeem(
         if await doctors.doctor_for_user(uow, message.from_user.id) is None:
             await message.answer(error_text(NotAllowed("not_a_doctor")))
             return
-        await message.answer(_("Send the voucher code (or /cancel)."))
+        await message.answer(_("Send the voucher code."), reply_markup=keyboards.cancel())
         await state.set_state(RedeemVoucher.code)
         return
     voucher = await points.redeem_voucher(uow, clock, message.from_user.id, code)

@@ -13,6 +13,7 @@ from services.clock import Clock
 from services.database import UnitOfWork
 from services.settings import Settings
 
+from bot import keyboards
 from bot.callbacks import QuestionReplyCD, QuestionsPageCD
 from bot.doctor import console_keyboards as kb
 from bot.doctor.states import QuestionAnswer
@@ -106,9 +107,8 @@ async def cb_reply(
     # The prompt first: if it can't be sent, the doctor's next text must not become an answer.
     await send(
         callback,
-        html_format(
-            _("Type your answer to {name}. Send /cancel to stop."), name=question.resident_name
-        ),
+        html_format(_("Type your answer to {name}."), name=question.resident_name),
+        keyboards.cancel(),
     )
     await state.set_state(QuestionAnswer.text)
     await state.update_data({QUESTION: question.id})

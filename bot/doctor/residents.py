@@ -16,7 +16,7 @@ from services.database import UnitOfWork
 from services.residents import Condition
 from services.settings import Settings
 
-from bot import booking_keyboards
+from bot import booking_keyboards, keyboards
 from bot.callbacks import ResidentCardCD, ResidentMessageCD, ResidentsCD
 from bot.doctor import console_keyboards as kb
 from bot.doctor.states import PersonalMessage, ResidentSearch
@@ -205,9 +205,8 @@ async def cb_message(
     # The prompt first: if it can't be sent, the doctor's next text must not become a message.
     await send(
         callback,
-        html_format(
-            _("Type your message to {name}. Send /cancel to stop."), name=resident.display_name
-        ),
+        html_format(_("Type your message to {name}."), name=resident.display_name),
+        keyboards.cancel(),
     )
     await state.set_state(PersonalMessage.text)
     await state.update_data({TARGET: resident.id})

@@ -2,37 +2,84 @@
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterable
 from typing import Any
 
 from aiogram import F, Router
 from aiogram.dispatcher.event.handler import CallableObject
 from aiogram.filters import Command, StateFilter
 from aiogram.fsm.context import FSMContext
-from aiogram.types import CallbackQuery, Message
+from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message, ReplyKeyboardMarkup
 from aiogram.utils.i18n import get_i18n
 from aiogram.utils.i18n import gettext as _
 from content import LOCALES
 from content.render import Renderer
 from content.safety import normalise
-from services import booking
+from services import booking, console
 from services.database import UnitOfWork
 from services.errors import NotRegistered
 from services.residents import ResidentRecord
+from services.settings import Settings
 
 from bot import keyboards, views
 from bot.callbacks import CancelCD, MenuCD, MenuItem
+from bot.doctor.states import BroadcastCompose, PersonalMessage, QuestionAnswer, ResidentSearch
 from bot.labels import error_text
 from bot.replies import edit
+from bot.states import RedeemVoucher
+
+# A doctor's steps: doctors have no reply keyboard, so there a label is what they typed.
+DOCTOR_STEPS = StateFilter(
+    BroadcastCompose, PersonalMessage, QuestionAnswer, ResidentSearch, RedeemVoucher
+)
+
+
+async def home_screen(
+    uow: UnitOfWork,
+    settings: Settings,
+    renderer: Renderer,
+    locale: str,
+    resident: ResidentRecord,
+    user_id: int,
+) -> tuple[str, InlineKeyboardMarkup | ReplyKeyboardMarkup]:
+    """Where a resident starts from: the greeting with the persistent reply keyboard once
+    signed up. A doctor or admin who is also a resident keeps the inline menu: the resident
+    keyboard would sit under their console work."""
+    if resident.onboarded_at is not None and not await console.is_doctor_or_admin(
+        uow, settings, user_id
+    ):
+        return views.home(renderer, locale, resident)
+    return views.main_menu(renderer, locale, resident)
 
 
 async def cmd_menu(
+    message: Message,
+    state: FSMContext,
+    uow: UnitOfWork,
+    settings: Settings,
+    renderer: Renderer,
+    locale: str,
+    resident: ResidentRecord | None,
+) -> None:
+    await state.clear()
+    if resident is None:
+        await message.answer(error_text(NotRegistered()))
+        return
+    assert message.from_user is not None
+    text, markup = await home_screen(
+        uow, settings, renderer, locale, resident, message.from_user.id
+    )
+    await message.answer(text, reply_markup=markup)
+
+
+async def cmd_more(
     message: Message,
     state: FSMContext,
     renderer: Renderer,
     locale: str,
     resident: ResidentRecord | None,
 ) -> None:
+    """ "More" on the reply keyboard: the full menu, as buttons under the message."""
     await state.clear()
     if resident is None:
         await message.answer(error_text(NotRegistered()))
@@ -95,18 +142,18 @@ async def cmd_cancel(
 
 
 async def cb_cancel(
-    callback: CallbackQuery,
-    state: FSMContext,
-    renderer: Renderer,
-    locale: str,
-    resident: ResidentRecord | None,
+    callback: CallbackQuery, state: FSMContext, resident: ResidentRecord | None
 ) -> None:
+    """The Cancel button under a step of any flow: the step's message says so, briefly, with
+    the way back (the reply keyboard stays for the rest)."""
     await state.clear()
-    if resident is None or resident.onboarded_at is None:
+    if resident is None:
         await edit(callback, _("Cancelled."), None)
         return
-    text, markup = views.main_menu(renderer, locale, resident)
-    await edit(callback, _("Cancelled.") + "\n\n" + text, markup)
+    if resident.onboarded_at is None:
+        await edit(callback, _("Cancelled. Send /start to sign up."), None)
+        return
+    await edit(callback, _("Cancelled."), keyboards.back_to_menu())
 
 
 async def _cancelled(
@@ -148,27 +195,33 @@ def _label_handlers() -> dict[str, Callable[..., Awaitable[None]]]:
         "help": cmd_help,
         "privacy": privacy.cmd_privacy,
         "menu": cmd_menu,
+        "more": cmd_more,
     }
 
 
-# The button labels' msgids (bot/keyboards.py main_menu), looked up in every locale, so
-# "我的预约" typed does what the button does; plus the short words people type for the same
+# The button labels' msgids (bot/keyboards.py main_menu and home), looked up in every locale,
+# so "我的预约" typed does what the button does; plus the short words people type for the same
 # thing (input only, never shown).
 _LABELS = {
-    "book": "Book an appointment",
-    "appointments": "My appointments",
-    "plan": "My care plan",
-    "profile": "My profile",
-    "family": "My family",
-    "tips": "Health tips",
-    "points": "My points",
-    "readings": "Blood pressure & glucose",
-    "ask": "Ask my doctor",
-    "language": "Language",
-    "help": "Help",
-    "privacy": "Privacy",
-    "menu": "Main menu",
+    "Book an appointment": "book",
+    "Book": "book",
+    "My appointments": "appointments",
+    "My care plan": "plan",
+    "My profile": "profile",
+    "My family": "family",
+    "Health tips": "tips",
+    "My points": "points",
+    "Blood pressure & glucose": "readings",
+    "Ask my doctor": "ask",
+    "Language": "language",
+    "Help": "help",
+    "Privacy": "privacy",
+    "Main menu": "menu",
+    "More": "more",
 }
+# The reply keyboard's labels (keyboards.home_labels): pressed, they leave whatever step the
+# resident was in, like the button would. No answer to a step is one of these words.
+_HOME_LABELS = ("Book", "My appointments", "Ask my doctor", "More")
 _TYPED_ALIASES = {
     "预约": "book",
     "挂号": "book",
@@ -183,18 +236,28 @@ _TYPED_ALIASES = {
 }
 
 
+def _label_key(text: str | None, msgids: Iterable[str]) -> str | None:
+    if not text or len(text) > 40 or text.startswith("/"):
+        return None
+    typed = normalise(text)
+    i18n = get_i18n()
+    for msgid in msgids:
+        if any(normalise(i18n.gettext(msgid, locale=loc)) == typed for loc in LOCALES):
+            return _LABELS[msgid]
+    return None
+
+
 async def typed_label(message: Message) -> dict[str, Callable[..., Awaitable[None]]] | bool:
     """Matches typed text that is a menu label, in any language; gives the handler."""
-    if not message.text or len(message.text) > 40 or message.text.startswith("/"):
-        return False
-    typed = normalise(message.text)
-    key = _TYPED_ALIASES.get(typed)
+    key = _TYPED_ALIASES.get(normalise(message.text or "")) or _label_key(message.text, _LABELS)
     if key is None:
-        i18n = get_i18n()
-        for name, label in _LABELS.items():
-            if any(normalise(i18n.gettext(label, locale=loc)) == typed for loc in LOCALES):
-                key = name
-                break
+        return False
+    return {"label_handler": _label_handlers()[key]}
+
+
+async def home_label(message: Message) -> dict[str, Callable[..., Awaitable[None]]] | bool:
+    """Matches a press on the reply keyboard (its exact label, in any language)."""
+    key = _label_key(message.text, _HOME_LABELS)
     if key is None:
         return False
     return {"label_handler": _label_handlers()[key]}
@@ -207,10 +270,22 @@ async def on_typed_label(
     await CallableObject(label_handler).call(message, **data)
 
 
+async def on_home_label(
+    message: Message,
+    state: FSMContext,
+    label_handler: Callable[..., Awaitable[None]],
+    **data: Any,
+) -> None:
+    await state.clear()
+    await CallableObject(label_handler).call(message, state=state, **data)
+
+
 def build_router() -> Router:
     """A fresh router each call: a router can belong to one dispatcher only."""
     router = Router(name=__name__)
-    # Only outside a conversation: inside one, "我的家人" may well be the answer to a question.
+    # The reply keyboard works in every step; other labels only outside a conversation:
+    # inside one, "我的家人" may well be the answer to a question.
+    router.message.register(on_home_label, ~DOCTOR_STEPS, F.text, home_label)
     router.message.register(on_typed_label, StateFilter(None), F.text, typed_label)
     router.message.register(cmd_menu, Command("menu"))
     router.callback_query.register(cb_menu, MenuCD.filter(F.item == MenuItem.MENU))

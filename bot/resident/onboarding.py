@@ -10,7 +10,7 @@ from aiogram.utils.i18n import I18n
 from aiogram.utils.i18n import gettext as _
 from content import CONSENT_NOTICE_VERSION
 from content.render import Renderer, html_format
-from services import doctors, residents
+from services import console, doctors, residents
 from services.clock import Clock
 from services.database import UnitOfWork
 from services.errors import DomainError
@@ -30,6 +30,7 @@ from bot.commands import doctor_commands
 from bot.labels import error_text
 from bot.middlewares import LOCALE_KEY
 from bot.replies import drop_buttons, edit, send
+from bot.resident.menu import home_screen
 from bot.states import Onboarding, ProfileEdit
 
 LINKED_DOCTOR = "linked_doctor_id"
@@ -80,6 +81,7 @@ async def cmd_start(
     command: CommandObject,
     state: FSMContext,
     uow: UnitOfWork,
+    settings: Settings,
     renderer: Renderer,
     locale: str,
     resident: ResidentRecord | None,
@@ -97,7 +99,7 @@ async def cmd_start(
             )
     await state.clear()
     if resident is not None and resident.onboarded_at is not None:
-        await _welcome_back(message, state, uow, renderer, locale, resident, linked)
+        await _welcome_back(message, state, uow, settings, renderer, locale, resident, linked)
         return
     await state.update_data({LOCALE_KEY: locale, LINKED_DOCTOR: linked.id if linked else None})
     if resident is not None:
@@ -106,7 +108,8 @@ async def cmd_start(
             _(
                 "Welcome back! Let's finish your profile.\n"
                 "What year were you born? For example: 1960"
-            )
+            ),
+            reply_markup=keyboards.cancel(),
         )
         await state.set_state(Onboarding.birth_year)
         return
@@ -118,6 +121,7 @@ async def _welcome_back(
     message: Message,
     state: FSMContext,
     uow: UnitOfWork,
+    settings: Settings,
     renderer: Renderer,
     locale: str,
     resident: ResidentRecord,
@@ -141,7 +145,10 @@ async def _welcome_back(
                 doctor=views.doctor_name(linked, locale),
             )
         )
-    text, markup = views.main_menu(renderer, locale, resident)
+    assert message.from_user is not None
+    text, markup = await home_screen(
+        uow, settings, renderer, locale, resident, message.from_user.id
+    )
     await message.answer(_("Welcome back!") + "\n\n" + text, reply_markup=markup)
 
 
@@ -179,7 +186,11 @@ async def cb_consent_agree(
     )
     await state.set_state(Onboarding.birth_year)
     await drop_buttons(callback)
-    await send(callback, _("Thank you. What year were you born? For example: 1960"))
+    await send(
+        callback,
+        _("Thank you. What year were you born? For example: 1960"),
+        keyboards.cancel(),
+    )
 
 
 async def cb_consent_decline(
@@ -208,7 +219,7 @@ async def on_birth_year(
     except DomainError as error:
         await message.answer(error_text(error))
         return
-    await message.answer(_("What is your sex?"), reply_markup=keyboards.sexes())
+    await message.answer(_("What is your sex?"), reply_markup=keyboards.sexes(cancel=True))
     await state.set_state(Onboarding.sex)
 
 
@@ -222,7 +233,7 @@ async def cb_sex_pick(
     await residents.set_sex(uow, clock, callback.from_user.id, callback_data.sex)
     await state.set_state(Onboarding.conditions)
     await state.update_data({CONDITIONS: []})
-    await edit(callback, conditions_prompt(), keyboards.conditions(()))
+    await edit(callback, conditions_prompt(), keyboards.conditions((), cancel=True))
 
 
 def conditions_prompt() -> str:
@@ -258,7 +269,7 @@ async def cb_conditions_done(
         except DomainError as error:
             await send(callback, error_text(error))
         else:
-            await _finish(callback, state, uow, clock, renderer, locale, doctor)
+            await _finish(callback, state, uow, clock, settings, renderer, locale, doctor)
             return
     await state.set_state(Onboarding.doctor)
     page = await doctors.list_doctors(uow)
@@ -290,7 +301,7 @@ async def cb_doctor_pick(
         await send(callback, error_text(error))
         return
     await drop_buttons(callback)
-    await _finish(callback, state, uow, clock, renderer, locale, doctor)
+    await _finish(callback, state, uow, clock, settings, renderer, locale, doctor)
 
 
 async def cb_doctor_later(
@@ -298,11 +309,12 @@ async def cb_doctor_later(
     state: FSMContext,
     uow: UnitOfWork,
     clock: Clock,
+    settings: Settings,
     renderer: Renderer,
     locale: str,
 ) -> None:
     await drop_buttons(callback)
-    await _finish(callback, state, uow, clock, renderer, locale, None)
+    await _finish(callback, state, uow, clock, settings, renderer, locale, None)
 
 
 async def _finish(
@@ -310,14 +322,17 @@ async def _finish(
     state: FSMContext,
     uow: UnitOfWork,
     clock: Clock,
+    settings: Settings,
     renderer: Renderer,
     locale: str,
     doctor: doctors.DoctorRecord | None,
 ) -> None:
     await residents.complete_onboarding(uow, clock, callback.from_user.id)
     await state.clear()
-    text = renderer.render("onboarded", locale, doctor=views.doctor_name(doctor, locale))
-    await send(callback, text, keyboards.main_menu())
+    home = not await console.is_doctor_or_admin(uow, settings, callback.from_user.id)
+    text, markup = views.onboarded(renderer, locale, doctor, home=home)
+    assert callback.bot is not None
+    await callback.bot.send_message(callback.from_user.id, text, reply_markup=markup)
 
 
 def build_router() -> Router:

@@ -15,6 +15,7 @@ from aiogram.types import (
     CallbackQuery,
     InlineKeyboardMarkup,
     Message,
+    ReplyKeyboardRemove,
     TelegramObject,
 )
 from aiogram.utils.i18n import gettext as _
@@ -29,13 +30,21 @@ from services.privacy import ConsentStatus, DataExport
 from services.residents import ResidentRecord
 from services.settings import Settings
 
-from bot import views
+from bot import keyboards, views
 from bot.aiogram_shim import InlineKeyboardBuilder
-from bot.callbacks import PrivacyAction, PrivacyCD, TakeoverConsentCD, TakeoverLinkCD
+from bot.callbacks import (
+    MenuCD,
+    MenuItem,
+    PrivacyAction,
+    PrivacyCD,
+    TakeoverConsentCD,
+    TakeoverLinkCD,
+)
 from bot.doctor.gate import doctor_at_work
 from bot.labels import conditions_text, error_text, relation_label, sex_label
 from bot.middlewares import LOCALE_KEY
 from bot.replies import drop_buttons, edit, send
+from bot.resident.menu import home_screen
 from bot.resident.readings import send_household_charts
 
 Handler = Callable[[TelegramObject, dict[str, Any]], Awaitable[Any]]
@@ -100,6 +109,7 @@ def _overview_keyboard(overview: privacy.PrivacyOverview) -> InlineKeyboardMarku
     if overview.status is not ConsentStatus.WITHDRAWN:
         kb.button(text=_("Withdraw consent"), callback_data=_cd(PrivacyAction.WITHDRAW))
     kb.button(text=_("Delete all my data"), callback_data=_cd(PrivacyAction.FORGET))
+    kb.button(text=_("Main menu"), callback_data=MenuCD(item=MenuItem.MENU))
     return kb.adjust(1).as_markup()
 
 
@@ -320,10 +330,13 @@ async def cb_privacy_export(
 # --- /forget ----------------------------------------------------------------------------
 
 
-def _forget_question() -> tuple[str, InlineKeyboardMarkup]:
+def _forget_question(*, from_privacy: bool) -> tuple[str, InlineKeyboardMarkup]:
+    """`from_privacy`: asked from the privacy screen, so "No" goes back there; after /forget
+    typed, "No" says nothing was deleted, with the way to the main menu."""
     kb = InlineKeyboardBuilder()
     kb.button(text=_("Yes, delete everything"), callback_data=_cd(PrivacyAction.FORGET_YES))
-    kb.button(text=_("No, keep my data"), callback_data=_cd(PrivacyAction.OPEN))
+    back = PrivacyAction.OPEN if from_privacy else PrivacyAction.KEEP
+    kb.button(text=_("No, keep my data"), callback_data=_cd(back))
     text = _(
         "Delete all your data?\n\n"
         "Your profile, your family members, your appointments (upcoming ones are cancelled), "
@@ -339,13 +352,17 @@ async def cmd_forget(message: Message, state: FSMContext, resident: ResidentReco
     if resident is None:
         await message.answer(error_text(NotRegistered()))
         return
-    text, markup = _forget_question()
+    text, markup = _forget_question(from_privacy=False)
     await message.answer(text, reply_markup=markup)
 
 
 async def cb_privacy_forget(callback: CallbackQuery) -> None:
-    text, markup = _forget_question()
+    text, markup = _forget_question(from_privacy=True)
     await edit(callback, text, markup)
+
+
+async def cb_privacy_keep(callback: CallbackQuery) -> None:
+    await edit(callback, _("Nothing was deleted. Your data is kept."), keyboards.back_to_menu())
 
 
 async def cb_privacy_forget_yes(
@@ -357,13 +374,16 @@ async def cb_privacy_forget_yes(
         await edit(callback, error_text(error), None)
         return
     await state.clear()
-    await edit(
-        callback,
+    await drop_buttons(callback)
+    # A new message, not an edit: only a sent message can take the reply keyboard away.
+    assert callback.bot is not None
+    await callback.bot.send_message(
+        callback.from_user.id,
         _(
             "All your data and your family members' data has been deleted. "
             "Goodbye — if you ever want to come back, send /start."
         ),
-        None,
+        reply_markup=ReplyKeyboardRemove(),
     )
 
 
@@ -441,6 +461,7 @@ async def cb_takeover_consent(
     state: FSMContext,
     uow: UnitOfWork,
     clock: Clock,
+    settings: Settings,
     renderer: Renderer,
     locale: str,
 ) -> None:
@@ -462,9 +483,14 @@ async def cb_takeover_consent(
     except DomainError as error:
         await send(callback, error_text(error))
         return
-    text, markup = views.main_menu(renderer, locale, resident)
+    text, markup = await home_screen(
+        uow, settings, renderer, locale, resident, callback.from_user.id
+    )
     welcome = _("Welcome! This is now your own account, with your appointments.")
-    await send(callback, welcome + "\n\n" + text, markup)
+    assert callback.bot is not None
+    await callback.bot.send_message(
+        callback.from_user.id, welcome + "\n\n" + text, reply_markup=markup
+    )
 
 
 # --- the consent gate ---------------------------------------------------------------------
@@ -542,6 +568,7 @@ def build_router() -> Router:
     router.callback_query.register(cb_privacy_export, on(F.action == PrivacyAction.EXPORT))
     router.callback_query.register(cb_privacy_forget, on(F.action == PrivacyAction.FORGET))
     router.callback_query.register(cb_privacy_forget_yes, on(F.action == PrivacyAction.FORGET_YES))
+    router.callback_query.register(cb_privacy_keep, on(F.action == PrivacyAction.KEEP))
     router.callback_query.register(cb_takeover_link, TakeoverLinkCD.filter())
     router.callback_query.register(
         cb_takeover_consent, Takeover.consent, TakeoverConsentCD.filter()

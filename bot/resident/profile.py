@@ -108,7 +108,7 @@ async def cb_profile_edit(
             callback, conditions_prompt(), keyboards.conditions(resident.conditions, cancel=True)
         )
     elif field is ProfileField.LANGUAGE:
-        await send(callback, _("Choose your language:"), keyboards.languages())
+        await send(callback, _("Choose your language:"), keyboards.languages(cancel=True))
         await state.set_state(ProfileEdit.language)
     else:
         await state.set_state(ProfileEdit.doctor)
@@ -267,13 +267,13 @@ async def cb_doctor_page(
 
 async def cmd_language(message: Message, state: FSMContext, locale: str) -> None:
     await state.clear()
-    await message.answer(_("Choose your language:"), reply_markup=keyboards.languages())
+    await message.answer(_("Choose your language:"), reply_markup=keyboards.languages(cancel=True))
     await state.set_state(ProfileEdit.language)
 
 
 async def cb_language_open(callback: CallbackQuery, state: FSMContext) -> None:
     await state.clear()
-    await edit(callback, _("Choose your language:"), keyboards.languages())
+    await edit(callback, _("Choose your language:"), keyboards.languages(cancel=True))
     await state.set_state(ProfileEdit.language)
 
 

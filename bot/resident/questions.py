@@ -42,7 +42,7 @@ async def _start(user_id: int, uow: UnitOfWork) -> tuple[str, bool]:
     prompt = html_format(
         _(
             "Type your question for {doctor}. They will answer here, usually within a working "
-            "day.\nFor anything urgent, call 120 or go to a hospital. Send /cancel to stop."
+            "day.\nFor anything urgent, call 120 or go to a hospital."
         ),
         doctor=profile.doctor.display_name,
     )
@@ -53,7 +53,7 @@ async def cmd_ask(message: Message, state: FSMContext, uow: UnitOfWork) -> None:
     assert message.from_user is not None
     await state.clear()
     text, asking = await _start(message.from_user.id, uow)
-    await message.answer(text)
+    await message.answer(text, reply_markup=keyboards.cancel() if asking else None)
     if asking:
         await state.set_state(QuestionAsk.text)
 
@@ -61,7 +61,7 @@ async def cmd_ask(message: Message, state: FSMContext, uow: UnitOfWork) -> None:
 async def cb_ask(callback: CallbackQuery, state: FSMContext, uow: UnitOfWork) -> None:
     await state.clear()
     text, asking = await _start(callback.from_user.id, uow)
-    await send(callback, text)
+    await send(callback, text, keyboards.cancel() if asking else None)
     if asking:
         await state.set_state(QuestionAsk.text)
 

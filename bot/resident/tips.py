@@ -60,6 +60,19 @@ async def _overview(
     return text, keyboards.tips(prefs.paused, prefs.quiet_start, prefs.quiet_end)
 
 
+def _on_a_tip(callback: CallbackQuery) -> bool:
+    """A button of a tip (its 👍/👎 are there): tips sent before "More tips" had its own
+    action opened the settings with OPEN."""
+    message = callback.message
+    if not isinstance(message, Message) or message.reply_markup is None:
+        return False
+    return any(
+        (button.callback_data or "").startswith(TipFeedbackCD.__prefix__ + ":")
+        for row in message.reply_markup.inline_keyboard
+        for button in row
+    )
+
+
 async def cmd_tips(
     message: Message,
     state: FSMContext,
@@ -92,6 +105,11 @@ async def cb_tips(
     await state.clear()
     user_id = callback.from_user.id
     action = callback_data.action
+    if action is TipsAction.MORE or (action is TipsAction.OPEN and _on_a_tip(callback)):
+        # Below its own message: the tip being read stays as it is.
+        text, markup = await _overview(uow, renderer, locale, clock, library, schedule, user_id)
+        await send(callback, text, markup)
+        return
     if action is TipsAction.TOPICS:
         overview = await pushes.tips_overview(uow, library, schedule, clock, user_id)
         await edit(
