@@ -49,8 +49,7 @@ def catalogue(rewards: list[RewardRecord], balance: int, locale: str) -> InlineK
                 callback_data=RewardCD(reward_id=reward.id),
             )
     kb.button(text=_("Back"), callback_data=PointsCD(action=PointsAction.OPEN))
-    kb.button(text=_("Cancel"), callback_data=CancelCD())
-    return kb.adjust(*([1] * (len(list(kb.buttons)) - 2)), 2).as_markup()
+    return kb.adjust(1).as_markup()
 
 
 def confirm_reward(reward_id: int) -> InlineKeyboardMarkup:

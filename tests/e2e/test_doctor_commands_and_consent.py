@@ -51,7 +51,7 @@ async def test_commands_typed_while_writing_to_residents_are_not_sent(
     # An answer to a question: the same.
     await asker.send("/menu")
     await asker.wait_reply()
-    await asker.press("Ask my doctor")
+    await asker.send("Ask my doctor")  # the home keyboard's button
     await asker.wait_for("Type your question")
     await asker.send("Can I take my pills after breakfast?")
     await asker.wait_for("Your question has been sent")

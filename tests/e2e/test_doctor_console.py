@@ -213,7 +213,7 @@ async def test_question_reaches_the_doctor_and_the_answer_comes_back(
 
     await resident.send("/menu")
     await resident.wait_reply()
-    await resident.press("Ask my doctor")
+    await resident.send("Ask my doctor")  # the home keyboard's button
     await resident.wait_for("Type your question for 王医生")
     await resident.send("Can I take my pills after breakfast?")
     await resident.wait_for("Your question has been sent to 王医生")

@@ -195,7 +195,7 @@ async def test_lecture_attendance_and_a_tip_quiz_earn_points(
     await resident.press_data(RewardCD(reward_id=999).pack())
     await resident.wait_for("That reward is no longer offered.")
 
-    await resident.send("/menu")
+    await resident.send("More")
     menu = await resident.wait_for(predicate=lambda m: "My points" in m.button_texts())
     await resident.press("My points", message=menu)
     home = await resident.wait_for("My health points: 17")

@@ -172,8 +172,8 @@ async def test_readings_from_chat_to_doctor_and_care_plan(
     chart = await chat.wait_for("最近30天", predicate=lambda msg: msg.kind == "photo")
     assert chart.file is not None
     assert chart.file.data
-    # The main menu leads to the readings too.
-    await chat.send("/menu")
+    # The full menu ("更多" on the home keyboard) leads to the readings too.
+    await chat.send("更多")
     await chat.wait_for("请选择您要办理的事项")
     await chat.press("血压和血糖")
     await chat.wait_for("最近30天", predicate=lambda msg: msg.kind == "photo")
