@@ -5,9 +5,9 @@ the reader's current year (2027年1月9日（周六） / Sat 9 Jan 2027). Never 
 machine formats belong in files meant for machines (.ics, the JSON export).
 
 Times of day in Chinese use CLDR's day periods (Babel's `B`), as people say them: 凌晨 before
-05:00, 早上 until 08:00, 上午 until noon, 中午 12:00–12:59, 下午 until 19:00, 晚上 after. So noon
-is 中午12:00 (not 下午12:00, which reads as "afternoon") and 7:30 is 早上7:30. English uses
-lower-case am/pm: 12:00 is 12:00 pm, midnight 12:00 am.
+05:00 (midnight itself is 午夜12:00), 早上 until 08:00, 上午 until noon, 中午 12:00–12:59, 下午
+until 19:00, 晚上 after. So noon is 中午12:00 (not 下午12:00, which reads as "afternoon") and
+7:30 is 早上7:30. English uses lower-case am/pm: 12:00 is 12:00 pm, midnight 12:00 am.
 
 Values are shown in the time zone they carry: callers pass local times (the centre's zone).
 """
