@@ -224,7 +224,8 @@ def build_worker(
 ) -> Worker:
     """Builds one worker. Several workers pass the Redis-backed `limiter`/`pacer`, the
     planning lease's `leads` and `events_isolation`; one process leaves them out."""
-    renderer = Renderer(default_locale=settings.default_locale)
+    # The clock says which year is "this year" in dates shown in words (sandbox clock too).
+    renderer = Renderer(default_locale=settings.default_locale, clock=clock, zone=settings.zone)
     library = load_library(renderer.env)  # invalid content stops start-up, before anything runs
     # A year in the booking horizon without a holiday schedule: said loudly at every start.
     holidays.horizon_warning(clock.now().astimezone(settings.zone).date())

@@ -6,7 +6,7 @@ from datetime import date, datetime
 
 from aiogram.types import InlineKeyboardMarkup
 from aiogram.utils.i18n import gettext as _
-from babel.dates import format_date
+from content.dates import day_words, time_words, when_words
 from services.booking import (
     AppointmentRecord,
     AppointmentStatus,
@@ -36,13 +36,9 @@ from bot.callbacks import (
 from bot.paging import add_nav
 
 
-def babel_locale(locale: str) -> str:
-    return "zh_CN" if locale == "zh-CN" else "en"
-
-
-def day_label(day: date, locale: str) -> str:
-    pattern = "M月d日 EEE" if locale == "zh-CN" else "EEE d MMM"
-    return format_date(day, pattern, locale=babel_locale(locale))
+def day_label(day: date, locale: str, today: date) -> str:
+    """12月9日（周三） / Wed 9 Dec (the year only when it is not `today`'s)."""
+    return day_words(day, locale, today=today)
 
 
 def as_int(day: date) -> int:
@@ -98,13 +94,19 @@ def people(service_id: int, choices: list[PersonChoice]) -> InlineKeyboardMarkup
 
 
 def days(
-    service_id: int, member_id: int, items: list[DayAvailability], locale: str, resched: int = 0
+    service_id: int,
+    member_id: int,
+    items: list[DayAvailability],
+    locale: str,
+    resched: int = 0,
+    *,
+    today: date,
 ) -> InlineKeyboardMarkup:
     kb = InlineKeyboardBuilder()
     for item in items:
         free = _("{n} free").format(n=item.free) if item.free else _("full")
         kb.button(
-            text=f"{day_label(item.day, locale)} · {free}",
+            text=f"{day_label(item.day, locale, today)} · {free}",
             callback_data=BookDayCD(
                 service_id=service_id, member_id=member_id, day=as_int(item.day), resched=resched
             ),
@@ -120,10 +122,12 @@ def slots(
     items: list[SlotRecord],
     zone_local: list[datetime],
     resched: int = 0,
+    *,
+    locale: str,
 ) -> InlineKeyboardMarkup:
     kb = InlineKeyboardBuilder()
     for slot, local in zip(items, zone_local, strict=True):
-        time = local.strftime("%H:%M")
+        time = time_words(local, locale)
         if slot.free > 0:
             kb.button(
                 text=_("{time} · {n} free").format(time=time, n=slot.free),
@@ -206,11 +210,11 @@ def confirm_cancel(appointment_id: int) -> InlineKeyboardMarkup:
 
 
 def my_appointments(
-    items: list[AppointmentRecord], locale: str, zone_local: list[datetime]
+    items: list[AppointmentRecord], locale: str, zone_local: list[datetime], today: date
 ) -> InlineKeyboardMarkup:
     kb = InlineKeyboardBuilder()
     for item, local in zip(items, zone_local, strict=True):
-        when = local.strftime("%m-%d %H:%M")
+        when = when_words(local, locale, today=today)
         kb.button(
             text=f"{when} · {service_name(item, locale)} · {item.person_name}",
             callback_data=ApptCD(action=ApptAction.OPEN, appointment_id=item.id),
@@ -239,6 +243,7 @@ def doctor_day(
     items: list[AppointmentRecord],
     zone_local: list[datetime],
     *,
+    locale: str,
     day: date | None = None,
     page: int = 0,
     pages: int = 1,
@@ -250,7 +255,7 @@ def doctor_day(
     for item, local in zip(items, zone_local, strict=True):
         if item.status is not AppointmentStatus.BOOKED:
             continue
-        label = f"{local.strftime('%H:%M')} {item.person_name}"
+        label = f"{time_words(local, locale)} {item.person_name}"
         kb.button(
             text=f"✓ {label}",
             callback_data=AttendanceCD(appointment_id=item.id, attended=True, page=page),

@@ -7,6 +7,7 @@ from collections.abc import Iterable
 from aiogram.types import InlineKeyboardButton, InlineKeyboardMarkup, ReplyKeyboardMarkup
 from aiogram.utils.i18n import gettext as _
 from aiogram.utils.keyboard import ReplyKeyboardBuilder
+from content.dates import hour_words
 from services.doctors import DoctorPage
 from services.family import FamilyMemberRecord, Relation
 from services.pushes import Action, Topic
@@ -374,7 +375,7 @@ def with_vote(markup: InlineKeyboardMarkup, helpful: bool) -> InlineKeyboardMark
     return InlineKeyboardMarkup(inline_keyboard=rows)
 
 
-def tips(paused: bool, quiet_start: int, quiet_end: int) -> InlineKeyboardMarkup:
+def tips(paused: bool, quiet_start: int, quiet_end: int, locale: str) -> InlineKeyboardMarkup:
     """Resuming comes first; pausing everything comes last, after the finer choices: this
     screen opens from a tip, where the first button is the one a thumb hits."""
     kb = InlineKeyboardBuilder()
@@ -382,8 +383,8 @@ def tips(paused: bool, quiet_start: int, quiet_end: int) -> InlineKeyboardMarkup
         kb.button(text=_("Resume health tips"), callback_data=TipsCD(action=TipsAction.RESUME))
     kb.button(text=_("Choose topics"), callback_data=TipsCD(action=TipsAction.TOPICS))
     kb.button(
-        text=_("Quiet hours: {start}:00–{end}:00").format(
-            start=f"{quiet_start:02d}", end=f"{quiet_end:02d}"
+        text=_("Quiet hours: {start}–{end}").format(
+            start=hour_words(quiet_start, locale), end=hour_words(quiet_end, locale)
         ),
         callback_data=TipsCD(action=TipsAction.QUIET),
     )
@@ -403,13 +404,13 @@ def topics(opted_out: frozenset[str]) -> InlineKeyboardMarkup:
 
 
 def quiet_hours(
-    presets: tuple[tuple[int, int], ...], current: tuple[int, int]
+    presets: tuple[tuple[int, int], ...], current: tuple[int, int], locale: str
 ) -> InlineKeyboardMarkup:
     kb = InlineKeyboardBuilder()
     for start, end in presets:
         mark = CHECK if (start, end) == current else ""
         kb.button(
-            text=f"{mark}{start:02d}:00–{end:02d}:00",
+            text=f"{mark}{hour_words(start, locale)}–{hour_words(end, locale)}",
             callback_data=QuietHoursCD(start=start, end=end),
         )
     kb.button(text=_("Back"), callback_data=TipsCD(action=TipsAction.OPEN))

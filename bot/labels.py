@@ -2,7 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from datetime import date, datetime
+from typing import Any
+
+from aiogram.utils.i18n import get_i18n
 from aiogram.utils.i18n import gettext as _
+from content.dates import when_words
 from services.errors import DomainError
 from services.family import Relation
 from services.pushes import Action, Topic
@@ -68,6 +74,14 @@ def action_label(action: Action) -> str:
 def language_label(locale: str) -> str:
     # Each language is named in itself, so anyone can find their own.
     return {"zh-CN": "简体中文", "en": "English"}.get(locale, locale)
+
+
+def _when_param(params: Mapping[str, Any]) -> str:
+    """An error's `at` (local datetime) and `today` (date) in words, in the reader's language."""
+    at, today = params.get("at"), params.get("today")
+    if not isinstance(at, datetime) or not isinstance(today, date):
+        return ""
+    return when_words(at, get_i18n().current_locale, today=today)
 
 
 def error_text(error: DomainError) -> str:
@@ -169,7 +183,7 @@ def error_text(error: DomainError) -> str:
         "voucher_other_centre": _("That voucher belongs to another centre."),
         "voucher_already_redeemed": _(
             "This voucher was already redeemed on {at}. It can't be used again."
-        ).format(at=p.get("at")),
+        ).format(at=_when_param(p)),
         "voucher_cancelled": _("This voucher was cancelled and can't be used."),
         "voucher_expired": _("This voucher has expired."),
         "quiz_option": _("Please choose one of the answers."),

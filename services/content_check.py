@@ -188,7 +188,10 @@ def check_content(
     report.problems.extend(f"safety/{line}" for line in check_red_flags())
     _report_rule_reviews(report, careplans_dir)
     # Interface templates: both locales, same names, all render (their tests give contexts).
-    names = {locale: renderer.template_names(locale) for locale in LOCALES}
+    names = {
+        locale: renderer.template_names(locale) | renderer.template_names(locale, partials=True)
+        for locale in LOCALES
+    }
     for locale in LOCALES:
         for missing in sorted(set().union(*names.values()) - names[locale]):
             report.problems.append(f"template {missing!r} is missing in {locale}")

@@ -522,7 +522,7 @@ async def cancel_voucher(
             raise NotAllowed("not_allowed")
         await uow.points.lock_account(resident.id, now)
         if not await uow.points.close_voucher(voucher.id, VoucherStatus.CANCELLED, now):
-            raise await _closed(uow, await uow.points.voucher(voucher.id) or voucher)
+            raise await _closed(uow, await uow.points.voucher(voucher.id) or voucher, now)
         await _refund(uow, now, voucher)
         closed = await uow.points.voucher(voucher.id)
         await uow.commit()
@@ -530,13 +530,17 @@ async def cancel_voucher(
     return closed
 
 
-async def _closed(uow: UnitOfWork, voucher: VoucherRecord) -> InvalidInput:
-    """Why a voucher can't be used, cancelled or redeemed any more."""
+async def _closed(uow: UnitOfWork, voucher: VoucherRecord, now: datetime) -> InvalidInput:
+    """Why a voucher can't be used, cancelled or redeemed any more. `at` is the centre's local
+    time of the redemption and `today` its current day, for the date in words."""
     if voucher.status is VoucherStatus.REDEEMED:
         assert voucher.closed_at is not None
         zone = ZoneInfo(await uow.booking.centre_timezone(voucher.centre_id) or "UTC")
-        at = voucher.closed_at.astimezone(zone).strftime("%Y-%m-%d %H:%M")
-        return InvalidInput("voucher_already_redeemed", at=at)
+        return InvalidInput(
+            "voucher_already_redeemed",
+            at=voucher.closed_at.astimezone(zone),
+            today=now.astimezone(zone).date(),
+        )
     if voucher.status is VoucherStatus.CANCELLED:
         return InvalidInput("voucher_cancelled")
     return InvalidInput("voucher_expired")
@@ -562,11 +566,11 @@ async def redeem_voucher(
         if voucher.centre_id != doctor.centre_id:
             raise NotAllowed("voucher_other_centre")
         if voucher.status is not VoucherStatus.ACTIVE or voucher.valid_until <= now:
-            raise await _closed(uow, voucher)
+            raise await _closed(uow, voucher, now)
         if not await uow.points.close_voucher(
             voucher.id, VoucherStatus.REDEEMED, now, valid_at=now, doctor_id=doctor.id
         ):
-            raise await _closed(uow, await uow.points.voucher(voucher.id) or voucher)
+            raise await _closed(uow, await uow.points.voucher(voucher.id) or voucher, now)
         redeemed = await uow.points.voucher(voucher.id)
         await uow.commit()
     assert redeemed is not None

@@ -191,7 +191,7 @@ def register(dispatcher: OutboxDispatcher, renderer: Renderer, zone: ZoneInfo) -
                 "question_new",
                 locale,
                 name=p["name"],
-                asked_at=asked_at.strftime("%Y-%m-%d %H:%M"),
+                asked_at=asked_at,
                 body=p["body"],
             ),
             ref_id=int(p["question_id"]),

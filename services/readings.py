@@ -609,7 +609,7 @@ def register(dispatcher: OutboxDispatcher, renderer: Renderer, zone: ZoneInfo) -
                 kind=p["kind"],
                 value=p["value"],
                 context=p.get("context"),
-                measured_at=measured.strftime("%m-%d %H:%M"),
+                measured_at=measured,
             ),
             ref_id=int(p["resident_id"]),
         )

@@ -42,9 +42,9 @@ async def _day_screen(
         uow, clock, user_id, day, settings.zone, admin_ids=settings.admin_ids
     )
     local = [a.starts_at.astimezone(settings.zone) for a in items]
-    rows = [
+    rows: list[dict[str, object]] = [
         {
-            "time": t.strftime("%H:%M"),
+            "time": t,
             "service": kb.service_name(a, locale),
             "person": a.person_name,
             "code": a.check_in_code,
@@ -53,7 +53,7 @@ async def _day_screen(
         for a, t in zip(items, local, strict=True)
     ]
     pages = split_pages(
-        [len(r["person"]) + len(r["service"]) + ROW_OVERHEAD for r in rows],
+        [len(a.person_name) + len(kb.service_name(a, locale)) + ROW_OVERHEAD for a in items],
         per_page=DAY_PAGE_SIZE,
     )
     page = clamp(page, pages)
@@ -61,7 +61,7 @@ async def _day_screen(
     text = renderer.render(
         "doctor_day",
         locale,
-        day=kb.day_label(day, locale),
+        day=day,
         rows=[rows[i] for i in shown],
         page=page + 1,
         pages=len(pages),
@@ -69,6 +69,7 @@ async def _day_screen(
     markup = kb.doctor_day(
         [items[i] for i in shown],
         [local[i] for i in shown],
+        locale=locale,
         day=day,
         page=page,
         pages=len(pages),

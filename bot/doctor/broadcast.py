@@ -72,8 +72,9 @@ def status_screen(
     return text, kb.broadcast_status(report)
 
 
-def _local(at: datetime, settings: Settings) -> str:
-    return at.astimezone(settings.zone).strftime("%Y-%m-%d %H:%M")
+def _local(at: datetime, settings: Settings) -> datetime:
+    """In the centre's zone; templates say it in words (`|when`)."""
+    return at.astimezone(settings.zone)
 
 
 # --- composing -------------------------------------------------------------------------------

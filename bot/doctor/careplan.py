@@ -138,7 +138,7 @@ async def cb_prescription(
     await send(
         callback,
         _("Prescription recorded: {weeks} weeks, runs out on {day}.").format(
-            weeks=callback_data.weeks, day=runs_out.isoformat()
+            weeks=callback_data.weeks, day=renderer.day_text(runs_out, locale)
         ),
     )
     await _record_screen(

@@ -43,7 +43,7 @@ async def _questions_screen(
         {
             "n": n,
             "name": q.resident_name,
-            "asked_at": q.asked_at.astimezone(settings.zone).strftime("%Y-%m-%d %H:%M"),
+            "asked_at": q.asked_at.astimezone(settings.zone),
             "body": q.body,
         }
         for n, q in enumerate(items, start=1)

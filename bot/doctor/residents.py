@@ -169,7 +169,7 @@ async def cb_card(
         ],
         appointments=[
             {
-                "when": a.starts_at.astimezone(settings.zone).strftime("%Y-%m-%d %H:%M"),
+                "when": a.starts_at.astimezone(settings.zone),
                 "service": booking_keyboards.service_name(a, locale),
                 "person": a.person_name,
             }

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 
 from aiogram import F, Router
 from aiogram.filters import Command
@@ -43,6 +43,10 @@ def _member(member_id: int) -> int | None:
 
 def _local(instant: datetime, settings: Settings) -> datetime:
     return instant.astimezone(settings.zone)
+
+
+def _today(clock: Clock, settings: Settings) -> date:
+    return clock.now().astimezone(settings.zone).date()
 
 
 def _card(
@@ -163,11 +167,13 @@ async def _days(
         await edit(
             callback,
             _("No free times in the next two weeks. Please check again later."),
-            kb.days(service_id, member_id, [], locale),
+            kb.days(service_id, member_id, [], locale, today=_today(clock, settings)),
         )
         return
     await edit(
-        callback, _("Choose a day:"), kb.days(service_id, member_id, items, locale, resched)
+        callback,
+        _("Choose a day:"),
+        kb.days(service_id, member_id, items, locale, resched, today=_today(clock, settings)),
     )
 
 
@@ -190,14 +196,21 @@ async def cb_day(
         settings.zone,
     )
     local = [_local(s.starts_at, settings) for s in items]
-    text = _("{day}: choose a time.").format(day=kb.day_label(day, locale))
+    text = _("{day}: choose a time.").format(
+        day=kb.day_label(day, locale, _today(clock, settings))
+    )
     if not items:
         text = _("No times left that day. Please choose another day.")
     await edit(
         callback,
         text,
         kb.slots(
-            callback_data.service_id, callback_data.member_id, items, local, callback_data.resched
+            callback_data.service_id,
+            callback_data.member_id,
+            items,
+            local,
+            callback_data.resched,
+            locale=locale,
         ),
     )
 
@@ -314,7 +327,7 @@ async def _appointments_screen(
     items = await booking.my_appointments(uow, clock, user_id)
     local = [_local(a.starts_at, settings) for a in items]
     text = _("Your upcoming appointments:") if items else _("You have no upcoming appointments.")
-    markup = kb.my_appointments(items, locale, local)
+    markup = kb.my_appointments(items, locale, local, _today(clock, settings))
     if isinstance(target, CallbackQuery):
         await edit(target, text, markup)
     else:

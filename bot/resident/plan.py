@@ -68,6 +68,7 @@ async def cb_item(
     callback_data: CareItemCD,
     uow: UnitOfWork,
     clock: Clock,
+    renderer: Renderer,
     locale: str,
     settings: Settings,
 ) -> None:
@@ -81,7 +82,7 @@ async def cb_item(
             uow, clock, user, settings.zone, callback_data.rule, member, due
         )
         await drop_buttons(callback)
-        when = at.astimezone(settings.zone).strftime("%Y-%m-%d")
+        when = renderer.day_text(at.astimezone(settings.zone), locale)
         await send(callback, _("OK, I'll remind you again on {day}.").format(day=when))
         return
     following = await careplans.done_elsewhere(
@@ -91,7 +92,7 @@ async def cb_item(
     text = _("Noted as done. Thank you!")
     if following is not None:
         text += "\n" + _("Next: {item}, due {day}.").format(
-            item=following.name(locale), day=following.due.isoformat()
+            item=following.name(locale), day=renderer.day_text(following.due, locale)
         )
     await send(callback, text)
 

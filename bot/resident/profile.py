@@ -227,7 +227,7 @@ async def on_pregnancy_due(
         note = _("Expected date {date}: you will receive tips for the year after the birth.")
     else:
         note = _("Expected date {date} saved.")
-    await message.answer(note.format(date=due.isoformat()))
+    await message.answer(note.format(date=renderer.day_text(due, locale)))
     await _saved(message, state, uow, clock, renderer, locale, settings)
 
 

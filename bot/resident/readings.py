@@ -15,6 +15,7 @@ from aiogram.filters import Command
 from aiogram.fsm.context import FSMContext
 from aiogram.types import BufferedInputFile, CallbackQuery, InlineKeyboardMarkup, Message
 from aiogram.utils.i18n import gettext as _
+from content.dates import hour_words
 from content.render import Renderer
 from services import booking, readings
 from services.clock import Clock
@@ -81,9 +82,11 @@ def _after_markup(level: Level, repeated: bool) -> InlineKeyboardMarkup:
     return kb.adjust(1).as_markup()
 
 
-def _prompt(kind: ReadingKindChoice, at: int | None) -> str:
+def _prompt(kind: ReadingKindChoice, at: int | None, locale: str) -> str:
     when = (
-        _("measured at {hour}:00 today").format(hour=at) if at is not None else _("measured now")
+        _("measured at {time} today").format(time=hour_words(at, locale))
+        if at is not None
+        else _("measured now")
     )
     if kind is ReadingKindChoice.BP:
         return _(
@@ -149,7 +152,7 @@ async def cb_reading(
         )
         await edit(
             callback,
-            _prompt(callback_data.kind, at),
+            _prompt(callback_data.kind, at, locale),
             _prompt_markup(member_id, callback_data.kind),
         )
         await state.set_state(ReadingEntry.value)
@@ -160,7 +163,7 @@ async def cb_reading(
         for hour in EARLIER_HOURS:
             if hour <= now_hour:
                 kb.button(
-                    text=f"{hour}:00",
+                    text=hour_words(hour, locale),
                     callback_data=ReadingCD(
                         step=ReadingStep.AT,
                         member_id=member_id,
@@ -180,7 +183,7 @@ async def cb_reading(
             )
     elif step is ReadingStep.REMIND:
         current = await readings.reminder_of(uow, callback.from_user.id)
-        await send(callback, _reminder_text(current), _reminder_choices())
+        await send(callback, _reminder_text(current, renderer, locale), _reminder_choices(locale))
     elif step is ReadingStep.SHOW:
         await _show(
             callback.from_user.id,
@@ -196,17 +199,24 @@ async def cb_reading(
         await edit(callback, _("That button has expired. Send /reading to start again."), None)
 
 
-def _hours_text(hours: tuple[int, ...]) -> str:
-    return _(" and ").join(f"{h}:00" for h in hours)
+def _hours(choice: ReminderChoice) -> tuple[int, ...]:
+    return () if choice is ReminderChoice.OFF else tuple(int(h) for h in choice.value.split(","))
 
 
-def _reminder_text(current: ReminderRecord | None) -> str:
+def _hours_text(hours: tuple[int, ...], locale: str) -> str:
+    return _(" and ").join(hour_words(h, locale) for h in hours)
+
+
+def _reminder_text(current: ReminderRecord | None, renderer: Renderer, locale: str) -> str:
     if current is None:
         state = _("Reminders to measure are off.")
     else:
         state = _(
             "You are reminded at {hours}: every day until {until}, then once a week."
-        ).format(hours=_hours_text(current.hours), until=current.daily_until.strftime("%m-%d"))
+        ).format(
+            hours=_hours_text(current.hours, locale),
+            until=renderer.day_text(current.daily_until, locale),
+        )
     return (
         state
         + "\n"
@@ -217,15 +227,15 @@ def _reminder_text(current: ReminderRecord | None) -> str:
     )
 
 
-def _reminder_choices() -> InlineKeyboardMarkup:
+def _reminder_choices(locale: str) -> InlineKeyboardMarkup:
     kb = InlineKeyboardBuilder()
-    labels = {
-        ReminderChoice.MORNING_EVENING: _("7:00 and 19:00"),
-        ReminderChoice.MORNING: _("7:00 only"),
-        ReminderChoice.EVENING: _("19:00 only"),
-        ReminderChoice.OFF: _("No reminders"),
-    }
-    for choice, label in labels.items():
+    for choice in ReminderChoice:
+        if choice is ReminderChoice.OFF:
+            label = _("No reminders")
+        elif choice is ReminderChoice.MORNING_EVENING:
+            label = _hours_text(_hours(choice), locale)
+        else:
+            label = _("{time} only").format(time=_hours_text(_hours(choice), locale))
         kb.button(text=label, callback_data=ReadingReminderCD(choice=choice))
     return kb.adjust(1).as_markup()
 
@@ -236,16 +246,20 @@ async def cb_reminder(
     uow: UnitOfWork,
     clock: Clock,
     settings: Settings,
+    renderer: Renderer,
+    locale: str,
 ) -> None:
-    choice = callback_data.choice
-    hours = () if choice is ReminderChoice.OFF else tuple(int(h) for h in choice.value.split(","))
+    hours = _hours(callback_data.choice)
     current = await readings.set_reminder(uow, clock, settings.zone, callback.from_user.id, hours)
     if current is None:
         text = _("Reminders to measure are off. You can turn them on again from /readings.")
     else:
         text = _(
             "Done: we'll remind you at {hours} every day until {until}, then once a week."
-        ).format(hours=_hours_text(current.hours), until=current.daily_until.strftime("%m-%d"))
+        ).format(
+            hours=_hours_text(current.hours, locale),
+            until=renderer.day_text(current.daily_until, locale),
+        )
     await edit(callback, text, None)
 
 
@@ -289,7 +303,7 @@ async def on_value(
         level=recorded.level.value,
         repeated=recorded.repeated_above,
         low=recorded.low,
-        measured_at=recorded.measured_at.astimezone(zone).strftime("%H:%M"),
+        measured_at=recorded.measured_at.astimezone(zone),
     )
     await message.answer(text, reply_markup=_after_markup(recorded.level, recorded.repeated_above))
 

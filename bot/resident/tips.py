@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import time
+
 from aiogram import F, Router
 from aiogram.filters import Command
 from aiogram.fsm.context import FSMContext
@@ -53,11 +55,11 @@ async def _overview(
         paused=prefs.paused,
         next_at=next_at,
         occasion=occasion,
-        quiet_start=f"{prefs.quiet_start:02d}:00",
-        quiet_end=f"{prefs.quiet_end:02d}:00",
+        quiet_start=time(prefs.quiet_start),
+        quiet_end=time(prefs.quiet_end),
         opted_out=[topic_label(t) for t in Topic if t.value in prefs.opted_out_topics],
     )
-    return text, keyboards.tips(prefs.paused, prefs.quiet_start, prefs.quiet_end)
+    return text, keyboards.tips(prefs.paused, prefs.quiet_start, prefs.quiet_end, locale)
 
 
 def _on_a_tip(callback: CallbackQuery) -> bool:
@@ -124,7 +126,9 @@ async def cb_tips(
         await edit(
             callback,
             _("When should we stay quiet? Tips due in these hours wait until they end."),
-            keyboards.quiet_hours(pushes.QUIET_HOUR_PRESETS, (prefs.quiet_start, prefs.quiet_end)),
+            keyboards.quiet_hours(
+                pushes.QUIET_HOUR_PRESETS, (prefs.quiet_start, prefs.quiet_end), locale
+            ),
         )
         return
     if action in (TipsAction.PAUSE, TipsAction.RESUME):

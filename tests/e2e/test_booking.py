@@ -7,7 +7,7 @@ from zoneinfo import ZoneInfo
 
 from icalendar import Calendar
 
-from bot.booking_keyboards import day_label
+from content.dates import day_words, time_words
 from sandbox.botapi import BotAPIServer
 from services import booking, doctors, family
 from services.clock import ManualClock
@@ -119,8 +119,8 @@ async def test_doctor_day_list_and_check_in_by_code(
     await doctor.send("/today")  # the clock now stands on the appointment day
     listed = await doctor.wait_for("Appointments")
     # The list is the appointment day's (the bot reads the manual clock), with Chen's row.
-    hhmm = appointment.starts_at.astimezone(SHANGHAI).strftime("%H:%M")
-    assert f"Appointments · {day_label(day, 'en')}" in listed.text
+    hhmm = time_words(appointment.starts_at.astimezone(SHANGHAI), "en")
+    assert f"Appointments · {day_words(day, 'en', today=day)}" in listed.text
     assert f"{hhmm} Chen" in listed.text
     assert appointment.check_in_code in listed.text
     code = appointment.check_in_code
@@ -198,9 +198,11 @@ async def test_waiting_list_offer_through_the_chat(
     await chat.press("Health check-up")
     day = slot.starts_at.astimezone(SHANGHAI).date()
     days = await chat.wait_for("Choose a day:")
-    await chat.press(next(t for t in days.button_texts() if t.startswith(day_label(day, "en"))))
+    today = clock.now().astimezone(SHANGHAI).date()
+    label = day_words(day, "en", today=today)
+    await chat.press(next(t for t in days.button_texts() if t.startswith(label)))
     times = await chat.wait_for("choose a time")
-    hhmm = slot.starts_at.astimezone(SHANGHAI).strftime("%H:%M")
+    hhmm = time_words(slot.starts_at.astimezone(SHANGHAI), "en")
     # The full slot is offered as a waiting-list place on the times Chen was shown.
     assert f"{hhmm} · full, join waitlist" in times.button_texts()
     await chat.press(f"{hhmm} · full, join waitlist", message=times)

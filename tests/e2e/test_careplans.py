@@ -94,7 +94,7 @@ async def test_resident_is_reminded_and_books_in_one_tap(
     await chat.wait_for("Noted as done")
     await chat.send("/plan")
     plan = await chat.wait_for(predicate=lambda m: "Care plan" in m.text and m is not plan)
-    assert "Autumn flu vaccine\nYou · due 2027-10-31" in plan.text
+    assert "Autumn flu vaccine\nYou · due Sun 31 Oct 2027" in plan.text
 
     # Stale and forged buttons get a short answer, not silence.
     # (pressed again, e.g. from another device that still shows the buttons)

@@ -326,7 +326,7 @@ async def test_photo_broadcast_scheduled_and_cancelled_then_sent_now(
     await doctor.send("tomorrow")
     await doctor.wait_for("Please send the date and time like 2026-11-24 09:00.")
     await doctor.send("2026-11-24 09:00")
-    await doctor.wait_for("Scheduled for 2026-11-24 09:00")
+    await doctor.wait_for("Scheduled for Tue 24 Nov, 9:00 am")
     await doctor.press("Confirm schedule")
     status = await doctor.wait_for("Broadcast #1")
     assert "scheduled" in status.text

@@ -45,4 +45,4 @@ async def test_a_photo_at_the_due_date_step_is_asked_for_text(
     )
     await chat.wait_for("Please type your answer as text")
     await chat.send("2027-05-20")
-    await chat.wait_for("Expected date 2027-05-20")
+    await chat.wait_for("Expected date Thu 20 May 2027")

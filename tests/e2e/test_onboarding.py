@@ -68,7 +68,7 @@ async def test_full_onboarding_with_deep_link_child_and_restart(
     assert "parent or guardian" in consent.text
     await chat.press("I confirm")
     listed = await chat.wait_for("Added Xiaobao.")
-    assert "Xiaobao — Child, born 2024-03-15" in listed.text
+    assert "Xiaobao — Child, born 15 Mar 2024" in listed.text
 
     # The bot restarts (memory FSM is lost); everything that matters was in the database.
     await jiayi.restart()

@@ -136,7 +136,7 @@ async def test_onboard_book_export_forget_leaves_nothing(
     await chat.send("/mydata")
     summary = await chat.wait_for("Your data in jiayi")
     assert FIRST_NAME in summary.text
-    assert f"{CHILD} (Child, born {CHILD_BORN.isoformat()})" in summary.text
+    assert f"{CHILD} (Child, born 10 Feb 2024)" in summary.text
     assert "consent as parent or guardian, confirmed by you" in summary.text
     assert "Appointments: 1" in summary.text
     assert "Health points history: 1" in summary.text
@@ -354,15 +354,15 @@ async def test_privacy_screens_and_export_show_local_dates(
 
     await chat.send("/privacy")
     overview = await chat.wait_for("Privacy and your data")
-    assert f"notice {CONSENT_NOTICE_VERSION} on 2026-11-23." in overview.text
-    assert "confirmed by you on 2026-11-23" in overview.text
-    assert "2026-11-22" not in overview.text
+    assert f"notice {CONSENT_NOTICE_VERSION} on Mon 23 Nov." in overview.text
+    assert "confirmed by you on Mon 23 Nov" in overview.text
+    assert "22 Nov" not in overview.text
 
     await chat.send("/mydata")
     summary = await chat.wait_for("Your data in jiayi")
-    assert "(2026-11-23)" in summary.text
-    assert "agreed 2026-11-23" in summary.text
-    assert "2026-11-22" not in summary.text
+    assert "(Mon 23 Nov)" in summary.text
+    assert "agreed Mon 23 Nov" in summary.text
+    assert "22 Nov" not in summary.text
     document = await chat.wait_for(predicate=lambda m: m.kind == "document")
     assert document.filename == "jiayi-mydata-2026-11-23.json"
 

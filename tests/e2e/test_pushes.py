@@ -134,7 +134,7 @@ async def test_tips_menu_pause_topics_and_feedback(
 
         await chat.send("/tips")
         overview = await chat.wait_for("Health tips")
-        assert "Quiet hours: 21:00–08:00" in overview.text
+        assert "Quiet hours: 9:00 pm–8:00 am" in overview.text
         await chat.press("Choose topics")
         await chat.wait_for("Tap a topic")
         await chat.press("✅ Smoking")

@@ -14,6 +14,7 @@ from zoneinfo import ZoneInfo
 from PIL import Image
 from sqlalchemy import func, select
 
+from content.dates import day_words
 from sandbox.botapi import BotAPIServer
 from services import careplans, doctors, residents
 from services.clock import ManualClock
@@ -93,8 +94,8 @@ async def test_readings_from_chat_to_doctor_and_care_plan(
     await chat.wait_for("请输入血压")
     await chat.press("今天早些时候测的")
     await chat.wait_for("大约几点")
-    await chat.press("7:00")
-    await chat.wait_for("今天7点测的")
+    await chat.press("早上7:00")
+    await chat.wait_for("今天早上7:00测的")
     await chat.send("132 82 70")
     await chat.wait_for("已记下")
     assert await _readings(uow_factory) == 3
@@ -146,8 +147,8 @@ async def test_readings_from_chat_to_doctor_and_care_plan(
     await doctor.press("Back to the card", message=seen)
     card = await doctor.wait_for("张阿姨", predicate=lambda msg: msg.kind == "text")
     await doctor.press("Home readings", message=card)
-    today = clock.now().astimezone(SHANGHAI).date().isoformat()
-    await doctor.wait_for(f"Last chronic follow-up: {today}")
+    today = clock.now().astimezone(SHANGHAI).date()
+    await doctor.wait_for(f"Last chronic follow-up: {day_words(today, 'en', today=today)}")
     plan_after = await careplans.plan(uow_factory(), clock, RESIDENT, SHANGHAI)
     moved = next(e for e in plan_after if e.rule_id == "htn_follow_up")
     assert moved.due > follow_up.due
@@ -157,8 +158,8 @@ async def test_readings_from_chat_to_doctor_and_care_plan(
     await chat.wait_for("最近30天")
     await chat.press("测量提醒")
     await chat.wait_for("什么时候提醒您")
-    await chat.press("7:00和19:00")
-    await chat.wait_for("每天7:00和19:00提醒您")
+    await chat.press("早上7:00和晚上7:00")
+    await chat.wait_for("每天早上7:00和晚上7:00提醒您")
     evening = clock.now().astimezone(SHANGHAI).replace(hour=19, minute=0)
     clock.set(evening.astimezone(clock.now().tzinfo))
     await jiayi.jobs.plan_care()

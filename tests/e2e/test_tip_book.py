@@ -94,7 +94,7 @@ async def test_pregnant_resident_records_the_expected_date_in_profile(
     await chat.send("next spring")
     await chat.wait_for("like 2027-05-20")
     await chat.send("2027-05-20")
-    await chat.wait_for("Expected date 2027-05-20: you will receive tips for pregnancy.")
+    await chat.wait_for("Expected date Thu 20 May 2027: you will receive tips for pregnancy.")
     async with uow_factory() as uow:
         resident = await uow.residents.by_telegram_user(RESIDENT + 2)
     assert resident is not None

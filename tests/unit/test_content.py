@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, time
 from decimal import Decimal
 
 import pytest
@@ -92,8 +92,8 @@ SAMPLE_CONTEXT = {
         "paused": False,
         "next_at": datetime(2026, 12, 7, 9, 0, tzinfo=UTC),
         "occasion": "大雪",
-        "quiet_start": "21:00",
-        "quiet_end": "08:00",
+        "quiet_start": time(21),
+        "quiet_end": time(8),
         "opted_out": ["吸烟"],
     },
     "tip_action": {"action": "book", "doctor": "王医生 · 阳光社区"},
@@ -148,10 +148,10 @@ SAMPLE_CONTEXT = {
     "ics_description": {"code": "K7MX3P"},
     "ics_alarm": {"service": "流感疫苗"},
     "doctor_day": {
-        "day": "12月1日 周二",
+        "day": date(2026, 12, 1),
         "rows": [
             {
-                "time": "09:30",
+                "time": datetime(2026, 12, 1, 9, 30, tzinfo=UTC),
                 "service": "流感疫苗",
                 "person": "小宝",
                 "code": "K7MX3P",
@@ -250,9 +250,19 @@ SAMPLE_CONTEXT = {
     "broadcast": {"doctor": "王医生", "text": "<b>冬季</b>注意保暖"},
     "personal_message": {"doctor": "王医生", "text": "请明天来复查血压"},
     "question_answer": {"doctor": "王医生", "question": "饭前吃药吗？", "text": "饭后服用"},
-    "question_new": {"name": "张三", "asked_at": "2026-11-23 10:00", "body": "饭前吃药吗？"},
+    "question_new": {
+        "name": "张三",
+        "asked_at": datetime(2026, 11, 23, 10, 0, tzinfo=UTC),
+        "body": "饭前吃药吗？",
+    },
     "questions": {
-        "rows": [{"name": "张三", "asked_at": "2026-11-23 10:00", "body": "饭前吃药吗？"}]
+        "rows": [
+            {
+                "name": "张三",
+                "asked_at": datetime(2026, 11, 23, 10, 0, tzinfo=UTC),
+                "body": "饭前吃药吗？",
+            }
+        ]
     },
     "resident_list": {
         "total": 1,
@@ -269,7 +279,13 @@ SAMPLE_CONTEXT = {
         "language": "简体中文",
         "reachable": False,
         "family": [{"name": "小宝", "relation": "子女", "born": date(2024, 3, 15)}],
-        "appointments": [{"when": "2026-12-01 09:30", "service": "流感疫苗", "person": "小宝"}],
+        "appointments": [
+            {
+                "when": datetime(2026, 12, 1, 9, 30, tzinfo=UTC),
+                "service": "流感疫苗",
+                "person": "小宝",
+            }
+        ],
         "open_questions": 1,
         "care": [
             {
@@ -295,7 +311,7 @@ SAMPLE_CONTEXT = {
         "spread": "8 小时 0 分钟",
         "duration": "8 小时 0 分钟",
         "rate": "25",
-        "starts": "2026-11-24 09:00",
+        "starts": datetime(2026, 11, 24, 9, 0, tzinfo=UTC),
         "languages": "简体中文, English",
         "photo": True,
     },
@@ -316,7 +332,7 @@ SAMPLE_CONTEXT = {
         "rows": [
             {
                 "id": 7,
-                "created": "2026-11-23 10:00",
+                "created": datetime(2026, 11, 23, 10, 0, tzinfo=UTC),
                 "status": "已完成",
                 "delivered": 118,
                 "size": 120,
@@ -329,7 +345,7 @@ SAMPLE_CONTEXT = {
         "kind": "bp",
         "value": "186/112",
         "context": None,
-        "measured_at": "12-07 09:30",
+        "measured_at": datetime(2026, 12, 7, 9, 30, tzinfo=UTC),
     },
     "reading_result": {
         "name": "张阿姨",
@@ -338,7 +354,7 @@ SAMPLE_CONTEXT = {
         "level": "urgent",
         "repeated": False,
         "low": True,
-        "measured_at": "09:30",
+        "measured_at": datetime(2026, 12, 7, 9, 30, tzinfo=UTC),
     },
     "reading_reminder": {"name": "张阿姨"},
     "readings_last_follow_up": {"day": date(2026, 11, 2)},
