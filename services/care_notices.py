@@ -44,8 +44,52 @@ def _items(items: list[dict[str, Any]], locale: str) -> list[dict[str, object]]:
 def register(dispatcher: OutboxDispatcher, renderer: Renderer) -> None:
     """Plugs the care-plan push kinds into the dispatcher."""
 
+    def household(d: Delivery, p: dict[str, Any]) -> OutgoingMessage:
+        items = p["items"]
+        note = "note_zh" if d.locale == "zh-CN" else "note_en"
+        text = renderer.render(
+            "care_reminders",
+            d.locale,
+            items=[
+                {
+                    "item": _name(i, d.locale),
+                    "person": i["person"],
+                    "own": bool(i["self"]),
+                    "due": date.fromisoformat(i["due"]),
+                    "dose": i.get("dose"),
+                    "overdue": bool(i.get("overdue")),
+                    "note": i.get(note),
+                }
+                for i in items
+            ],
+            overdue=all(bool(i.get("overdue")) for i in items),
+            check_record=any(bool(i.get("check_record")) for i in items),
+        )
+        return OutgoingMessage(
+            outbox_id=d.outbox_id,
+            chat_id=d.telegram_user_id,
+            locale=d.locale,
+            kind=d.kind,
+            text=text,
+            data={
+                "items": [
+                    {
+                        "rule": i["rule"],
+                        "due": i["due"],
+                        "member_id": int(i.get("member_id") or 0),
+                        "service_id": i.get("service_id"),
+                        "name": _name(i, d.locale),
+                        "person": None if i["self"] else i["person"],
+                    }
+                    for i in items
+                ]
+            },
+        )
+
     def reminder(d: Delivery) -> OutgoingMessage:
         p = json.loads(d.payload)
+        if "items" in p:  # a household card (several items due the same day)
+            return household(d, p)
         text = renderer.render(
             "care_reminder",
             d.locale,

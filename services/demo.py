@@ -158,6 +158,18 @@ SERVICES = (
         ),
     ),
     _DemoService(
+        "contract_confirm",
+        ServiceKind.FOLLOW_UP,
+        "家庭医生签约确认",
+        "Family-doctor contract confirmation",
+        # The yearly confirmation (care rule contract_renew) is a short visit to one's doctor.
+        (
+            _DemoSession(WEEKDAYS, *MORNING, 20, 2, doctor_link="demowang"),
+            _DemoSession(WEEKDAYS, *AFTERNOON, 30, 2, doctor_link="demoli"),
+        ),
+        min_age_months=216,
+    ),
+    _DemoService(
         "health_checkup",
         ServiceKind.CHECKUP,
         "健康体检",

@@ -195,6 +195,19 @@ class CarePlanRepository:
         )
         return set(rows)
 
+    async def queued_payloads(self, resident_id: int, kind: str, containing: str) -> list[str]:
+        """Payloads of the resident's outbox rows of a kind that contain a marker (any
+        status)."""
+        o = m.OutboxMessage
+        rows = await self._s.scalars(
+            select(o.payload).where(
+                o.resident_id == resident_id,
+                o.kind == kind,
+                o.payload.contains(containing, autoescape=True),
+            )
+        )
+        return list(rows)
+
     async def cancel_pending(self, dedupe_prefix: str) -> int:
         """Withdraws queued, not yet claimed pushes whose dedupe key starts with the prefix."""
         o = m.OutboxMessage
