@@ -45,7 +45,8 @@ def register(dispatcher: OutboxDispatcher, renderer: Renderer) -> None:
     """Plugs the care-plan push kinds into the dispatcher."""
 
     def household(d: Delivery, p: dict[str, Any]) -> OutgoingMessage:
-        items = p["items"]
+        # Items booked or done after the card was queued were withdrawn from it.
+        items = [i for i in p["items"] if not i.get("withdrawn")]
         note = "note_zh" if d.locale == "zh-CN" else "note_en"
         text = renderer.render(
             "care_reminders",

@@ -25,7 +25,7 @@ from zoneinfo import ZoneInfo
 
 from content import CONSENT_NOTICE_VERSION
 from content.careplans import Anchor, Dose, Rule, RuleBook, RuleKind, Who, default_rules
-from storage.careplans import BookedService, CareDone, Prescription, by_person
+from storage.careplans import GROUP_MARKER, BookedService, CareDone, Prescription, by_person
 from storage.records import (
     AppointmentRecord,
     Condition,
@@ -690,7 +690,7 @@ async def plan_reminders(
                 continue
             known = await uow.careplans.queued_keys(resident_id, "care:")
             for grouped in await uow.careplans.queued_payloads(
-                resident_id, KIND_CARE_REMINDER, '"items"'
+                resident_id, KIND_CARE_REMINDER, GROUP_MARKER
             ):
                 known.update(group_keys(grouped))
         new = [
