@@ -66,33 +66,23 @@ def reminder(
 
 
 def household(items: Iterable[Mapping[str, Any]]) -> InlineKeyboardMarkup:
-    """One button per item of a household card: book it when a service fulfils it, else mark
-    it done; then the plan, for "remind me later" and "done elsewhere"."""
+    """One button per item of a household card: it opens the item's own reminder (book it,
+    remind me later, done elsewhere)."""
     kb = InlineKeyboardBuilder()
     for item in items:
-        member_id = int(item.get("member_id") or 0)
         label = str(item["name"])
         if item.get("person"):
             label = _("{item} · {person}").format(item=label, person=item["person"])
-        if item.get("service_id"):
-            kb.button(
-                text=_("Book: {item}").format(item=label),
-                callback_data=BookPersonCD(
-                    service_id=int(item["service_id"]), member_id=member_id
-                ),
-            )
-            continue
         due = date.fromisoformat(str(item["due"]))
         kb.button(
-            text=_("Done: {item}").format(item=label),
+            text=label,
             callback_data=CareItemCD(
-                action=CareAction.DONE,
+                action=CareAction.OPEN,
                 rule=str(item["rule"]),
-                member_id=member_id,
+                member_id=int(item.get("member_id") or 0),
                 due=yyyymmdd(due),
             ),
         )
-    kb.button(text=_("My care plan"), callback_data=MenuCD(item=MenuItem.PLAN))
     return kb.adjust(1).as_markup()
 
 

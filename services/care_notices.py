@@ -41,6 +41,22 @@ def _items(items: list[dict[str, Any]], locale: str) -> list[dict[str, object]]:
     ]
 
 
+def reminder_text(renderer: Renderer, locale: str, p: dict[str, Any]) -> str:
+    """A single item's reminder: pushed, or opened from a household card."""
+    return renderer.render(
+        "care_reminder",
+        locale,
+        item=_name(p, locale),
+        person=p["person"],
+        own=bool(p["self"]),
+        due=date.fromisoformat(p["due"]),
+        dose=p.get("dose"),
+        overdue=bool(p.get("overdue")),
+        check_record=bool(p.get("check_record")),
+        note=p.get("note_zh" if locale == "zh-CN" else "note_en"),
+    )
+
+
 def register(dispatcher: OutboxDispatcher, renderer: Renderer) -> None:
     """Plugs the care-plan push kinds into the dispatcher."""
 
@@ -91,18 +107,7 @@ def register(dispatcher: OutboxDispatcher, renderer: Renderer) -> None:
         p = json.loads(d.payload)
         if "items" in p:  # a household card (several items due the same day)
             return household(d, p)
-        text = renderer.render(
-            "care_reminder",
-            d.locale,
-            item=_name(p, d.locale),
-            person=p["person"],
-            own=bool(p["self"]),
-            due=date.fromisoformat(p["due"]),
-            dose=p.get("dose"),
-            overdue=bool(p.get("overdue")),
-            check_record=bool(p.get("check_record")),
-            note=p.get("note_zh" if d.locale == "zh-CN" else "note_en"),
-        )
+        text = reminder_text(renderer, d.locale, p)
         return OutgoingMessage(
             outbox_id=d.outbox_id,
             chat_id=d.telegram_user_id,

@@ -768,6 +768,27 @@ def _check_item(
     return item
 
 
+async def reminder_card(
+    uow: UnitOfWork,
+    clock: Clock,
+    telegram_user_id: int,
+    zone: ZoneInfo,
+    rule_id: str,
+    member_id: int | None,
+    due: date,
+    rules: RuleBook | None = None,
+) -> dict[str, object]:
+    """One item of a household card, as its own reminder's payload (rendered like a single
+    reminder, with its buttons). Refuses an item already recorded or moved on."""
+    book, today = _rules(rules), local_today(clock, zone)
+    async with uow:
+        household = await _household(uow, await _resident(uow, telegram_user_id), zone)
+        item = _check_item(household, book, rule_id, member_id, due, today)
+        services = await uow.careplans.services_at_centre_of(household.resident.id)
+    step = item.step(today) or "open"
+    return _reminder_payload(item, step, _service_for(item.rule, services), today)
+
+
 async def snooze(
     uow: UnitOfWork,
     clock: Clock,
