@@ -138,7 +138,7 @@ def _people_text(found: booking.ServicePeople, locale: str, settings: Settings) 
     if left_out:
         lines.append(
             _("Not for {names}: {service} is only for people {ages}.").format(
-                names=_("、").join(left_out), service=service, ages=ranges
+                names=_(", ").join(left_out), service=service, ages=ranges
             )
         )
     if found.booked:

@@ -64,7 +64,8 @@ async def test_resident_is_reminded_and_books_in_one_tap(
     assert {"Hypertension follow-up", "Pneumococcal vaccine", "Autumn flu vaccine"} <= set(
         card.button_texts()
     )
-    assert "Pneumococcal vaccine" in card.text and "Autumn flu vaccine" in card.text
+    assert "Pneumococcal vaccine" in card.text
+    assert "Autumn flu vaccine" in card.text
     assert [m.message_id for m in chat.messages() if "Autumn flu vaccine" in m.text] == [
         card.message_id
     ]
