@@ -38,7 +38,8 @@ from services.tip_parts import TipParts, render_tip
 __all__ = ["Action", "Library", "TipParts", "Topic", "render_tip"]  # re-exported for bot/
 
 YEARLY_TARGET = 12  # pushes a year per resident, as the contract-service measures ask
-CATCH_UP_SECOND_SLOT = timedelta(hours=6)
+# Catch-up tips for residents behind the year's target are spread: one a week at most.
+CATCH_UP_EVERY_DAYS = 7
 QUIET_HOUR_PRESETS: tuple[tuple[int, int], ...] = ((21, 8), (22, 7), (20, 9), (23, 6))
 
 AUDIENCE_FILTERS: dict[Audience, AudienceFilter] = {
@@ -161,6 +162,11 @@ async def plan_day(
     return created
 
 
+def catch_up_quiet_from(schedule: PushSchedule, day: date) -> datetime:
+    """A catch-up tip planned from this instant on keeps `day` free of another one."""
+    return schedule.at(day - timedelta(days=CATCH_UP_EVERY_DAYS - 1), 0)
+
+
 def yearly_target_by(day: date) -> int:
     """How many pushes a resident should have had by the end of `day` to reach 12 by 31 Dec."""
     days_in_year = (date(day.year + 1, 1, 1) - date(day.year, 1, 1)).days
@@ -171,15 +177,13 @@ async def plan_catch_up(
     uow: UnitOfWork, library: Library, schedule: PushSchedule, clock: Clock, day: date
 ) -> int:
     """Tops up residents who are behind (joined late, paused, unreachable for a while) with
-    evergreen tips they haven't had this year, at most one a day — two when one a day would
-    no longer reach 12 by 31 December."""
+    evergreen tips they haven't had this year: one at a time, at most one every
+    `CATCH_UP_EVERY_DAYS` days on top of the calendar's tips. A late joiner may end the year
+    below 12; a flood of catch-up tips in their first weeks is worse."""
     now = clock.now()
     year_start, year_end = schedule.year_bounds(day.year)
-    days_left = (date(day.year, 12, 31) - day).days + 1
-    slots = [
-        (1, schedule.at(day), yearly_target_by(day)),
-        (2, schedule.at(day) + CATCH_UP_SECOND_SLOT, YEARLY_TARGET - days_left),
-    ]
+    slots = [(1, schedule.at(day), yearly_target_by(day))]
+    quiet_from = catch_up_quiet_from(schedule, day)
     created = 0
     async with uow:
         await uow.begin_write()
@@ -204,6 +208,7 @@ async def plan_catch_up(
                         year_start=year_start,
                         year_end=year_end,
                         target=target,
+                        quiet_from=quiet_from,
                     )
         await uow.commit()
     return created
