@@ -315,8 +315,13 @@ async def tips_overview(
     if pending is not None:
         return TipsOverview(preferences, pending[0], pending[1])
     day = schedule.local_today(clock)
+    catch_up_day = await _next_catch_up_day(
+        uow, library, schedule, resident, family, preferences.opted_out_topics, day
+    )
     for offset in range(1, 120):
         candidate = day + timedelta(days=offset)
+        if candidate == catch_up_day:  # a catch-up tip comes first (which one: not yet known)
+            return TipsOverview(preferences, None, schedule.at(candidate))
         for firing in library.due_on(candidate, schedule.zone):
             tip = firing.tip
             if tip.topic.value in preferences.opted_out_topics:
@@ -326,6 +331,39 @@ async def tips_overview(
             ):
                 return TipsOverview(preferences, tip.id, schedule.at(candidate))
     return TipsOverview(preferences, None, None)
+
+
+async def _next_catch_up_day(
+    uow: UnitOfWork,
+    library: Library,
+    schedule: PushSchedule,
+    resident: ResidentRecord,
+    family: list[FamilyMemberRecord],
+    opted_out: frozenset[str],
+    today: date,
+) -> date | None:
+    """The first day after today on which `plan_catch_up` would top the resident up, as far
+    as their tips so far tell (the calendar's own tips are looked at by the caller)."""
+    year_start, year_end = schedule.year_bounds(today.year)
+    async with uow:
+        had, last, tips = await uow.outbox.tip_year(resident.id, year_start, year_end)
+    for offset in range(1, (date(today.year, 12, 31) - today).days + 1):
+        candidate = today + timedelta(days=offset)
+        if had >= yearly_target_by(candidate):
+            continue
+        if last is not None and last >= catch_up_quiet_from(schedule, candidate):
+            continue
+        if any(
+            schedule.may_send(tip)
+            and tip.id not in tips
+            and tip.topic.value not in opted_out
+            and any(
+                audience_matches(v.audience, resident, family, candidate) for v in tip.variants
+            )
+            for tip in library.evergreen()
+        ):
+            return candidate
+    return None
 
 
 async def set_paused(uow: UnitOfWork, clock: Clock, telegram_user_id: int, paused: bool) -> None:

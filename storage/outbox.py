@@ -676,6 +676,27 @@ class OutboxRepository:
         ).first()
         return (row[0], row[1]) if row else None
 
+    async def tip_year(
+        self, resident_id: int, year_start: datetime, year_end: datetime
+    ) -> tuple[int, datetime | None, frozenset[str]]:
+        """The resident's tips of a year that went or will go out: how many, when their latest
+        catch-up tip was due (None: no catch-up that year), and which tips they were."""
+        o = m.OutboxMessage
+        rows = (
+            await self._s.execute(
+                select(o.tip_id, o.not_before, o.dedupe_key).where(
+                    o.resident_id == resident_id,
+                    o.kind == "tip",
+                    o.status.in_(LIVE),
+                    o.not_before >= year_start,
+                    o.not_before < year_end,
+                )
+            )
+        ).all()
+        catch_ups = [at for _, at, key in rows if key.startswith("catchup:")]
+        tips = frozenset(tip for tip, _, _ in rows if tip is not None)
+        return len(rows), max(catch_ups, default=None), tips
+
     async def count(self, *, status: OutboxStatus | None = None, kind: str | None = None) -> int:
         o = m.OutboxMessage
         query = select(func.count()).select_from(o)
