@@ -128,13 +128,13 @@ def _people_text(found: booking.ServicePeople, locale: str, settings: Settings) 
     list leaves out and the reason."""
     service = kb.service_name(found.service, locale)
     ranges = kb.age_range(found.service.min_age_months, found.service.max_age_months)
-    lines = [
-        _("Who is the appointment for?")
-        if found.bookable
-        else _("Nobody in your household can book {service} now.").format(service=service)
-    ]
-    lines += [_booked_line(appt, service, locale, settings) for appt in found.booked]
     left_out = [p.name for p in found.too_young + found.too_old]
+    lines = []
+    if found.bookable:
+        lines.append(_("Who is the appointment for?"))
+    elif left_out:  # when everyone is simply booked already, their lines say it all
+        lines.append(_("Nobody in your household can book {service} now.").format(service=service))
+    lines += [_booked_line(appt, service, locale, settings) for appt in found.booked]
     if left_out:
         lines.append(
             _("Not for {names}: {service} is only for people {ages}.").format(
