@@ -175,6 +175,13 @@ def _age_fits(service: BookableServiceRecord, person: _Person, on: date) -> bool
     return (low is None or age >= low) and (high is None or age <= high)
 
 
+def _sex_fits(service: BookableServiceRecord, person: _Person) -> bool:
+    if service.sex is None:
+        return True
+    sex = person.member.sex if person.member is not None else person.resident.sex
+    return sex is service.sex
+
+
 def _age_refusal(service: BookableServiceRecord) -> DomainError:
     return InvalidInput(
         "not_eligible_age", min_months=service.min_age_months, max_months=service.max_age_months
@@ -241,6 +248,8 @@ async def _window(
     """Runs the eligibility checks and returns the bookable days: today up to the horizon,
     cut short by a referral's validity, keeping only days the person's age fits."""
     today = _local_day(now, zone)
+    if not _sex_fits(service, person):
+        raise InvalidInput("not_eligible_sex", sex=service.sex)
     last = today + timedelta(days=service.horizon_days)
     referral_until = await _referral_until(uow, service, person, today)
     if referral_until is not None:
@@ -274,6 +283,8 @@ def _check_slot(
         raise DomainError("referral_required")
     if not _age_fits(service, person, day):
         raise _age_refusal(service)
+    if not _sex_fits(service, person):
+        raise InvalidInput("not_eligible_sex", sex=service.sex)
 
 
 # --- outbox payloads --------------------------------------------------------------------------
@@ -618,9 +629,10 @@ async def people(uow: UnitOfWork, telegram_user_id: int) -> list[PersonChoice]:
 class ServicePeople:
     """Who in the household a service can be booked for, as the person list shows it.
 
-    `bookable`: the service's age rules allow them on some day of its horizon, and they have
-    no active appointment for it; `booked`: allowed, but already booked (with that
-    appointment); `too_young` / `too_old`: the age rules leave them out. Themself first."""
+    `bookable`: the service's age and sex rules allow them on some day of its horizon, and
+    they have no active appointment for it; `booked`: allowed, but already booked (with that
+    appointment); `too_young` / `too_old` / `other_sex`: the rules leave them out. Themself
+    first."""
 
     service: BookableServiceRecord
     household_size: int
@@ -628,6 +640,7 @@ class ServicePeople:
     booked: list[AppointmentRecord]
     too_young: list[PersonChoice]
     too_old: list[PersonChoice]
+    other_sex: list[PersonChoice]
 
 
 def _age_side(service: BookableServiceRecord, person: _Person, today: date) -> str:
@@ -653,9 +666,13 @@ async def people_for_service(
         booked: list[AppointmentRecord] = []
         young: list[PersonChoice] = []
         old: list[PersonChoice] = []
+        other_sex: list[PersonChoice] = []
         horizon = [today + timedelta(days=i) for i in range(service.horizon_days + 1)]
         for person in persons:
             choice = PersonChoice(person.member_id, person.name)
+            if not _sex_fits(service, person):
+                other_sex.append(choice)
+                continue
             if not any(_age_fits(service, person, day) for day in horizon):
                 (young if _age_side(service, person, today) == "young" else old).append(choice)
                 continue
@@ -664,7 +681,7 @@ async def people_for_service(
                 booked.append(await _appointment(uow, existing))
                 continue
             bookable.append(choice)
-    return ServicePeople(service, len(persons), bookable, booked, young, old)
+    return ServicePeople(service, len(persons), bookable, booked, young, old, other_sex)
 
 
 async def existing_booking(

@@ -16,6 +16,7 @@ from services.clock import Clock
 from services.database import UnitOfWork
 from services.errors import DomainError
 from services.ics import appointment_ics
+from services.residents import Sex
 from services.settings import Settings
 
 from bot import booking_keyboards as kb
@@ -132,13 +133,24 @@ def _people_text(found: booking.ServicePeople, locale: str, settings: Settings) 
     lines = []
     if found.bookable:
         lines.append(_("Who is the appointment for?"))
-    elif left_out:  # when everyone is simply booked already, their lines say it all
+    elif (
+        left_out or found.other_sex
+    ):  # when everyone is simply booked already, their lines say it all
         lines.append(_("Nobody in your household can book {service} now.").format(service=service))
     lines += [_booked_line(appt, service, locale, settings) for appt in found.booked]
     if left_out:
         lines.append(
             _("Not for {names}: {service} is only for people {ages}.").format(
                 names=_(", ").join(left_out), service=service, ages=ranges
+            )
+        )
+    if found.other_sex:
+        names = _(", ").join(p.name for p in found.other_sex)
+        lines.append(
+            _("Not for {names}: {service} is only for women.").format(names=names, service=service)
+            if found.service.sex is Sex.FEMALE
+            else _("Not for {names}: {service} is only for men.").format(
+                names=names, service=service
             )
         )
     if found.booked:
