@@ -285,3 +285,38 @@ async def test_a_parent_added_late_brings_one_card(
     items = [b for b in card.button_texts() if "Grandpa" in b]
     assert len(items) >= 3
     assert card.text.count("Grandpa") >= len(items)
+
+
+@pytest.mark.parametrize("locale", ["en", "zh-CN"])
+async def test_a_service_for_women_is_offered_to_women_only(
+    botapi: BotAPIServer,
+    jiayi: RunningBot,
+    clock: ManualClock,
+    uow_factory: UnitOfWorkFactory,
+    locale: str,
+) -> None:
+    t = TEXT[locale]
+    service = {"en": "Antenatal and postnatal care", "zh-CN": "孕产妇保健"}[locale]
+    not_for = {
+        "en": "Not for Chen: Antenatal and postnatal care is only for women.",
+        "zh-CN": "Chen不能预约：孕产妇保健只适用于女性。",
+    }[locale]
+    await seed_demo(uow_factory(), clock, timezone="Asia/Shanghai")
+    await jiayi.jobs.materialize()
+    await make_resident(
+        uow_factory, clock, PARENT, name="Chen", locale=locale, birth_year=1990, sex=Sex.MALE
+    )
+    await family.add_member(
+        uow_factory(),
+        clock,
+        PARENT,
+        NewMember(Relation.SPOUSE, "Mei", date(1993, 6, 1), Sex.FEMALE),
+    )
+    chat = make_chat(botapi, PARENT, language_code=t["lang"])
+
+    await chat.send("/book")
+    services = await chat.wait_for(predicate=lambda m: service in m.button_texts())
+    await chat.press(service, message=services)
+    people = await chat.wait_for(t["who"])
+    assert people.button_texts() == ["Mei", t["back"]]
+    assert not_for in people.text
