@@ -156,7 +156,10 @@ def slots(
             )
     kb.button(
         text=_("« Other days"),
-        callback_data=BookPersonCD(service_id=service_id, member_id=member_id),
+        # Moving an appointment stays a move: back to its own days, not to a new booking.
+        callback_data=ApptCD(action=ApptAction.RESCHEDULE, appointment_id=resched)
+        if resched
+        else BookPersonCD(service_id=service_id, member_id=member_id),
     )
     return kb.adjust(2).as_markup()
 

@@ -133,9 +133,8 @@ def _people_text(found: booking.ServicePeople, locale: str, settings: Settings) 
     lines = []
     if found.bookable:
         lines.append(_("Who is the appointment for?"))
-    elif (
-        left_out or found.other_sex
-    ):  # when everyone is simply booked already, their lines say it all
+    elif left_out or found.other_sex:
+        # (When everyone is simply booked already, their own lines say it all.)
         lines.append(_("Nobody in your household can book {service} now.").format(service=service))
     lines += [_booked_line(appt, service, locale, settings) for appt in found.booked]
     if left_out:
