@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import date, datetime
 
 from aiogram.types import InlineKeyboardMarkup
@@ -80,13 +81,46 @@ def services(items: list[BookableServiceRecord], locale: str) -> InlineKeyboardM
     return kb.adjust(1).as_markup()
 
 
-def people(service_id: int, choices: list[PersonChoice]) -> InlineKeyboardMarkup:
+def when_label(local: datetime, locale: str) -> str:
+    return f"{day_label(local.date(), locale)} {local:%H:%M}"
+
+
+def _age(months: int) -> str:
+    if months >= 12 and months % 12 == 0:
+        return _("{n} years").format(n=months // 12)
+    return _("{n} months").format(n=months)
+
+
+def age_range(min_months: int | None, max_months: int | None) -> str:
+    """Who a service is for, in words: "aged 6 months and over"."""
+    if min_months is not None and max_months is not None:
+        return _("aged {low} to {high}").format(low=_age(min_months), high=_age(max_months))
+    if min_months is not None:
+        return _("aged {low} and over").format(low=_age(min_months))
+    return _("aged up to {high}").format(high=_age(max_months or 0))
+
+
+def people(
+    service_id: int,
+    choices: list[PersonChoice],
+    booked: Sequence[tuple[AppointmentRecord, datetime]] = (),
+    locale: str = "zh-CN",
+) -> InlineKeyboardMarkup:
+    """The people the service can be booked for; then, for those already booked, their
+    appointment (to change it there)."""
     kb = InlineKeyboardBuilder()
     for person in choices:
         label = _("Myself") if person.member_id is None else person.name
         kb.button(
             text=label,
             callback_data=BookPersonCD(service_id=service_id, member_id=person.member_id or 0),
+        )
+    for appt, local in booked:
+        kb.button(
+            text=_("Booked: {person} · {when}").format(
+                person=appt.person_name, when=when_label(local, locale)
+            ),
+            callback_data=ApptCD(action=ApptAction.OPEN, appointment_id=appt.id),
         )
     kb.button(text=_("« Back"), callback_data=MenuCD(item=MenuItem.BOOK))
     _cancel(kb)
@@ -140,7 +174,10 @@ def slots(
             )
     kb.button(
         text=_("« Other days"),
-        callback_data=BookPersonCD(service_id=service_id, member_id=member_id),
+        # Moving an appointment stays a move: back to its own days, not to a new booking.
+        callback_data=ApptCD(action=ApptAction.RESCHEDULE, appointment_id=resched)
+        if resched
+        else BookPersonCD(service_id=service_id, member_id=member_id),
     )
     _cancel(kb)
     return _pairs_then_back(kb)
@@ -270,3 +307,15 @@ def doctor_day(
         if nav:
             rows.append(nav)
     return kb.adjust(*rows).as_markup() if rows else InlineKeyboardBuilder().as_markup()
+
+
+def after_refusal(code: str) -> InlineKeyboardMarkup:
+    """Where to go from a refused confirmation: the appointment that is already there, or
+    back to choosing."""
+    kb = InlineKeyboardBuilder()
+    if code == "already_booked":
+        kb.button(text=_("My appointments"), callback_data=MenuCD(item=MenuItem.APPOINTMENTS))
+    else:
+        kb.button(text=_("Book an appointment"), callback_data=MenuCD(item=MenuItem.BOOK))
+    _menu_row(kb)
+    return kb.adjust(1).as_markup()

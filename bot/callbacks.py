@@ -239,6 +239,7 @@ class DayPageCD(CallbackData, prefix="dday"):
 class CareAction(StrEnum):
     SNOOZE = "snooze"
     DONE = "done"
+    OPEN = "open"  # one item of a household card, as its own reminder
 
 
 class CareItemCD(CallbackData, prefix="care"):

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from datetime import date
+from typing import Any
 
 from aiogram.types import InlineKeyboardMarkup
 from aiogram.utils.i18n import gettext as _
@@ -62,6 +63,27 @@ def reminder(
         )
         sizes.append(1)
     return kb.adjust(*sizes).as_markup()
+
+
+def household(items: Iterable[Mapping[str, Any]]) -> InlineKeyboardMarkup:
+    """One button per item of a household card: it opens the item's own reminder (book it,
+    remind me later, done elsewhere)."""
+    kb = InlineKeyboardBuilder()
+    for item in items:
+        label = str(item["name"])
+        if item.get("person"):
+            label = _("{item} · {person}").format(item=label, person=item["person"])
+        due = date.fromisoformat(str(item["due"]))
+        kb.button(
+            text=label,
+            callback_data=CareItemCD(
+                action=CareAction.OPEN,
+                rule=str(item["rule"]),
+                member_id=int(item.get("member_id") or 0),
+                due=yyyymmdd(due),
+            ),
+        )
+    return kb.adjust(1).as_markup()
 
 
 def nudge() -> InlineKeyboardMarkup:

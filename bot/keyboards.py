@@ -90,10 +90,20 @@ def sexes(*, cancel: bool = False) -> InlineKeyboardMarkup:
     return kb.adjust(2, 1).as_markup()
 
 
-def conditions(selected: Iterable[Condition], *, cancel: bool = False) -> InlineKeyboardMarkup:
+def conditions(
+    selected: Iterable[Condition],
+    *,
+    cancel: bool = False,
+    offered: Iterable[Condition] | None = None,
+) -> InlineKeyboardMarkup:
+    """`offered`: the conditions that fit the person (all when not given); one already
+    recorded is shown anyway, so it can be taken off."""
     chosen = set(selected)
+    shown = set(Condition if offered is None else offered) | chosen
     kb = InlineKeyboardBuilder()
     for condition in Condition:
+        if condition not in shown:
+            continue
         mark = CHECK if condition in chosen else ""
         kb.button(
             text=mark + condition_label(condition),
@@ -101,7 +111,7 @@ def conditions(selected: Iterable[Condition], *, cancel: bool = False) -> Inline
         )
     kb.button(text=_("None of these"), callback_data=ConditionsDoneCD(none=True))
     kb.button(text=_("Done"), callback_data=ConditionsDoneCD())
-    rows = [2, 2, 2]
+    rows = [2] * (len(shown) // 2) + [1] * (len(shown) % 2) + [2]
     if cancel:
         kb.button(text=_("Cancel"), callback_data=CancelCD())
         rows.append(1)

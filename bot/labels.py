@@ -130,6 +130,9 @@ def error_text(error: DomainError) -> str:
             "See /appointments to change it."
         ),
         "not_eligible_age": _("This service isn't offered at that person's age."),
+        "not_eligible_sex": _("This service is only for women.")
+        if p.get("sex") == Sex.FEMALE
+        else _("This service is only for men."),
         "referral_required": _(
             "Specialist slots need a referral from your family doctor first. "
             "Please ask your doctor."

@@ -28,6 +28,8 @@ DOCTOR_KINDS = frozenset({broadcasts.BROADCAST_KIND, console.PERSONAL, questions
 
 def _care_markup(message: OutgoingMessage) -> InlineKeyboardMarkup | None:
     data = message.data or {}
+    if message.kind == careplans.KIND_CARE_REMINDER and "items" in data:
+        return care_keyboards.household(data["items"])
     if message.kind == careplans.KIND_CARE_REMINDER:
         return care_keyboards.reminder(
             message.ref_id, message.member_id, str(data["rule"]), date.fromisoformat(data["due"])

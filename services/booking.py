@@ -52,6 +52,7 @@ __all__ = [
     "DayAvailability",
     "PersonChoice",
     "ServiceKind",
+    "ServicePeople",
     "SlotRecord",
     "SlotSummary",
     "WaitlistEntry",
@@ -174,6 +175,13 @@ def _age_fits(service: BookableServiceRecord, person: _Person, on: date) -> bool
     return (low is None or age >= low) and (high is None or age <= high)
 
 
+def _sex_fits(service: BookableServiceRecord, person: _Person) -> bool:
+    if service.sex is None:
+        return True
+    sex = person.member.sex if person.member is not None else person.resident.sex
+    return sex is service.sex
+
+
 def _age_refusal(service: BookableServiceRecord) -> DomainError:
     return InvalidInput(
         "not_eligible_age", min_months=service.min_age_months, max_months=service.max_age_months
@@ -240,6 +248,8 @@ async def _window(
     """Runs the eligibility checks and returns the bookable days: today up to the horizon,
     cut short by a referral's validity, keeping only days the person's age fits."""
     today = _local_day(now, zone)
+    if not _sex_fits(service, person):
+        raise InvalidInput("not_eligible_sex", sex=service.sex)
     last = today + timedelta(days=service.horizon_days)
     referral_until = await _referral_until(uow, service, person, today)
     if referral_until is not None:
@@ -273,6 +283,8 @@ def _check_slot(
         raise DomainError("referral_required")
     if not _age_fits(service, person, day):
         raise _age_refusal(service)
+    if not _sex_fits(service, person):
+        raise InvalidInput("not_eligible_sex", sex=service.sex)
 
 
 # --- outbox payloads --------------------------------------------------------------------------
@@ -611,6 +623,76 @@ async def people(uow: UnitOfWork, telegram_user_id: int) -> list[PersonChoice]:
     return [PersonChoice(None, resident.display_name)] + [
         PersonChoice(member.id, member.display_name) for member in members
     ]
+
+
+@dataclass(frozen=True, slots=True)
+class ServicePeople:
+    """Who in the household a service can be booked for, as the person list shows it.
+
+    `bookable`: the service's age and sex rules allow them on some day of its horizon, and
+    they have no active appointment for it; `booked`: allowed, but already booked (with that
+    appointment); `too_young` / `too_old` / `other_sex`: the rules leave them out. Themself
+    first."""
+
+    service: BookableServiceRecord
+    household_size: int
+    bookable: list[PersonChoice]
+    booked: list[AppointmentRecord]
+    too_young: list[PersonChoice]
+    too_old: list[PersonChoice]
+    other_sex: list[PersonChoice]
+
+
+def _age_side(service: BookableServiceRecord, person: _Person, today: date) -> str:
+    """ "young" or "old" for a person the service's age rules leave out."""
+    born = person.birth
+    if born is None or service.min_age_months is None:
+        return "old"
+    return "young" if age_in_months(born, today) < service.min_age_months else "old"
+
+
+async def people_for_service(
+    uow: UnitOfWork, clock: Clock, telegram_user_id: int, service_id: int, zone: ZoneInfo
+) -> ServicePeople:
+    """The person list of a service: only who can really be booked is offered, and who is
+    left out is named with the reason (age, or an appointment already booked)."""
+    today = _local_day(clock.now(), zone)
+    async with uow:
+        resident = await _resident(uow, telegram_user_id)
+        service = await _service(uow, service_id)
+        members = await uow.family.list_for(resident.id)
+        persons = [_Person(resident, None)] + [_Person(resident, m) for m in members]
+        bookable: list[PersonChoice] = []
+        booked: list[AppointmentRecord] = []
+        young: list[PersonChoice] = []
+        old: list[PersonChoice] = []
+        other_sex: list[PersonChoice] = []
+        horizon = [today + timedelta(days=i) for i in range(service.horizon_days + 1)]
+        for person in persons:
+            choice = PersonChoice(person.member_id, person.name)
+            if not _sex_fits(service, person):
+                other_sex.append(choice)
+                continue
+            if not any(_age_fits(service, person, day) for day in horizon):
+                (young if _age_side(service, person, today) == "young" else old).append(choice)
+                continue
+            existing = await uow.booking.active_for_person(service.id, person.key)
+            if existing is not None:
+                booked.append(await _appointment(uow, existing))
+                continue
+            bookable.append(choice)
+    return ServicePeople(service, len(persons), bookable, booked, young, old, other_sex)
+
+
+async def existing_booking(
+    uow: UnitOfWork, telegram_user_id: int, service_id: int, member_id: int | None
+) -> AppointmentRecord | None:
+    """The person's active appointment for the service, if any: a second one can't be booked,
+    so the flow says so as soon as the person is chosen."""
+    async with uow:
+        person = await _person(uow, telegram_user_id, member_id)
+        found = await uow.booking.active_for_person(service_id, person.key)
+        return await _appointment(uow, found) if found is not None else None
 
 
 async def _bookable_slots(

@@ -26,7 +26,7 @@ from zoneinfo import ZoneInfo
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
-from storage.records import ServiceKind
+from storage.records import ServiceKind, Sex
 from storage.uow import UnitOfWork
 
 from services.booking import AppointmentRecord, close_day, close_slot
@@ -75,6 +75,7 @@ class _Service(BaseModel):
     min_age_months: int | None = Field(default=None, ge=0)
     max_age_months: int | None = Field(default=None, ge=0)
     requires_referral: bool = False
+    sex: Sex | None = None  # only people recorded with this sex
     schedules: list[_Schedule] = Field(default_factory=list)
 
     @model_validator(mode="after")
@@ -171,6 +172,7 @@ async def load_booking_file(uow: UnitOfWork, path: Path) -> LoadReport:
                 min_age_months=item.min_age_months,
                 max_age_months=item.max_age_months,
                 requires_referral=item.requires_referral,
+                sex=item.sex,
             )
             for block in item.schedules:
                 doctor = await uow.doctors.by_link_code(block.doctor) if block.doctor else None

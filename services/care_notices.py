@@ -41,23 +41,73 @@ def _items(items: list[dict[str, Any]], locale: str) -> list[dict[str, object]]:
     ]
 
 
+def reminder_text(renderer: Renderer, locale: str, p: dict[str, Any]) -> str:
+    """A single item's reminder: pushed, or opened from a household card."""
+    return renderer.render(
+        "care_reminder",
+        locale,
+        item=_name(p, locale),
+        person=p["person"],
+        own=bool(p["self"]),
+        due=date.fromisoformat(p["due"]),
+        dose=p.get("dose"),
+        overdue=bool(p.get("overdue")),
+        check_record=bool(p.get("check_record")),
+        note=p.get("note_zh" if locale == "zh-CN" else "note_en"),
+    )
+
+
 def register(dispatcher: OutboxDispatcher, renderer: Renderer) -> None:
     """Plugs the care-plan push kinds into the dispatcher."""
 
+    def household(d: Delivery, p: dict[str, Any]) -> OutgoingMessage:
+        # Items booked or done after the card was queued were withdrawn from it.
+        items = [i for i in p["items"] if not i.get("withdrawn")]
+        note = "note_zh" if d.locale == "zh-CN" else "note_en"
+        text = renderer.render(
+            "care_reminders",
+            d.locale,
+            items=[
+                {
+                    "item": _name(i, d.locale),
+                    "person": i["person"],
+                    "own": bool(i["self"]),
+                    "due": date.fromisoformat(i["due"]),
+                    "dose": i.get("dose"),
+                    "overdue": bool(i.get("overdue")),
+                    "note": i.get(note),
+                }
+                for i in items
+            ],
+            overdue=all(bool(i.get("overdue")) for i in items),
+            check_record=any(bool(i.get("check_record")) for i in items),
+        )
+        return OutgoingMessage(
+            outbox_id=d.outbox_id,
+            chat_id=d.telegram_user_id,
+            locale=d.locale,
+            kind=d.kind,
+            text=text,
+            data={
+                "items": [
+                    {
+                        "rule": i["rule"],
+                        "due": i["due"],
+                        "member_id": int(i.get("member_id") or 0),
+                        "service_id": i.get("service_id"),
+                        "name": _name(i, d.locale),
+                        "person": None if i["self"] else i["person"],
+                    }
+                    for i in items
+                ]
+            },
+        )
+
     def reminder(d: Delivery) -> OutgoingMessage:
         p = json.loads(d.payload)
-        text = renderer.render(
-            "care_reminder",
-            d.locale,
-            item=_name(p, d.locale),
-            person=p["person"],
-            own=bool(p["self"]),
-            due=date.fromisoformat(p["due"]),
-            dose=p.get("dose"),
-            overdue=bool(p.get("overdue")),
-            check_record=bool(p.get("check_record")),
-            note=p.get("note_zh" if d.locale == "zh-CN" else "note_en"),
-        )
+        if "items" in p:  # a household card (several items due the same day)
+            return household(d, p)
+        text = reminder_text(renderer, d.locale, p)
         return OutgoingMessage(
             outbox_id=d.outbox_id,
             chat_id=d.telegram_user_id,

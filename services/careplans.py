@@ -8,7 +8,9 @@ done elsewhere). Only the history is stored, so a rule edited today changes ever
 Reminders are outbox rows keyed `care:<person>:<rule>:<due>:<step>`: one per item per window
 step ("open" when the window opens, "late" once the grace days after the due date have
 passed), so re-planning sends nothing twice, and completing an item withdraws what is pending
-by prefix. Doctors' digests are keyed per doctor and day; nudges per resident and day.
+by prefix. Items of a household reaching a step on the same day share one row (a household
+card), keyed by its first item and listing every item's key in its payload. Doctors' digests
+are keyed per doctor and day; nudges per resident and day.
 """
 
 from __future__ import annotations
@@ -23,7 +25,7 @@ from zoneinfo import ZoneInfo
 
 from content import CONSENT_NOTICE_VERSION
 from content.careplans import Anchor, Dose, Rule, RuleBook, RuleKind, Who, default_rules
-from storage.careplans import BookedService, CareDone, Prescription, by_person
+from storage.careplans import GROUP_MARKER, BookedService, CareDone, Prescription, by_person
 from storage.records import (
     AppointmentRecord,
     Condition,
@@ -687,6 +689,10 @@ async def plan_reminders(
             if household is None:
                 continue
             known = await uow.careplans.queued_keys(resident_id, "care:")
+            for grouped in await uow.careplans.queued_payloads(
+                resident_id, KIND_CARE_REMINDER, GROUP_MARKER
+            ):
+                known.update(group_keys(grouped))
         new = [
             (i, s)
             for i, s in _due_steps(household, book, today)
@@ -697,19 +703,42 @@ async def plan_reminders(
         async with uow_factory() as uow:
             await uow.begin_write()
             services = await uow.careplans.services_at_centre_of(resident_id)
-            for item, step in new:
-                created += await uow.outbox.enqueue(
-                    resident_id=resident_id,
-                    kind=KIND_CARE_REMINDER,
-                    dedupe_key=_reminder_key(item, step),
-                    payload=_payload(
-                        _reminder_payload(item, step, _service_for(item.rule, services), today)
-                    ),
-                    not_before=now,
-                    now=now,
-                )
+            payloads = [
+                _reminder_payload(item, step, _service_for(item.rule, services), today)
+                for item, step in new
+            ]
+            keys = [_reminder_key(item, step) for item, step in new]
+            # Everything due for the household today goes in one card, one line and one button
+            # per item: a new resident or a parent added late has several at once, and five
+            # separate cards in one morning is a flood. The card's row is keyed by its first
+            # item; the others' keys travel in the payload, so no item is reminded twice.
+            payload = payloads[0] if len(new) == 1 else group_payload(keys, payloads)
+            created += await uow.outbox.enqueue(
+                resident_id=resident_id,
+                kind=KIND_CARE_REMINDER,
+                dedupe_key=keys[0],
+                payload=_payload(payload),
+                not_before=now,
+                now=now,
+            )
             await uow.commit()
     return created
+
+
+def group_payload(keys: list[str], items: list[dict[str, object]]) -> dict[str, object]:
+    """The payload of a household card: each item's own reminder payload with its key."""
+    return {"v": 2, "items": [{**item, "key": key} for key, item in zip(keys, items, strict=True)]}
+
+
+def group_keys(payload: str) -> set[str]:
+    """The reminder keys a queued household card covers (none for a single reminder)."""
+    try:
+        items = json.loads(payload).get("items")
+    except (ValueError, AttributeError):
+        return set()
+    if not isinstance(items, list):
+        return set()
+    return {str(i["key"]) for i in items if isinstance(i, dict) and "key" in i}
 
 
 def _check_item(
@@ -737,6 +766,27 @@ def _check_item(
         # Already recorded, or moved on since the reminder was sent.
         raise DomainError("care_item_gone")
     return item
+
+
+async def reminder_card(
+    uow: UnitOfWork,
+    clock: Clock,
+    telegram_user_id: int,
+    zone: ZoneInfo,
+    rule_id: str,
+    member_id: int | None,
+    due: date,
+    rules: RuleBook | None = None,
+) -> dict[str, object]:
+    """One item of a household card, as its own reminder's payload (rendered like a single
+    reminder, with its buttons). Refuses an item already recorded or moved on."""
+    book, today = _rules(rules), local_today(clock, zone)
+    async with uow:
+        household = await _household(uow, await _resident(uow, telegram_user_id), zone)
+        item = _check_item(household, book, rule_id, member_id, due, today)
+        services = await uow.careplans.services_at_centre_of(household.resident.id)
+    step = item.step(today) or "open"
+    return _reminder_payload(item, step, _service_for(item.rule, services), today)
 
 
 async def snooze(

@@ -106,6 +106,7 @@ class _DemoService:
     requires_referral: bool = False
     min_notice_minutes: int = 120
     horizon_days: int = 14
+    sex: Sex | None = None
 
 
 WEEKDAYS = (0, 1, 2, 3, 4)
@@ -158,6 +159,18 @@ SERVICES = (
         ),
     ),
     _DemoService(
+        "contract_confirm",
+        ServiceKind.FOLLOW_UP,
+        "家庭医生签约确认",
+        "Family-doctor contract confirmation",
+        # The yearly confirmation (care rule contract_renew) is a short visit to one's doctor.
+        (
+            _DemoSession(WEEKDAYS, *MORNING, 20, 2, doctor_link="demowang"),
+            _DemoSession(WEEKDAYS, *AFTERNOON, 30, 2, doctor_link="demoli"),
+        ),
+        min_age_months=216,
+    ),
+    _DemoService(
         "health_checkup",
         ServiceKind.CHECKUP,
         "健康体检",
@@ -182,6 +195,8 @@ SERVICES = (
         "孕产妇保健",
         "Antenatal and postnatal care",
         (_DemoSession((2, 4), *MORNING, slot_minutes=30, capacity=2),),
+        min_age_months=14 * 12,
+        sex=Sex.FEMALE,
     ),
     _DemoService(
         "hpv_vaccine",
@@ -385,6 +400,7 @@ async def seed_demo(uow: UnitOfWork, clock: Clock, *, timezone: str) -> SeedRepo
                 min_age_months=offer.min_age_months,
                 max_age_months=offer.max_age_months,
                 requires_referral=offer.requires_referral,
+                sex=offer.sex,
             )
             for session in offer.sessions:
                 doctor = (

@@ -35,6 +35,7 @@ __all__ = [
     "Relation",
     "RemovedMember",
     "add_member",
+    "conditions_for",
     "consent_basis_for",
     "get_member",
     "list_members",
@@ -53,6 +54,29 @@ class NewMember:
     birth_date: date
     sex: Sex | None = None
     conditions: frozenset[Condition] = frozenset()
+
+
+# The care plans follow chronic conditions from adulthood (their rules are `who: adult`), and
+# pregnancy is asked of women of childbearing age only.
+CHRONIC = (Condition.HYPERTENSION, Condition.DIABETES, Condition.HYPERLIPIDAEMIA)
+ADULT_YEARS = 18
+CHILDBEARING_YEARS = (14, 55)
+
+
+def _years(born: date, today: date) -> int:
+    return today.year - born.year - ((today.month, today.day) < (born.month, born.day))
+
+
+def conditions_for(born: date, sex: Sex | None, today: date) -> tuple[Condition, ...]:
+    """The conditions worth asking a family member about, in the usual order: chronic ones for
+    adults; pregnancy for a woman (or sex not given) of childbearing age. A child has none:
+    the question is skipped."""
+    years = _years(born, today)
+    offered = set(CHRONIC) if years >= ADULT_YEARS else set()
+    low, high = CHILDBEARING_YEARS
+    if sex is not Sex.MALE and low <= years <= high:
+        offered.add(Condition.PREGNANT)
+    return tuple(c for c in Condition if c in offered)
 
 
 def parse_birth_date(text: str, today: date) -> date:

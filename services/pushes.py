@@ -38,7 +38,8 @@ from services.tip_parts import TipParts, render_tip
 __all__ = ["Action", "Library", "TipParts", "Topic", "render_tip"]  # re-exported for bot/
 
 YEARLY_TARGET = 12  # pushes a year per resident, as the contract-service measures ask
-CATCH_UP_SECOND_SLOT = timedelta(hours=6)
+# Catch-up tips for residents behind the year's target are spread: one a week at most.
+CATCH_UP_EVERY_DAYS = 7
 QUIET_HOUR_PRESETS: tuple[tuple[int, int], ...] = ((21, 8), (22, 7), (20, 9), (23, 6))
 
 AUDIENCE_FILTERS: dict[Audience, AudienceFilter] = {
@@ -161,6 +162,11 @@ async def plan_day(
     return created
 
 
+def catch_up_quiet_from(schedule: PushSchedule, day: date) -> datetime:
+    """A catch-up tip planned from this instant on keeps `day` free of another one."""
+    return schedule.at(day - timedelta(days=CATCH_UP_EVERY_DAYS - 1), 0)
+
+
 def yearly_target_by(day: date) -> int:
     """How many pushes a resident should have had by the end of `day` to reach 12 by 31 Dec."""
     days_in_year = (date(day.year + 1, 1, 1) - date(day.year, 1, 1)).days
@@ -171,15 +177,13 @@ async def plan_catch_up(
     uow: UnitOfWork, library: Library, schedule: PushSchedule, clock: Clock, day: date
 ) -> int:
     """Tops up residents who are behind (joined late, paused, unreachable for a while) with
-    evergreen tips they haven't had this year, at most one a day — two when one a day would
-    no longer reach 12 by 31 December."""
+    evergreen tips they haven't had this year: one at a time, at most one every
+    `CATCH_UP_EVERY_DAYS` days on top of the calendar's tips. A late joiner may end the year
+    below 12; a flood of catch-up tips in their first weeks is worse."""
     now = clock.now()
     year_start, year_end = schedule.year_bounds(day.year)
-    days_left = (date(day.year, 12, 31) - day).days + 1
-    slots = [
-        (1, schedule.at(day), yearly_target_by(day)),
-        (2, schedule.at(day) + CATCH_UP_SECOND_SLOT, YEARLY_TARGET - days_left),
-    ]
+    slots = [(1, schedule.at(day), yearly_target_by(day))]
+    quiet_from = catch_up_quiet_from(schedule, day)
     created = 0
     async with uow:
         await uow.begin_write()
@@ -204,6 +208,7 @@ async def plan_catch_up(
                         year_start=year_start,
                         year_end=year_end,
                         target=target,
+                        quiet_from=quiet_from,
                     )
         await uow.commit()
     return created
@@ -310,8 +315,13 @@ async def tips_overview(
     if pending is not None:
         return TipsOverview(preferences, pending[0], pending[1])
     day = schedule.local_today(clock)
+    catch_up_day = await _next_catch_up_day(
+        uow, library, schedule, resident, family, preferences.opted_out_topics, day
+    )
     for offset in range(1, 120):
         candidate = day + timedelta(days=offset)
+        if candidate == catch_up_day:  # a catch-up tip comes first (which one: not yet known)
+            return TipsOverview(preferences, None, schedule.at(candidate))
         for firing in library.due_on(candidate, schedule.zone):
             tip = firing.tip
             if tip.topic.value in preferences.opted_out_topics:
@@ -321,6 +331,39 @@ async def tips_overview(
             ):
                 return TipsOverview(preferences, tip.id, schedule.at(candidate))
     return TipsOverview(preferences, None, None)
+
+
+async def _next_catch_up_day(
+    uow: UnitOfWork,
+    library: Library,
+    schedule: PushSchedule,
+    resident: ResidentRecord,
+    family: list[FamilyMemberRecord],
+    opted_out: frozenset[str],
+    today: date,
+) -> date | None:
+    """The first day after today on which `plan_catch_up` would top the resident up, as far
+    as their tips so far tell (the calendar's own tips are looked at by the caller)."""
+    year_start, year_end = schedule.year_bounds(today.year)
+    async with uow:
+        had, last, tips = await uow.outbox.tip_year(resident.id, year_start, year_end)
+    for offset in range(1, (date(today.year, 12, 31) - today).days + 1):
+        candidate = today + timedelta(days=offset)
+        if had >= yearly_target_by(candidate):
+            continue
+        if last is not None and last >= catch_up_quiet_from(schedule, candidate):
+            continue
+        if any(
+            schedule.may_send(tip)
+            and tip.id not in tips
+            and tip.topic.value not in opted_out
+            and any(
+                audience_matches(v.audience, resident, family, candidate) for v in tip.variants
+            )
+            for tip in library.evergreen()
+        ):
+            return candidate
+    return None
 
 
 async def set_paused(uow: UnitOfWork, clock: Clock, telegram_user_id: int, paused: bool) -> None:

@@ -29,6 +29,7 @@ from storage.records import (
     OutboxStatus,
     ScheduleRecord,
     ServiceKind,
+    Sex,
     SlotRecord,
     SlotStatus,
     WaitlistRow,
@@ -59,6 +60,7 @@ def _service(row: m.BookableService) -> BookableServiceRecord:
         min_age_months=row.min_age_months,
         max_age_months=row.max_age_months,
         requires_referral=row.requires_referral,
+        sex=Sex(row.sex) if row.sex else None,
     )
 
 
@@ -167,6 +169,7 @@ class BookingRepository:
         max_age_months: int | None = None,
         requires_referral: bool = False,
         active: bool = True,
+        sex: Sex | None = None,
     ) -> BookableServiceRecord:
         row = m.BookableService(
             centre_id=centre_id,
@@ -181,6 +184,7 @@ class BookingRepository:
             max_age_months=max_age_months,
             requires_referral=requires_referral,
             active=active,
+            sex=sex.value if sex else None,
         )
         self._s.add(row)
         await self._s.flush()

@@ -3,6 +3,7 @@ the planner needs. Never commits."""
 
 from __future__ import annotations
 
+import json
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -15,6 +16,9 @@ from storage import models as m
 from storage.consent import consent_in_force, may_receive_pushes
 from storage.dialect import insert_ignoring_duplicates
 from storage.records import AppointmentStatus, OutboxStatus, ServiceKind
+
+# Household care cards: one outbox row for several reminders (services.careplans).
+GROUP_MARKER = '"items": ['
 
 
 @dataclass(frozen=True, slots=True)
@@ -195,19 +199,71 @@ class CarePlanRepository:
         )
         return set(rows)
 
+    async def queued_payloads(self, resident_id: int, kind: str, containing: str) -> list[str]:
+        """Payloads of the resident's outbox rows of a kind that contain a marker (any
+        status)."""
+        o = m.OutboxMessage
+        rows = await self._s.scalars(
+            select(o.payload).where(
+                o.resident_id == resident_id,
+                o.kind == kind,
+                o.payload.contains(containing, autoescape=True),
+            )
+        )
+        return list(rows)
+
     async def cancel_pending(self, dedupe_prefix: str) -> int:
-        """Withdraws queued, not yet claimed pushes whose dedupe key starts with the prefix."""
+        """Withdraws queued, not yet claimed pushes whose dedupe key starts with the prefix.
+
+        A household card (payload `{"items": [{…, "key": …}]}`) covers several reminder keys:
+        the items under the prefix are marked withdrawn (not shown), and the card goes only when
+        none is left."""
         o = m.OutboxMessage
         result = await self._s.execute(
             update(o)
             .where(
                 o.dedupe_key.startswith(dedupe_prefix, autoescape=True),
                 o.status == OutboxStatus.PENDING.value,
+                ~o.payload.contains(GROUP_MARKER, autoescape=True),
             )
             .values(status=OutboxStatus.CANCELLED.value)
             .execution_options(synchronize_session=False)
         )
-        return int(result.rowcount or 0)  # type: ignore[attr-defined]
+        withdrawn = int(result.rowcount or 0)  # type: ignore[attr-defined]
+        cards = await self._s.execute(
+            select(o.id, o.payload).where(
+                o.status == OutboxStatus.PENDING.value,
+                o.payload.contains(GROUP_MARKER, autoescape=True),
+                o.payload.contains(f'"key": "{dedupe_prefix}', autoescape=True),
+            )
+        )
+        for outbox_id, payload in cards.tuples():
+            card = json.loads(payload)
+            items = [
+                {**i, "withdrawn": True} if str(i["key"]).startswith(dedupe_prefix) else i
+                for i in card["items"]
+            ]
+            if items == card["items"]:
+                continue
+            left = [i for i in items if not i.get("withdrawn")]
+            # Withdrawn items stay listed (not shown) so the card still records their keys.
+            smaller = json.dumps({**card, "items": items}, ensure_ascii=False, sort_keys=True)
+            values: dict[str, str] = (
+                {"payload": smaller} if left else {"status": OutboxStatus.CANCELLED.value}
+            )
+            # Only while still queued: a card the dispatcher claimed meanwhile is left alone.
+            done = await self._s.execute(
+                update(o)
+                .where(
+                    o.id == outbox_id,
+                    o.status == OutboxStatus.PENDING.value,
+                    o.payload == payload,
+                )
+                .values(**values)
+                .execution_options(synchronize_session=False)
+            )
+            withdrawn += int(done.rowcount or 0) if not left else 0  # type: ignore[attr-defined]
+        return withdrawn
 
     async def digest_frequencies(self) -> dict[int, str]:
         rows = await self._s.execute(

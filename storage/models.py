@@ -326,6 +326,8 @@ class BookableService(Base):
     # Vaccines have age windows, counted in whole months at the day of the appointment.
     min_age_months: Mapped[int | None] = mapped_column(Integer)
     max_age_months: Mapped[int | None] = mapped_column(Integer)
+    # Only people recorded with this sex ("female" / "male"); NULL: anyone.
+    sex: Mapped[str | None] = mapped_column(String(8))
     requires_referral: Mapped[bool] = mapped_column(
         Boolean, default=False, server_default=text("false")
     )

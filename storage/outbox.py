@@ -140,6 +140,18 @@ def _years_before(day: date, years: int) -> date:
         return day.replace(year=day.year - years, day=28)
 
 
+def _recent_catch_up(since: datetime):  # type: ignore[no-untyped-def]
+    """No catch-up tip from `since` on (any status that went or will go out)."""
+    o = m.OutboxMessage
+    return ~exists().where(
+        o.resident_id == m.Resident.id,
+        o.kind == "tip",
+        o.status.in_(LIVE),
+        o.not_before >= since,
+        o.dedupe_key.startswith("catchup:"),
+    )
+
+
 def _live_tips_between(start: datetime, end: datetime):  # type: ignore[no-untyped-def]
     o = m.OutboxMessage
     return (
@@ -232,7 +244,9 @@ class OutboxRepository:
     def __init__(self, session: AsyncSession) -> None:
         self._s = session
         # Which catch-up slot the `_BEHIND` table currently holds, in this session.
-        self._behind_for: tuple[object, str, datetime, datetime, int] | None = None
+        self._behind_for: tuple[object, str, datetime, datetime, int, datetime | None] | None = (
+            None
+        )
 
     async def plan_tip(
         self,
@@ -296,9 +310,12 @@ class OutboxRepository:
         year_end: datetime,
         target: int,
         consent_version: str | None = None,
+        quiet_from: datetime | None = None,
     ) -> int:
         """Tops up residents who are behind the year's target with a tip they haven't had
         this year. The prefix holds the day (and slot), so one catch-up per resident each.
+        With `quiet_from`, a resident who had a catch-up tip from then on is left out:
+        catch-up is spread out, not a flood.
 
         Who is behind is worked out once per prefix (the first call with it in this unit of
         work), not once per tip variant: within a slot a resident's count only grows by the
@@ -306,7 +323,7 @@ class OutboxRepository:
         """
         r = m.Resident
         o = m.OutboxMessage
-        await self._find_behind(dedupe_prefix, year_start, year_end, target)
+        await self._find_behind(dedupe_prefix, year_start, year_end, target, quiet_from)
         already_had = exists().where(
             o.resident_id == r.id,
             o.tip_id == tip_id,
@@ -329,10 +346,15 @@ class OutboxRepository:
         return created
 
     async def _find_behind(
-        self, dedupe_prefix: str, year_start: datetime, year_end: datetime, target: int
+        self,
+        dedupe_prefix: str,
+        year_start: datetime,
+        year_end: datetime,
+        target: int,
+        quiet_from: datetime | None = None,
     ) -> None:
         # The table lives as long as the transaction (on PostgreSQL): a new one starts over.
-        key = (self._s.get_transaction(), dedupe_prefix, year_start, year_end, target)
+        key = (self._s.get_transaction(), dedupe_prefix, year_start, year_end, target, quiet_from)
         if self._behind_for == key:
             return
         # A temporary table: PostgreSQL drops it at commit (or rollback); SQLite's goes with
@@ -347,6 +369,7 @@ class OutboxRepository:
                     _eligible(None),
                     ~_has_slot_row(dedupe_prefix, r.id),
                     _live_tips_between(year_start, year_end) < target,
+                    *([] if quiet_from is None else [_recent_catch_up(quiet_from)]),
                 ),
             )
         )
@@ -652,6 +675,27 @@ class OutboxRepository:
             )
         ).first()
         return (row[0], row[1]) if row else None
+
+    async def tip_year(
+        self, resident_id: int, year_start: datetime, year_end: datetime
+    ) -> tuple[int, datetime | None, frozenset[str]]:
+        """The resident's tips of a year that went or will go out: how many, when their latest
+        catch-up tip was due (None: no catch-up that year), and which tips they were."""
+        o = m.OutboxMessage
+        rows = (
+            await self._s.execute(
+                select(o.tip_id, o.not_before, o.dedupe_key).where(
+                    o.resident_id == resident_id,
+                    o.kind == "tip",
+                    o.status.in_(LIVE),
+                    o.not_before >= year_start,
+                    o.not_before < year_end,
+                )
+            )
+        ).all()
+        catch_ups = [at for _, at, key in rows if key.startswith("catchup:")]
+        tips = frozenset(tip for tip, _, _ in rows if tip is not None)
+        return len(rows), max(catch_ups, default=None), tips
 
     async def count(self, *, status: OutboxStatus | None = None, kind: str | None = None) -> int:
         o = m.OutboxMessage

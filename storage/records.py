@@ -257,6 +257,7 @@ class BookableServiceRecord:
     min_age_months: int | None
     max_age_months: int | None
     requires_referral: bool
+    sex: Sex | None = None  # only people recorded with this sex (antenatal care, HPV…)
 
 
 @dataclass(frozen=True, slots=True)

@@ -11,11 +11,12 @@ from aiogram.types import BufferedInputFile, CallbackQuery, Message
 from aiogram.utils.i18n import gettext as _
 from content.render import Renderer
 from services import booking, readings
-from services.booking import AppointmentRecord
+from services.booking import AppointmentRecord, AppointmentStatus
 from services.clock import Clock
 from services.database import UnitOfWork
 from services.errors import DomainError
 from services.ics import appointment_ics
+from services.residents import Sex
 from services.settings import Settings
 
 from bot import booking_keyboards as kb
@@ -116,6 +117,50 @@ async def cb_book(
     await _services_screen(callback, uow, locale)
 
 
+def _booked_line(appt: AppointmentRecord, service: str, locale: str, settings: Settings) -> str:
+    when = kb.when_label(_local(appt.starts_at, settings), locale)
+    if appt.family_member_id is None:
+        return _("You already have an appointment for {service}: {when}.").format(
+            service=service, when=when
+        )
+    return _("{person} already has an appointment for {service}: {when}.").format(
+        person=appt.person_name, service=service, when=when
+    )
+
+
+def _people_text(found: booking.ServicePeople, locale: str, settings: Settings) -> str:
+    """The person question (or, when nobody can be booked, why not), naming everyone the
+    list leaves out and the reason."""
+    service = kb.service_name(found.service, locale)
+    ranges = kb.age_range(found.service.min_age_months, found.service.max_age_months)
+    left_out = [p.name for p in found.too_young + found.too_old]
+    lines = []
+    if found.bookable:
+        lines.append(_("Who is the appointment for?"))
+    elif left_out or found.other_sex:
+        # (When everyone is simply booked already, their own lines say it all.)
+        lines.append(_("Nobody in your household can book {service} now.").format(service=service))
+    lines += [_booked_line(appt, service, locale, settings) for appt in found.booked]
+    if left_out:
+        lines.append(
+            _("Not for {names}: {service} is only for people {ages}.").format(
+                names=_(", ").join(left_out), service=service, ages=ranges
+            )
+        )
+    if found.other_sex:
+        names = _(", ").join(p.name for p in found.other_sex)
+        lines.append(
+            _("Not for {names}: {service} is only for women.").format(names=names, service=service)
+            if found.service.sex is Sex.FEMALE
+            else _("Not for {names}: {service} is only for men.").format(
+                names=names, service=service
+            )
+        )
+    if found.booked:
+        lines.append(_("To change an appointment, open it below."))
+    return "\n\n".join(lines)
+
+
 async def cb_service(
     callback: CallbackQuery,
     callback_data: BookServiceCD,
@@ -124,13 +169,35 @@ async def cb_service(
     locale: str,
     settings: Settings,
 ) -> None:
-    choices = await booking.people(uow, callback.from_user.id)
-    if len(choices) == 1:  # nobody else to book for: straight to the days
+    try:
+        found = await booking.people_for_service(
+            uow, clock, callback.from_user.id, callback_data.service_id, settings.zone
+        )
+    except DomainError as error:
+        await send(callback, error_text(error))
+        return
+    if found.household_size == 1 and found.bookable:  # nobody else: straight to the days
         await _days(callback, uow, clock, locale, settings, callback_data.service_id, 0)
         return
+    booked = [(appt, _local(appt.starts_at, settings)) for appt in found.booked]
     await edit(
-        callback, _("Who is the appointment for?"), kb.people(callback_data.service_id, choices)
+        callback,
+        _people_text(found, locale, settings),
+        kb.people(callback_data.service_id, found.bookable, booked, locale),
     )
+
+
+async def _already_booked(
+    callback: CallbackQuery, appt: AppointmentRecord, locale: str, settings: Settings
+) -> None:
+    """Said as soon as the service and person are chosen: a second booking would fail."""
+    text = (
+        _booked_line(appt, kb.service_name(appt, locale), locale, settings)
+        + "\n\n"
+        + _("To change an appointment, open it below.")
+    )
+    booked = [(appt, _local(appt.starts_at, settings))]
+    await edit(callback, text, kb.people(appt.service_id, [], booked, locale))
 
 
 async def cb_person(
@@ -141,6 +208,16 @@ async def cb_person(
     locale: str,
     settings: Settings,
 ) -> None:
+    try:
+        existing = await booking.existing_booking(
+            uow, callback.from_user.id, callback_data.service_id, _member(callback_data.member_id)
+        )
+    except DomainError as error:
+        await send(callback, error_text(error))
+        return
+    if existing is not None:
+        await _already_booked(callback, existing, locale, settings)
+        return
     await _days(
         callback, uow, clock, locale, settings, callback_data.service_id, callback_data.member_id
     )
@@ -226,6 +303,13 @@ async def cb_slot(
     summary = await booking.slot_summary(
         uow, callback.from_user.id, callback_data.slot_id, _member(callback_data.member_id)
     )
+    if not callback_data.resched:
+        existing = await booking.existing_booking(
+            uow, callback.from_user.id, summary.service_id, summary.member_id
+        )
+        if existing is not None:  # a stale list: booked meanwhile from another message
+            await _already_booked(callback, existing, locale, settings)
+            return
     text = renderer.render(
         "book_confirm",
         locale,
@@ -266,7 +350,8 @@ async def cb_confirm(
                 settings.zone,
             )
     except DomainError as error:
-        await send(callback, error_text(error))
+        # The confirmation can't be pressed again: it would only be refused again.
+        await edit(callback, error_text(error), kb.after_refusal(error.code))
         return
     await _send_booked(callback, renderer, locale, settings, appt)
 
@@ -364,6 +449,15 @@ async def cb_appointment(
     user_id = callback.from_user.id
     action = callback_data.action
     appt = await booking.get_appointment(uow, user_id, callback_data.appointment_id)
+    if action is not ApptAction.OPEN and appt.status is not AppointmentStatus.BOOKED:
+        # A stale button (the appointment was cancelled, moved or attended since): show what
+        # it is now, with only the buttons that still work.
+        await edit(
+            callback,
+            _card(renderer, locale, settings, appt, "appointment"),
+            kb.appointment(appt.id, appt.status),
+        )
+        return
     if action is ApptAction.OPEN:
         await edit(
             callback,
@@ -386,7 +480,8 @@ async def cb_appointment(
             caption=_("Open this file to add the appointment to your calendar."),
         )
     elif action is ApptAction.CANCEL:
-        await send(
+        # Asked in place: the card's other buttons go, so nothing stale is left to press.
+        await edit(
             callback,
             _card(renderer, locale, settings, appt, "appointment")
             + "\n\n"

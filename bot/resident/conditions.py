@@ -13,6 +13,8 @@ from bot.callbacks import ConditionToggleCD
 from bot.states import FamilyAdd, FamilyEdit, Onboarding, ProfileEdit
 
 CONDITIONS = "conditions"
+# The conditions asked about (a family member's fit their age and sex); absent = all.
+OFFERED = "offered_conditions"
 CONDITION_STATES = StateFilter(
     Onboarding.conditions, ProfileEdit.conditions, FamilyAdd.conditions, FamilyEdit.conditions
 )
@@ -27,13 +29,19 @@ CANCELLABLE = (
 async def cb_condition_toggle(
     callback: CallbackQuery, callback_data: ConditionToggleCD, state: FSMContext
 ) -> None:
-    chosen = {Condition(c) for c in (await state.get_data()).get(CONDITIONS, [])}
+    data = await state.get_data()
+    chosen = {Condition(c) for c in data.get(CONDITIONS, [])}
     chosen ^= {callback_data.condition}
     await state.update_data({CONDITIONS: sorted(chosen)})
+    offered = data.get(OFFERED)
     if isinstance(callback.message, Message):
         cancel = await state.get_state() in CANCELLABLE
         await callback.message.edit_reply_markup(
-            reply_markup=keyboards.conditions(chosen, cancel=cancel)
+            reply_markup=keyboards.conditions(
+                chosen,
+                cancel=cancel,
+                offered=None if offered is None else [Condition(c) for c in offered],
+            )
         )
 
 

@@ -34,8 +34,8 @@ from bot.callbacks import (
 from bot.labels import error_text, relation_label
 from bot.replies import answer, drop_buttons, edit, send
 from bot.resident import vaccine_record
-from bot.resident.conditions import CONDITIONS
-from bot.resident.onboarding import chosen_conditions, conditions_prompt
+from bot.resident.conditions import CONDITIONS, OFFERED
+from bot.resident.onboarding import chosen_conditions
 from bot.states import FamilyAdd, FamilyEdit
 
 MEMBER_ID = "member_id"
@@ -143,12 +143,41 @@ async def on_member_birth_date(
     await message.answer(_("Their sex?"), reply_markup=keyboards.sexes(cancel=True))
 
 
+def member_conditions_prompt(name: str) -> str:
+    """The conditions question about a family member, naming them."""
+    return html_format(
+        _(
+            "Does {name} have any of these? Tap all that apply, then “Done”.\n"
+            "This helps the doctor send advice that fits them."
+        ),
+        name=name,
+    )
+
+
 async def cb_member_sex(
-    callback: CallbackQuery, callback_data: SexPickCD, state: FSMContext
+    callback: CallbackQuery,
+    callback_data: SexPickCD,
+    state: FSMContext,
+    clock: Clock,
+    renderer: Renderer,
+    locale: str,
+    settings: Settings,
 ) -> None:
-    await state.update_data({"sex": callback_data.sex.value, CONDITIONS: []})
+    data = await state.get_data()
+    born = date.fromisoformat(data["birth_date"])
+    offered = family.conditions_for(born, callback_data.sex, _today(clock, settings))
+    await state.update_data(
+        {"sex": callback_data.sex.value, CONDITIONS: [], OFFERED: [c.value for c in offered]}
+    )
+    if not offered:  # a child: none of the conditions asked about fits, so no question
+        await _ask_member_consent(callback, state, renderer, locale)
+        return
     await state.set_state(FamilyAdd.conditions)
-    await edit(callback, conditions_prompt(), keyboards.conditions((), cancel=True))
+    await edit(
+        callback,
+        member_conditions_prompt(data["name"]),
+        keyboards.conditions((), cancel=True, offered=offered),
+    )
 
 
 async def cb_member_conditions(
@@ -164,6 +193,13 @@ async def cb_member_conditions(
         await send(callback, error_text(DomainError("pregnant_male")))
         return
     await state.update_data({CONDITIONS: sorted(chosen)})
+    await _ask_member_consent(callback, state, renderer, locale)
+
+
+async def _ask_member_consent(
+    callback: CallbackQuery, state: FSMContext, renderer: Renderer, locale: str
+) -> None:
+    data = await state.get_data()
     await state.set_state(FamilyAdd.consent)
     relation = Relation(data["relation"])
     text = renderer.render(
@@ -208,7 +244,12 @@ async def cb_member_consent_declined(callback: CallbackQuery, state: FSMContext)
 
 
 async def cb_member_edit(
-    callback: CallbackQuery, callback_data: MemberEditCD, state: FSMContext, uow: UnitOfWork
+    callback: CallbackQuery,
+    callback_data: MemberEditCD,
+    state: FSMContext,
+    uow: UnitOfWork,
+    clock: Clock,
+    settings: Settings,
 ) -> None:
     # Checks ownership before asking anything.
     member = await family.get_member(uow, callback.from_user.id, callback_data.member_id)
@@ -225,10 +266,15 @@ async def cb_member_edit(
         await state.set_state(FamilyEdit.sex)
         await send(callback, _("Their sex?"), keyboards.sexes(cancel=True))
     else:
+        offered = family.conditions_for(member.birth_date, member.sex, _today(clock, settings))
         await state.set_state(FamilyEdit.conditions)
-        await state.update_data({CONDITIONS: sorted(member.conditions)})
+        await state.update_data(
+            {CONDITIONS: sorted(member.conditions), OFFERED: [c.value for c in offered]}
+        )
         await send(
-            callback, conditions_prompt(), keyboards.conditions(member.conditions, cancel=True)
+            callback,
+            member_conditions_prompt(member.display_name),
+            keyboards.conditions(member.conditions, cancel=True, offered=offered),
         )
 
 

@@ -7,7 +7,7 @@ from aiogram.filters import Command
 from aiogram.types import CallbackQuery, Message
 from aiogram.utils.i18n import gettext as _
 from content.render import Renderer
-from services import careplans
+from services import care_notices, careplans
 from services.careplans import PlanEntry
 from services.clock import Clock
 from services.database import UnitOfWork
@@ -77,6 +77,19 @@ async def cb_item(
         raise DomainError("care_item_gone")
     member = callback_data.member_id or None
     user = callback.from_user.id
+    if callback_data.action is CareAction.OPEN:
+        payload = await careplans.reminder_card(
+            uow, clock, user, settings.zone, callback_data.rule, member, due
+        )
+        service = payload["service_id"]
+        await send(
+            callback,
+            care_notices.reminder_text(renderer, locale, payload),
+            kb.reminder(
+                service if isinstance(service, int) else None, member, callback_data.rule, due
+            ),
+        )
+        return
     if callback_data.action is CareAction.SNOOZE:
         at = await careplans.snooze(
             uow, clock, user, settings.zone, callback_data.rule, member, due

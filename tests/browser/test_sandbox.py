@@ -133,8 +133,7 @@ async def test_newcomer_signs_up_books_a_childs_vaccination_and_is_reminded(
             await type_and_send("2025-05-20")
             await see("Their sex?")
             await click("Female")
-            await see("Do any of these apply")
-            await click("None of these")
+            # A child: no conditions question (none fits her age).
             await see("Consent for Mei")
             await click("I confirm")
             await see("Added Mei.")

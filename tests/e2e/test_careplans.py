@@ -58,14 +58,30 @@ async def test_resident_is_reminded_and_books_in_one_tap(
 
     await jiayi.jobs.plan_care()
     await jiayi.jobs.dispatch()
-    follow_up = await chat.wait_for("Hypertension follow-up")
+    # Everything due today comes in one card, one line and one button per item; each button
+    # opens that item's own reminder.
+    card = await chat.wait_for("Hypertension follow-up")
+    assert {"Hypertension follow-up", "Pneumococcal vaccine", "Autumn flu vaccine"} <= set(
+        card.button_texts()
+    )
+    assert "Pneumococcal vaccine" in card.text
+    assert "Autumn flu vaccine" in card.text
+    assert [m.message_id for m in chat.messages() if "Autumn flu vaccine" in m.text] == [
+        card.message_id
+    ]
+    await chat.press("Hypertension follow-up", message=card)
+    follow_up = await chat.wait_for(
+        predicate=lambda m: m.message_id != card.message_id and "Hypertension" in m.text
+    )
     assert follow_up.button_texts() == [
         "Book now",
         "Remind me later",
         "Done elsewhere",
         "Record blood pressure or glucose",  # home readings before a chronic follow-up
     ]
+    await chat.press("Pneumococcal vaccine", message=card)
     checkup = await chat.wait_for("Pneumococcal vaccine")
+    await chat.press("Autumn flu vaccine", message=card)
     flu = await chat.wait_for("Overdue: Autumn flu vaccine")
 
     # "Book now" opens the booking flow with the service and the person already chosen.

@@ -59,16 +59,25 @@ async def reminders(uow_factory: UnitOfWorkFactory, kind: str = "care_reminder")
                 .order_by(m.OutboxMessage.id)
             )
         ).all()
+        # A household card (several items due the same day, one row) counts as its items,
+        # each with its own reminder key: these tests are about which items are reminded.
         return [
             SimpleNamespace(
-                key=r.dedupe_key,
-                status=r.status,
+                key=key,
+                status="cancelled" if payload.get("withdrawn") else r.status,
                 resident_id=r.resident_id,
                 doctor_id=r.doctor_id,
-                payload=json.loads(r.payload),
+                payload=payload,
             )
             for r in rows
+            for key, payload in _items(r.dedupe_key, json.loads(r.payload))
         ]
+
+
+def _items(key: str, payload: dict) -> list[tuple[str, dict]]:
+    if not all("key" in item for item in payload.get("items", [{}])):
+        return [(key, payload)]
+    return [(item["key"], item) for item in payload["items"]]
 
 
 async def plan(uow_factory: UnitOfWorkFactory, clock: ManualClock) -> int:

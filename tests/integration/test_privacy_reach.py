@@ -54,7 +54,13 @@ async def pending(uow_factory: UnitOfWorkFactory, kind: str) -> list[tuple[str, 
             .where(o.kind == kind, o.status == "pending")
             .order_by(o.id)
         )
-        return [(key, json.loads(payload)) for key, payload in rows]
+        # A household card (several care items in one push) counts as its items still to go.
+        return [
+            (item.get("key", key), item)
+            for key, payload in rows
+            for item in json.loads(payload).get("items", [json.loads(payload)])
+            if not item.get("withdrawn")
+        ]
 
 
 async def hypertensive(

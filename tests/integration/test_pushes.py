@@ -9,7 +9,7 @@ from types import SimpleNamespace
 from zoneinfo import ZoneInfo
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 from content.tips import Library
 from services import family, pushes
@@ -135,37 +135,42 @@ async def test_missed_days_are_caught_up_within_the_grace_window_only(
     assert "lidong" not in tips  # nine days late: skipped
 
 
-async def test_catch_up_tops_up_late_joiners_once_a_day_without_repeats(
+async def test_catch_up_tops_up_late_joiners_once_a_week_without_repeats(
     uow_factory: UnitOfWorkFactory, clock: ManualClock, test_library: Library
 ) -> None:
-    clock.set(at_local(date(2026, 11, 23), 10))
+    """Issue #21: catch-up is spread, at most one a week, never a tip a day."""
+    first_day = date(2026, 11, 23)
+    clock.set(at_local(first_day, 10))
     late = await make_resident(uow_factory, clock, 1)
-    first = await pushes.plan_catch_up(
-        uow_factory(), test_library, SCHEDULE, clock, date(2026, 11, 23)
-    )
-    again = await pushes.plan_catch_up(
-        uow_factory(), test_library, SCHEDULE, clock, date(2026, 11, 23)
-    )
+    first = await pushes.plan_catch_up(uow_factory(), test_library, SCHEDULE, clock, first_day)
+    again = await pushes.plan_catch_up(uow_factory(), test_library, SCHEDULE, clock, first_day)
     assert (first, again) == (1, 0)
-    clock.advance(timedelta(days=1))
-    await pushes.plan_catch_up(uow_factory(), test_library, SCHEDULE, clock, date(2026, 11, 24))
+    planned = {}
+    for offset in range(1, 15):
+        day = first_day + timedelta(days=offset)
+        clock.set(at_local(day, 10))
+        planned[day] = await pushes.plan_catch_up(
+            uow_factory(), test_library, SCHEDULE, clock, day
+        )
+    # The next ones a week apart, not one a day.
+    assert [day for day, n in planned.items() if n] == [
+        first_day + timedelta(days=7),
+        first_day + timedelta(days=14),
+    ]
     rows = [r for r in await outbox_rows(uow_factory) if r.resident_id == late.id]
-    assert [r.tip_id for r in rows] == ["evergreen_a", "evergreen_b"]
+    assert len({r.tip_id for r in rows}) == len(rows) == 3  # never the same tip twice
 
 
-async def test_catch_up_doubles_up_when_the_year_is_running_out(
+async def test_catch_up_never_doubles_up_even_when_the_year_is_running_out(
     uow_factory: UnitOfWorkFactory, clock: ManualClock, test_library: Library
 ) -> None:
     day = date(2026, 12, 28)
     clock.set(at_local(day, 10))
     await make_resident(uow_factory, clock, 1)
     created = await pushes.plan_catch_up(uow_factory(), test_library, SCHEDULE, clock, day)
-    assert created == 2  # 4 days left, 12 to go: two a day
+    assert created == 1  # 4 days left, 12 to go: still one, not a flood
     rows = await outbox_rows(uow_factory)
-    assert sorted(r.not_before for r in rows) == [
-        datetime(2026, 12, 28, 1, tzinfo=UTC),
-        datetime(2026, 12, 28, 7, tzinfo=UTC),
-    ]
+    assert [r.not_before for r in rows] == [datetime(2026, 12, 28, 1, tzinfo=UTC)]
 
 
 async def test_residents_on_track_get_no_catch_up(
@@ -214,6 +219,10 @@ async def test_tips_overview_shows_next_push(
 ) -> None:
     clock.set(at_local(date(2026, 11, 1)))
     await make_resident(uow_factory, clock, 1, conditions=(Condition.HYPERTENSION,))
+    # Joined late: today's catch-up tip went out; the next catch-up is a week away, so the
+    # calendar's 立冬 comes first.
+    await pushes.plan_catch_up(uow_factory(), test_library, SCHEDULE, clock, date(2026, 11, 1))
+    await _mark_sent(uow_factory)
     overview = await pushes.tips_overview(uow_factory(), test_library, SCHEDULE, clock, 1)
     assert overview.next_tip_id == "lidong"
     assert overview.next_at == datetime(2026, 11, 7, 1, tzinfo=UTC)
@@ -222,3 +231,39 @@ async def test_tips_overview_shows_next_push(
     paused = await pushes.tips_overview(uow_factory(), test_library, SCHEDULE, clock, 1)
     assert paused.preferences.paused
     assert paused.next_at is None
+
+
+async def _mark_sent(uow_factory: UnitOfWorkFactory) -> None:
+    async with uow_factory() as uow:
+        await uow.session.execute(
+            update(m.OutboxMessage)
+            .where(m.OutboxMessage.status == "pending")
+            .values(status="sent", sent_at=m.OutboxMessage.not_before)
+        )
+        await uow.commit()
+
+
+async def test_tips_tells_the_day_the_next_tip_really_goes_out(
+    uow_factory: UnitOfWorkFactory, clock: ManualClock, test_library: Library
+) -> None:
+    """Issue #21: /tips announced a calendar date while catch-up tips went out before it."""
+    day = date(2026, 11, 23)
+    clock.set(at_local(day, 10))
+    await make_resident(uow_factory, clock, 1, birth_year=1990)
+    await pushes.plan_due(uow_factory, test_library, SCHEDULE, clock)
+    await _mark_sent(uow_factory)
+    for _ in range(2):  # two announcements in a row, each checked against the real plan
+        overview = await pushes.tips_overview(uow_factory(), test_library, SCHEDULE, clock, 1)
+        assert overview.next_at is not None
+        before = len(await outbox_rows(uow_factory))
+        while len(await outbox_rows(uow_factory)) == before:
+            day += timedelta(days=1)
+            assert day < date(2027, 1, 1), (
+                overview,
+                [(r.tip_id, r.not_before) for r in await outbox_rows(uow_factory)],
+            )
+            clock.set(at_local(day, 6))  # the planner's early-morning run
+            await pushes.plan_due(uow_factory, test_library, SCHEDULE, clock)
+        [first, *_] = sorted(r.not_before for r in (await outbox_rows(uow_factory))[before:])
+        assert first.replace(tzinfo=UTC) == overview.next_at
+        await _mark_sent(uow_factory)

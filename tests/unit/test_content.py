@@ -170,6 +170,30 @@ SAMPLE_CONTEXT = {
         "check_record": True,
         "note": "满3月龄后补种卡介苗，需先做结核菌素试验（PPD）。",
     },
+    "care_reminders": {
+        "overdue": True,
+        "check_record": True,
+        "items": [
+            {
+                "item": "乙肝疫苗",
+                "person": "小宝",
+                "own": False,
+                "due": date(2026, 12, 23),
+                "dose": 2,
+                "overdue": True,
+                "note": "满3月龄后补种卡介苗。",
+            },
+            {
+                "item": "高血压随访",
+                "person": "张三",
+                "own": True,
+                "due": date(2026, 12, 1),
+                "dose": None,
+                "overdue": False,
+                "note": None,
+            },
+        ],
+    },
     "vaccine_record": {"name": "小宝", "vaccine": "乙肝疫苗", "doses": 3, "number": 1, "total": 9},
     "vaccine_record_done": {"name": "小宝"},
     "care_nudge": {
