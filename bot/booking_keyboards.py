@@ -81,8 +81,9 @@ def services(items: list[BookableServiceRecord], locale: str) -> InlineKeyboardM
     return kb.adjust(1).as_markup()
 
 
-def when_label(local: datetime, locale: str) -> str:
-    return f"{day_label(local.date(), locale)} {local:%H:%M}"
+def when_label(local: datetime, locale: str, today: date) -> str:
+    """12月9日（周三）上午8:30 / Wed 9 Dec, 8:30 am."""
+    return when_words(local, locale, today=today)
 
 
 def _age(months: int) -> str:
@@ -103,8 +104,9 @@ def age_range(min_months: int | None, max_months: int | None) -> str:
 def people(
     service_id: int,
     choices: list[PersonChoice],
-    booked: Sequence[tuple[AppointmentRecord, datetime]] = (),
-    locale: str = "zh-CN",
+    booked: Sequence[tuple[AppointmentRecord, datetime]],
+    locale: str,
+    today: date,
 ) -> InlineKeyboardMarkup:
     """The people the service can be booked for; then, for those already booked, their
     appointment (to change it there)."""
@@ -118,7 +120,7 @@ def people(
     for appt, local in booked:
         kb.button(
             text=_("Booked: {person} · {when}").format(
-                person=appt.person_name, when=when_label(local, locale)
+                person=appt.person_name, when=when_label(local, locale, today)
             ),
             callback_data=ApptCD(action=ApptAction.OPEN, appointment_id=appt.id),
         )

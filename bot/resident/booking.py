@@ -117,8 +117,10 @@ async def cb_book(
     await _services_screen(callback, uow, locale)
 
 
-def _booked_line(appt: AppointmentRecord, service: str, locale: str, settings: Settings) -> str:
-    when = kb.when_label(_local(appt.starts_at, settings), locale)
+def _booked_line(
+    appt: AppointmentRecord, service: str, locale: str, settings: Settings, today: date
+) -> str:
+    when = kb.when_label(_local(appt.starts_at, settings), locale, today)
     if appt.family_member_id is None:
         return _("You already have an appointment for {service}: {when}.").format(
             service=service, when=when
@@ -128,7 +130,9 @@ def _booked_line(appt: AppointmentRecord, service: str, locale: str, settings: S
     )
 
 
-def _people_text(found: booking.ServicePeople, locale: str, settings: Settings) -> str:
+def _people_text(
+    found: booking.ServicePeople, locale: str, settings: Settings, today: date
+) -> str:
     """The person question (or, when nobody can be booked, why not), naming everyone the
     list leaves out and the reason."""
     service = kb.service_name(found.service, locale)
@@ -140,7 +144,7 @@ def _people_text(found: booking.ServicePeople, locale: str, settings: Settings) 
     elif left_out or found.other_sex:
         # (When everyone is simply booked already, their own lines say it all.)
         lines.append(_("Nobody in your household can book {service} now.").format(service=service))
-    lines += [_booked_line(appt, service, locale, settings) for appt in found.booked]
+    lines += [_booked_line(appt, service, locale, settings, today) for appt in found.booked]
     if left_out:
         lines.append(
             _("Not for {names}: {service} is only for people {ages}.").format(
@@ -180,24 +184,25 @@ async def cb_service(
         await _days(callback, uow, clock, locale, settings, callback_data.service_id, 0)
         return
     booked = [(appt, _local(appt.starts_at, settings)) for appt in found.booked]
+    today = _today(clock, settings)
     await edit(
         callback,
-        _people_text(found, locale, settings),
-        kb.people(callback_data.service_id, found.bookable, booked, locale),
+        _people_text(found, locale, settings, today),
+        kb.people(callback_data.service_id, found.bookable, booked, locale, today),
     )
 
 
 async def _already_booked(
-    callback: CallbackQuery, appt: AppointmentRecord, locale: str, settings: Settings
+    callback: CallbackQuery, appt: AppointmentRecord, locale: str, settings: Settings, today: date
 ) -> None:
     """Said as soon as the service and person are chosen: a second booking would fail."""
     text = (
-        _booked_line(appt, kb.service_name(appt, locale), locale, settings)
+        _booked_line(appt, kb.service_name(appt, locale), locale, settings, today)
         + "\n\n"
         + _("To change an appointment, open it below.")
     )
     booked = [(appt, _local(appt.starts_at, settings))]
-    await edit(callback, text, kb.people(appt.service_id, [], booked, locale))
+    await edit(callback, text, kb.people(appt.service_id, [], booked, locale, today))
 
 
 async def cb_person(
@@ -216,7 +221,7 @@ async def cb_person(
         await send(callback, error_text(error))
         return
     if existing is not None:
-        await _already_booked(callback, existing, locale, settings)
+        await _already_booked(callback, existing, locale, settings, _today(clock, settings))
         return
     await _days(
         callback, uow, clock, locale, settings, callback_data.service_id, callback_data.member_id
@@ -297,6 +302,7 @@ async def cb_slot(
     callback_data: BookSlotCD,
     uow: UnitOfWork,
     renderer: Renderer,
+    clock: Clock,
     locale: str,
     settings: Settings,
 ) -> None:
@@ -308,7 +314,7 @@ async def cb_slot(
             uow, callback.from_user.id, summary.service_id, summary.member_id
         )
         if existing is not None:  # a stale list: booked meanwhile from another message
-            await _already_booked(callback, existing, locale, settings)
+            await _already_booked(callback, existing, locale, settings, _today(clock, settings))
             return
     text = renderer.render(
         "book_confirm",
