@@ -112,23 +112,30 @@ async def _run_bot_and_console(settings: Settings) -> None:
 
     await migrate(settings.database_url)
     database = open_database(settings.database_url)
+    log = logging.getLogger("jiayi")
+    runner = None
     try:
         runner, url = await start_console(
             build_console_app(settings, database.uow_factory, SystemClock()), *address
         )
     except OSError as error:
-        await database.dispose()
-        typer.echo(f"Cannot start the console on {settings.console_listen}: {error}", err=True)
-        raise typer.Exit(1) from None
-    logging.getLogger("jiayi").info(
-        "the centre console is at %s (sign in: /console in the bot); "
-        "set JIAYI_CONSOLE_LISTEN= (empty) to run the bot without it",
-        url,
-    )
+        # The bot matters more than its console: residents' pushes go on either way.
+        log.error(
+            "the centre console cannot listen on %s (%s); the bot runs without it",
+            settings.console_listen,
+            error.strerror,
+        )
+    else:
+        log.info(
+            "the centre console is at %s (sign in: /console in the bot); "
+            "set JIAYI_CONSOLE_LISTEN= (empty) to run the bot without it",
+            url,
+        )
     try:
         await run_bot(settings)
     finally:
-        await runner.cleanup()
+        if runner is not None:
+            await runner.cleanup()
         await database.dispose()
 
 

@@ -28,6 +28,7 @@ SESSION_ABSOLUTE = timedelta(hours=12)
 # last_seen_at is written at most this often: a page with images is several requests.
 TOUCH_EVERY = timedelta(minutes=1)
 LOGIN_PATH = "/login/"
+STALE_AFTER = timedelta(days=1)
 
 __all__ = [
     "LOGIN_TTL",
@@ -111,6 +112,8 @@ async def sign_in(uow: UnitOfWork, clock: Clock, settings: Settings, token: str)
             now=now,
             expires_at=now + SESSION_ABSOLUTE,
         )
+        # Links and sessions that can no longer be used are of no interest after a day.
+        await uow.webconsole.delete_stale(now - STALE_AFTER)
         await uow.commit()
     return ConsoleSession(token=session_token, actor=actor)
 

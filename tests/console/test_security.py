@@ -263,3 +263,20 @@ async def test_a_doctor_sees_only_their_own_residents_and_the_view_is_audited(
         (OPERATOR_USER, theirs.id, 1),
         (WANG_USER, mine.id, 1),
     ]
+
+
+async def test_only_hashes_are_stored_and_dead_sessions_are_deleted_after_a_day(
+    console_client: ConsoleClientFactory, uow_factory: UnitOfWorkFactory, clock: ManualClock
+) -> None:
+    first = await console_client()
+    token = next(c.value for c in first.http.session.cookie_jar if c.key == SESSION_COOKIE)
+    async with uow_factory() as uow:
+        hashes = set(await uow.session.scalars(select(m.ConsoleSession.token_hash)))
+    assert token not in hashes
+    assert len(hashes) == 1
+    clock.advance(timedelta(hours=12, minutes=1) + timedelta(days=1))
+    await console_client()
+    async with uow_factory() as uow:
+        sessions = await uow.session.scalar(select(func.count()).select_from(m.ConsoleSession))
+        logins = await uow.session.scalar(select(func.count()).select_from(m.ConsoleLogin))
+    assert (sessions, logins) == (1, 1)  # only the new sign-in's
