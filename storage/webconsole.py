@@ -49,12 +49,19 @@ class WebConsoleRepository:
         self._s = session
 
     async def add_login(
-        self, *, telegram_user_id: int, token_hash: str, now: datetime, expires_at: datetime
+        self,
+        *,
+        telegram_user_id: int,
+        token_hash: str,
+        locale: str | None,
+        now: datetime,
+        expires_at: datetime,
     ) -> None:
         await self._s.execute(
             insert(m.ConsoleLogin).values(
                 telegram_user_id=telegram_user_id,
                 token_hash=token_hash,
+                locale=locale,
                 created_at=now,
                 expires_at=expires_at,
             )
@@ -70,19 +77,23 @@ class WebConsoleRepository:
         )
         return found is not None
 
-    async def consume_login(self, token_hash: str, now: datetime) -> int | None:
+    async def consume_login(self, token_hash: str, now: datetime) -> tuple[int, str | None] | None:
         """Marks the link used if it still can be, in one conditional statement (two
-        browsers posting the same link: one wins); the Telegram account it was for."""
-        return await self._s.scalar(
-            update(m.ConsoleLogin)
-            .where(
-                m.ConsoleLogin.token_hash == token_hash,
-                m.ConsoleLogin.used_at.is_(None),
-                m.ConsoleLogin.expires_at > now,
+        browsers posting the same link: one wins); the Telegram account it was for and the
+        chat's language."""
+        row = (
+            await self._s.execute(
+                update(m.ConsoleLogin)
+                .where(
+                    m.ConsoleLogin.token_hash == token_hash,
+                    m.ConsoleLogin.used_at.is_(None),
+                    m.ConsoleLogin.expires_at > now,
+                )
+                .values(used_at=now)
+                .returning(m.ConsoleLogin.telegram_user_id, m.ConsoleLogin.locale)
             )
-            .values(used_at=now)
-            .returning(m.ConsoleLogin.telegram_user_id)
-        )
+        ).first()
+        return (int(row[0]), row[1]) if row else None
 
     async def add_session(
         self, *, telegram_user_id: int, token_hash: str, now: datetime, expires_at: datetime

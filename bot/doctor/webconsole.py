@@ -22,7 +22,7 @@ async def cmd_console(
     settings: Settings,
 ) -> None:
     assert message.from_user is not None
-    link = await webconsole.create_login(uow, clock, settings, message.from_user.id)
+    link = await webconsole.create_login(uow, clock, settings, message.from_user.id, locale)
     minutes = int(webconsole.LOGIN_TTL.total_seconds() // 60)
     text = renderer.render("console_link", locale, url=link.url, minutes=minutes)
     # No preview: a preview fetch must not be the first to open a sign-in link.
