@@ -888,3 +888,35 @@ class ReadingReminder(Base):
     hours: Mapped[str] = mapped_column(String(32))
     daily_until: Mapped[date]
     created_at: Mapped[datetime]
+
+
+# --- web console (#17) ----------------------------------------------------------------------
+
+
+class ConsoleLogin(Base):
+    """A one-time sign-in link `/console` sent in the bot. Only a hash of its token is kept."""
+
+    __tablename__ = "console_logins"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    telegram_user_id: Mapped[int] = mapped_column(BigInteger, index=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    # The language of the chat it was asked for in: the console starts in it.
+    locale: Mapped[str | None] = mapped_column(String(8))
+    created_at: Mapped[datetime]
+    expires_at: Mapped[datetime]
+    used_at: Mapped[datetime | None]
+
+
+class ConsoleSession(Base):
+    """A signed-in browser. The cookie holds the token; only its hash is kept here."""
+
+    __tablename__ = "console_sessions"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    telegram_user_id: Mapped[int] = mapped_column(BigInteger, index=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime]
+    last_seen_at: Mapped[datetime]
+    expires_at: Mapped[datetime]
+    ended_at: Mapped[datetime | None]
