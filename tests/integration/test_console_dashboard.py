@@ -24,7 +24,7 @@ from services.dashboard_export import (
 )
 from services.database import UnitOfWorkFactory
 from services.errors import DomainError
-from services.schedules import parse_blocks, parse_service, replace_schedule, create_service
+from services.schedules import create_service, parse_blocks, parse_service, replace_schedule
 from storage import models as m
 from tests.factories import make_centre, make_doctor, make_resident
 
@@ -139,16 +139,19 @@ async def test_operator_sees_the_centre_and_a_doctor_only_their_own(
     people = centre.figure("residents")
     assert set(_rows(people.rows, 0)) == {"宝", "安娜", "陈"}
     delivered = {row[0]: row[2] for row in people.rows}
-    assert delivered["安娜"] >= 1 and delivered["宝"] == 0 and delivered["陈"] == 0
+    assert delivered["安娜"] >= 1
+    assert delivered["宝"] == 0
+    assert delivered["陈"] == 0
     weeks = centre.figure("deliveries")
     assert weeks.total("delivered") == delivered["安娜"]
     assert weeks.total("failed") >= 1  # Chen's
-    assert dict((r[0], r[1]) for r in centre.figure("ratings").rows)  # Anna's 👍
+    assert {r[0]: r[1] for r in centre.figure("ratings").rows}  # Anna's 👍
     assert centre.figure("ratings").total("helpful") == 1
     bookings = centre.figure("bookings").rows
     assert [(r[0], r[1], r[2], r[3]) for r in bookings] == [("血压检查 / BP check", 2, 1, 1)]
     coverage = {r[0]: (r[1], r[2]) for r in centre.figure("coverage").rows}
-    assert coverage["王医生"][0] == 2 and coverage["李医生"][0] == 1
+    assert coverage["王医生"][0] == 2
+    assert coverage["李医生"][0] == 1
 
     own = await build_dashboard(uow_factory(), clock, wang, SHANGHAI, PERIOD)
     assert set(_rows(own.figure("residents").rows, 0)) == {"宝", "安娜"}
@@ -224,7 +227,9 @@ async def test_district_report_figures_match_the_database(
         "血压检查 / BP check,2,1,1,0"
     )
     svg = chart_svg(report.figure("bookings"), identity)
-    assert svg is not None and svg.startswith("<svg") and 'aria-label="Bookings' in svg
+    assert svg is not None
+    assert svg.startswith("<svg")
+    assert 'aria-label="Bookings' in svg
 
 
 async def test_period_bounds_are_local_days() -> None:
