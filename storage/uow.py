@@ -26,6 +26,7 @@ from storage.repositories import (
     ResidentRepository,
 )
 from storage.schedules import ScheduleRepository
+from storage.webconsole import WebConsoleRepository
 
 
 class UnitOfWork:
@@ -53,6 +54,7 @@ class UnitOfWork:
     dashboard: DashboardRepository
     schedules: ScheduleRepository
     reviews: ContentReviewRepository
+    webconsole: WebConsoleRepository
 
     def __init__(
         self,
@@ -85,6 +87,7 @@ class UnitOfWork:
         self.dashboard = DashboardRepository(session)
         self.schedules = ScheduleRepository(session)
         self.reviews = ContentReviewRepository(session)
+        self.webconsole = WebConsoleRepository(session)
         return self
 
     async def begin_write(self) -> None:

@@ -12,7 +12,7 @@ import storage.types
 from alembic import op
 
 revision: str = "0021_tip_signoff"
-down_revision: str | None = "0018_centre_contact"
+down_revision: str | None = "0019_console"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
