@@ -17,10 +17,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, timedelta
 from enum import StrEnum
+from functools import cache
 from zoneinfo import ZoneInfo
 
 from content import calendar
-from content.tips import HOUSEHOLD, Audience, Library, Source, Tip
+from content.render import Renderer
+from content.tips import HOUSEHOLD, Audience, Library, Source, Tip, load_library
 from storage.content_review import TipSignoffRecord
 from storage.uow import UnitOfWork
 
@@ -29,6 +31,15 @@ from services.console import Actor
 from services.errors import InvalidInput, NotAllowed, NotFound
 from services.tip_parts import TipParts, render_tip
 from services.tip_review import content_hash
+
+__all__ = ["Audience", "ReviewStatus", "TipReview"]
+
+
+@cache
+def default_library() -> Library:
+    """The shipped tip library, loaded once per process (as the bot loads it at start-up)."""
+    return load_library(Renderer().env)
+
 
 PLAN_DAYS = 30
 CLINICIAN_MAX = 100

@@ -33,6 +33,13 @@ from services.clock import Clock
 from services.console import Actor, AuditAction, audit
 from services.errors import InvalidInput, NotAllowed, NotFound
 
+__all__ = [
+    "WEEKDAYS",
+    "ScheduleBlock",
+    "ServiceFields",
+    "ServiceKind",
+]
+
 WEEKDAYS = {"mon": 0, "tue": 1, "wed": 2, "thu": 3, "fri": 4, "sat": 5, "sun": 6}
 WEEKDAY_CODES = {number: code for code, number in WEEKDAYS.items()}
 
@@ -203,6 +210,50 @@ class ServiceOverview:
     service: BookableServiceRecord
     active: bool
     schedules: list[ScheduleRecord]
+    # The weekly schedule as the form edits it: rows with the same times grouped by weekday.
+    blocks: list[ScheduleBlock]
+    # (link code, name) of the centre's active doctors, for a block's doctor.
+    doctors: list[tuple[str, str]]
+
+
+def blocks_of(schedules: list[ScheduleRecord], codes: dict[int, str]) -> list[ScheduleBlock]:
+    grouped: dict[tuple[time, time, int, int, bool, str | None], list[int]] = {}
+    for s in schedules:
+        doctor = codes.get(s.doctor_id) if s.doctor_id is not None else None
+        key = (s.start_time, s.end_time, s.slot_minutes, s.capacity, s.on_makeup_workdays, doctor)
+        grouped.setdefault(key, []).append(s.weekday)
+    return [
+        ScheduleBlock.model_construct(
+            weekdays=[WEEKDAY_CODES[d] for d in sorted(set(days))],
+            start=start,
+            end=end,
+            slot_minutes=minutes,
+            capacity=capacity,
+            on_makeup_workdays=makeup,
+            doctor=doctor,
+        )
+        for (start, end, minutes, capacity, makeup, doctor), days in grouped.items()
+    ]
+
+
+async def _overview(uow: UnitOfWork, service: BookableServiceRecord) -> ServiceOverview:
+    schedules = await uow.schedules.schedules_of(service.id)
+    doctors = [
+        d for d in await uow.doctors.list_active(limit=1000) if d.centre_id == service.centre_id
+    ]
+    codes = {d.id: d.link_code for d in doctors}
+    for s in schedules:  # a deactivated doctor's block keeps its doctor
+        if s.doctor_id is not None and s.doctor_id not in codes:
+            found = await uow.doctors.get(s.doctor_id)
+            if found is not None:
+                codes[found.id] = found.link_code
+    return ServiceOverview(
+        service=service,
+        active=bool(await uow.schedules.service_active(service.id)),
+        schedules=schedules,
+        blocks=blocks_of(schedules, codes),
+        doctors=[(d.link_code, d.display_name) for d in doctors],
+    )
 
 
 async def list_services(
@@ -210,15 +261,7 @@ async def list_services(
 ) -> tuple[CentreRecord, list[ServiceOverview]]:
     async with uow:
         centre = await actor_centre(uow, actor, centre_id)
-        found = []
-        for service in await uow.schedules.all_services(centre.id):
-            found.append(
-                ServiceOverview(
-                    service=service,
-                    active=bool(await uow.schedules.service_active(service.id)),
-                    schedules=await uow.schedules.schedules_of(service.id),
-                )
-            )
+        found = [await _overview(uow, s) for s in await uow.schedules.all_services(centre.id)]
         return centre, found
 
 
@@ -228,11 +271,7 @@ async def get_service(uow: UnitOfWork, actor: Actor, service_id: int) -> Service
         service = await uow.schedules.any_service(service_id)
         if service is None or (actor.scope is not None and service.centre_id != centre.id):
             raise NotFound("service_not_found", service=str(service_id))
-        return ServiceOverview(
-            service=service,
-            active=bool(await uow.schedules.service_active(service_id)),
-            schedules=await uow.schedules.schedules_of(service_id),
-        )
+        return await _overview(uow, service)
 
 
 async def create_service(
