@@ -9,6 +9,7 @@ console-content-review.png (when missing, or with JIAYI_UPDATE_SCREENSHOTS=1).
 
 from __future__ import annotations
 
+import asyncio
 import io
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
@@ -136,7 +137,8 @@ async def test_operator_reads_the_dashboard_moves_a_schedule_and_exports_the_rep
             async with console.expect_download() as download_info:
                 await console.locator("#district-xlsx").click()
             download = await download_info.value
-            report = load_workbook(io.BytesIO(Path(await download.path()).read_bytes()))
+            saved = await download.path()
+            report = load_workbook(io.BytesIO(await asyncio.to_thread(saved.read_bytes)))
             summary = {
                 r[0]: r[1] for r in report.worksheets[0].iter_rows(min_row=3, values_only=True)
             }
