@@ -196,9 +196,7 @@ async def build_dashboard(
     today = schedule.local_today(clock)
     year = period.end.year
     report = await pushes.coverage(uow, schedule, _AsOf(clock, period.end, zone), year)
-    async with uow:
-        if audit_residents:
-            await uow.begin_write()
+    async with uow:  # reads only: the audit rows are written after, in a short write
         doctors = tuple(await uow.dashboard.doctor_ids(centre_id))
         names = dict(doctors)
         if scope is not None and scope not in names:
@@ -223,7 +221,9 @@ async def build_dashboard(
                 for item in resident.items:
                     entry = overdue.setdefault(item.rule_id, (item.name_zh, item.name_en, set()))
                     entry[2].add(resident.resident_id)
-        if audit_residents and resident_names:
+    if audit_residents and resident_names:
+        async with uow:
+            await uow.begin_write()
             await audit(uow, actor, list(resident_names), AUDIT_DASHBOARD, now)
             await uow.commit()
 

@@ -44,6 +44,18 @@ SHEET_TITLE_MAX = 31  # Excel's limit
 PALETTE = ("#1565c0", "#c62828", "#2e7d32", "#f9a825", "#6a1b9a")
 
 
+# A cell a spreadsheet would run as a formula (names are typed by residents): CSV gets a
+# leading apostrophe, as OWASP advises; XLSX cells are stored as plain strings.
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def _csv_cell(value: Cell, kind: ColumnKind, gettext: Gettext) -> str:
+    text = cell_text(value, kind, gettext)
+    if isinstance(value, str) and text.startswith(FORMULA_START):
+        return "'" + text
+    return text
+
+
 def cell_text(value: Cell, kind: ColumnKind, gettext: Gettext) -> str:
     if value is None:
         return ""
@@ -70,7 +82,7 @@ def figure_csv(figure: Figure, gettext: Gettext) -> bytes:
     writer.writerow([gettext(c.label) for c in figure.columns])
     for row in figure.rows:
         writer.writerow(
-            [cell_text(v, c.kind, gettext) for c, v in zip(figure.columns, row, strict=True)]
+            [_csv_cell(v, c.kind, gettext) for c, v in zip(figure.columns, row, strict=True)]
         )
     return ("\ufeff" + out.getvalue()).encode("utf-8")
 
@@ -90,6 +102,9 @@ def _sheet(book: Workbook, figure: Figure, gettext: Gettext, first: bool = False
         cell.font = Font(bold=True)
     for row in figure.rows:
         sheet.append(_cells(figure, row, gettext))
+        for cell in sheet[sheet.max_row]:
+            if cell.data_type == "f":  # openpyxl reads a leading "=" as a formula
+                cell.data_type = "s"
     for index, column in enumerate(figure.columns, start=1):
         sheet.column_dimensions[get_column_letter(index)].width = max(
             12,
@@ -146,7 +161,7 @@ def district_report_csv(dashboard: Dashboard, gettext: Gettext) -> bytes:
         writer.writerow([gettext(c.label) for c in figure.columns])
         for row in figure.rows:
             writer.writerow(
-                [cell_text(v, c.kind, gettext) for c, v in zip(figure.columns, row, strict=True)]
+                [_csv_cell(v, c.kind, gettext) for c, v in zip(figure.columns, row, strict=True)]
             )
         writer.writerow([])
     return ("\ufeff" + out.getvalue()).encode("utf-8")

@@ -236,3 +236,24 @@ async def test_period_bounds_are_local_days() -> None:
     first, last = Period(date(2026, 11, 1), date(2026, 11, 30)).bounds(SHANGHAI)
     assert first == datetime.combine(date(2026, 11, 1), time(), SHANGHAI)
     assert last - first == timedelta(days=30)
+
+
+async def test_exports_never_run_a_residents_name_as_a_formula(
+    uow_factory: UnitOfWorkFactory, clock: ManualClock, test_library: Library
+) -> None:
+    clock.set(NOW)
+    hostile = '=HYPERLINK("http://evil.example","点我")'
+    await make_resident(uow_factory, clock, 77, name=hostile)
+    report = await build_dashboard(uow_factory(), clock, OPERATOR, SHANGHAI, PERIOD)
+    figure = report.figure("residents")
+    assert (
+        figure_csv(figure, identity)
+        .decode("utf-8-sig")
+        .splitlines()[1]
+        .startswith("\"'=HYPERLINK(")
+    )
+    from services.dashboard_export import figure_xlsx
+
+    sheet = load_workbook(io.BytesIO(figure_xlsx(figure, identity))).worksheets[0]
+    assert sheet["A3"].value == hostile
+    assert sheet["A3"].data_type == "s"
