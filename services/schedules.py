@@ -205,6 +205,12 @@ async def actor_centre(
     raise NotFound("centre_not_found", centre=str(centre_id))
 
 
+async def centre_of(uow: UnitOfWork, actor: Actor) -> CentreRecord:
+    """The centre the console's actor works on (see actor_centre), in its own transaction."""
+    async with uow:
+        return await actor_centre(uow, actor)
+
+
 @dataclass(frozen=True)
 class ServiceOverview:
     service: BookableServiceRecord

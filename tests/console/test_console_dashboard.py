@@ -179,6 +179,10 @@ async def test_schedule_edit_needs_the_operator_and_the_csrf_token_and_cuts_slot
     bad = await operator.post(path, {**week, "b0_end": "13:00"})
     assert bad.status == 400
     assert "end must be after start" in await bad.text()
+    await operator.use_locale("zh-CN")
+    page = await operator.page(f"/schedules/services/{service_id}")
+    assert "保存每周排班" in page
+    assert "周二" in page
 
 
 async def test_content_review_preview_and_sign_off(
@@ -209,3 +213,6 @@ async def test_content_review_preview_and_sign_off(
     assert signoffs[tip.id].clinician == "王医生"
     assert signoffs[tip.id].signed_by_user_id == WANG_USER
     assert signoffs[tip.id].sections == (section,)
+    await doctor.use_locale("zh-CN")
+    page = await doctor.page(f"/content/tips/{tip.id}")
+    assert "已审核（控制台）" in page

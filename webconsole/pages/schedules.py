@@ -147,8 +147,7 @@ async def create_service(request: web.Request) -> web.Response:
     form = {k: str(v) for k, v in (await request.post()).items()}
     try:
         fields = schedules.parse_service(_service_values(form, form.get("code", "").strip()))
-        async with uow(request) as work:
-            centre = await schedules.actor_centre(work, console.actor)
+        centre = await schedules.centre_of(uow(request), console.actor)
         created = await schedules.create_service(uow(request), console.actor, centre.id, fields)
     except DomainError as error:
         centre, found = await schedules.list_services(uow(request), console.actor)
@@ -263,8 +262,7 @@ async def close_day(request: web.Request) -> web.Response:
     zone = settings(request).zone
     day = _day(str(form.get("day", "")), clock(request).now().astimezone(zone).date())
     reason = str(form.get("reason", "")).strip()[:REASON_MAX]
-    async with uow(request) as work:
-        centre = await schedules.actor_centre(work, console.actor)
+    centre = await schedules.centre_of(uow(request), console.actor)
     try:
         cancelled = await schedules.close_day(
             uow(request), clock(request), console.actor, centre.id, day, zone, reason
@@ -280,8 +278,7 @@ async def close_slot(request: web.Request) -> web.Response:
     form = await request.post()
     slot_id = _int(str(form.get("slot", "")))
     reason = str(form.get("reason", "")).strip()[:REASON_MAX]
-    async with uow(request) as work:
-        centre = await schedules.actor_centre(work, console.actor)
+    centre = await schedules.centre_of(uow(request), console.actor)
     try:
         cancelled = await schedules.close_slot(
             uow(request), clock(request), console.actor, centre.id, slot_id or 0, reason
