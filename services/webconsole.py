@@ -72,7 +72,10 @@ async def create_login(
     token = secrets.token_urlsafe(32)
     async with uow:
         await uow.begin_write()
-        await require_doctor(uow, telegram_user_id, settings)
+        try:
+            await require_doctor(uow, telegram_user_id, settings)
+        except NotAllowed:
+            raise NotAllowed("console_not_allowed") from None
         now = clock.now()
         await uow.webconsole.add_login(
             telegram_user_id=telegram_user_id,
