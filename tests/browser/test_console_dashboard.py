@@ -11,26 +11,29 @@ from __future__ import annotations
 
 import asyncio
 import io
+import os
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from pathlib import Path
 
 import pytest
 from openpyxl import load_workbook
 from sqlalchemy import func, select
 
 from sandbox.web.runner import Sandbox
-from services import webconsole
 from services.database import Database, open_database
-from services.demo import DEMO_OPERATOR_USER_ID, DEMO_PARENT_USER_ID
 from services.settings import Settings
 from storage import models as m
-from tests.browser.test_sandbox import SCREENSHOTS, SKIP_ENV, _browser_missing, _keep_screenshot
+from tests.browser.console import sign_in_through_bot, use_language
+from tests.browser.test_sandbox import (
+    CHROMIUM,
+    SCREENSHOTS,
+    SKIP_ENV,
+    _browser_missing,
+    _keep_screenshot,
+)
 from tests.conftest import IDLE_TIMERS, T0
-from webconsole.app import build_console_app, start_console
 
-CHROMIUM = Path("/usr/bin/chromium")
 WAIT_MS = 20_000
 
 pytestmark = pytest.mark.browser
@@ -40,7 +43,6 @@ pytestmark = pytest.mark.browser
 class World:
     sandbox: Sandbox
     chat_url: str
-    console_url: str
     database: Database
 
 
@@ -48,8 +50,6 @@ class World:
 async def world() -> AsyncIterator[World]:
     missing = _browser_missing()
     if missing is not None:
-        import os
-
         if os.environ.get(SKIP_ENV) == "1":
             pytest.skip(f"{missing} ({SKIP_ENV}=1)")
         pytest.fail(f"{missing}; or set {SKIP_ENV}=1 to skip browser tests", pytrace=False)
@@ -58,17 +58,11 @@ async def world() -> AsyncIterator[World]:
         **IDLE_TIMERS,  # type: ignore[arg-type]
     )
     sandbox = Sandbox(settings, start=T0)
-    chat_url = await sandbox.start()
-    assert sandbox.settings is not None
+    chat_url = await sandbox.start()  # the console runs beside the chat, on its own port
     database = open_database(sandbox.database_url)
-    # The console on the sandbox's database and clock, as `jiayi run` serves it.
-    runner, console_url = await start_console(
-        build_console_app(sandbox.settings, database.uow_factory, sandbox.clock), "127.0.0.1", 0
-    )
     try:
-        yield World(sandbox, chat_url, console_url, database)
+        yield World(sandbox, chat_url, database)
     finally:
-        await runner.cleanup()
         await database.dispose()
         await sandbox.stop()
 
@@ -95,8 +89,7 @@ async def test_operator_reads_the_dashboard_moves_a_schedule_and_exports_the_rep
 ) -> None:
     from playwright.async_api import async_playwright, expect
 
-    sandbox, database = world.sandbox, world.database
-    assert sandbox.settings is not None
+    database = world.database
     async with async_playwright() as playwright:
         browser = await playwright.chromium.launch(executable_path=str(CHROMIUM))
         try:
@@ -110,16 +103,10 @@ async def test_operator_reads_the_dashboard_moves_a_schedule_and_exports_the_rep
                 "delivered", timeout=60_000
             )
 
-            # Sign in with the one-time link `/console` answers with.
-            link = await webconsole.create_login(
-                database.uow_factory(), sandbox.clock, sandbox.settings, DEMO_OPERATOR_USER_ID
-            )
-            path = link.url.removeprefix(sandbox.settings.console_base_url)
-            console = await browser.new_page(viewport={"width": 1280, "height": 1100})
-            await console.goto(f"{world.console_url}/lang/en?next=/")
-            await console.goto(world.console_url + path)
-            await console.get_by_role("button", name="Sign in").click()
-            await expect(console.get_by_role("heading", level=1)).to_contain_text("Welcome")
+            # Sign in as the operator does: /console in the bot, then the one-time link.
+            console = await sign_in_through_bot(chat)
+            await console.set_viewport_size({"width": 1280, "height": 1100})
+            await use_language(console, "en")
 
             # The dashboard: each resident with their delivered pushes, as the database has.
             await console.get_by_role("link", name="Dashboard", exact=True).click()
@@ -197,4 +184,3 @@ async def test_operator_reads_the_dashboard_moves_a_schedule_and_exports_the_rep
             await expect(times.locator("button.kb", has_text="08:30")).to_have_count(0)
         finally:
             await browser.close()
-    assert DEMO_PARENT_USER_ID  # the persona booked above
