@@ -27,6 +27,8 @@ routes = web.RouteTableDef()
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 CSV = "text/csv; charset=utf-8"
+# Rows a table shows on the page (residents behind first); the downloads have every row.
+ROWS_SHOWN = 200
 
 
 async def _dashboard(request: web.Request) -> figures.Dashboard:
@@ -83,6 +85,7 @@ async def dashboard_page(request: web.Request) -> web.Response:
         query=_query(found),
         presets=[p.value for p in figures.PeriodPreset],
         chosen_preset=request.query.get("preset", ""),
+        row_limit=ROWS_SHOWN,
     )
 
 
