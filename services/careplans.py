@@ -1213,6 +1213,18 @@ async def _overdue(
     return found
 
 
+async def overdue_residents(
+    uow: UnitOfWork,
+    doctor_id: int,
+    today: date,
+    zone: ZoneInfo,
+    rules: RuleBook | None = None,
+) -> list[OverdueResident]:
+    """The doctor's residents with overdue items, as the digest counts them (the console's
+    dashboard). Runs inside the caller's open unit of work; reads only."""
+    return await _overdue(uow, doctor_id, today, zone, _rules(rules))
+
+
 async def overdue_resident_ids(
     uow: UnitOfWork,
     doctor_id: int,

@@ -34,6 +34,7 @@ from storage.uow import UnitOfWork
 from services.clock import Clock
 from services.errors import InvalidInput, NotAllowed, NotFound, NotRegistered
 from services.tip_parts import TipParts, render_tip
+from services.tip_review import console_signed_off
 
 __all__ = ["Action", "Library", "TipParts", "Topic", "render_tip"]  # re-exported for bot/
 
@@ -68,8 +69,9 @@ class PushSchedule:
     # JIAYI_SEND_PENDING_CONTENT).
     send_pending: bool = True
 
-    def may_send(self, tip: Tip) -> bool:
-        return self.send_pending or not tip.review.pending
+    def may_send(self, tip: Tip, signed: frozenset[str] = frozenset()) -> bool:
+        """`signed`: tips a clinician signed off in the console (services/tip_review.py)."""
+        return self.send_pending or not tip.review.pending or tip.id in signed
 
     def at(self, day: date, hour: int | None = None) -> datetime:
         local = datetime.combine(day, time(hour if hour is not None else self.push_hour))
@@ -145,6 +147,12 @@ async def _plan_firing(
     return created
 
 
+async def _signed(uow: UnitOfWork, library: Library, schedule: PushSchedule) -> frozenset[str]:
+    if schedule.send_pending:
+        return frozenset()  # everything may go anyway: no need to read the sign-offs
+    return await console_signed_off(uow, library)
+
+
 async def plan_day(
     uow: UnitOfWork, library: Library, schedule: PushSchedule, clock: Clock, day: date
 ) -> int:
@@ -154,8 +162,9 @@ async def plan_day(
     created = 0
     async with uow:
         await uow.begin_write()
+        signed = await _signed(uow, library, schedule)
         for firing in library.due_on(day, schedule.zone):
-            if schedule.may_send(firing.tip):
+            if schedule.may_send(firing.tip, signed):
                 created += await _plan_firing(uow, firing, not_before, now, day)
         await uow.pushes.mark_planned(day, now, created)
         await uow.commit()
@@ -187,12 +196,13 @@ async def plan_catch_up(
     created = 0
     async with uow:
         await uow.begin_write()
+        signed = await _signed(uow, library, schedule)
         for slot, not_before, target in slots:
             if target <= 0:
                 continue
             prefix = f"catchup:{day.isoformat()}:{slot}:"
             for tip in library.evergreen():
-                if not schedule.may_send(tip):
+                if not schedule.may_send(tip, signed):
                     continue
                 for variant in tip.variants:
                     created += await uow.outbox.plan_catch_up(

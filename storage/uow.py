@@ -11,6 +11,8 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from storage.booking import BookingRepository
 from storage.careplans import CarePlanRepository
 from storage.console import ConsoleRepository
+from storage.content_review import ContentReviewRepository
+from storage.dashboard import DashboardRepository
 from storage.outbox import OutboxRepository, PushRepository
 from storage.points import PointsRepository
 from storage.privacy import PrivacyRepository
@@ -23,6 +25,7 @@ from storage.repositories import (
     FamilyRepository,
     ResidentRepository,
 )
+from storage.schedules import ScheduleRepository
 from storage.webconsole import WebConsoleRepository
 
 
@@ -48,6 +51,9 @@ class UnitOfWork:
     points: PointsRepository
     console: ConsoleRepository
     readings: ReadingRepository
+    dashboard: DashboardRepository
+    schedules: ScheduleRepository
+    reviews: ContentReviewRepository
     webconsole: WebConsoleRepository
 
     def __init__(
@@ -78,6 +84,9 @@ class UnitOfWork:
         self.points = PointsRepository(session)
         self.console = ConsoleRepository(session)
         self.readings = ReadingRepository(session)
+        self.dashboard = DashboardRepository(session)
+        self.schedules = ScheduleRepository(session)
+        self.reviews = ContentReviewRepository(session)
         self.webconsole = WebConsoleRepository(session)
         return self
 

@@ -1,7 +1,7 @@
 """web console sign-in links and sessions
 
 Revision ID: 0019_console
-Revises: 0018_centre_contact
+Revises: 0019_service_sex
 Create Date: 2026-12-07 14:30:00
 """
 
@@ -12,7 +12,7 @@ import storage.types
 from alembic import op
 
 revision: str = "0019_console"
-down_revision: str | None = "0018_centre_contact"
+down_revision: str | None = "0019_service_sex"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
