@@ -111,6 +111,7 @@ async def test_checkup_earns_points_redeemed_for_tcm_and_the_voucher_works_once(
     await doctor.send(f"/redeem {voucher.code}")
     refused = await doctor.wait_for("This voucher was already redeemed on")
     assert "It can't be used again." in refused.text
+    assert "already redeemed on Tue 24 Nov, " in refused.text  # in words, not 2026-11-24 …
     await doctor.send("/redeem")
     await doctor.wait_for("Send the voucher code")
     await doctor.send(voucher.code)
