@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Iterable
-from typing import Any
+from typing import Any, TypeGuard
 
 from aiogram import F, Router
 from aiogram.dispatcher.event.handler import CallableObject
@@ -236,8 +236,13 @@ _TYPED_ALIASES = {
 }
 
 
+def _is_label_like(text: str | None) -> TypeGuard[str]:
+    """Short typed text, not a command: the only kind a label can be."""
+    return text is not None and 0 < len(text) <= 40 and not text.startswith("/")
+
+
 def _label_key(text: str | None, msgids: Iterable[str]) -> str | None:
-    if not text or len(text) > 40 or text.startswith("/"):
+    if not _is_label_like(text):
         return None
     typed = normalise(text)
     i18n = get_i18n()
@@ -249,7 +254,9 @@ def _label_key(text: str | None, msgids: Iterable[str]) -> str | None:
 
 async def typed_label(message: Message) -> dict[str, Callable[..., Awaitable[None]]] | bool:
     """Matches typed text that is a menu label, in any language; gives the handler."""
-    key = _TYPED_ALIASES.get(normalise(message.text or "")) or _label_key(message.text, _LABELS)
+    if not _is_label_like(message.text):
+        return False
+    key = _TYPED_ALIASES.get(normalise(message.text)) or _label_key(message.text, _LABELS)
     if key is None:
         return False
     return {"label_handler": _label_handlers()[key]}

@@ -256,8 +256,8 @@ async def test_declining_forget_returns_with_the_main_menu(
 async def test_more_tips_opens_a_new_message_and_the_tip_stays(
     botapi: BotAPIServer, jiayi: RunningBot, uow_factory: UnitOfWorkFactory, clock: ManualClock
 ) -> None:
-    """Mutation tried: the tip's "More tips" with TipsCD(OPEN) and cb_tips editing as before —
-    the tip's text was replaced by the settings screen."""
+    """Mutations tried: cb_tips editing the pressed message as before — the tip's text was
+    replaced by the settings screen; "Pause all pushes" first on the settings screen again."""
     clock.set(local(LIDONG_2026, 9))
     await make_resident(uow_factory, clock, EN, name="Ann", locale="en")
     await make_resident(uow_factory, clock, ZH, name="张阿姨", locale="zh-CN")
