@@ -15,6 +15,10 @@ Example file::
           - {weekdays: [mon, tue, wed, thu, fri], start: "08:30", end: "11:30",
              slot_minutes: 15, capacity: 4, on_makeup_workdays: true}
           - {weekdays: [sat], start: "08:30", end: "11:30", slot_minutes: 15, capacity: 6}
+      - code: maternal_care
+        kind: checkup
+        name: {zh-CN: 孕产妇保健, en: Antenatal and postnatal care}
+        sex: female                         # optional: only people recorded with this sex
 """
 
 from __future__ import annotations
