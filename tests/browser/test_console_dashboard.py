@@ -179,8 +179,8 @@ async def test_operator_reads_the_dashboard_moves_a_schedule_and_exports_the_rep
             await days.locator("button.kb", has_text="free").first.click()
             times = chat.locator(".msg.bot").filter(has_text="choose a time").last
             await expect(times).to_be_visible(timeout=WAIT_MS)
-            await expect(times.locator("button.kb", has_text="15:00")).to_be_visible()
-            await expect(times.locator("button.kb", has_text="15:30")).to_be_visible()
-            await expect(times.locator("button.kb", has_text="08:30")).to_have_count(0)
+            await expect(times.locator("button.kb", has_text="3:00 pm")).to_be_visible()
+            await expect(times.locator("button.kb", has_text="3:30 pm")).to_be_visible()
+            await expect(times.locator("button.kb", has_text="8:30 am")).to_have_count(0)
         finally:
             await browser.close()
