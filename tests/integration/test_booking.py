@@ -272,7 +272,8 @@ async def test_demo_seed_adds_services_and_slots_once(
 ) -> None:
     first = await seed_demo(uow_factory(), clock, timezone="Asia/Shanghai")
     second = await seed_demo(uow_factory(), clock, timezone="Asia/Shanghai")
-    assert first.services_created == 10  # with child check-ups, maternal care and HPV
+    assert first.services_created == 11  # with child check-ups, maternal care, HPV and the
+    # yearly contract confirmation visit
     assert first.slots_created > 0
     assert (second.services_created, second.slots_created) == (0, 0)
     chen = 9_000_000_002  # the demo parent with a toddler
