@@ -23,6 +23,7 @@ from storage.repositories import (
     FamilyRepository,
     ResidentRepository,
 )
+from storage.roster import RosterRepository
 
 
 class UnitOfWork:
@@ -47,6 +48,7 @@ class UnitOfWork:
     points: PointsRepository
     console: ConsoleRepository
     readings: ReadingRepository
+    roster: RosterRepository
 
     def __init__(
         self,
@@ -76,6 +78,7 @@ class UnitOfWork:
         self.points = PointsRepository(session)
         self.console = ConsoleRepository(session)
         self.readings = ReadingRepository(session)
+        self.roster = RosterRepository(session)
         return self
 
     async def begin_write(self) -> None:
