@@ -164,6 +164,26 @@ def _serve_sandbox(settings: Settings, *, host: str, port: int, start: datetime 
         raise typer.Exit(1) from None
 
 
+@app.command()
+def console() -> None:
+    """Serve the centre's web console alone on JIAYI_CONSOLE_LISTEN (default
+    127.0.0.1:8766). Sign in with the one-time link `/console` sends in the bot."""
+    settings = _settings()
+    _logging(settings)
+    from webconsole.app import serve
+
+    def announce(url: str) -> None:
+        typer.echo(f"jiayi console is running: {url}  (sign in: send /console to the bot)")
+
+    try:
+        asyncio.run(serve(settings, announce))
+    except OSError as error:
+        typer.echo(f"Cannot start the console on {settings.console_listen}: {error}", err=True)
+        raise typer.Exit(1) from None
+    except KeyboardInterrupt:
+        pass
+
+
 @db_app.command("upgrade")
 def db_upgrade() -> None:
     """Apply every pending migration to JIAYI_DATABASE_URL."""

@@ -16,7 +16,9 @@ from babel.messages.pofile import read_po, write_po
 from content import CONTENT_DIR, GETTEXT_DOMAIN, LOCALES, LOCALES_DIR
 
 PROJECT_DIR = CONTENT_DIR.parent
-SOURCE_DIRS = ("bot", "services", "scheduler")
+SOURCE_DIRS = ("bot", "services", "scheduler", "webconsole")
+# The web console's Jinja templates: `{{ _("…") }}` calls, found by Jinja's Babel extractor.
+METHOD_MAP = [("**.py", "python"), ("templates/**.html", "jinja2.ext:babel_extract")]
 KEYWORDS = {"_": None, "__": None, "gettext": None, "lazy_gettext": None}
 
 
@@ -50,7 +52,7 @@ def extract_messages(project_dir: Path = PROJECT_DIR) -> dict[str, list[tuple[st
         if not root.is_dir():
             continue
         for filename, lineno, message, _comments, _context in extract_from_dir(
-            str(root), method_map=[("**.py", "python")], keywords=KEYWORDS
+            str(root), method_map=METHOD_MAP, keywords=KEYWORDS
         ):
             if isinstance(message, str):
                 found.setdefault(message, []).append((f"{folder}/{filename}", lineno))

@@ -129,6 +129,8 @@ _ERASURE_STEPS: dict[str, ErasureStep] = {}
 # a Telegram id, must be in an export section (tests/unit/test_privacy_coverage.py).
 EXCLUDED_FROM_EXPORT: dict[str, str] = {
     "doctors": "doctors' own accounts; a resident's doctor is named in their contract",
+    "console_logins": "staff's one-time web console sign-in links (hashes): no resident's data",
+    "console_sessions": "staff's web console sessions (hashes): no resident's data",
     "family_takeovers": "hashes of one-time links: nothing readable; erased with the member",
     "points_allocations": (
         "which earned lot paid for which spend: bookkeeping; the ledger and lots sections "

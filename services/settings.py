@@ -6,7 +6,14 @@ import re
 from typing import Annotated, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import Field, HttpUrl, SecretStr, ValidationError, field_validator
+from pydantic import (
+    Field,
+    HttpUrl,
+    SecretStr,
+    ValidationError,
+    ValidationInfo,
+    field_validator,
+)
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 Locale = Literal["zh-CN", "en"]
@@ -64,6 +71,11 @@ class Settings(BaseSettings):
     # Worker processes sharing the webhook port; more than one needs PostgreSQL and Redis.
     workers: int = Field(default=1, ge=1, le=64)
     log_format: Literal["text", "json"] = "text"
+    # The centre's web console (`jiayi console`; `jiayi run` starts it too). Empty: not started
+    # by `jiayi run`. JIAYI_CONSOLE_URL is the address people open (behind a TLS proxy, the
+    # public https:// one); sign-in links sent by `/console` in the bot start with it.
+    console_listen: str = "127.0.0.1:8766"
+    console_url: HttpUrl | None = None
 
     @field_validator("bot_token")
     @classmethod
@@ -91,9 +103,11 @@ class Settings(BaseSettings):
             raise ValueError("expected 1-256 characters from A-Z, a-z, 0-9, _ and -")
         return value
 
-    @field_validator("webhook_listen")
+    @field_validator("webhook_listen", "console_listen")
     @classmethod
-    def _listen_shape(cls, value: str) -> str:
+    def _listen_shape(cls, value: str, info: ValidationInfo) -> str:
+        if info.field_name == "console_listen" and not value:
+            return value
         host, _, port = value.rpartition(":")
         if not host or not port.isdigit() or not 0 < int(port) < 65536:
             raise ValueError("expected host:port, e.g. 127.0.0.1:8080")
@@ -128,6 +142,22 @@ class Settings(BaseSettings):
     def listen(self) -> tuple[str, int]:
         host, _, port = self.webhook_listen.rpartition(":")
         return host.strip("[]"), int(port)
+
+    @property
+    def console_address(self) -> tuple[str, int] | None:
+        """Where the web console listens, or None when `jiayi run` should not start it."""
+        if not self.console_listen:
+            return None
+        host, _, port = self.console_listen.rpartition(":")
+        return host.strip("[]"), int(port)
+
+    @property
+    def console_base_url(self) -> str:
+        """The console's address as people open it, without a trailing slash."""
+        if self.console_url is not None:
+            return str(self.console_url).rstrip("/")
+        host, port = self.console_address or ("127.0.0.1", 8766)
+        return f"http://{host}:{port}"
 
     def shared_state_missing(self) -> str | None:
         """Why several workers can't share this configuration (one line), or None.

@@ -922,3 +922,33 @@ class RosterEntry(Base):
     )
     matched_at: Mapped[datetime | None]
     imported_at: Mapped[datetime]
+
+
+# --- web console (#17) ----------------------------------------------------------------------
+
+
+class ConsoleLogin(Base):
+    """A one-time sign-in link `/console` sent in the bot. Only a hash of its token is kept."""
+
+    __tablename__ = "console_logins"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    telegram_user_id: Mapped[int] = mapped_column(BigInteger, index=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime]
+    expires_at: Mapped[datetime]
+    used_at: Mapped[datetime | None]
+
+
+class ConsoleSession(Base):
+    """A signed-in browser. The cookie holds the token; only its hash is kept here."""
+
+    __tablename__ = "console_sessions"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    telegram_user_id: Mapped[int] = mapped_column(BigInteger, index=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime]
+    last_seen_at: Mapped[datetime]
+    expires_at: Mapped[datetime]
+    ended_at: Mapped[datetime | None]

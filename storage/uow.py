@@ -24,6 +24,7 @@ from storage.repositories import (
     ResidentRepository,
 )
 from storage.roster import RosterRepository
+from storage.webconsole import WebConsoleRepository
 
 
 class UnitOfWork:
@@ -49,6 +50,7 @@ class UnitOfWork:
     console: ConsoleRepository
     readings: ReadingRepository
     roster: RosterRepository
+    webconsole: WebConsoleRepository
 
     def __init__(
         self,
@@ -79,6 +81,7 @@ class UnitOfWork:
         self.console = ConsoleRepository(session)
         self.readings = ReadingRepository(session)
         self.roster = RosterRepository(session)
+        self.webconsole = WebConsoleRepository(session)
         return self
 
     async def begin_write(self) -> None:

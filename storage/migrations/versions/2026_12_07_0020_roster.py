@@ -1,7 +1,7 @@
 """roster of contracted residents imported from the family-doctor contract system
 
 Revision ID: 0020_roster
-Revises: 0018_centre_contact
+Revises: 0019_console
 Create Date: 2026-12-07 14:40:00
 """
 
@@ -12,7 +12,7 @@ import storage.types
 from alembic import op
 
 revision: str = "0020_roster"
-down_revision: str | None = "0018_centre_contact"  # 0019_console once h-concore is merged
+down_revision: str | None = "0019_console"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
