@@ -228,6 +228,7 @@ class RowResult:
     changed: tuple[str, ...] = ()  # fields an update changes
     parsed: ParsedRow | None = None
     entry_id: int | None = None
+    resident_id: int | None = None  # the entry is a resident's already (matched)
 
 
 @dataclass(frozen=True, slots=True)
@@ -587,6 +588,7 @@ async def _preview(
                     changed=changed,
                     parsed=parsed,
                     entry_id=entry.id if entry else None,
+                    resident_id=entry.resident_id if entry else None,
                 )
             )
     listed = {r.parsed.phone for r in results if r.parsed is not None}
