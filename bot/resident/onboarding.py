@@ -310,6 +310,7 @@ async def on_birth_year(
     except DomainError as error:
         await message.answer(error_text(error))
         return
+    await _drop_phone_keyboard(message, state, _("Thank you."))
     await message.answer(_("What is your sex?"), reply_markup=keyboards.sexes())
     await state.set_state(Onboarding.sex)
 

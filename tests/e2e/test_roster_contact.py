@@ -139,3 +139,10 @@ async def test_no_match_and_skip_carry_on_as_before(
     await other.send("跳过")
     await other.wait_for("请问您是哪一年出生的")
     assert other.reply_keyboard() is None
+    # Typing the year skips it too: the button goes away.
+    third = make_chat(botapi, 3009, language_code="en")
+    await consent(third, english=True)
+    assert third.reply_keyboard() is not None
+    await third.send("1960")
+    await third.wait_for("What is your sex?")
+    assert third.reply_keyboard() is None
