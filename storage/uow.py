@@ -23,6 +23,7 @@ from storage.repositories import (
     FamilyRepository,
     ResidentRepository,
 )
+from storage.rewards import RewardsAdminRepository
 from storage.roster import RosterRepository
 from storage.webconsole import WebConsoleRepository
 
@@ -50,6 +51,7 @@ class UnitOfWork:
     console: ConsoleRepository
     readings: ReadingRepository
     roster: RosterRepository
+    rewards: RewardsAdminRepository
     webconsole: WebConsoleRepository
 
     def __init__(
@@ -81,6 +83,7 @@ class UnitOfWork:
         self.console = ConsoleRepository(session)
         self.readings = ReadingRepository(session)
         self.roster = RosterRepository(session)
+        self.rewards = RewardsAdminRepository(session)
         self.webconsole = WebConsoleRepository(session)
         return self
 

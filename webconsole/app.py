@@ -15,11 +15,11 @@ from services.settings import Settings
 
 from webconsole import security
 from webconsole.context import CLOCK, ENVIRONMENTS, SETTINGS, UOW_FACTORY, build_environments
-from webconsole.pages import auth, doctors, home, residents, roster
+from webconsole.pages import auth, doctors, home, residents, rewards, roster
 
 STATIC_DIR = Path(__file__).parent / "static"
 # One module per area, each with `routes = web.RouteTableDef()`. Add yours here.
-PAGES = (auth, home, residents, doctors, roster)
+PAGES = (auth, home, residents, doctors, roster, rewards)
 
 log = logging.getLogger(__name__)
 
