@@ -9,6 +9,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 from openpyxl import Workbook
+from sqlalchemy import func, select
 
 from services import privacy, residents, roster
 from services.clock import ManualClock
@@ -17,6 +18,7 @@ from services.database import UnitOfWorkFactory
 from services.errors import DomainError, InvalidInput, NotAllowed
 from services.residents import Condition, Sex
 from services.roster import RowAction
+from storage import models as m
 from tests.factories import OTHER_DOCTOR_NAME, make_doctor, make_resident
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
@@ -89,6 +91,8 @@ async def test_utf8_bom_csv_with_english_headers_applies_in_one_go(
     assert applied.applied
     async with uow_factory() as uow:
         entries = await uow.roster.for_centre(wang.centre_id)
+        # Nobody imported is messaged: nothing is queued for anyone.
+        assert await uow.session.scalar(select(func.count()).select_from(m.OutboxMessage)) == 0
     assert [(e.name, e.phone, e.doctor_id, e.conditions) for e in entries] == [
         ("Zhang", E164, wang.id, ("hypertension",)),
         ("Li", "+8613900001111", wang.id, ()),
