@@ -95,9 +95,48 @@ def run(
         "JIAYI_BOT_TOKEN is set: running the real bot against %s",
         settings.telegram_api_url or "Telegram (api.telegram.org)",
     )
+    asyncio.run(_run_bot_and_console(settings))
+
+
+async def _run_bot_and_console(settings: Settings) -> None:
+    """The bot (long polling) and, unless JIAYI_CONSOLE_LISTEN is empty, the centre's web
+    console beside it in the same process and event loop."""
     from bot.app import run as run_bot
 
-    asyncio.run(run_bot(settings))
+    address = settings.console_address
+    if address is None:
+        await run_bot(settings)
+        return
+    from services.database import migrate, open_database
+    from webconsole.app import build_console_app, start_console
+
+    await migrate(settings.database_url)
+    database = open_database(settings.database_url)
+    log = logging.getLogger("jiayi")
+    runner = None
+    try:
+        runner, url = await start_console(
+            build_console_app(settings, database.uow_factory, SystemClock()), *address
+        )
+    except OSError as error:
+        # The bot matters more than its console: residents' pushes go on either way.
+        log.error(
+            "the centre console cannot listen on %s (%s); the bot runs without it",
+            settings.console_listen,
+            error.strerror,
+        )
+    else:
+        log.info(
+            "the centre console is at %s (sign in: /console in the bot); "
+            "set JIAYI_CONSOLE_LISTEN= (empty) to run the bot without it",
+            url,
+        )
+    try:
+        await run_bot(settings)
+    finally:
+        if runner is not None:
+            await runner.cleanup()
+        await database.dispose()
 
 
 def _run_webhook(settings: Settings, *, webhook: bool) -> None:
@@ -157,8 +196,19 @@ def _serve_sandbox(settings: Settings, *, host: str, port: int, start: datetime 
     def announce(url: str) -> None:
         typer.echo(f"jiayi sandbox is running: open {url}  (Ctrl-C to stop)")
 
+    # The console beside the chat, on the next port (any free one when the chat's is).
+    console_port = port + 1 if 0 < port < 65535 else 0
     try:
-        asyncio.run(serve(settings, host=host, port=port, announce=announce, start=start))
+        asyncio.run(
+            serve(
+                settings,
+                host=host,
+                port=port,
+                announce=announce,
+                start=start,
+                console_port=console_port,
+            )
+        )
     except OSError as error:
         typer.echo(f"Cannot start the sandbox on {host}:{port}: {error.strerror}", err=True)
         raise typer.Exit(1) from None

@@ -42,5 +42,6 @@ def doctor_commands() -> list[BotCommand]:
         BotCommand(command="questions", description=_("Unanswered questions")),
         BotCommand(command="broadcast", description=_("Write a broadcast")),
         BotCommand(command="broadcasts", description=_("My broadcasts")),
+        BotCommand(command="console", description=_("Sign in to the centre console (web)")),
         *resident_commands(),
     ]

@@ -133,6 +133,10 @@ def error_text(error: DomainError) -> str:
         "offer_expired": _("Sorry, the hold on that place has run out."),
         "already_waiting": _("You're already on the waiting list for that time."),
         "not_a_doctor": _("This command is for family doctors."),
+        "console_not_allowed": _(
+            "The centre console is for the centre's staff (the operator and family doctors). "
+            "Residents use this chat: see /help."
+        ),
         "admin_not_a_doctor": _(
             "Appointment lists and check-in belong to a doctor's centre, and this admin "
             "account isn't a doctor. Bind it to a doctor with an invite "

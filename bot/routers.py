@@ -13,6 +13,7 @@ from bot.doctor import points as doctor_points
 from bot.doctor import questions as doctor_questions
 from bot.doctor import readings as doctor_readings
 from bot.doctor import residents as doctor_residents
+from bot.doctor import webconsole as doctor_webconsole
 from bot.resident import (
     booking,
     conditions,
@@ -58,6 +59,7 @@ def get_routers() -> list[Router]:
         doctor_broadcast.build_router(),
         doctor_residents.build_router(),
         doctor_questions.build_router(),
+        doctor_webconsole.build_router(),
         questions.build_router(),
         conditions.build_router(),
         fallback.build_router(),

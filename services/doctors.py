@@ -11,6 +11,7 @@ from enum import StrEnum
 from storage.console import OrphanedPractice
 from storage.records import DoctorRecord
 from storage.uow import UnitOfWork
+from storage.webconsole import CentreChoice, DoctorRosterRow
 
 from services.clock import Clock
 from services.errors import InvalidInput, NotFound
@@ -21,10 +22,13 @@ INVITE_PREFIX = "inv_"
 
 __all__ = [
     "AccountAction",
+    "CentreChoice",
     "ConsoleUser",
     "Deactivation",
     "DoctorPage",
     "DoctorRecord",
+    "DoctorRoster",
+    "DoctorRosterRow",
     "InviteLink",
     "Namesake",
     "OrphanedPractice",
@@ -34,6 +38,7 @@ __all__ = [
     "deactivate",
     "doctor_by_link",
     "doctor_for_user",
+    "doctor_roster",
     "list_doctors",
     "move_residents",
     "parse_start_payload",
@@ -372,3 +377,19 @@ async def move_residents(
         )
         await uow.commit()
     return moved
+
+
+@dataclass(frozen=True, slots=True)
+class DoctorRoster:
+    doctors: list[DoctorRosterRow]
+    centres: list[CentreChoice]
+
+
+async def doctor_roster(uow: UnitOfWork, clock: Clock) -> DoctorRoster:
+    """Every doctor, active ones first, with their panel size (open contracts) and open
+    invites; and the centres a new doctor can be invited to. For the operator."""
+    async with uow:
+        return DoctorRoster(
+            doctors=await uow.webconsole.doctor_roster(clock.now()),
+            centres=await uow.webconsole.centres(),
+        )

@@ -20,7 +20,7 @@ from storage.uow import UnitOfWork
 from services.clock import Clock
 from services.console import Actor, audit, require_doctor
 from services.errors import NotAllowed
-from services.settings import Settings
+from services.settings import LOCALES, Settings
 
 LOGIN_TTL = timedelta(minutes=10)
 SESSION_IDLE = timedelta(hours=8)
@@ -28,6 +28,7 @@ SESSION_ABSOLUTE = timedelta(hours=12)
 # last_seen_at is written at most this often: a page with images is several requests.
 TOUCH_EVERY = timedelta(minutes=1)
 LOGIN_PATH = "/login/"
+STALE_AFTER = timedelta(days=1)
 
 __all__ = [
     "LOGIN_TTL",
@@ -62,21 +63,31 @@ class ConsoleSession:
 
     token: str
     actor: Actor
+    # At sign-in: the language of the chat the link was asked for in, if known.
+    locale: str | None = None
 
 
 async def create_login(
-    uow: UnitOfWork, clock: Clock, settings: Settings, telegram_user_id: int
+    uow: UnitOfWork,
+    clock: Clock,
+    settings: Settings,
+    telegram_user_id: int,
+    locale: str | None = None,
 ) -> LoginLink:
     """A one-time sign-in link for an operator or an active doctor; NotAllowed for anyone else
-    (residents included)."""
+    (residents included). `locale`: the chat's language, which the console starts in."""
     token = secrets.token_urlsafe(32)
     async with uow:
         await uow.begin_write()
-        await require_doctor(uow, telegram_user_id, settings)
+        try:
+            await require_doctor(uow, telegram_user_id, settings)
+        except NotAllowed:
+            raise NotAllowed("console_not_allowed") from None
         now = clock.now()
         await uow.webconsole.add_login(
             telegram_user_id=telegram_user_id,
             token_hash=_hash(token),
+            locale=locale if locale in LOCALES else None,
             now=now,
             expires_at=now + LOGIN_TTL,
         )
@@ -98,9 +109,10 @@ async def sign_in(uow: UnitOfWork, clock: Clock, settings: Settings, token: str)
     async with uow:
         await uow.begin_write()
         now = clock.now()
-        user_id = await uow.webconsole.consume_login(_hash(token), now)
-        if user_id is None:
+        consumed = await uow.webconsole.consume_login(_hash(token), now)
+        if consumed is None:
             raise NotAllowed("console_link_invalid")
+        user_id, locale = consumed
         actor = await require_doctor(uow, user_id, settings)
         await uow.webconsole.add_session(
             telegram_user_id=user_id,
@@ -108,8 +120,10 @@ async def sign_in(uow: UnitOfWork, clock: Clock, settings: Settings, token: str)
             now=now,
             expires_at=now + SESSION_ABSOLUTE,
         )
+        # Links and sessions that can no longer be used are of no interest after a day.
+        await uow.webconsole.delete_stale(now - STALE_AFTER)
         await uow.commit()
-    return ConsoleSession(token=session_token, actor=actor)
+    return ConsoleSession(token=session_token, actor=actor, locale=locale)
 
 
 async def resolve_session(

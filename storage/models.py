@@ -935,6 +935,8 @@ class ConsoleLogin(Base):
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     telegram_user_id: Mapped[int] = mapped_column(BigInteger, index=True)
     token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    # The language of the chat it was asked for in: the console starts in it.
+    locale: Mapped[str | None] = mapped_column(String(8))
     created_at: Mapped[datetime]
     expires_at: Mapped[datetime]
     used_at: Mapped[datetime | None]

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import delete, insert, or_, select, update
+from sqlalchemy import delete, func, insert, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage import models as m
@@ -21,17 +21,47 @@ class ConsoleSessionRecord:
     ended_at: datetime | None
 
 
+@dataclass(frozen=True, slots=True)
+class DoctorRosterRow:
+    """One doctor as the operator's doctors page lists them."""
+
+    id: int
+    centre_code: str
+    centre_name: str
+    centre_name_en: str
+    display_name: str
+    link_code: str
+    bound: bool  # a Telegram account accepted an invite
+    active: bool
+    residents: int  # open contracts: the doctor's panel
+    open_invites: int  # neither used, revoked nor expired
+
+
+@dataclass(frozen=True, slots=True)
+class CentreChoice:
+    code: str
+    name: str
+    name_en: str
+
+
 class WebConsoleRepository:
     def __init__(self, session: AsyncSession) -> None:
         self._s = session
 
     async def add_login(
-        self, *, telegram_user_id: int, token_hash: str, now: datetime, expires_at: datetime
+        self,
+        *,
+        telegram_user_id: int,
+        token_hash: str,
+        locale: str | None,
+        now: datetime,
+        expires_at: datetime,
     ) -> None:
         await self._s.execute(
             insert(m.ConsoleLogin).values(
                 telegram_user_id=telegram_user_id,
                 token_hash=token_hash,
+                locale=locale,
                 created_at=now,
                 expires_at=expires_at,
             )
@@ -47,19 +77,23 @@ class WebConsoleRepository:
         )
         return found is not None
 
-    async def consume_login(self, token_hash: str, now: datetime) -> int | None:
+    async def consume_login(self, token_hash: str, now: datetime) -> tuple[int, str | None] | None:
         """Marks the link used if it still can be, in one conditional statement (two
-        browsers posting the same link: one wins); the Telegram account it was for."""
-        return await self._s.scalar(
-            update(m.ConsoleLogin)
-            .where(
-                m.ConsoleLogin.token_hash == token_hash,
-                m.ConsoleLogin.used_at.is_(None),
-                m.ConsoleLogin.expires_at > now,
+        browsers posting the same link: one wins); the Telegram account it was for and the
+        chat's language."""
+        row = (
+            await self._s.execute(
+                update(m.ConsoleLogin)
+                .where(
+                    m.ConsoleLogin.token_hash == token_hash,
+                    m.ConsoleLogin.used_at.is_(None),
+                    m.ConsoleLogin.expires_at > now,
+                )
+                .values(used_at=now)
+                .returning(m.ConsoleLogin.telegram_user_id, m.ConsoleLogin.locale)
             )
-            .values(used_at=now)
-            .returning(m.ConsoleLogin.telegram_user_id)
-        )
+        ).first()
+        return (int(row[0]), row[1]) if row else None
 
     async def add_session(
         self, *, telegram_user_id: int, token_hash: str, now: datetime, expires_at: datetime
@@ -122,3 +156,47 @@ class WebConsoleRepository:
                 or_(m.ConsoleSession.expires_at < before, m.ConsoleSession.ended_at < before)
             )
         )
+
+    async def doctor_roster(self, now: datetime) -> list[DoctorRosterRow]:
+        d, c, i = m.Doctor, m.Contract, m.DoctorInvite
+        panel = (
+            select(func.count())
+            .where(c.doctor_id == d.id, c.ended_at.is_(None))
+            .correlate(d)
+            .scalar_subquery()
+        )
+        invites = (
+            select(func.count())
+            .where(
+                i.doctor_id == d.id,
+                i.used_at.is_(None),
+                i.revoked_at.is_(None),
+                i.expires_at > now,
+            )
+            .correlate(d)
+            .scalar_subquery()
+        )
+        rows = await self._s.execute(
+            select(d, m.Centre, panel, invites)
+            .join(m.Centre, m.Centre.id == d.centre_id)
+            .order_by(d.active.desc(), m.Centre.code, d.display_name, d.id)
+        )
+        return [
+            DoctorRosterRow(
+                id=doctor.id,
+                centre_code=centre.code,
+                centre_name=centre.name,
+                centre_name_en=centre.name_en,
+                display_name=doctor.display_name,
+                link_code=doctor.link_code,
+                bound=doctor.telegram_user_id is not None,
+                active=doctor.active,
+                residents=int(count or 0),
+                open_invites=int(open_invites or 0),
+            )
+            for doctor, centre, count, open_invites in rows.all()
+        ]
+
+    async def centres(self) -> list[CentreChoice]:
+        rows = await self._s.scalars(select(m.Centre).order_by(m.Centre.code))
+        return [CentreChoice(code=r.code, name=r.name, name_en=r.name_en) for r in rows]

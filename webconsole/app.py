@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-import logging
+import signal
 from collections.abc import Callable
 from pathlib import Path
 
@@ -20,8 +20,6 @@ from webconsole.pages import auth, doctors, home, residents, rewards, roster
 STATIC_DIR = Path(__file__).parent / "static"
 # One module per area, each with `routes = web.RouteTableDef()`. Add yours here.
 PAGES = (auth, home, residents, doctors, roster, rewards)
-
-log = logging.getLogger(__name__)
 
 
 def build_console_app(
@@ -52,7 +50,11 @@ async def start_console(app: web.Application, host: str, port: int) -> tuple[web
     runner = web.AppRunner(app, access_log=None)
     await runner.setup()
     site = web.TCPSite(runner, host, port)
-    await site.start()
+    try:
+        await site.start()
+    except BaseException:
+        await runner.cleanup()
+        raise
     server = site._server
     sockets = getattr(server, "sockets", None) or []
     bound = int(sockets[0].getsockname()[1]) if sockets else port
@@ -60,7 +62,7 @@ async def start_console(app: web.Application, host: str, port: int) -> tuple[web
 
 
 async def serve(settings: Settings, announce: Callable[[str], None]) -> None:
-    """`jiayi console`: the console alone, on JIAYI_CONSOLE_LISTEN, until cancelled."""
+    """`jiayi console`: the console alone, on JIAYI_CONSOLE_LISTEN, until SIGINT/SIGTERM."""
     from services.clock import SystemClock
     from services.database import migrate, open_database
 
@@ -71,8 +73,14 @@ async def serve(settings: Settings, announce: Callable[[str], None]) -> None:
         build_console_app(settings, database.uow_factory, SystemClock()), *address
     )
     announce(url)
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, stop.set)
     try:
-        await asyncio.Event().wait()
+        await stop.wait()
     finally:
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            loop.remove_signal_handler(sig)
         await runner.cleanup()
         await database.dispose()

@@ -49,6 +49,7 @@ DOCTOR_COMMANDS = frozenset(
         "questions",
         "broadcast",
         "broadcasts",
+        "console",
     }
 )
 DOCTOR_CALLBACKS: tuple[type[CallbackData], ...] = (

@@ -14,6 +14,7 @@ JSON endpoints (all under ``/api``)::
     GET  /api/clock                       the sandbox time
     POST /api/clock                       {"minutes": n}: move time on, run the due jobs
     GET  /files/{file_id}                 a photo or document the bot sent
+    POST /console                         opens the centre console as the demo operator
 """
 
 from __future__ import annotations
@@ -71,8 +72,11 @@ class ChatWeb:
         clock: ClockControl,
         personas: Sequence[Persona],
         zone: ZoneInfo,
+        console_login: Callable[[], Awaitable[str]] | None = None,
     ) -> None:
         self.botapi = botapi
+        # Mints a one-time sign-in link to the centre console (see Sandbox.console_login).
+        self.console_login = console_login
         self.clock = clock
         self.personas = {p.user.id: p for p in personas}
         self.zone = zone
@@ -94,6 +98,7 @@ class ChatWeb:
         app.router.add_get("/api/clock", self._get_clock)
         app.router.add_post("/api/clock", self._advance)
         app.router.add_get("/files/{file_id}", self._file)
+        app.router.add_post("/console", self._console)
         return app
 
     async def start(self, host: str = "127.0.0.1", port: int = 0) -> str:
@@ -139,6 +144,14 @@ class ChatWeb:
             charset="utf-8",
             headers={"Cache-Control": "no-cache"},
         )
+
+    async def _console(self, request: web.Request) -> web.StreamResponse:
+        """The chat page's "Centre console" button: a fresh one-time link for the demo
+        operator, and a 307 so the browser POSTs to it (the console's "Sign in" press)
+        and lands on the console signed in. A real operator gets the link from /console."""
+        if self.console_login is None:
+            raise web.HTTPNotFound()
+        return web.Response(status=307, headers={"Location": await self.console_login()})
 
     async def _file(self, request: web.Request) -> web.StreamResponse:
         stored = self.botapi.file(request.match_info["file_id"])

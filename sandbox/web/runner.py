@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from aiohttp import web
 from pydantic import SecretStr
 
 from bot.app import RunningApp, run
@@ -28,11 +29,13 @@ from sandbox.botapi import BotAPIServer, TgUser
 from sandbox.web.chat import ChatWeb
 from sandbox.web.personas import PERSONAS, persona_by_id
 from scheduler.app import DISPATCH_JOB_ID, OFFERS_JOB_ID, PLAN_JOB_ID, SLOTS_JOB_ID
+from services import webconsole
 from services.clock import ManualClock, SystemClock
-from services.database import migrate, open_database
+from services.database import Database, migrate, open_database
 from services.demo import DEMO_OPERATOR_USER_ID, seed_demo
 from services.demo import RESIDENTS as DEMO_RESIDENTS
 from services.settings import Settings
+from webconsole.app import build_console_app, start_console
 
 log = logging.getLogger(__name__)
 
@@ -107,10 +110,15 @@ class Sandbox:
         port: int = 0,
         start: datetime | None = None,
         database_dir: Path | None = None,
+        console_port: int = 0,
     ) -> None:
         self._base_settings = settings
         self._host = host
         self._port = port
+        self._console_port = console_port
+        self._console: web.AppRunner | None = None
+        self._database: Database | None = None
+        self.console_url: str | None = None
         self.clock = ManualClock(start or default_start(settings.zone))
         self._own_dir = database_dir is None
         self._dir = database_dir or Path(tempfile.mkdtemp(prefix="jiayi-sandbox-"))
@@ -134,15 +142,21 @@ class Sandbox:
                 "database_url": self.database_url,
                 "admin_ids": self._base_settings.admin_ids | {DEMO_OPERATOR_USER_ID},
                 "redis_url": None,
+                "bot_username": self.botapi.bot_username,
             }
         )
-        self.settings = settings
         await migrate(settings.database_url)
-        database = open_database(settings.database_url)
-        try:
-            await seed_demo(database.uow_factory(), self.clock, timezone=settings.timezone)
-        finally:
-            await database.dispose()
+        self._database = database = open_database(settings.database_url)
+        await seed_demo(database.uow_factory(), self.clock, timezone=settings.timezone)
+        # The centre console on its own port, on the sandbox's database and clock; its URL
+        # goes into the bot's settings so /console links point at it.
+        self._console, self.console_url = await start_console(
+            build_console_app(settings, database.uow_factory, self.clock),
+            self._host,
+            self._console_port,
+        )
+        settings = settings.model_copy(update={"console_url": self.console_url})
+        self.settings = settings
         # As if everyone seeded had opened the bot once: pushes can reach them.
         for persona in PERSONAS:
             self.botapi.open_chat(persona.user)
@@ -164,9 +178,23 @@ class Sandbox:
             started.cancel()
             raise RuntimeError("the bot did not start polling in time")
         self.web = ChatWeb(
-            self.botapi, SandboxClock(self.clock, self.control), PERSONAS, settings.zone
+            self.botapi,
+            SandboxClock(self.clock, self.control),
+            PERSONAS,
+            settings.zone,
+            console_login=self.console_login,
         )
         return await self.web.start(self._host, self._port)
+
+    async def console_login(self) -> str:
+        """A one-time sign-in link to the console for the demo operator (what /console in
+        the operator's chat answers)."""
+        assert self._database is not None
+        assert self.settings is not None
+        link = await webconsole.create_login(
+            self._database.uow_factory(), self.clock, self.settings, DEMO_OPERATOR_USER_ID
+        )
+        return link.url
 
     @property
     def bot_task(self) -> asyncio.Task[None] | None:
@@ -181,6 +209,12 @@ class Sandbox:
             with contextlib.suppress(Exception):
                 await asyncio.wait_for(self._task, STARTUP_TIMEOUT)
             self._task = None
+        if self._console is not None:
+            await self._console.cleanup()
+            self._console = None
+        if self._database is not None:
+            await self._database.dispose()
+            self._database = None
         await self.botapi.stop()
         if self._own_dir:
             shutil.rmtree(self._dir, ignore_errors=True)
@@ -193,12 +227,13 @@ async def serve(
     port: int,
     announce: Callable[[str], None],
     start: datetime | None = None,
+    console_port: int = 0,
 ) -> None:
     """Runs the sandbox until SIGINT/SIGTERM (or until the bot stops by itself)."""
     # The scheduler runs a job every two seconds; its per-run lines would drown the rest.
     for noisy in ("apscheduler", "alembic"):
         logging.getLogger(noisy).setLevel(max(logging.WARNING, logging.getLogger().level))
-    sandbox = Sandbox(settings, host=host, port=port, start=start)
+    sandbox = Sandbox(settings, host=host, port=port, start=start, console_port=console_port)
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
@@ -206,6 +241,7 @@ async def serve(
     try:
         url = await sandbox.start()
         announce(url)
+        log.info("the centre console: %s (the chat page links to it)", sandbox.console_url)
         assert sandbox.bot_task is not None
         waiter = asyncio.create_task(stop.wait())
         await asyncio.wait({waiter, sandbox.bot_task}, return_when=asyncio.FIRST_COMPLETED)

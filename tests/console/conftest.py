@@ -105,6 +105,7 @@ def console_settings() -> Settings:
         admin_ids=str(OPERATOR_USER),
         default_locale="zh-CN",
         console_url="http://console.test",
+        bot_username="jiayi_test_bot",
         _env_file=None,
     )
 

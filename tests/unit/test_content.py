@@ -340,6 +340,7 @@ SAMPLE_CONTEXT = {
         "measured_at": "09:30",
     },
     "reading_reminder": {"name": "张阿姨"},
+    "console_link": {"url": "https://console.example/login/" + "x" * 43, "minutes": 10},
     "readings_last_follow_up": {"day": date(2026, 11, 2)},
     "readings_summary": {
         "s": _READINGS_SUMMARY,

@@ -33,6 +33,8 @@ async def login(request: web.Request) -> web.StreamResponse:
         return await render(request, "login.html", usable=False, status=403)
     response = see_other("/")
     set_session_cookie(request, response, session.token)
+    if session.locale and LANG_COOKIE not in request.cookies:
+        set_lang_cookie(response, session.locale)
     return response
 
 
@@ -54,8 +56,12 @@ async def switch_language(request: web.Request) -> web.StreamResponse:
         target = "/"
     response = see_other(target)
     if locale in LOCALES:
-        response.set_cookie(LANG_COOKIE, locale, max_age=365 * 86400, path="/", samesite="Lax")
+        set_lang_cookie(response, locale)
     return response
+
+
+def set_lang_cookie(response: web.StreamResponse, locale: str) -> None:
+    response.set_cookie(LANG_COOKIE, locale, max_age=365 * 86400, path="/", samesite="Lax")
 
 
 @routes.get("/healthz")
