@@ -1,77 +1,43 @@
 """The console's Import page and the bot's contact match, in headless Chromium: the operator
-signs in through a one-time link, imports a CSV with one bad row, sees the row error, fixes the
-file and applies it; then Lin signs up in the sandbox chat, shares her phone with Telegram's
-button and confirms the record the centre holds. Writes docs/screenshots/console-import.png
-(the import preview) when missing, or with JIAYI_UPDATE_SCREENSHOTS=1.
+signs in through the bot's one-time link (`/console` in the sandbox chat, con-core's helper),
+imports a CSV with one bad row, sees the row error, fixes the file and applies it; then Lin
+signs up in the sandbox chat, shares her phone with Telegram's button and confirms the record
+the centre holds. Writes docs/screenshots/console-import.png (the import preview) when
+missing, or with JIAYI_UPDATE_SCREENSHOTS=1.
 """
 
 from __future__ import annotations
 
-import os
-from collections.abc import AsyncIterator
-from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 
 from sandbox.web.runner import Sandbox
-from services import roster, webconsole
+from services import roster
 from services.database import open_database
-from services.demo import DEMO_NEW_PHONE, DEMO_NEW_USER_ID, DEMO_OPERATOR_USER_ID
+from services.demo import DEMO_NEW_PHONE, DEMO_NEW_USER_ID
 from services.residents import get_profile
-from services.settings import Settings
-from tests.browser.test_sandbox import SCREENSHOTS, SKIP_ENV, _browser_missing, _keep_screenshot
-from tests.conftest import IDLE_TIMERS, T0
-from webconsole.app import build_console_app, start_console
+from tests.browser.console import sign_in_through_bot, use_language
+from tests.browser.test_sandbox import (
+    CHROMIUM,
+    SCREENSHOTS,
+    WAIT_MS,
+    _keep_screenshot,
+    sandbox_url,
+)
 
-CHROMIUM = Path(os.environ.get("JIAYI_CHROMIUM", "/usr/bin/chromium"))
-WAIT_MS = 20_000
+__all__ = ["sandbox_url"]  # the fixture, shared with test_sandbox.py
 LIN_MOBILE = DEMO_NEW_PHONE.removeprefix("86")  # as the contract system writes it
 
 pytestmark = pytest.mark.browser
 
 
-@dataclass
-class Running:
-    sandbox: Sandbox
-    chat_url: str
-    console_url: str
-    login_url: str
-
-
-@pytest.fixture
-async def running(tmp_path: Path) -> AsyncIterator[Running]:
-    missing = _browser_missing()
-    if missing is not None:
-        if os.environ.get(SKIP_ENV) == "1":
-            pytest.skip(f"{missing} ({SKIP_ENV}=1)")
-        pytest.fail(f"{missing}; or set {SKIP_ENV}=1 to skip browser tests", pytrace=False)
-    sandbox = Sandbox(Settings(_env_file=None, **IDLE_TIMERS), start=T0)  # type: ignore[call-arg, arg-type]
-    chat_url = await sandbox.start()
-    assert sandbox.settings is not None
-    database = open_database(sandbox.database_url)
-    app = build_console_app(sandbox.settings, database.uow_factory, sandbox.clock)
-    runner, console_url = await start_console(app, "127.0.0.1", 0)
-    try:
-        link = await webconsole.create_login(
-            database.uow_factory(), sandbox.clock, sandbox.settings, DEMO_OPERATOR_USER_ID
-        )
-        yield Running(
-            sandbox,
-            chat_url,
-            console_url,
-            f"{console_url}{webconsole.LOGIN_PATH}{link.token}",
-        )
-    finally:
-        await runner.cleanup()
-        await database.dispose()
-        await sandbox.stop()
-
-
 async def test_import_with_a_bad_row_fix_apply_then_the_resident_confirms_her_record(
-    running: Running, tmp_path: Path
+    sandbox_url: tuple[Sandbox, str], tmp_path: Path
 ) -> None:
     from playwright.async_api import async_playwright, expect
+
+    sandbox, url = sandbox_url
 
     header = "姓名,手机号,出生日期,性别,慢病,签约医生,签约日期,到期日期\n"
     lin = f"林小姐,{LIN_MOBILE},1991-06-01,女,高血压,demowang,2026-01-01,2026-12-31\n"
@@ -85,10 +51,11 @@ async def test_import_with_a_bad_row_fix_apply_then_the_resident_confirms_her_re
     async with async_playwright() as playwright:
         browser = await playwright.chromium.launch(executable_path=str(CHROMIUM))
         try:
-            console = await browser.new_page(viewport={"width": 1180, "height": 760})
-            await console.goto(f"{running.console_url}/lang/en")
-            await console.goto(running.login_url)
-            await console.get_by_role("button", name="Sign in").click()
+            chat = await browser.new_page(viewport={"width": 1180, "height": 760})
+            await chat.goto(url)
+            console = await sign_in_through_bot(chat)
+            await console.set_viewport_size({"width": 1180, "height": 760})
+            await use_language(console, "en")
             await console.get_by_role("link", name="Import").click()
             await expect(console.get_by_role("heading", level=1)).to_have_text(
                 "Import contracted residents"
@@ -111,8 +78,8 @@ async def test_import_with_a_bad_row_fix_apply_then_the_resident_confirms_her_re
             await expect(console.get_by_role("status")).to_contain_text("Imported: 2 new")
 
             # Lin signs up in the sandbox chat and shares her phone.
-            chat = await browser.new_page(viewport={"width": 1180, "height": 760})
-            await chat.goto(running.chat_url)
+            await chat.bring_to_front()
+            await chat.locator("#persona-new").click()
             await expect(chat.locator("#persona-new")).to_have_class("active")
 
             def bot_message(text: str):  # type: ignore[no-untyped-def]
@@ -144,7 +111,7 @@ async def test_import_with_a_bad_row_fix_apply_then_the_resident_confirms_her_re
         finally:
             await browser.close()
 
-    database = open_database(running.sandbox.database_url)
+    database = open_database(sandbox.database_url)
     try:
         profile = await get_profile(database.uow_factory(), DEMO_NEW_USER_ID)
         async with database.uow_factory() as uow:
