@@ -79,6 +79,12 @@ class ConsentCD(CallbackData, prefix="consent"):
     agree: bool
 
 
+class RosterMatchCD(CallbackData, prefix="rmatch"):
+    """The resident's answer to "is this record yours?" (the record's id stays server-side)."""
+
+    yes: bool
+
+
 class SexPickCD(CallbackData, prefix="sex"):
     sex: Sex
 

@@ -4,7 +4,12 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from aiogram.types import InlineKeyboardButton, InlineKeyboardMarkup, ReplyKeyboardMarkup
+from aiogram.types import (
+    InlineKeyboardButton,
+    InlineKeyboardMarkup,
+    KeyboardButton,
+    ReplyKeyboardMarkup,
+)
 from aiogram.utils.i18n import gettext as _
 from aiogram.utils.keyboard import ReplyKeyboardBuilder
 from content.dates import hour_words
@@ -45,6 +50,7 @@ from bot.callbacks import (
     ReadingCD,
     ReadingStep,
     RelationPickCD,
+    RosterMatchCD,
     SexPickCD,
     TipActionCD,
     TipFeedbackCD,
@@ -78,6 +84,29 @@ def consent() -> InlineKeyboardMarkup:
     kb = InlineKeyboardBuilder()
     kb.button(text=_("I agree"), callback_data=ConsentCD(agree=True))
     kb.button(text=_("I don't agree"), callback_data=ConsentCD(agree=False))
+    return kb.adjust(1).as_markup()
+
+
+def skip_label() -> str:
+    return _("Skip")
+
+
+def share_phone() -> ReplyKeyboardMarkup:
+    """Telegram's own contact button: it sends the user's verified number, never one typed."""
+    return ReplyKeyboardMarkup(
+        keyboard=[
+            [KeyboardButton(text=_("📱 Share my phone number"), request_contact=True)],
+            [KeyboardButton(text=skip_label())],
+        ],
+        resize_keyboard=True,
+        one_time_keyboard=True,
+    )
+
+
+def roster_match() -> InlineKeyboardMarkup:
+    kb = InlineKeyboardBuilder()
+    kb.button(text=_("Yes, that's me"), callback_data=RosterMatchCD(yes=True))
+    kb.button(text=_("No, that's not me"), callback_data=RosterMatchCD(yes=False))
     return kb.adjust(1).as_markup()
 
 

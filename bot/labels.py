@@ -94,6 +94,11 @@ def error_text(error: DomainError) -> str:
         "member_not_found": _("That family member no longer exists."),
         "doctor_not_found": _("That doctor is no longer available. Please choose another."),
         "own_doctor": _("You can't be your own family doctor."),
+        "contact_not_yours": _(
+            "Please share your own phone number with the button below, not someone else's."
+        ),
+        "roster_entry_gone": _("That record is no longer available."),
+        "consent_needed": _("Please agree to the privacy notice first: send /privacy."),
         "name_empty": _("Please send a name."),
         "name_too_long": _("That name is too long (at most {max} characters).").format(
             max=p.get("max")

@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 from zoneinfo import ZoneInfo
 
-from services import booking, broadcasts, careplans, points, privacy, pushes, readings
+from services import booking, broadcasts, careplans, points, privacy, pushes, readings, roster
 from services.broadcasts import BroadcastReport
 from services.clock import Clock
 from services.database import UnitOfWork
@@ -126,6 +126,10 @@ class PushJobs:
             )
             if removed:
                 log.info("pruned %d home reading(s) past retention", removed)
+            # Roster entries nobody matched: deleted once their contract is long over.
+            dropped = await roster.prune_roster(self.uow_factory(), self.clock, self.zone)
+            if dropped:
+                log.info("pruned %d unmatched roster entr(ies) past retention", dropped)
             return pruned
 
     async def points(self) -> points.HousekeepingReport:

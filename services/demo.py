@@ -44,6 +44,9 @@ class _DemoResident:
 DEMO_ELDERLY_USER_ID = 9_000_000_001  # 张阿姨, 71, hypertension, Dr Wang's resident
 DEMO_PARENT_USER_ID = 9_000_000_002  # Chen Ming, parent of Xiaobao (born 2024-03-15)
 DEMO_NEW_USER_ID = 9_000_000_010  # has opened the bot, not signed up: no rows at all
+# The new persona's phone, as Telegram shares it (digits, country code first): the number a
+# roster import can list to see the sign-up match in the sandbox.
+DEMO_NEW_PHONE = "8613800138000"
 DEMO_DOCTOR_USER_ID = 9_000_000_101  # 王医生 Dr Wang's own Telegram account
 DEMO_OPERATOR_USER_ID = 9_000_000_900  # the centre's operator (the sandbox adds it to admins)
 

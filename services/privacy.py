@@ -379,6 +379,8 @@ table_section("vouchers", "points_vouchers")
 table_section("questions", "questions", omit=("answered_by",))
 table_section("home_readings", "home_readings")
 table_section("reading_reminders", "reading_reminders")
+# The centre's contract-system record the resident confirmed as theirs (services/roster.py).
+table_section("roster_record", "roster_entries")
 
 
 @export_section("doctor_access", "audit_log")

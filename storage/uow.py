@@ -25,6 +25,8 @@ from storage.repositories import (
     FamilyRepository,
     ResidentRepository,
 )
+from storage.rewards import RewardsAdminRepository
+from storage.roster import RosterRepository
 from storage.schedules import ScheduleRepository
 from storage.webconsole import WebConsoleRepository
 
@@ -54,6 +56,8 @@ class UnitOfWork:
     dashboard: DashboardRepository
     schedules: ScheduleRepository
     reviews: ContentReviewRepository
+    roster: RosterRepository
+    rewards: RewardsAdminRepository
     webconsole: WebConsoleRepository
 
     def __init__(
@@ -87,6 +91,8 @@ class UnitOfWork:
         self.dashboard = DashboardRepository(session)
         self.schedules = ScheduleRepository(session)
         self.reviews = ContentReviewRepository(session)
+        self.roster = RosterRepository(session)
+        self.rewards = RewardsAdminRepository(session)
         self.webconsole = WebConsoleRepository(session)
         return self
 

@@ -15,11 +15,21 @@ from services.settings import Settings
 
 from webconsole import security
 from webconsole.context import CLOCK, ENVIRONMENTS, SETTINGS, UOW_FACTORY, build_environments
-from webconsole.pages import auth, content, dashboard, doctors, home, residents, schedules
+from webconsole.pages import (
+    auth,
+    content,
+    dashboard,
+    doctors,
+    home,
+    residents,
+    rewards,
+    roster,
+    schedules,
+)
 
 STATIC_DIR = Path(__file__).parent / "static"
 # One module per area, each with `routes = web.RouteTableDef()`. Add yours here.
-PAGES = (auth, home, residents, doctors, dashboard, schedules, content)
+PAGES = (auth, home, residents, doctors, roster, rewards, dashboard, schedules, content)
 
 
 def build_console_app(

@@ -5,25 +5,26 @@ from __future__ import annotations
 from aiogram import F, Router
 from aiogram.filters import CommandObject, CommandStart
 from aiogram.fsm.context import FSMContext
-from aiogram.types import BotCommandScopeChat, CallbackQuery, Message
+from aiogram.types import BotCommandScopeChat, CallbackQuery, Message, ReplyKeyboardRemove
 from aiogram.utils.i18n import I18n
 from aiogram.utils.i18n import gettext as _
 from content import CONSENT_NOTICE_VERSION
 from content.render import Renderer, html_format
-from services import console, doctors, residents
+from services import console, doctors, residents, roster
 from services.clock import Clock
 from services.database import UnitOfWork
 from services.errors import DomainError
 from services.residents import Condition, ResidentRecord
 from services.settings import Settings
 
-from bot import keyboards, views
+from bot import keyboards, labels, views
 from bot.callbacks import (
     ConditionsDoneCD,
     ConsentCD,
     DoctorLaterCD,
     DoctorPickCD,
     LangPickCD,
+    RosterMatchCD,
     SexPickCD,
 )
 from bot.commands import doctor_commands
@@ -35,6 +36,10 @@ from bot.states import Onboarding, ProfileEdit
 
 LINKED_DOCTOR = "linked_doctor_id"
 CONDITIONS = "conditions"
+# The roster entry offered after the resident shared their own phone number (kept in the
+# conversation state, never in a button's data, so a forged button can't claim another).
+ROSTER_ENTRY = "roster_entry_id"
+PHONE_OFFERED = "phone_offered"
 
 
 async def cmd_start_invite(
@@ -185,12 +190,110 @@ async def cb_consent_agree(
         notice_version=CONSENT_NOTICE_VERSION,
     )
     await state.set_state(Onboarding.birth_year)
+    await state.update_data({PHONE_OFFERED: True})
     await drop_buttons(callback)
+    assert callback.bot is not None
+    # Optional: a resident the centre already lists (its contract system's roster) is found
+    # by the number Telegram vouches for; typing the year skips it.
+    await callback.bot.send_message(
+        user.id,
+        _(
+            "If you have signed a family-doctor contract with the centre, share your phone "
+            "number and we will look up your record. This is optional."
+        ),
+        reply_markup=keyboards.share_phone(),
+    )
     await send(
         callback,
         _("Thank you. What year were you born? For example: 1960"),
         keyboards.cancel(),
     )
+
+
+async def _drop_phone_keyboard(message: Message, state: FSMContext, text: str) -> None:
+    """Takes the share-phone keyboard away (a reply keyboard stays until a message removes
+    it) with a short message of its own."""
+    if (await state.get_data()).get(PHONE_OFFERED):
+        await state.update_data({PHONE_OFFERED: False})
+        await message.answer(text, reply_markup=ReplyKeyboardRemove())
+
+
+async def on_phone_skip(message: Message, state: FSMContext) -> None:
+    await _drop_phone_keyboard(message, state, _("OK, no phone number."))
+    await message.answer(_("What year were you born? For example: 1960"))
+
+
+async def on_contact(message: Message, state: FSMContext, uow: UnitOfWork) -> None:
+    assert message.from_user is not None
+    assert message.contact is not None
+    try:
+        match = await roster.offer_for_contact(
+            uow,
+            message.from_user.id,
+            contact_user_id=message.contact.user_id,
+            phone=message.contact.phone_number,
+        )
+    except DomainError as error:
+        await message.answer(error_text(error), reply_markup=keyboards.share_phone())
+        return
+    await _drop_phone_keyboard(message, state, _("Thank you."))
+    if match is None:
+        await message.answer(
+            _(
+                "We found no record of the centre with this number; that's fine. "
+                "What year were you born? For example: 1960"
+            )
+        )
+        return
+    await state.update_data({ROSTER_ENTRY: match.entry_id})
+    record = labels.conditions_text(match.conditions)
+    if match.doctor_name is not None:
+        text = html_format(
+            _("Your family doctor is {doctor}; our record lists {conditions} — is that right?"),
+            doctor=match.doctor_name,
+            conditions=record,
+        )
+    else:
+        text = html_format(
+            _("The centre's record for this number lists {conditions} — is that right?"),
+            conditions=record,
+        )
+    await message.answer(text, reply_markup=keyboards.roster_match())
+
+
+async def cb_roster_match(
+    callback: CallbackQuery,
+    callback_data: RosterMatchCD,
+    state: FSMContext,
+    uow: UnitOfWork,
+    clock: Clock,
+    renderer: Renderer,
+    locale: str,
+    settings: Settings,
+) -> None:
+    entry_id = (await state.get_data()).get(ROSTER_ENTRY)
+    await state.update_data({ROSTER_ENTRY: None})
+    await drop_buttons(callback)
+    if not callback_data.yes or entry_id is None:
+        await send(
+            callback,
+            _("Nothing was linked. What year were you born? For example: 1960"),
+            keyboards.cancel(),
+        )
+        return
+    try:
+        match = await roster.confirm_match(
+            uow, clock, settings.zone, callback.from_user.id, int(entry_id)
+        )
+    except DomainError as error:
+        await send(callback, error_text(error))
+        await send(callback, _("What year were you born? For example: 1960"))
+        return
+    doctor = None
+    profile = await residents.get_profile(uow, callback.from_user.id)
+    if match.doctor_name is not None:
+        doctor = profile.doctor
+    await _finish(callback, state, uow, clock, settings, renderer, locale, doctor)
 
 
 async def cb_consent_decline(
@@ -219,6 +322,7 @@ async def on_birth_year(
     except DomainError as error:
         await message.answer(error_text(error))
         return
+    await _drop_phone_keyboard(message, state, _("Thank you."))
     await message.answer(_("What is your sex?"), reply_markup=keyboards.sexes(cancel=True))
     await state.set_state(Onboarding.sex)
 
@@ -335,6 +439,11 @@ async def _finish(
     await callback.bot.send_message(callback.from_user.id, text, reply_markup=markup)
 
 
+def _is_skip(text: str) -> bool:
+    # The keyboard is in the resident's language, but they may have switched since.
+    return text.strip() in {keyboards.skip_label(), "Skip", "跳过"}
+
+
 def build_router() -> Router:
     """A fresh router each call: a router can belong to one dispatcher only."""
     router = Router(name=__name__)
@@ -348,6 +457,9 @@ def build_router() -> Router:
     router.callback_query.register(
         cb_consent_decline, Onboarding.consent, ConsentCD.filter(~F.agree)
     )
+    router.message.register(on_contact, Onboarding.birth_year, F.contact)
+    router.message.register(on_phone_skip, Onboarding.birth_year, F.text.func(_is_skip))
+    router.callback_query.register(cb_roster_match, Onboarding.birth_year, RosterMatchCD.filter())
     router.message.register(on_birth_year, Onboarding.birth_year, F.text)
     router.callback_query.register(cb_sex_pick, Onboarding.sex, SexPickCD.filter())
     router.callback_query.register(

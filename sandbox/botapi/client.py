@@ -67,6 +67,29 @@ class ChatClient:
         )
         return int(message["message_id"])
 
+    async def share_contact(self, phone_number: str) -> int:
+        """Press the reply keyboard's "share my phone number" button (``request_contact``):
+        Telegram sends the user's own number, with their user id. Fails if no such button is
+        shown. Returns the message id."""
+        if not self.server.requests_contact(self.chat_id):
+            raise AssertionError(
+                f"no request_contact button is shown; keyboard: {self.reply_keyboard()!r}\n"
+                + self.transcript()
+            )
+        return await self.send_contact(
+            phone_number, user_id=self.user.id, first_name=self.user.first_name
+        )
+
+    async def send_contact(
+        self, phone_number: str, *, user_id: int | None, first_name: str = "Contact"
+    ) -> int:
+        """Send a contact card, e.g. someone else's from the address book."""
+        self._mark()
+        message = await self.server.push_contact(
+            self.user, phone_number, first_name=first_name, contact_user_id=user_id
+        )
+        return int(message["message_id"])
+
     async def press(self, button_text: str, *, message: SentMessage | None = None) -> str:
         """Press the inline button labelled exactly ``button_text``; returns the query id.
 

@@ -607,6 +607,45 @@ class BotAPIServer:
         await self.push_update({"message": message})
         return message
 
+    async def push_contact(
+        self,
+        user: TgUser,
+        phone_number: str,
+        *,
+        first_name: str,
+        contact_user_id: int | None,
+    ) -> dict[str, Any]:
+        """The user sends a contact card: their own through a ``request_contact`` button
+        (Telegram fills in their number and user id), or anyone's from their address book."""
+        chat = self._chat_for(user)
+        contact: dict[str, Any] = {"phone_number": phone_number, "first_name": first_name}
+        if contact_user_id is not None:
+            contact["user_id"] = contact_user_id
+        message: dict[str, Any] = {
+            "message_id": self._take_message_id(chat),
+            "from": user.to_api(),
+            "chat": user.chat_api(),
+            "date": int(time.time()),
+            "contact": contact,
+        }
+        chat.user_messages[message["message_id"]] = message
+        if chat.reply_keyboard is not None and chat.reply_keyboard.get("one_time_keyboard"):
+            chat.reply_keyboard = None
+        await self.push_update({"message": message})
+        return message
+
+    def requests_contact(self, chat_id: int) -> list[str]:
+        """Texts of the buttons of the chat's reply keyboard that share the user's phone."""
+        chat = self._chats.get(chat_id)
+        if chat is None or chat.reply_keyboard is None:
+            return []
+        return [
+            str(button.get("text", ""))
+            for row in chat.reply_keyboard.get("keyboard", [])
+            for button in row
+            if isinstance(button, dict) and button.get("request_contact")
+        ]
+
     async def push_callback_query(
         self, user: TgUser, message: SentMessage, data: str | None
     ) -> str:

@@ -10,6 +10,7 @@ JSON endpoints (all under ``/api``)::
     GET  /api/chats/{user_id}/wait?v=...  long poll: returns when the chat's version changes
     POST /api/chats/{user_id}/messages    {"text": "..."}: the user sends a message
     POST /api/chats/{user_id}/presses     {"message_id": n, "data": "..."}: presses a button
+    POST /api/chats/{user_id}/contact     presses the keyboard's "share my phone" button
     GET  /api/clock                       the sandbox time
     POST /api/clock                       {"minutes": n}: move time on, run the due jobs
     GET  /files/{file_id}                 a photo or document the bot sent
@@ -93,6 +94,7 @@ class ChatWeb:
         app.router.add_get("/api/chats/{user_id}/wait", self._wait)
         app.router.add_post("/api/chats/{user_id}/messages", self._send)
         app.router.add_post("/api/chats/{user_id}/presses", self._press)
+        app.router.add_post("/api/chats/{user_id}/contact", self._contact)
         app.router.add_get("/api/clock", self._get_clock)
         app.router.add_post("/api/clock", self._advance)
         app.router.add_get("/files/{file_id}", self._file)
@@ -199,6 +201,15 @@ class ChatWeb:
         message_id = await chat.send(text.strip())
         return web.json_response({"message_id": message_id})
 
+    async def _contact(self, request: web.Request) -> web.StreamResponse:
+        chat = self._chat_for(request)
+        # Telegram sends the account's own number, only through a request_contact button.
+        phone = self.personas[chat.chat_id].phone
+        if phone is None or not self.botapi.requests_contact(chat.chat_id):
+            raise _bad_request("no share-phone button is shown")
+        message_id = await chat.share_contact(phone)
+        return web.json_response({"message_id": message_id})
+
     async def _press(self, request: web.Request) -> web.StreamResponse:
         chat = self._chat_for(request)
         body = await _json_body(request)
@@ -247,6 +258,7 @@ class ChatWeb:
             "toasts": toasts[-20:],
             "commands": self.commands_for(chat),
             "keyboard": chat.reply_keyboard() or [],
+            "contact_buttons": self.botapi.requests_contact(chat.chat_id),
             "clock": self._clock_json(),
         }
 
@@ -318,7 +330,12 @@ def _bot_message(message: SentMessage) -> dict[str, Any]:
 
 
 def _user_message(message: dict[str, Any]) -> dict[str, Any]:
-    return {"id": message["message_id"], "from": "user", "text": message.get("text", "")}
+    text = message.get("text", "")
+    contact = message.get("contact")
+    if isinstance(contact, dict):
+        number = str(contact.get("phone_number", "")).lstrip("+")
+        text = f"📱 {contact.get('first_name', '')} +{number}"
+    return {"id": message["message_id"], "from": "user", "text": text}
 
 
 def _bad_request(reason: str) -> web.HTTPBadRequest:

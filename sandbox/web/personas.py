@@ -8,6 +8,7 @@ from sandbox.botapi import TgUser
 from services.demo import (
     DEMO_DOCTOR_USER_ID,
     DEMO_ELDERLY_USER_ID,
+    DEMO_NEW_PHONE,
     DEMO_NEW_USER_ID,
     DEMO_OPERATOR_USER_ID,
     DEMO_PARENT_USER_ID,
@@ -20,6 +21,8 @@ class Persona:
     user: TgUser
     role: str
     about: str
+    # What Telegram's "share my phone number" button sends for this account.
+    phone: str | None = None
 
     def to_json(self) -> dict[str, object]:
         return {
@@ -38,6 +41,7 @@ PERSONAS = (
         TgUser(DEMO_NEW_USER_ID, "Lin", language_code="en"),
         "New resident",
         "Has just opened the bot: send /start to sign up.",
+        phone=DEMO_NEW_PHONE,
     ),
     Persona(
         "elderly",

@@ -163,7 +163,7 @@ function renderChat(chat) {
   if (nearBottom || state.scrollNext) list.scrollTop = list.scrollHeight;
   state.scrollNext = false;
   renderCommands(chat.commands);
-  renderReplyKeyboard(chat.keyboard);
+  renderReplyKeyboard(chat.keyboard, chat.contact_buttons || []);
   renderClock(chat.clock);
   for (const toast of chat.toasts) {
     if (state.seenToasts.has(toast.id)) continue;
@@ -190,7 +190,7 @@ function renderCommands(commands) {
   $("menu-button").hidden = !commands.length;
 }
 
-function renderReplyKeyboard(rows) {
+function renderReplyKeyboard(rows, contactButtons) {
   const box = $("reply-keyboard");
   box.replaceChildren();
   box.hidden = !rows.length;
@@ -200,7 +200,12 @@ function renderReplyKeyboard(rows) {
     for (const text of row) {
       const button = document.createElement("button");
       button.type = "button"; button.textContent = text;
-      button.addEventListener("click", () => send(text));
+      if (contactButtons.includes(text)) {
+        button.className = "contact";
+        button.addEventListener("click", () => shareContact());
+      } else {
+        button.addEventListener("click", () => send(text));
+      }
       rowEl.appendChild(button);
     }
     box.appendChild(rowEl);
@@ -283,6 +288,15 @@ async function send(text) {
   state.scrollNext = true;
   try {
     await api(`/api/chats/${state.persona.id}/messages`, { text });
+  } catch (error) {
+    showToast(`Not sent: ${error.message}`);
+  }
+}
+
+async function shareContact() {
+  state.scrollNext = true;
+  try {
+    await api(`/api/chats/${state.persona.id}/contact`, {});
   } catch (error) {
     showToast(`Not sent: ${error.message}`);
   }

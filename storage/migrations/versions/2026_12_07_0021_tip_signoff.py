@@ -1,7 +1,7 @@
 """tip sign-offs recorded in the console
 
 Revision ID: 0021_tip_signoff
-Revises: 0019_console
+Revises: 0020_roster
 Create Date: 2026-12-07 14:40:00
 """
 
@@ -12,7 +12,7 @@ import storage.types
 from alembic import op
 
 revision: str = "0021_tip_signoff"
-down_revision: str | None = "0019_console"
+down_revision: str | None = "0020_roster"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
