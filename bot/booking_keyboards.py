@@ -21,6 +21,8 @@ from bot.callbacks import (
     ApptAction,
     ApptCD,
     AttendanceCD,
+    AttendanceFixCD,
+    AttendanceUndoCD,
     BookConfirmCD,
     BookDayCD,
     BookPersonCD,
@@ -30,6 +32,7 @@ from bot.callbacks import (
     MenuCD,
     MenuItem,
     OfferAcceptCD,
+    UndoOutcome,
     WaitlistJoinCD,
 )
 from bot.paging import add_nav
@@ -250,3 +253,36 @@ def doctor_day(
         if nav:
             rows.append(nav)
     return kb.adjust(*rows).as_markup() if rows else InlineKeyboardBuilder().as_markup()
+
+
+def attendance_fix(appointment_id: int, attended: bool) -> InlineKeyboardMarkup:
+    """Change a recorded outcome, or keep it (the safe choice, second)."""
+    kb = InlineKeyboardBuilder()
+    kb.button(
+        text=_("Yes, mark attended") if attended else _("Yes, mark no-show"),
+        callback_data=AttendanceFixCD(
+            appointment_id=appointment_id, attended=attended, apply=True
+        ),
+    )
+    kb.button(
+        text=_("No, keep it"),
+        callback_data=AttendanceFixCD(
+            appointment_id=appointment_id, attended=attended, apply=False
+        ),
+    )
+    return kb.adjust(1).as_markup()
+
+
+def attendance_undo(
+    appointment_id: int, marked: AppointmentStatus, previous: AppointmentStatus
+) -> InlineKeyboardMarkup:
+    kb = InlineKeyboardBuilder()
+    kb.button(
+        text=_("↩ Undo"),
+        callback_data=AttendanceUndoCD(
+            appointment_id=appointment_id,
+            marked=UndoOutcome(marked.value),
+            previous=UndoOutcome(previous.value),
+        ),
+    )
+    return kb.as_markup()

@@ -225,6 +225,28 @@ class AttendanceCD(CallbackData, prefix="att"):
     page: Num = 0  # the page of the day list the button is on, shown again after the press
 
 
+class AttendanceFixCD(CallbackData, prefix="attfix"):
+    """The answer to "change a recorded outcome?": apply it (`attended`) or keep it."""
+
+    appointment_id: Num
+    attended: bool
+    apply: bool
+
+
+class UndoOutcome(StrEnum):
+    BOOKED = "booked"
+    ATTENDED = "attended"
+    NO_SHOW = "no_show"
+
+
+class AttendanceUndoCD(CallbackData, prefix="attundo"):
+    """撤销 under a recorded mark: back from `marked` to `previous`."""
+
+    appointment_id: Num
+    marked: UndoOutcome
+    previous: UndoOutcome
+
+
 class DayPageCD(CallbackData, prefix="dday"):
     """A page of a doctor's day list (/today, /tomorrow)."""
 

@@ -1108,6 +1108,15 @@ async def doctor_day(
 async def _mark(
     uow: UnitOfWork, now: datetime, appointment: AppointmentRecord, attended: bool
 ) -> AppointmentRecord:
+    marked, _moved = await mark_moving(uow, now, appointment, attended)
+    return marked
+
+
+async def mark_moving(
+    uow: UnitOfWork, now: datetime, appointment: AppointmentRecord, attended: bool
+) -> tuple[AppointmentRecord, int]:
+    """Records attended / no-show inside the caller's write transaction (services/attendance.py
+    uses it too); returns the appointment after and the points moved (0 when none did)."""
     target = AppointmentStatus.ATTENDED if attended else AppointmentStatus.NO_SHOW
     if appointment.status in (
         AppointmentStatus.CANCELLED_RESIDENT,
@@ -1115,7 +1124,7 @@ async def _mark(
     ):
         raise InvalidInput("appointment_cancelled")
     if appointment.status is target:
-        return appointment
+        return appointment, 0
     # From booked, or a correction between attended and no-show; each leaves an event.
     others = {
         AppointmentStatus.BOOKED,
@@ -1126,11 +1135,11 @@ async def _mark(
         raise InvalidInput("appointment_cancelled")
     kind = AppointmentEventKind.ATTENDED if attended else AppointmentEventKind.NO_SHOW
     await uow.booking.add_event(appointment.id, kind, Actor.DOCTOR, now)
-    await points.on_attendance(uow, now, appointment, attended)
+    moved = await points.on_attendance(uow, now, appointment, attended)
     if appointment.status is AppointmentStatus.BOOKED:
         await _withdraw_reminders(uow, appointment.id)
     await careplans.on_attendance(uow, now, appointment, attended)
-    return await _appointment(uow, appointment.id)
+    return await _appointment(uow, appointment.id), moved
 
 
 async def mark_attendance(

@@ -14,6 +14,8 @@ from services.settings import Settings
 
 from bot.callbacks import (
     AttendanceCD,
+    AttendanceFixCD,
+    AttendanceUndoCD,
     BcSegmentCD,
     BcStepCD,
     BroadcastCD,
@@ -53,6 +55,8 @@ DOCTOR_COMMANDS = frozenset(
 )
 DOCTOR_CALLBACKS: tuple[type[CallbackData], ...] = (
     AttendanceCD,
+    AttendanceFixCD,
+    AttendanceUndoCD,
     DayPageCD,
     CareRecordCD,
     CareDoneCD,
