@@ -10,17 +10,21 @@ from datetime import date, timedelta
 
 from aiogram import Router
 from aiogram.filters import Command, CommandObject
+from aiogram.fsm.context import FSMContext
 from aiogram.types import CallbackQuery, Message
 from aiogram.utils.i18n import gettext as _
 from content.render import Renderer, html_format
-from services import attendance, booking
+from services import attendance, booking, console
 from services.booking import AppointmentStatus
 from services.clock import Clock
 from services.database import UnitOfWork
+from services.errors import NotAllowed
 from services.settings import Settings
 
 from bot import booking_keyboards as kb
 from bot.callbacks import AttendanceCD, AttendanceFixCD, AttendanceUndoCD, DayPageCD
+from bot.doctor.states import CheckInCode
+from bot.labels import error_text
 from bot.paging import ROW_OVERHEAD, clamp, split_pages
 from bot.replies import edit, send
 from bot.views import Screen
@@ -262,19 +266,10 @@ async def cb_day_page(
     await edit(callback, text, markup)
 
 
-async def cmd_check_in(
-    message: Message,
-    command: CommandObject,
-    uow: UnitOfWork,
-    clock: Clock,
-    locale: str,
-    settings: Settings,
+async def _check_in(
+    message: Message, uow: UnitOfWork, clock: Clock, locale: str, settings: Settings, code: str
 ) -> None:
     assert message.from_user is not None
-    code = (command.args or "").strip()
-    if not code:
-        await message.answer(_("Send the resident's code like this: /checkin K7MX3P"))
-        return
     appt = await booking.check_in(
         uow, clock, message.from_user.id, code, admin_ids=settings.admin_ids
     )
@@ -287,11 +282,49 @@ async def cmd_check_in(
     )
 
 
+async def cmd_check_in(
+    message: Message,
+    command: CommandObject,
+    state: FSMContext,
+    uow: UnitOfWork,
+    clock: Clock,
+    locale: str,
+    settings: Settings,
+) -> None:
+    """`/checkin CODE`, or `/checkin` and then the code as the next message."""
+    assert message.from_user is not None
+    code = (command.args or "").strip()
+    if not code:
+        if not await console.is_doctor_or_admin(uow, settings, message.from_user.id):
+            await message.answer(error_text(NotAllowed("not_a_doctor")))
+            return
+        await message.answer(_("Send the resident's check-in code (or /cancel)."))
+        await state.set_state(CheckInCode.code)
+        return
+    await _check_in(message, uow, clock, locale, settings, code)
+
+
+async def on_check_in_code(
+    message: Message,
+    state: FSMContext,
+    uow: UnitOfWork,
+    clock: Clock,
+    locale: str,
+    settings: Settings,
+) -> None:
+    if not message.text:
+        await message.answer(_("Please send the check-in code as text, or /cancel."))
+        return
+    await state.clear()
+    await _check_in(message, uow, clock, locale, settings, message.text)
+
+
 def build_router() -> Router:
     """A fresh router each call: a router can belong to one dispatcher only."""
     router = Router(name=__name__)
     router.message.register(cmd_day, Command("today", "tomorrow"))
     router.message.register(cmd_check_in, Command("checkin"))
+    router.message.register(on_check_in_code, CheckInCode.code)
     router.callback_query.register(cb_attendance, AttendanceCD.filter())
     router.callback_query.register(cb_attendance_fix, AttendanceFixCD.filter())
     router.callback_query.register(cb_attendance_undo, AttendanceUndoCD.filter())

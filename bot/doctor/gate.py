@@ -35,7 +35,13 @@ from bot.callbacks import (
     ResidentMessageCD,
     ResidentsCD,
 )
-from bot.doctor.states import BroadcastCompose, PersonalMessage, QuestionAnswer, ResidentSearch
+from bot.doctor.states import (
+    BroadcastCompose,
+    CheckInCode,
+    PersonalMessage,
+    QuestionAnswer,
+    ResidentSearch,
+)
 from bot.states import RedeemVoucher
 
 # The doctor-only entries of bot.commands.doctor_commands (a test keeps them in step).
@@ -79,7 +85,14 @@ DOCTOR_CALLBACKS: tuple[type[CallbackData], ...] = (
 DOCTOR_CALLBACK_PREFIXES = tuple(f"{cd.__prefix__}{cd.__separator__}" for cd in DOCTOR_CALLBACKS)
 DOCTOR_STATES = frozenset(
     state.state
-    for group in (BroadcastCompose, ResidentSearch, PersonalMessage, QuestionAnswer, RedeemVoucher)
+    for group in (
+        BroadcastCompose,
+        ResidentSearch,
+        PersonalMessage,
+        QuestionAnswer,
+        RedeemVoucher,
+        CheckInCode,
+    )
     for state in group.__states__
 )
 
