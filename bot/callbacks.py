@@ -225,6 +225,20 @@ class AttendanceCD(CallbackData, prefix="att"):
     page: Num = 0  # the page of the day list the button is on, shown again after the press
 
 
+class DoctorMenuItem(StrEnum):
+    TODAY = "today"
+    CHECKIN = "checkin"
+    QUESTIONS = "questions"
+    BROADCAST = "broadcast"
+    RESIDENTS = "residents"
+
+
+class DoctorMenuCD(CallbackData, prefix="dmenu"):
+    """A button of the doctor's desk (bot/doctor/home.py)."""
+
+    item: DoctorMenuItem
+
+
 class AttendanceFixCD(CallbackData, prefix="attfix"):
     """The answer to "change a recorded outcome?": apply it (`attended`) or keep it."""
 

@@ -33,7 +33,7 @@ from bot.views import Screen
 DAY_PAGE_SIZE = 20
 
 
-async def _day_screen(
+async def day_screen(
     uow: UnitOfWork,
     clock: Clock,
     renderer: Renderer,
@@ -93,7 +93,7 @@ async def cmd_day(
     assert message.from_user is not None
     today = clock.now().astimezone(settings.zone).date()
     day = today + timedelta(days=1) if command.command == "tomorrow" else today
-    text, markup = await _day_screen(
+    text, markup = await day_screen(
         uow, clock, renderer, locale, settings, message.from_user.id, day
     )
     await message.answer(text, reply_markup=markup)
@@ -176,7 +176,7 @@ async def cb_attendance(
     )
     appt = result.appointment
     day = appt.starts_at.astimezone(settings.zone).date()
-    text, markup = await _day_screen(
+    text, markup = await day_screen(
         uow, clock, renderer, locale, settings, callback.from_user.id, day, callback_data.page
     )
     await edit(callback, text, markup)
@@ -260,10 +260,14 @@ async def cb_day_page(
     settings: Settings,
 ) -> None:
     day = kb.from_int(callback_data.day)
-    text, markup = await _day_screen(
+    text, markup = await day_screen(
         uow, clock, renderer, locale, settings, callback.from_user.id, day, callback_data.page
     )
     await edit(callback, text, markup)
+
+
+def check_in_prompt() -> str:
+    return _("Send the resident's check-in code (or /cancel).")
 
 
 async def _check_in(
@@ -298,7 +302,7 @@ async def cmd_check_in(
         if not await console.is_doctor_or_admin(uow, settings, message.from_user.id):
             await message.answer(error_text(NotAllowed("not_a_doctor")))
             return
-        await message.answer(_("Send the resident's check-in code (or /cancel)."))
+        await message.answer(check_in_prompt())
         await state.set_state(CheckInCode.code)
         return
     await _check_in(message, uow, clock, locale, settings, code)

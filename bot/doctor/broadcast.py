@@ -78,18 +78,20 @@ def _local(at: datetime, settings: Settings) -> str:
 # --- composing -------------------------------------------------------------------------------
 
 
+def compose_prompt() -> str:
+    return _(
+        "Send the text of the broadcast, or a photo with the text as its caption.\n"
+        "Send /cancel to stop."
+    )
+
+
 async def cmd_broadcast(
     message: Message, state: FSMContext, uow: UnitOfWork, settings: Settings
 ) -> None:
     assert message.from_user is not None
     await console.actor(uow, settings, message.from_user.id)
     await state.clear()
-    await message.answer(
-        _(
-            "Send the text of the broadcast, or a photo with the text as its caption.\n"
-            "Send /cancel to stop."
-        )
-    )
+    await message.answer(compose_prompt())
     await state.set_state(BroadcastCompose.text)
 
 

@@ -19,9 +19,11 @@ from services import booking
 from services.database import UnitOfWork
 from services.errors import NotRegistered
 from services.residents import ResidentRecord
+from services.settings import Settings
 
 from bot import keyboards, views
 from bot.callbacks import CancelCD, MenuCD, MenuItem
+from bot.doctor import home
 from bot.labels import error_text
 from bot.replies import edit
 
@@ -29,11 +31,18 @@ from bot.replies import edit
 async def cmd_menu(
     message: Message,
     state: FSMContext,
+    uow: UnitOfWork,
+    settings: Settings,
     renderer: Renderer,
     locale: str,
     resident: ResidentRecord | None,
 ) -> None:
+    assert message.from_user is not None
     await state.clear()
+    if await home.is_desk_user(uow, settings, message.from_user.id, resident):
+        text, markup = home.desk()
+        await message.answer(text, reply_markup=markup)
+        return
     if resident is None:
         await message.answer(error_text(NotRegistered()))
         return
@@ -44,11 +53,16 @@ async def cmd_menu(
 async def cb_menu(
     callback: CallbackQuery,
     state: FSMContext,
+    uow: UnitOfWork,
+    settings: Settings,
     renderer: Renderer,
     locale: str,
     resident: ResidentRecord | None,
 ) -> None:
     await state.clear()
+    if await home.is_desk_user(uow, settings, callback.from_user.id, resident):
+        await edit(callback, *home.desk())
+        return
     if resident is None:
         await edit(callback, error_text(NotRegistered()), None)
         return
@@ -70,15 +84,34 @@ async def _help(uow: UnitOfWork, user_id: int, renderer: Renderer, locale: str) 
     )
 
 
-async def cmd_help(message: Message, uow: UnitOfWork, renderer: Renderer, locale: str) -> None:
+async def cmd_help(
+    message: Message,
+    uow: UnitOfWork,
+    settings: Settings,
+    renderer: Renderer,
+    locale: str,
+    resident: ResidentRecord | None,
+) -> None:
     assert message.from_user is not None
+    if await home.is_desk_user(uow, settings, message.from_user.id, resident):
+        text, markup = home.desk_help()
+        await message.answer(text, reply_markup=markup)
+        return
     text = await _help(uow, message.from_user.id, renderer, locale)
     await message.answer(text, reply_markup=keyboards.back_to_menu())
 
 
 async def cb_help(
-    callback: CallbackQuery, uow: UnitOfWork, renderer: Renderer, locale: str
+    callback: CallbackQuery,
+    uow: UnitOfWork,
+    settings: Settings,
+    renderer: Renderer,
+    locale: str,
+    resident: ResidentRecord | None,
 ) -> None:
+    if await home.is_desk_user(uow, settings, callback.from_user.id, resident):
+        await edit(callback, *home.desk_help())
+        return
     text = await _help(uow, callback.from_user.id, renderer, locale)
     await edit(callback, text, keyboards.back_to_menu())
 
@@ -86,22 +119,34 @@ async def cb_help(
 async def cmd_cancel(
     message: Message,
     state: FSMContext,
+    uow: UnitOfWork,
+    settings: Settings,
     renderer: Renderer,
     locale: str,
     resident: ResidentRecord | None,
 ) -> None:
+    assert message.from_user is not None
     await state.clear()
+    if await home.is_desk_user(uow, settings, message.from_user.id, resident):
+        text, markup = home.desk(_("Cancelled."))
+        await message.answer(text, reply_markup=markup)
+        return
     await _cancelled(message, renderer, locale, resident)
 
 
 async def cb_cancel(
     callback: CallbackQuery,
     state: FSMContext,
+    uow: UnitOfWork,
+    settings: Settings,
     renderer: Renderer,
     locale: str,
     resident: ResidentRecord | None,
 ) -> None:
     await state.clear()
+    if await home.is_desk_user(uow, settings, callback.from_user.id, resident):
+        await edit(callback, *home.desk(_("Cancelled.")))
+        return
     if resident is None or resident.onboarded_at is None:
         await edit(callback, _("Cancelled."), None)
         return
