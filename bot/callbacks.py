@@ -443,6 +443,12 @@ class BcAction(StrEnum):
     SEND_NOW = "now"
     SCHEDULE = "schedule"
     CONFIRM_SCHEDULE = "sched_ok"
+    # Quick picks for the start (value: YYYYMMDDHH local for AT, YYYYMMDD for DAY).
+    TONIGHT = "tonight"
+    TOMORROW = "tomorrow"
+    PICK_DATE = "pickdate"
+    PICK_DAY = "pickday"
+    AT = "at"
 
 
 class BcStepCD(CallbackData, prefix="bca"):
