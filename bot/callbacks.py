@@ -300,6 +300,14 @@ class CareDoneCD(CallbackData, prefix="caredone"):
     outcome: str = ""
 
 
+class CareUndoCD(CallbackData, prefix="careundo"):
+    """撤销 under "Recorded: … done today": takes that record back (a few minutes only)."""
+
+    resident_id: Num
+    member_id: Num
+    rule: str
+
+
 class CareRxCD(CallbackData, prefix="carerx"):
     resident_id: Num
     member_id: Num

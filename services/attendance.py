@@ -12,7 +12,7 @@ never silently rewrites a recorded visit, and every mark can be taken back for a
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 
 from storage.records import (
     Actor,
@@ -25,9 +25,9 @@ from storage.uow import UnitOfWork
 from services import booking, careplans, console, points
 from services.clock import Clock
 from services.errors import InvalidInput
+from services.undo import UNDO_MINUTES, UNDO_WINDOW
 
-UNDO_WINDOW = timedelta(minutes=5)
-UNDO_MINUTES = int(UNDO_WINDOW.total_seconds() // 60)
+__all__ = ["UNDO_MINUTES", "UNDO_WINDOW", "Marked", "NeedsConfirmation", "override", "tap", "undo"]
 
 _OUTCOMES = (AppointmentStatus.ATTENDED, AppointmentStatus.NO_SHOW)
 _MARK_EVENTS = (AppointmentEventKind.ATTENDED, AppointmentEventKind.NO_SHOW)
