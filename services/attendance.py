@@ -27,7 +27,16 @@ from services.clock import Clock
 from services.errors import InvalidInput
 from services.undo import UNDO_MINUTES, UNDO_WINDOW
 
-__all__ = ["UNDO_MINUTES", "UNDO_WINDOW", "Marked", "NeedsConfirmation", "override", "tap", "undo"]
+__all__ = [
+    "UNDO_MINUTES",
+    "UNDO_WINDOW",
+    "Marked",
+    "NeedsConfirmation",
+    "check_in",
+    "override",
+    "tap",
+    "undo",
+]
 
 _OUTCOMES = (AppointmentStatus.ATTENDED, AppointmentStatus.NO_SHOW)
 _MARK_EVENTS = (AppointmentEventKind.ATTENDED, AppointmentEventKind.NO_SHOW)
@@ -178,3 +187,18 @@ async def undo(
         )
         await uow.commit()
     return Marked(after, marked, -taken)
+
+
+async def check_in(
+    uow: UnitOfWork,
+    clock: Clock,
+    doctor_telegram_id: int,
+    code: str,
+    *,
+    admin_ids: frozenset[int] = frozenset(),
+) -> Marked:
+    """`booking.check_in`, as a mark that can be undone."""
+    marked, previous, moved = await booking.check_in_marking(
+        uow, clock, doctor_telegram_id, code, admin_ids=admin_ids
+    )
+    return Marked(marked, previous, moved)

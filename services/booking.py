@@ -1180,6 +1180,21 @@ async def check_in(
 ) -> AppointmentRecord:
     """Marks attended the appointment with this check-in code today at the doctor's centre
     (the centre's local day). Case and spaces don't matter."""
+    marked, _previous, _moved = await check_in_marking(
+        uow, clock, doctor_telegram_id, code, admin_ids=admin_ids
+    )
+    return marked
+
+
+async def check_in_marking(
+    uow: UnitOfWork,
+    clock: Clock,
+    doctor_telegram_id: int,
+    code: str,
+    *,
+    admin_ids: frozenset[int] = frozenset(),
+) -> tuple[AppointmentRecord, AppointmentStatus, int]:
+    """`check_in`, also giving the status before and the points moved (for 撤销)."""
     now = clock.now()
     async with uow:
         await uow.begin_write()
@@ -1194,12 +1209,12 @@ async def check_in(
         )
         if appointment is None:
             raise NotFound("check_in_code_unknown")
-        marked = await _mark(uow, now, appointment, attended=True)
+        marked, moved = await mark_moving(uow, now, appointment, attended=True)
         await _audit_desk(
             uow, now, doctor_id, doctor_telegram_id, [marked], console.AuditAction.CHECK_IN
         )
         await uow.commit()
-    return marked
+    return marked, appointment.status, moved
 
 
 async def add_referral(

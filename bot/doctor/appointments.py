@@ -274,16 +274,28 @@ async def _check_in(
     message: Message, uow: UnitOfWork, clock: Clock, locale: str, settings: Settings, code: str
 ) -> None:
     assert message.from_user is not None
-    appt = await booking.check_in(
+    result = await attendance.check_in(
         uow, clock, message.from_user.id, code, admin_ids=settings.admin_ids
     )
-    await message.answer(
+    appt = result.appointment
+    lines = [
         html_format(
             _("Checked in: {person}, {service}."),
             person=appt.person_name,
             service=kb.service_name(appt, locale),
         )
-    )
+    ]
+    markup = None
+    if result.changed:
+        if result.points > 0:
+            lines.append(
+                _("+{points} health points for the resident.").format(points=result.points)
+            )
+        lines.append(
+            _("You can undo this for {minutes} minutes.").format(minutes=attendance.UNDO_MINUTES)
+        )
+        markup = kb.attendance_undo(appt.id, appt.status, result.previous)
+    await message.answer("\n".join(lines), reply_markup=markup)
 
 
 async def cmd_check_in(

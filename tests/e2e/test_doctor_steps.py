@@ -23,8 +23,8 @@ ZH = 11
 EN = 12
 
 CHECKIN = {
-    "en": ("Send the resident's check-in code", "Checked in: Chen, Health check-up."),
-    "zh-hans": ("请发送居民的签到码", "已签到：Chen，"),
+    "en": ("Send the resident's check-in code", "Checked in: Chen, Health check-up.", "↩ Undo"),
+    "zh-hans": ("请发送居民的签到码", "已签到：Chen，", "↩ 撤销"),
 }
 
 
@@ -38,7 +38,7 @@ async def test_checkin_without_a_code_asks_for_it_and_takes_the_next_message(
 ) -> None:
     """Fails without the code: /checkin alone answered "Send the resident's code like this:
     /checkin K7MX3P" and the code sent next got the doctor's command list."""
-    asked, done = CHECKIN[language]
+    asked, done, undo = CHECKIN[language]
     await make_doctor_and_resident(uow_factory, clock)
     await jiayi.jobs.materialize()
     appt = await _book_checkup(uow_factory, clock)
@@ -46,7 +46,9 @@ async def test_checkin_without_a_code_asks_for_it_and_takes_the_next_message(
     await doctor.send("/checkin")
     await doctor.wait_for(asked)
     await doctor.send(f" {appt.check_in_code.lower()} ")
-    await doctor.wait_for(done)
+    checked = await doctor.wait_for(done)
+    # A check-in is an attendance mark like ✓: it can be taken back for a few minutes.
+    assert checked.button_texts() == [undo]
 
 
 async def test_a_command_wins_over_an_unfinished_redeem(
