@@ -4,7 +4,7 @@ never silently rewrites a recorded visit, and every mark can be taken back for a
 - `tap`: from booked, records the outcome at once; when the visit already has the other
   outcome (checked in by code, say), changes nothing and returns what an override would do,
   for the doctor to confirm.
-- `override`: applies that change only if the visit still has the outcome the doctor saw.
+- `override`: applies that change once the doctor confirmed it.
 - `undo`: within `UNDO_WINDOW` of the mark, restores the status before it (points and the
   care plan follow, through the points and care-plan services).
 """
@@ -125,9 +125,9 @@ async def override(
     *,
     admin_ids: frozenset[int] = frozenset(),
 ) -> Marked | NeedsConfirmation:
-    """The doctor confirmed changing a recorded outcome to `attended`. Applies only while the
-    visit still has the opposite outcome they were asked about; otherwise the visit is as
-    `tap` finds it (recorded as asked already, or booked again: then it is recorded)."""
+    """The doctor confirmed changing a recorded outcome to `attended`: recorded whatever the
+    visit holds now (booked again after an undo, say); the same outcome again changes nothing;
+    a cancelled visit is refused. Always a `Marked`, with the points it moved."""
     now = clock.now()
     async with uow:
         await uow.begin_write()
