@@ -50,8 +50,9 @@ from services.settings import Settings
 from bot.aiogram_shim import KeepAliveSession
 from bot.commands import doctor_commands, resident_commands
 from bot.doctor.broadcast import BroadcastNotifier
+from bot.doctor.composing import COMPOSING_STATES
 from bot.logs import keep_personal_data_out
-from bot.middlewares import LocaleMiddleware, UnitOfWorkMiddleware
+from bot.middlewares import CommandLeavesStep, LocaleMiddleware, UnitOfWorkMiddleware
 from bot.resident.privacy import ConsentGate
 from bot.routers import get_routers
 from bot.sender import AiogramSender
@@ -140,6 +141,8 @@ def build_dispatcher(
     LocaleMiddleware(i18n).setup(dp)
     # Withdrawn or outdated consent: ask again before any feature uses the resident's data.
     gate = ConsentGate(renderer)
+    # Before the gate, which reads the state: a command leaves a pending step (not /cancel).
+    dp.message.outer_middleware(CommandLeavesStep(keep=COMPOSING_STATES))
     dp.message.outer_middleware(gate)
     dp.callback_query.outer_middleware(gate)
     dp.callback_query.middleware(CallbackAnswerMiddleware(pre=True))

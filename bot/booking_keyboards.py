@@ -22,6 +22,8 @@ from bot.callbacks import (
     ApptAction,
     ApptCD,
     AttendanceCD,
+    AttendanceFixCD,
+    AttendanceUndoCD,
     BookConfirmCD,
     BookDayCD,
     BookPersonCD,
@@ -32,6 +34,7 @@ from bot.callbacks import (
     MenuCD,
     MenuItem,
     OfferAcceptCD,
+    UndoOutcome,
     WaitlistJoinCD,
 )
 from bot.paging import add_nav
@@ -321,3 +324,36 @@ def after_refusal(code: str) -> InlineKeyboardMarkup:
         kb.button(text=_("Book an appointment"), callback_data=MenuCD(item=MenuItem.BOOK))
     _menu_row(kb)
     return kb.adjust(1).as_markup()
+
+
+def attendance_fix(appointment_id: int, attended: bool) -> InlineKeyboardMarkup:
+    """Change a recorded outcome, or keep it (the safe choice, second)."""
+    kb = InlineKeyboardBuilder()
+    kb.button(
+        text=_("Yes, mark attended") if attended else _("Yes, mark no-show"),
+        callback_data=AttendanceFixCD(
+            appointment_id=appointment_id, attended=attended, apply=True
+        ),
+    )
+    kb.button(
+        text=_("No, keep it"),
+        callback_data=AttendanceFixCD(
+            appointment_id=appointment_id, attended=attended, apply=False
+        ),
+    )
+    return kb.adjust(1).as_markup()
+
+
+def attendance_undo(
+    appointment_id: int, marked: AppointmentStatus, previous: AppointmentStatus
+) -> InlineKeyboardMarkup:
+    kb = InlineKeyboardBuilder()
+    kb.button(
+        text=_("↩ Undo"),
+        callback_data=AttendanceUndoCD(
+            appointment_id=appointment_id,
+            marked=UndoOutcome(marked.value),
+            previous=UndoOutcome(previous.value),
+        ),
+    )
+    return kb.as_markup()

@@ -232,6 +232,42 @@ class AttendanceCD(CallbackData, prefix="att"):
     page: Num = 0  # the page of the day list the button is on, shown again after the press
 
 
+class DoctorMenuItem(StrEnum):
+    TODAY = "today"
+    CHECKIN = "checkin"
+    QUESTIONS = "questions"
+    BROADCAST = "broadcast"
+    RESIDENTS = "residents"
+
+
+class DoctorMenuCD(CallbackData, prefix="dmenu"):
+    """A button of the doctor's desk (bot/doctor/home.py)."""
+
+    item: DoctorMenuItem
+
+
+class AttendanceFixCD(CallbackData, prefix="attfix"):
+    """The answer to "change a recorded outcome?": apply it (`attended`) or keep it."""
+
+    appointment_id: Num
+    attended: bool
+    apply: bool
+
+
+class UndoOutcome(StrEnum):
+    BOOKED = "booked"
+    ATTENDED = "attended"
+    NO_SHOW = "no_show"
+
+
+class AttendanceUndoCD(CallbackData, prefix="attundo"):
+    """撤销 under a recorded mark: back from `marked` to `previous`."""
+
+    appointment_id: Num
+    marked: UndoOutcome
+    previous: UndoOutcome
+
+
 class DayPageCD(CallbackData, prefix="dday"):
     """A page of a doctor's day list (/today, /tomorrow)."""
 
@@ -270,6 +306,14 @@ class CareDoneCD(CallbackData, prefix="caredone"):
     rule: str
     # A follow-up's finding: "" (not asked), "controlled" or "uncontrolled".
     outcome: str = ""
+
+
+class CareUndoCD(CallbackData, prefix="careundo"):
+    """撤销 under "Recorded: … done today": takes that record back (a few minutes only)."""
+
+    resident_id: Num
+    member_id: Num
+    rule: str
 
 
 class CareRxCD(CallbackData, prefix="carerx"):
@@ -416,6 +460,12 @@ class BcAction(StrEnum):
     SEND_NOW = "now"
     SCHEDULE = "schedule"
     CONFIRM_SCHEDULE = "sched_ok"
+    # Quick picks for the start (value: YYYYMMDDHH local for AT, YYYYMMDD for DAY).
+    TONIGHT = "tonight"
+    TOMORROW = "tomorrow"
+    PICK_DATE = "pickdate"
+    PICK_DAY = "pickday"
+    AT = "at"
 
 
 class BcStepCD(CallbackData, prefix="bca"):

@@ -18,7 +18,9 @@ from bot.callbacks import (
     CareDoneCD,
     CareItemCD,
     CareNudgeCD,
+    CareRecordCD,
     CareRxCD,
+    CareUndoCD,
     DigestCD,
     DigestChoice,
     MenuCD,
@@ -156,3 +158,25 @@ def digest_choice(current: str) -> InlineKeyboardMarkup:
         mark = "✓ " if choice.value == current else ""
         kb.button(text=f"{mark}{label}", callback_data=DigestCD(frequency=choice))
     return kb.adjust(3).as_markup()
+
+
+def care_undo(resident_id: int, member_id: int, rule: str) -> InlineKeyboardMarkup:
+    kb = InlineKeyboardBuilder()
+    kb.button(
+        text=_("↩ Undo"),
+        callback_data=CareUndoCD(resident_id=resident_id, member_id=member_id, rule=rule),
+    )
+    kb.button(
+        text=_("Care record"),
+        callback_data=CareRecordCD(resident_id=resident_id, member_id=member_id),
+    )
+    return kb.adjust(2).as_markup()
+
+
+def care_record_button(resident_id: int, member_id: int) -> InlineKeyboardMarkup:
+    kb = InlineKeyboardBuilder()
+    kb.button(
+        text=_("Care record"),
+        callback_data=CareRecordCD(resident_id=resident_id, member_id=member_id),
+    )
+    return kb.as_markup()

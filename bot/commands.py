@@ -1,4 +1,4 @@
-"""The command menus Telegram shows: one for everyone, a longer one in doctors' chats."""
+"""The command menus Telegram shows: one for everyone, and the doctors' own in their chats."""
 
 from __future__ import annotations
 
@@ -31,17 +31,29 @@ def resident_commands() -> list[BotCommand]:
 
 
 def doctor_commands() -> list[BotCommand]:
+    """The doctors' menu: their own work first (the desk's five: today, check-in, questions,
+    broadcast, residents), then the rest of it, then only the resident commands a doctor uses
+    (a doctor who is also a resident still types the others)."""
     return [
         BotCommand(command="today", description=_("Today's appointments")),
         BotCommand(command="tomorrow", description=_("Tomorrow's appointments")),
         BotCommand(command="checkin", description=_("Check a resident in by code")),
-        BotCommand(command="digest", description=_("Overdue-items digest")),
-        BotCommand(command="alerts", description=_("When urgent-reading alerts reach me")),
-        BotCommand(command="redeem", description=_("Redeem a points voucher")),
-        BotCommand(command="residents", description=_("My residents")),
         BotCommand(command="questions", description=_("Unanswered questions")),
         BotCommand(command="broadcast", description=_("Write a broadcast")),
+        BotCommand(command="residents", description=_("My residents")),
         BotCommand(command="broadcasts", description=_("My broadcasts")),
+        BotCommand(command="redeem", description=_("Redeem a points voucher")),
+        BotCommand(command="digest", description=_("Overdue-items digest")),
+        BotCommand(command="alerts", description=_("When urgent-reading alerts reach me")),
         BotCommand(command="console", description=_("Sign in to the centre console (web)")),
-        *resident_commands(),
+        *_shared_with_residents(),
+    ]
+
+
+def _shared_with_residents() -> list[BotCommand]:
+    """The resident commands in a doctor's menu: the desk, help, and leaving a step."""
+    return [
+        BotCommand(command="menu", description=_("Doctor's desk")),
+        BotCommand(command="help", description=_("Help")),
+        BotCommand(command="cancel", description=_("Cancel the current step")),
     ]

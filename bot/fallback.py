@@ -9,14 +9,15 @@ from aiogram.filters import StateFilter
 from aiogram.fsm.context import FSMContext
 from aiogram.types import CallbackQuery, Message
 from aiogram.utils.i18n import gettext as _
-from content.render import Renderer, html_escape
-from services import console, readings
+from content.render import Renderer
+from services import readings
 from services.database import UnitOfWork
 from services.errors import InvalidInput, NotRegistered
 from services.residents import ResidentRecord
 from services.settings import Settings
 
-from bot import commands, keyboards, views
+from bot import keyboards, views
+from bot.doctor import home
 from bot.labels import error_text
 from bot.states import FamilyAdd, FamilyEdit, Onboarding, ProfileEdit
 
@@ -41,21 +42,24 @@ async def on_not_text(message: Message) -> None:
 
 
 async def on_unknown_command(
-    message: Message, renderer: Renderer, locale: str, resident: ResidentRecord | None
+    message: Message,
+    uow: UnitOfWork,
+    settings: Settings,
+    renderer: Renderer,
+    locale: str,
+    resident: ResidentRecord | None,
 ) -> None:
-    await _menu_or_start(message, renderer, locale, resident, _("I don't know that command."))
+    assert message.from_user is not None
+    note = _("I don't know that command.")
+    if await home.is_desk_user(uow, settings, message.from_user.id, resident):
+        text, markup = home.desk_help(note)
+        await message.answer(text, reply_markup=markup)
+        return
+    await _menu_or_start(message, renderer, locale, resident, note)
 
 
 DRAFT_KEY = "draft"
 DRAFT_FOR_KEY = "draft_for"
-
-
-def _doctor_commands_text() -> str:
-    own = len(commands.doctor_commands()) - len(commands.resident_commands())
-    lines = [
-        f"/{c.command} — {html_escape(c.description)}" for c in commands.doctor_commands()[:own]
-    ]
-    return "\n".join([_("You are signed in as a family doctor. Your commands:"), *lines])
 
 
 async def on_idle_message(
@@ -71,9 +75,10 @@ async def on_idle_message(
     words to the family doctor (bot/resident/questions.py confirms before sending)."""
     registered = resident is not None and resident.onboarded_at is not None
     assert message.from_user is not None
-    if not registered and await console.is_doctor_or_admin(uow, settings, message.from_user.id):
-        # A doctor without a resident profile is not "not signed up": their commands.
-        await message.answer(_doctor_commands_text())
+    if await home.is_desk_user(uow, settings, message.from_user.id, resident):
+        # A doctor without a resident profile is not "not signed up": their desk and commands.
+        text, markup = home.desk_help()
+        await message.answer(text, reply_markup=markup)
         return
     text = renderer.render("free_text", locale)
     if not registered:
@@ -104,11 +109,20 @@ async def on_button_expected(message: Message, state: FSMContext) -> None:
 
 
 async def on_stale_button(
-    callback: CallbackQuery, renderer: Renderer, locale: str, resident: ResidentRecord | None
+    callback: CallbackQuery,
+    uow: UnitOfWork,
+    settings: Settings,
+    renderer: Renderer,
+    locale: str,
+    resident: ResidentRecord | None,
 ) -> None:
     """A button from an old message, a finished conversation, or crafted data."""
     assert callback.bot is not None
     note = _("That button is no longer active.")
+    if await home.is_desk_user(uow, settings, callback.from_user.id, resident):
+        text, markup = home.desk(note)
+        await callback.bot.send_message(callback.from_user.id, text, reply_markup=markup)
+        return
     if resident is None or resident.onboarded_at is None:
         await callback.bot.send_message(
             callback.from_user.id, note + " " + _("Send /start to begin.")

@@ -162,6 +162,9 @@ def error_text(error: DomainError) -> str:
         "not_your_centre": _("That appointment belongs to another centre."),
         "appointment_cancelled": _("That appointment was cancelled."),
         "check_in_code_unknown": _("No appointment today has that check-in code."),
+        "undo_expired": _(
+            "That can no longer be undone: the time to undo has passed or the visit changed since."
+        ),
         "quiet_hours": _("Please choose one of the quiet-hour options."),
         "reading_format": _(
             "Please type the numbers only, like 135/85 for blood pressure or 7.2 for glucose."

@@ -7,7 +7,7 @@ from typing import Any
 
 from aiogram import BaseMiddleware
 from aiogram.fsm.context import FSMContext
-from aiogram.types import TelegramObject, User
+from aiogram.types import Message, TelegramObject, User
 from aiogram.utils.i18n import I18n, I18nMiddleware
 from services import residents
 from services.database import UnitOfWorkFactory
@@ -60,3 +60,36 @@ class LocaleMiddleware(I18nMiddleware):
         return residents.locale_from_telegram(
             user.language_code if user else None, self.i18n.default_locale
         )
+
+
+class CommandLeavesStep(BaseMiddleware):
+    """A command always wins over a pending text step: "/residents" typed while /redeem waits
+    for a code starts /residents, instead of being taken as the code. The step is left (its
+    data kept, so a language picked before sign-up stays). Two exceptions: /cancel, whose
+    handler reports what it cancelled, and the `keep` states (a doctor writing to residents is
+    told how to stop, bot/doctor/composing.py, so a stray command never discards a draft)."""
+
+    def __init__(self, keep: frozenset[str]) -> None:
+        self._keep = keep
+
+    async def __call__(self, handler: Handler, event: TelegramObject, data: dict[str, Any]) -> Any:
+        state: FSMContext | None = data.get("state")
+        raw_state = data.get("raw_state")
+        if (
+            isinstance(event, Message)
+            and raw_state is not None
+            and raw_state not in self._keep
+            and state is not None
+            and _command(event.text) not in (None, "cancel")
+        ):
+            await state.set_state(None)
+            data["raw_state"] = None
+        return await handler(event, data)
+
+
+def _command(text: str | None) -> str | None:
+    """ "/Today@jiayi_bot now" -> "today"; None when the text is not a command."""
+    text = (text or "").strip()
+    if not text.startswith("/") or len(text) < 2:
+        return None
+    return text[1:].split(maxsplit=1)[0].split("@", 1)[0].lower()

@@ -9,6 +9,7 @@ from bot.doctor import appointments as doctor_appointments
 from bot.doctor import broadcast as doctor_broadcast
 from bot.doctor import careplan as doctor_careplan
 from bot.doctor import composing as doctor_composing
+from bot.doctor import home as doctor_home
 from bot.doctor import points as doctor_points
 from bot.doctor import questions as doctor_questions
 from bot.doctor import readings as doctor_readings
@@ -50,6 +51,7 @@ def get_routers() -> list[Router]:
         tips.build_router(),
         booking.build_router(),
         doctor_appointments.build_router(),
+        doctor_home.build_router(),
         plan.build_router(),
         readings.build_router(),
         doctor_careplan.build_router(),

@@ -2,7 +2,9 @@
 
 Registered right after the error router, for every state: a resident typing "胸口疼" in the
 middle of booking or while writing to the doctor is told to call 120 before anything else.
-The conversation state is kept, so nothing they were doing is lost. Doctors' own writing
+The conversation state is kept, so nothing they were doing is lost; words typed as a question
+for the doctor are kept too, and offered for sending after the emergency message. Doctors' own
+writing
 (broadcasts, answers, messages, searches) is not screened: it talks *about* symptoms.
 """
 
@@ -11,11 +13,24 @@ from __future__ import annotations
 import logging
 
 from aiogram import F, Router
+from aiogram.fsm.context import FSMContext
 from aiogram.types import Message
-from content.render import Renderer
+from aiogram.utils.i18n import gettext as _
+from content.render import Renderer, html_format
 from content.safety import FlagKind, red_flags
 
-from bot.doctor.states import BroadcastCompose, PersonalMessage, QuestionAnswer, ResidentSearch
+from bot import keyboards
+from bot.doctor.states import (
+    BroadcastCompose,
+    PersonalMessage,
+    QuestionAnswer,
+    QuestionAsk,
+    ResidentSearch,
+)
+from bot.fallback import DRAFT_FOR_KEY, DRAFT_KEY
+
+# The question's preview stays inside Telegram's message limit; the whole text is sent.
+PREVIEW_CHARS = 3000
 
 log = logging.getLogger(__name__)
 
@@ -43,10 +58,34 @@ def emergency_text(renderer: Renderer, locale: str, flag: FlagKind) -> str:
     )
 
 
-async def on_red_flag(message: Message, flag: FlagKind, renderer: Renderer, locale: str) -> None:
+async def on_red_flag(
+    message: Message,
+    flag: FlagKind,
+    state: FSMContext,
+    renderer: Renderer,
+    locale: str,
+    raw_state: str | None = None,
+) -> None:
     # That it matched, never what was typed or by whom (the text is health data).
     log.info("safety: a red flag matched")
     await message.answer(emergency_text(renderer, locale, flag))
+    if raw_state != QuestionAsk.text.state or not message.text:
+        return
+    # A question for the doctor is not lost: after the emergency message, it is offered for
+    # sending (bot/resident/questions.py sends it from the draft kept with this offer).
+    text = message.text
+    offer = await message.answer(
+        html_format(
+            _(
+                "Your question is kept. Send it to your family doctor too?\n\n"
+                "<blockquote>{text}</blockquote>\n"
+                "The doctor answers later: in an emergency, call 120 first."
+            ),
+            text=text if len(text) <= PREVIEW_CHARS else text[:PREVIEW_CHARS] + "…",
+        ),
+        reply_markup=keyboards.draft_confirm(),
+    )
+    await state.update_data({DRAFT_KEY: text, DRAFT_FOR_KEY: offer.message_id})
 
 
 def build_router() -> Router:

@@ -1190,6 +1190,15 @@ async def doctor_day(
 async def _mark(
     uow: UnitOfWork, now: datetime, appointment: AppointmentRecord, attended: bool
 ) -> AppointmentRecord:
+    marked, _moved = await mark_moving(uow, now, appointment, attended)
+    return marked
+
+
+async def mark_moving(
+    uow: UnitOfWork, now: datetime, appointment: AppointmentRecord, attended: bool
+) -> tuple[AppointmentRecord, int]:
+    """Records attended / no-show inside the caller's write transaction (services/attendance.py
+    uses it too); returns the appointment after and the points moved (0 when none did)."""
     target = AppointmentStatus.ATTENDED if attended else AppointmentStatus.NO_SHOW
     if appointment.status in (
         AppointmentStatus.CANCELLED_RESIDENT,
@@ -1197,7 +1206,7 @@ async def _mark(
     ):
         raise InvalidInput("appointment_cancelled")
     if appointment.status is target:
-        return appointment
+        return appointment, 0
     # From booked, or a correction between attended and no-show; each leaves an event.
     others = {
         AppointmentStatus.BOOKED,
@@ -1208,11 +1217,11 @@ async def _mark(
         raise InvalidInput("appointment_cancelled")
     kind = AppointmentEventKind.ATTENDED if attended else AppointmentEventKind.NO_SHOW
     await uow.booking.add_event(appointment.id, kind, Actor.DOCTOR, now)
-    await points.on_attendance(uow, now, appointment, attended)
+    moved = await points.on_attendance(uow, now, appointment, attended)
     if appointment.status is AppointmentStatus.BOOKED:
         await _withdraw_reminders(uow, appointment.id)
     await careplans.on_attendance(uow, now, appointment, attended)
-    return await _appointment(uow, appointment.id)
+    return await _appointment(uow, appointment.id), moved
 
 
 async def mark_attendance(
@@ -1253,6 +1262,21 @@ async def check_in(
 ) -> AppointmentRecord:
     """Marks attended the appointment with this check-in code today at the doctor's centre
     (the centre's local day). Case and spaces don't matter."""
+    marked, _previous, _moved = await check_in_marking(
+        uow, clock, doctor_telegram_id, code, admin_ids=admin_ids
+    )
+    return marked
+
+
+async def check_in_marking(
+    uow: UnitOfWork,
+    clock: Clock,
+    doctor_telegram_id: int,
+    code: str,
+    *,
+    admin_ids: frozenset[int] = frozenset(),
+) -> tuple[AppointmentRecord, AppointmentStatus, int]:
+    """`check_in`, also giving the status before and the points moved (for 撤销)."""
     now = clock.now()
     async with uow:
         await uow.begin_write()
@@ -1267,12 +1291,12 @@ async def check_in(
         )
         if appointment is None:
             raise NotFound("check_in_code_unknown")
-        marked = await _mark(uow, now, appointment, attended=True)
+        marked, moved = await mark_moving(uow, now, appointment, attended=True)
         await _audit_desk(
             uow, now, doctor_id, doctor_telegram_id, [marked], console.AuditAction.CHECK_IN
         )
         await uow.commit()
-    return marked
+    return marked, appointment.status, moved
 
 
 async def add_referral(

@@ -29,7 +29,7 @@ from storage.records import (
 )
 from storage.uow import UnitOfWork
 
-from services import careplans
+from services import careplans, when
 from services.clock import Clock
 from services.console import Actor, AgeBand, AuditAction, audit, require_doctor
 from services.delivery import OutboxDispatcher, OutgoingMessage
@@ -221,11 +221,16 @@ def text_for(texts: dict[str, str], locale: str) -> str:
 
 
 def parse_start(text: str | None, zone: ZoneInfo, now: datetime) -> datetime:
-    """A local 'YYYY-MM-DD HH:MM' in the future, within the scheduling horizon."""
-    try:
-        local = datetime.strptime((text or "").strip(), "%Y-%m-%d %H:%M").replace(tzinfo=zone)
-    except ValueError:
-        raise InvalidInput("schedule_format") from None
+    """A local time as typed ("明天早上9点", "tomorrow 9am", "2026-11-24 09:00": see
+    services/when.py) in the future, within the scheduling horizon."""
+    local = when.parse_local(text, zone, now)
+    if local is None:
+        raise InvalidInput("schedule_format")
+    return check_start(local, now)
+
+
+def check_start(local: datetime, now: datetime) -> datetime:
+    """A chosen start (aware), in UTC, if it is in the future and within the horizon."""
     if local <= now:
         raise InvalidInput("schedule_past")
     if local - now > MAX_AHEAD:

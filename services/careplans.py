@@ -1109,6 +1109,49 @@ async def record_done(
     return _entry(item, today, False)
 
 
+async def undo_done(
+    uow: UnitOfWork,
+    clock: Clock,
+    doctor_telegram_id: int,
+    resident_id: int,
+    member_id: int | None,
+    rule_id: str,
+    zone: ZoneInfo,
+    *,
+    window: timedelta,
+    rules: RuleBook | None = None,
+) -> Rule:
+    """Takes back the doctor's own "done today" for the person's `rule_id` made within
+    `window`: the record goes, the reminders its completion withdrew come back, and the
+    annual assessment's points are reversed (`undo_expired` if there is nothing to undo)."""
+    book, now = _rules(rules), clock.now()
+    rule = book.get(rule_id)
+    if rule is None:
+        raise NotFound("care_item_gone")
+    async with uow:
+        await uow.begin_write()
+        doctor_id = await _doctor(uow, doctor_telegram_id)
+        household = await _own_household(uow, doctor_id, resident_id, zone)
+        person = _person_of(household, member_id)
+        done_on = await uow.careplans.remove_recent_done(
+            person_key=person.key, rule_id=rule.id, doctor_id=doctor_id, since=now - window
+        )
+        if done_on is None:
+            raise InvalidInput("undo_expired")
+        await uow.careplans.reopen_cancelled(reminder_prefix(person.key, rule.id), now)
+        if rule.id == ASSESSMENT_RULE:
+            await points.reverse(
+                uow,
+                now,
+                person.resident_id,
+                points.Rule.ANNUAL_ASSESSMENT,
+                f"assessment:{person.key}:{done_on.year}",
+            )
+        await _audit(uow, doctor_id, doctor_telegram_id, resident_id, AUDIT_RECORD, now)
+        await uow.commit()
+    return rule
+
+
 async def record_prescription(
     uow: UnitOfWork,
     clock: Clock,

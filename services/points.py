@@ -324,6 +324,26 @@ async def on_attendance(
     return await reverse(uow, now, appointment.resident_id, rule, source)
 
 
+async def attendance_stake(uow: UnitOfWork, appointment: AppointmentRecord) -> int:
+    """What changing this appointment's attendance would move, for the doctor's question
+    before an override: the points its award still holds (taken back by a no-show), or, when
+    nothing is held, the rule's points (earned by attended, within the period's cap).
+    0 for a service that earns nothing."""
+    service = await uow.booking.service(appointment.service_id)
+    rule = _ATTENDANCE_RULES.get(service.kind) if service is not None else None
+    if rule is None:
+        return 0
+    history = await uow.points.entries_for_source(
+        appointment.resident_id, f"appointment:{appointment.id}"
+    )
+    earns = [e for e in history if e.kind is EntryKind.EARN and e.reason == rule.value]
+    reversals = [e for e in history if e.kind is EntryKind.REVERSAL and e.reason == rule.value]
+    if len(earns) > len(reversals):
+        lot = await uow.points.lot_for_entry(earns[-1].id)
+        return min(lot.remaining, earns[-1].delta) if lot else 0
+    return load_rules().rules[rule].points
+
+
 async def on_assessment_completed(
     uow: UnitOfWork, now: datetime, zone: ZoneInfo, resident_id: int, assessment_id: int
 ) -> int:

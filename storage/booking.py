@@ -593,6 +593,19 @@ class BookingRepository:
         )
         return [(AppointmentEventKind(kind), Actor(actor)) for kind, actor in rows]
 
+    async def last_event_at(
+        self, appointment_id: int, kinds: Iterable[AppointmentEventKind]
+    ) -> datetime | None:
+        """When the latest event of one of `kinds` happened to the appointment."""
+        e = m.AppointmentEvent
+        at: datetime | None = await self._s.scalar(
+            select(e.at)
+            .where(e.appointment_id == appointment_id, e.kind.in_([k.value for k in kinds]))
+            .order_by(e.id.desc())
+            .limit(1)
+        )
+        return at
+
     # --- the outbox rows that belong to bookings -----------------------------------------
 
     async def cancel_pending(self, dedupe_prefix: str) -> int:

@@ -97,6 +97,48 @@ class CarePlanRepository:
         )
         return int(result.rowcount or 0)  # type: ignore[attr-defined]
 
+    async def remove_recent_done(
+        self, *, person_key: str, rule_id: str, doctor_id: int, since: datetime
+    ) -> date | None:
+        """Deletes the latest record of `rule_id` for the person that this doctor made (not
+        from an appointment) at or after `since`; the day it said, or None if there is none."""
+        r = m.CareRecord
+        row = (
+            await self._s.execute(
+                select(r.id, r.done_on)
+                .where(
+                    r.person_key == person_key,
+                    r.rule_id == rule_id,
+                    r.doctor_id == doctor_id,
+                    r.appointment_id.is_(None),
+                    r.created_at >= since,
+                )
+                .order_by(r.id.desc())
+                .limit(1)
+            )
+        ).first()
+        if row is None:
+            return None
+        await self._s.execute(delete(r).where(r.id == row.id))
+        done_on: date = row.done_on
+        return done_on
+
+    async def reopen_cancelled(self, dedupe_prefix: str, after: datetime) -> int:
+        """Puts back withdrawn, not yet due pushes whose dedupe key starts with the prefix
+        (an undone record gives back the reminders its completion withdrew)."""
+        o = m.OutboxMessage
+        result = await self._s.execute(
+            update(o)
+            .where(
+                o.dedupe_key.startswith(dedupe_prefix, autoescape=True),
+                o.status == OutboxStatus.CANCELLED.value,
+                o.not_before > after,
+            )
+            .values(status=OutboxStatus.PENDING.value)
+            .execution_options(synchronize_session=False)
+        )
+        return int(result.rowcount or 0)  # type: ignore[attr-defined]
+
     async def has_for_appointment(self, appointment_id: int) -> bool:
         found = await self._s.scalar(
             select(m.CareRecord.id).where(m.CareRecord.appointment_id == appointment_id).limit(1)

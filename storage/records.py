@@ -234,6 +234,8 @@ class AppointmentEventKind(StrEnum):
     NO_SHOW = "no_show"
     CANCELLED = "cancelled"
     RESCHEDULED = "rescheduled"
+    # A doctor took back their attendance mark within the undo window (back to booked).
+    UNDONE = "undone"
 
 
 class Actor(StrEnum):

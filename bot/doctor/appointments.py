@@ -10,25 +10,31 @@ from datetime import date, timedelta
 
 from aiogram import Router
 from aiogram.filters import Command, CommandObject
+from aiogram.fsm.context import FSMContext
 from aiogram.types import CallbackQuery, Message
 from aiogram.utils.i18n import gettext as _
 from content.render import Renderer, html_format
-from services import booking
+from services import attendance, booking, console
+from services.booking import AppointmentStatus
 from services.clock import Clock
 from services.database import UnitOfWork
+from services.errors import NotAllowed
 from services.settings import Settings
 
 from bot import booking_keyboards as kb
-from bot.callbacks import AttendanceCD, DayPageCD
+from bot import keyboards
+from bot.callbacks import AttendanceCD, AttendanceFixCD, AttendanceUndoCD, DayPageCD
+from bot.doctor.states import CheckInCode
+from bot.labels import error_text
 from bot.paging import ROW_OVERHEAD, clamp, split_pages
-from bot.replies import edit
+from bot.replies import edit, send
 from bot.views import Screen
 
 # Appointments per page of the day list: two buttons each, far below Telegram's 100.
 DAY_PAGE_SIZE = 20
 
 
-async def _day_screen(
+async def day_screen(
     uow: UnitOfWork,
     clock: Clock,
     renderer: Renderer,
@@ -89,10 +95,66 @@ async def cmd_day(
     assert message.from_user is not None
     today = clock.now().astimezone(settings.zone).date()
     day = today + timedelta(days=1) if command.command == "tomorrow" else today
-    text, markup = await _day_screen(
+    text, markup = await day_screen(
         uow, clock, renderer, locale, settings, message.from_user.id, day
     )
     await message.answer(text, reply_markup=markup)
+
+
+def _marked_text(result: attendance.Marked, locale: str) -> str:
+    appt = result.appointment
+    if appt.status is AppointmentStatus.ATTENDED:
+        head = _("Marked attended: {person}, {service}.")
+    else:
+        head = _("Marked no-show: {person}, {service}.")
+    lines = [html_format(head, person=appt.person_name, service=kb.service_name(appt, locale))]
+    if result.points > 0:
+        lines.append(_("+{points} health points for the resident.").format(points=result.points))
+    elif result.points < 0:
+        lines.append(_("{points} points taken back.").format(points=-result.points))
+    lines.append(
+        _("You can undo this for {minutes} minutes.").format(minutes=attendance.UNDO_MINUTES)
+    )
+    return "\n".join(lines)
+
+
+def _question_text(
+    question: attendance.NeedsConfirmation, attended: bool, settings: Settings
+) -> str:
+    appt = question.appointment
+    at = (
+        question.recorded_at.astimezone(settings.zone).strftime("%H:%M")
+        if (question.recorded_at)
+        else None
+    )
+    if appt.status is AppointmentStatus.ATTENDED:
+        head = _("{person} was checked in at {time}.") if at else _("{person} is checked in.")
+    else:
+        head = (
+            _("{person} was marked a no-show at {time}.")
+            if at
+            else _("{person} is marked a no-show.")
+        )
+    lines = [html_format(head, person=appt.person_name, time=at or "")]
+    lines.append(_("Mark as attended instead?") if attended else _("Mark as no-show instead?"))
+    if question.points:
+        lines.append(
+            (
+                _("This gives {points} points.")
+                if attended
+                else _("This takes back {points} points.")
+            ).format(points=question.points)
+        )
+    return "\n".join(lines)
+
+
+async def _show_marked(callback: CallbackQuery, result: attendance.Marked, locale: str) -> None:
+    markup = (
+        kb.attendance_undo(result.appointment.id, result.appointment.status, result.previous)
+        if result.changed
+        else None
+    )
+    await send(callback, _marked_text(result, locale), markup)
 
 
 async def cb_attendance(
@@ -104,7 +166,9 @@ async def cb_attendance(
     locale: str,
     settings: Settings,
 ) -> None:
-    appt = await booking.mark_attendance(
+    """A tap on the day list. The list is shown again as it is now (a stale list refreshes);
+    a tap that would overwrite a recorded outcome asks first, and a recorded mark offers 撤销."""
+    result = await attendance.tap(
         uow,
         clock,
         callback.from_user.id,
@@ -112,11 +176,80 @@ async def cb_attendance(
         callback_data.attended,
         admin_ids=settings.admin_ids,
     )
+    appt = result.appointment
     day = appt.starts_at.astimezone(settings.zone).date()
-    text, markup = await _day_screen(
+    text, markup = await day_screen(
         uow, clock, renderer, locale, settings, callback.from_user.id, day, callback_data.page
     )
     await edit(callback, text, markup)
+    if isinstance(result, attendance.NeedsConfirmation):
+        await send(
+            callback,
+            _question_text(result, callback_data.attended, settings),
+            kb.attendance_fix(appt.id, callback_data.attended),
+        )
+    elif result.changed:
+        await _show_marked(callback, result, locale)
+
+
+async def cb_attendance_fix(
+    callback: CallbackQuery,
+    callback_data: AttendanceFixCD,
+    uow: UnitOfWork,
+    clock: Clock,
+    locale: str,
+    settings: Settings,
+) -> None:
+    if not callback_data.apply:
+        await edit(callback, _("Kept as it was. Nothing changed."), None)
+        return
+    result = await attendance.override(
+        uow,
+        clock,
+        callback.from_user.id,
+        callback_data.appointment_id,
+        callback_data.attended,
+        admin_ids=settings.admin_ids,
+    )
+    if isinstance(result, attendance.NeedsConfirmation):  # pragma: no cover - override applies
+        return
+    markup = (
+        kb.attendance_undo(result.appointment.id, result.appointment.status, result.previous)
+        if result.changed
+        else None
+    )
+    await edit(callback, _marked_text(result, locale), markup)
+
+
+async def cb_attendance_undo(
+    callback: CallbackQuery,
+    callback_data: AttendanceUndoCD,
+    uow: UnitOfWork,
+    clock: Clock,
+    settings: Settings,
+) -> None:
+    result = await attendance.undo(
+        uow,
+        clock,
+        callback.from_user.id,
+        callback_data.appointment_id,
+        marked=AppointmentStatus(callback_data.marked.value),
+        previous=AppointmentStatus(callback_data.previous.value),
+        admin_ids=settings.admin_ids,
+    )
+    appt = result.appointment
+    status = {
+        AppointmentStatus.BOOKED: _("Undone: {person} is booked again, not yet marked."),
+        AppointmentStatus.ATTENDED: _("Undone: {person} is marked attended again."),
+        AppointmentStatus.NO_SHOW: _("Undone: {person} is marked a no-show again."),
+    }
+    lines = [html_format(status.get(appt.status, _("Undone.")), person=appt.person_name)]
+    if result.points > 0:
+        lines.append(_("+{points} health points for the resident.").format(points=result.points))
+    elif result.points < 0:
+        lines.append(_("{points} points taken back.").format(points=-result.points))
+    lines.append(_("Send /today for the list."))
+    await edit(callback, "\n".join(lines), None)
 
 
 async def cb_day_page(
@@ -129,35 +262,79 @@ async def cb_day_page(
     settings: Settings,
 ) -> None:
     day = kb.from_int(callback_data.day)
-    text, markup = await _day_screen(
+    text, markup = await day_screen(
         uow, clock, renderer, locale, settings, callback.from_user.id, day, callback_data.page
     )
     await edit(callback, text, markup)
 
 
-async def cmd_check_in(
-    message: Message,
-    command: CommandObject,
-    uow: UnitOfWork,
-    clock: Clock,
-    locale: str,
-    settings: Settings,
+def check_in_prompt() -> str:
+    return _("Send the resident's check-in code.")
+
+
+async def _check_in(
+    message: Message, uow: UnitOfWork, clock: Clock, locale: str, settings: Settings, code: str
 ) -> None:
     assert message.from_user is not None
-    code = (command.args or "").strip()
-    if not code:
-        await message.answer(_("Send the resident's code like this: /checkin K7MX3P"))
-        return
-    appt = await booking.check_in(
+    result = await attendance.check_in(
         uow, clock, message.from_user.id, code, admin_ids=settings.admin_ids
     )
-    await message.answer(
+    appt = result.appointment
+    lines = [
         html_format(
             _("Checked in: {person}, {service}."),
             person=appt.person_name,
             service=kb.service_name(appt, locale),
         )
-    )
+    ]
+    markup = None
+    if result.changed:
+        if result.points > 0:
+            lines.append(
+                _("+{points} health points for the resident.").format(points=result.points)
+            )
+        lines.append(
+            _("You can undo this for {minutes} minutes.").format(minutes=attendance.UNDO_MINUTES)
+        )
+        markup = kb.attendance_undo(appt.id, appt.status, result.previous)
+    await message.answer("\n".join(lines), reply_markup=markup)
+
+
+async def cmd_check_in(
+    message: Message,
+    command: CommandObject,
+    state: FSMContext,
+    uow: UnitOfWork,
+    clock: Clock,
+    locale: str,
+    settings: Settings,
+) -> None:
+    """`/checkin CODE`, or `/checkin` and then the code as the next message."""
+    assert message.from_user is not None
+    code = (command.args or "").strip()
+    if not code:
+        if not await console.is_doctor_or_admin(uow, settings, message.from_user.id):
+            await message.answer(error_text(NotAllowed("not_a_doctor")))
+            return
+        await message.answer(check_in_prompt(), reply_markup=keyboards.cancel())
+        await state.set_state(CheckInCode.code)
+        return
+    await _check_in(message, uow, clock, locale, settings, code)
+
+
+async def on_check_in_code(
+    message: Message,
+    state: FSMContext,
+    uow: UnitOfWork,
+    clock: Clock,
+    locale: str,
+    settings: Settings,
+) -> None:
+    if not message.text:
+        await message.answer(_("Please send the check-in code as text, or /cancel."))
+        return
+    await state.clear()
+    await _check_in(message, uow, clock, locale, settings, message.text)
 
 
 def build_router() -> Router:
@@ -165,6 +342,9 @@ def build_router() -> Router:
     router = Router(name=__name__)
     router.message.register(cmd_day, Command("today", "tomorrow"))
     router.message.register(cmd_check_in, Command("checkin"))
+    router.message.register(on_check_in_code, CheckInCode.code)
     router.callback_query.register(cb_attendance, AttendanceCD.filter())
+    router.callback_query.register(cb_attendance_fix, AttendanceFixCD.filter())
+    router.callback_query.register(cb_attendance_undo, AttendanceUndoCD.filter())
     router.callback_query.register(cb_day_page, DayPageCD.filter())
     return router

@@ -8,8 +8,9 @@ resident is refused before anything is read.
 from __future__ import annotations
 
 import logging
-from datetime import datetime, timedelta
+from datetime import date, datetime, time, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from aiogram import Bot, F, Router
 from aiogram.exceptions import TelegramAPIError, TelegramBadRequest
@@ -19,13 +20,14 @@ from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message
 from aiogram.utils.i18n import I18n
 from aiogram.utils.i18n import gettext as _
 from content.render import Renderer
-from services import broadcasts, console
+from services import broadcasts, console, when
 from services.broadcasts import BroadcastReport, Draft
 from services.clock import Clock
 from services.database import UnitOfWork
 from services.settings import LOCALES, Settings
 
 from bot import keyboards
+from bot.booking_keyboards import day_label
 from bot.callbacks import BcAction, BcSegmentCD, BcStepCD, BroadcastAction, BroadcastCD
 from bot.doctor import console_keyboards as kb
 from bot.doctor.states import BroadcastCompose
@@ -80,16 +82,17 @@ def _local(at: datetime, settings: Settings) -> datetime:
 # --- composing -------------------------------------------------------------------------------
 
 
+def compose_prompt() -> str:
+    return _("Send the text of the broadcast, or a photo with the text as its caption.")
+
+
 async def cmd_broadcast(
     message: Message, state: FSMContext, uow: UnitOfWork, settings: Settings
 ) -> None:
     assert message.from_user is not None
     await console.actor(uow, settings, message.from_user.id)
     await state.clear()
-    await message.answer(
-        _("Send the text of the broadcast, or a photo with the text as its caption."),
-        reply_markup=keyboards.cancel(),
-    )
+    await message.answer(compose_prompt(), reply_markup=keyboards.cancel())
     await state.set_state(BroadcastCompose.text)
 
 
@@ -300,18 +303,104 @@ async def cb_spread(
 
 
 async def cb_schedule(
-    callback: CallbackQuery, state: FSMContext, uow: UnitOfWork, settings: Settings
+    callback: CallbackQuery,
+    state: FSMContext,
+    uow: UnitOfWork,
+    clock: Clock,
+    settings: Settings,
 ) -> None:
     await console.actor(uow, settings, callback.from_user.id)
     if await _draft(state) is None:
         await send(callback, _("That button is no longer active."))
         return
+    now = clock.now()
     await edit(
         callback,
-        _("When should it go out? Send the local date and time like 2026-11-24 09:00."),
-        keyboards.cancel(),
+        _(
+            "When should it go out? Tap a time, or type one like 明天早上9点, "
+            "tomorrow 9am or 2026-11-24 09:00."
+        ),
+        kb.schedule_picks(tonight=when.tonight(settings.zone, now) is not None),
     )
     await state.set_state(BroadcastCompose.schedule_time)
+
+
+async def _scheduled(
+    target: CallbackQuery | Message,
+    state: FSMContext,
+    uow: UnitOfWork,
+    clock: Clock,
+    renderer: Renderer,
+    locale: str,
+    settings: Settings,
+    draft: dict[str, Any],
+    starts: datetime,
+) -> None:
+    """The chosen start goes into the draft; the confirm screen shows it."""
+    draft["starts_at"] = starts.isoformat()
+    await _save(state, draft)
+    await state.set_state(BroadcastCompose.confirm)
+    assert target.from_user is not None
+    text, markup = await _confirm_screen(
+        uow, clock, renderer, locale, settings, target.from_user.id, draft
+    )
+    if isinstance(target, CallbackQuery):
+        await edit(target, text, markup)
+    else:
+        await target.answer(text, reply_markup=markup)
+
+
+async def cb_schedule_pick(
+    callback: CallbackQuery,
+    callback_data: BcStepCD,
+    state: FSMContext,
+    uow: UnitOfWork,
+    clock: Clock,
+    renderer: Renderer,
+    locale: str,
+    settings: Settings,
+) -> None:
+    """今晚7点 · 明早9点, or a day and then an hour from 选择日期."""
+    await console.actor(uow, settings, callback.from_user.id)
+    draft = await _draft(state)
+    if draft is None:
+        await send(callback, _("That button is no longer active."))
+        return
+    zone, now = settings.zone, clock.now()
+    action = callback_data.action
+    if action is BcAction.PICK_DATE:
+        await edit(callback, _("Which day?"), kb.schedule_days(*_days(zone, now, locale)))
+        return
+    if action is BcAction.PICK_DAY:
+        value = callback_data.value
+        day = when.date_or_none(value // 10_000, value // 100 % 100, value % 100)
+        hours = when.pick_hours(day, zone, now) if day else []
+        if day is None or not hours:
+            await edit(callback, _("Which day?"), kb.schedule_days(*_days(zone, now, locale)))
+            return
+        today = now.astimezone(zone).date()
+        text = _("What time on {day}?").format(day=day_label(day, locale, today))
+        await edit(callback, text, kb.schedule_hours(day, hours, locale))
+        return
+    if action is BcAction.TONIGHT:
+        local = when.tonight(zone, now)
+    elif action is BcAction.TOMORROW:
+        local = when.tomorrow_morning(zone, now)
+    else:
+        value = callback_data.value
+        day = when.date_or_none(value // 1_000_000, value // 10_000 % 100, value // 100 % 100)
+        local = datetime.combine(day, time(value % 100 % 24), zone) if day else None
+    if local is None:
+        await edit(callback, _("That time has passed. Please send a later one."), None)
+        return
+    starts = broadcasts.check_start(local, now)
+    await _scheduled(callback, state, uow, clock, renderer, locale, settings, draft, starts)
+
+
+def _days(zone: ZoneInfo, now: datetime, locale: str) -> tuple[list[date], list[str]]:
+    days = when.pick_days(zone, now)
+    today = now.astimezone(zone).date()
+    return days, [day_label(d, locale, today) for d in days]
 
 
 async def on_schedule_time(
@@ -330,13 +419,7 @@ async def on_schedule_time(
         await message.answer(_("That draft is no longer here. Start again with /broadcast."))
         return
     starts = broadcasts.parse_start(message.text, settings.zone, clock.now())
-    draft["starts_at"] = starts.isoformat()
-    await _save(state, draft)
-    await state.set_state(BroadcastCompose.confirm)
-    text, markup = await _confirm_screen(
-        uow, clock, renderer, locale, settings, message.from_user.id, draft
-    )
-    await message.answer(text, reply_markup=markup)
+    await _scheduled(message, state, uow, clock, renderer, locale, settings, draft, starts)
 
 
 async def cb_send(
@@ -478,6 +561,20 @@ def build_router() -> Router:
     )
     router.callback_query.register(cb_spread, BcStepCD.filter(F.action == BcAction.SPREAD))
     router.callback_query.register(cb_schedule, BcStepCD.filter(F.action == BcAction.SCHEDULE))
+    router.callback_query.register(
+        cb_schedule_pick,
+        BcStepCD.filter(
+            F.action.in_(
+                {
+                    BcAction.TONIGHT,
+                    BcAction.TOMORROW,
+                    BcAction.PICK_DATE,
+                    BcAction.PICK_DAY,
+                    BcAction.AT,
+                }
+            )
+        ),
+    )
     router.callback_query.register(
         cb_send, BcStepCD.filter(F.action.in_({BcAction.SEND_NOW, BcAction.CONFIRM_SCHEDULE}))
     )

@@ -12,15 +12,16 @@ from aiogram.filters import Command
 from aiogram.types import CallbackQuery, Message
 from aiogram.utils.i18n import gettext as _
 from content.careplans import default_rules
-from content.render import Renderer
+from content.render import Renderer, html_format
 from services import careplans
 from services.careplans import DigestFrequency, Outcome
 from services.clock import Clock
 from services.database import UnitOfWork
 from services.settings import Settings
+from services.undo import UNDO_MINUTES, UNDO_WINDOW
 
 from bot import care_keyboards as kb
-from bot.callbacks import CareDoneCD, CareNudgeCD, CareRecordCD, CareRxCD, DigestCD
+from bot.callbacks import CareDoneCD, CareNudgeCD, CareRecordCD, CareRxCD, CareUndoCD, DigestCD
 from bot.replies import edit, send
 
 _OUTCOMES = {o.value for o in Outcome}
@@ -104,7 +105,12 @@ async def cb_done(
         done = _("Recorded: {item}, not controlled: the next follow-up is due in 2 weeks.")
     else:
         done = _("Recorded: {item}, done today.")
-    await send(callback, done.format(item=entry.name(locale)))
+    undo = _("You can undo this for {minutes} minutes.").format(minutes=UNDO_MINUTES)
+    await send(
+        callback,
+        html_format(done, item=entry.name(locale)) + "\n" + undo,
+        kb.care_undo(callback_data.resident_id, callback_data.member_id, callback_data.rule),
+    )
     await _record_screen(
         callback,
         uow,
@@ -114,6 +120,33 @@ async def cb_done(
         settings,
         callback_data.resident_id,
         callback_data.member_id,
+    )
+
+
+async def cb_undo(
+    callback: CallbackQuery,
+    callback_data: CareUndoCD,
+    uow: UnitOfWork,
+    clock: Clock,
+    locale: str,
+    settings: Settings,
+) -> None:
+    rule = await careplans.undo_done(
+        uow,
+        clock,
+        callback.from_user.id,
+        callback_data.resident_id,
+        callback_data.member_id or None,
+        callback_data.rule,
+        settings.zone,
+        window=UNDO_WINDOW,
+    )
+    await edit(
+        callback,
+        html_format(
+            _("Undone: {item} is no longer recorded as done today."), item=rule.name(locale)
+        ),
+        kb.care_record_button(callback_data.resident_id, callback_data.member_id),
     )
 
 
@@ -203,6 +236,7 @@ def build_router() -> Router:
     router.message.register(cmd_digest, Command("digest"))
     router.callback_query.register(cb_record, CareRecordCD.filter())
     router.callback_query.register(cb_done, CareDoneCD.filter())
+    router.callback_query.register(cb_undo, CareUndoCD.filter())
     router.callback_query.register(cb_prescription, CareRxCD.filter())
     router.callback_query.register(cb_digest, DigestCD.filter())
     router.callback_query.register(cb_nudge, CareNudgeCD.filter())

@@ -13,13 +13,16 @@ from aiogram.utils.i18n import gettext as _
 
 from bot.doctor.states import BroadcastCompose, PersonalMessage, QuestionAnswer
 
-COMPOSING = StateFilter(
+_COMPOSING = (
     PersonalMessage.text,
     QuestionAnswer.text,
     BroadcastCompose.text,
     BroadcastCompose.second_text,
     BroadcastCompose.schedule_time,
 )
+COMPOSING = StateFilter(*_COMPOSING)
+# Kept by bot.middlewares.CommandLeavesStep: a command here is answered by this router.
+COMPOSING_STATES = frozenset(s.state for s in _COMPOSING if s.state is not None)
 
 
 async def on_command_while_composing(message: Message) -> None:

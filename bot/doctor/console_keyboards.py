@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import date, timedelta
 
 from aiogram.types import InlineKeyboardMarkup
 from aiogram.utils.i18n import gettext as _
+from content.dates import hour_words
 from services.broadcasts import BroadcastReport, BroadcastStatus
 from services.console import AgeBand, ResidentPage
 from services.residents import Condition
@@ -126,6 +127,38 @@ def confirm(spread_hours: int, scheduled: bool) -> InlineKeyboardMarkup:
         )
     kb.button(text=_("Cancel"), callback_data=CancelCD())
     return kb.adjust(1).as_markup()
+
+
+def schedule_picks(*, tonight: bool) -> InlineKeyboardMarkup:
+    """今晚7点 (while it is ahead) · 明早9点 · 选择日期; typing a time works too."""
+    kb = InlineKeyboardBuilder()
+    if tonight:
+        kb.button(text=_("Tonight 7 pm"), callback_data=BcStepCD(action=BcAction.TONIGHT))
+    kb.button(text=_("Tomorrow 9 am"), callback_data=BcStepCD(action=BcAction.TOMORROW))
+    kb.button(text=_("Pick a date"), callback_data=BcStepCD(action=BcAction.PICK_DATE))
+    kb.button(text=_("Cancel"), callback_data=CancelCD())
+    return kb.adjust(1).as_markup()
+
+
+def schedule_days(days: list[date], labels: list[str]) -> InlineKeyboardMarkup:
+    kb = InlineKeyboardBuilder()
+    for day, label in zip(days, labels, strict=True):
+        value = day.year * 10_000 + day.month * 100 + day.day
+        kb.button(text=label, callback_data=BcStepCD(action=BcAction.PICK_DAY, value=value))
+    kb.button(text=_("Cancel"), callback_data=CancelCD())
+    return kb.adjust(1).as_markup()
+
+
+def schedule_hours(day: date, hours: list[int], locale: str) -> InlineKeyboardMarkup:
+    kb = InlineKeyboardBuilder()
+    base = (day.year * 10_000 + day.month * 100 + day.day) * 100
+    for hour in hours:
+        kb.button(
+            text=hour_words(hour, locale),
+            callback_data=BcStepCD(action=BcAction.AT, value=base + hour),
+        )
+    kb.button(text=_("Cancel"), callback_data=CancelCD())
+    return kb.adjust(len(hours) or 1, 1).as_markup()
 
 
 def broadcast_status(report: BroadcastReport) -> InlineKeyboardMarkup:

@@ -14,6 +14,8 @@ from services.settings import Settings
 
 from bot.callbacks import (
     AttendanceCD,
+    AttendanceFixCD,
+    AttendanceUndoCD,
     BcSegmentCD,
     BcStepCD,
     BroadcastCD,
@@ -21,9 +23,11 @@ from bot.callbacks import (
     CareNudgeCD,
     CareRecordCD,
     CareRxCD,
+    CareUndoCD,
     DayPageCD,
     DigestCD,
     DoctorAlertsCD,
+    DoctorMenuCD,
     DoctorReadingsCD,
     LectureCD,
     LectureConfirmCD,
@@ -33,7 +37,13 @@ from bot.callbacks import (
     ResidentMessageCD,
     ResidentsCD,
 )
-from bot.doctor.states import BroadcastCompose, PersonalMessage, QuestionAnswer, ResidentSearch
+from bot.doctor.states import (
+    BroadcastCompose,
+    CheckInCode,
+    PersonalMessage,
+    QuestionAnswer,
+    ResidentSearch,
+)
 from bot.states import RedeemVoucher
 
 # The doctor-only entries of bot.commands.doctor_commands (a test keeps them in step).
@@ -54,13 +64,17 @@ DOCTOR_COMMANDS = frozenset(
 )
 DOCTOR_CALLBACKS: tuple[type[CallbackData], ...] = (
     AttendanceCD,
+    AttendanceFixCD,
+    AttendanceUndoCD,
     DayPageCD,
     CareRecordCD,
     CareDoneCD,
     CareRxCD,
+    CareUndoCD,
     CareNudgeCD,
     DigestCD,
     DoctorAlertsCD,
+    DoctorMenuCD,
     DoctorReadingsCD,
     LectureCD,
     LectureConfirmCD,
@@ -76,7 +90,14 @@ DOCTOR_CALLBACKS: tuple[type[CallbackData], ...] = (
 DOCTOR_CALLBACK_PREFIXES = tuple(f"{cd.__prefix__}{cd.__separator__}" for cd in DOCTOR_CALLBACKS)
 DOCTOR_STATES = frozenset(
     state.state
-    for group in (BroadcastCompose, ResidentSearch, PersonalMessage, QuestionAnswer, RedeemVoucher)
+    for group in (
+        BroadcastCompose,
+        ResidentSearch,
+        PersonalMessage,
+        QuestionAnswer,
+        RedeemVoucher,
+        CheckInCode,
+    )
     for state in group.__states__
 )
 

@@ -29,7 +29,7 @@ QUESTION = "answering"
 QUESTIONS_PAGE_SIZE = 10
 
 
-async def _questions_screen(
+async def questions_screen(
     uow: UnitOfWork,
     clock: Clock,
     renderer: Renderer,
@@ -72,7 +72,7 @@ async def cmd_questions(
     settings: Settings,
 ) -> None:
     assert message.from_user is not None
-    text, markup = await _questions_screen(
+    text, markup = await questions_screen(
         uow, clock, renderer, locale, settings, message.from_user.id, 0
     )
     await message.answer(text, reply_markup=markup)
@@ -87,7 +87,7 @@ async def cb_questions_page(
     locale: str,
     settings: Settings,
 ) -> None:
-    text, markup = await _questions_screen(
+    text, markup = await questions_screen(
         uow, clock, renderer, locale, settings, callback.from_user.id, callback_data.page
     )
     await edit(callback, text, markup)

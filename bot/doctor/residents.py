@@ -33,7 +33,7 @@ SEARCH = "resident_search"
 TARGET = "message_to"
 
 
-async def _list_screen(
+async def list_screen(
     uow: UnitOfWork,
     clock: Clock,
     renderer: Renderer,
@@ -91,7 +91,7 @@ async def cmd_residents(
 ) -> None:
     assert message.from_user is not None
     name = (command.args or "").strip() or None
-    text, markup = await _list_screen(
+    text, markup = await list_screen(
         uow, clock, renderer, locale, settings, message.from_user.id,
         name=name, cond="", age="", page=0,
     )  # fmt: skip
@@ -112,7 +112,7 @@ async def on_search(
 ) -> None:
     assert message.from_user is not None
     name = (message.text or "").strip()[:50] or None
-    text, markup = await _list_screen(
+    text, markup = await list_screen(
         uow, clock, renderer, locale, settings, message.from_user.id,
         name=name, cond="", age="", page=0,
     )  # fmt: skip
@@ -131,7 +131,7 @@ async def cb_residents(
     settings: Settings,
 ) -> None:
     name = (await state.get_data()).get(SEARCH)
-    text, markup = await _list_screen(
+    text, markup = await list_screen(
         uow, clock, renderer, locale, settings, callback.from_user.id,
         name=name if isinstance(name, str) else None,
         cond=callback_data.cond, age=callback_data.age, page=callback_data.page,

@@ -25,3 +25,9 @@ class QuestionAnswer(StatesGroup):
 
 class QuestionAsk(StatesGroup):
     text = State()
+
+
+class CheckInCode(StatesGroup):
+    """/checkin without a code: the next message is the code."""
+
+    code = State()

@@ -23,6 +23,7 @@ from services.settings import Settings
 
 from bot import keyboards, views
 from bot.callbacks import CancelCD, MenuCD, MenuItem
+from bot.doctor import home
 from bot.doctor.states import BroadcastCompose, PersonalMessage, QuestionAnswer, ResidentSearch
 from bot.labels import error_text
 from bot.replies import edit
@@ -62,10 +63,14 @@ async def cmd_menu(
     resident: ResidentRecord | None,
 ) -> None:
     await state.clear()
+    assert message.from_user is not None
+    if await home.is_desk_user(uow, settings, message.from_user.id, resident):
+        desk_text, desk_markup = home.desk()
+        await message.answer(desk_text, reply_markup=desk_markup)
+        return
     if resident is None:
         await message.answer(error_text(NotRegistered()))
         return
-    assert message.from_user is not None
     text, markup = await home_screen(
         uow, settings, renderer, locale, resident, message.from_user.id
     )
@@ -91,11 +96,16 @@ async def cmd_more(
 async def cb_menu(
     callback: CallbackQuery,
     state: FSMContext,
+    uow: UnitOfWork,
+    settings: Settings,
     renderer: Renderer,
     locale: str,
     resident: ResidentRecord | None,
 ) -> None:
     await state.clear()
+    if await home.is_desk_user(uow, settings, callback.from_user.id, resident):
+        await edit(callback, *home.desk())
+        return
     if resident is None:
         await edit(callback, error_text(NotRegistered()), None)
         return
@@ -117,15 +127,34 @@ async def _help(uow: UnitOfWork, user_id: int, renderer: Renderer, locale: str) 
     )
 
 
-async def cmd_help(message: Message, uow: UnitOfWork, renderer: Renderer, locale: str) -> None:
+async def cmd_help(
+    message: Message,
+    uow: UnitOfWork,
+    settings: Settings,
+    renderer: Renderer,
+    locale: str,
+    resident: ResidentRecord | None,
+) -> None:
     assert message.from_user is not None
+    if await home.is_desk_user(uow, settings, message.from_user.id, resident):
+        text, markup = home.desk_help()
+        await message.answer(text, reply_markup=markup)
+        return
     text = await _help(uow, message.from_user.id, renderer, locale)
     await message.answer(text, reply_markup=keyboards.back_to_menu())
 
 
 async def cb_help(
-    callback: CallbackQuery, uow: UnitOfWork, renderer: Renderer, locale: str
+    callback: CallbackQuery,
+    uow: UnitOfWork,
+    settings: Settings,
+    renderer: Renderer,
+    locale: str,
+    resident: ResidentRecord | None,
 ) -> None:
+    if await home.is_desk_user(uow, settings, callback.from_user.id, resident):
+        await edit(callback, *home.desk_help())
+        return
     text = await _help(uow, callback.from_user.id, renderer, locale)
     await edit(callback, text, keyboards.back_to_menu())
 
@@ -133,20 +162,34 @@ async def cb_help(
 async def cmd_cancel(
     message: Message,
     state: FSMContext,
+    uow: UnitOfWork,
+    settings: Settings,
     renderer: Renderer,
     locale: str,
     resident: ResidentRecord | None,
 ) -> None:
+    assert message.from_user is not None
     await state.clear()
+    if await home.is_desk_user(uow, settings, message.from_user.id, resident):
+        text, markup = home.desk(_("Cancelled."))
+        await message.answer(text, reply_markup=markup)
+        return
     await _cancelled(message, renderer, locale, resident)
 
 
 async def cb_cancel(
-    callback: CallbackQuery, state: FSMContext, resident: ResidentRecord | None
+    callback: CallbackQuery,
+    state: FSMContext,
+    uow: UnitOfWork,
+    settings: Settings,
+    resident: ResidentRecord | None,
 ) -> None:
     """The Cancel button under a step of any flow: the step's message says so, briefly, with
     the way back (the reply keyboard stays for the rest)."""
     await state.clear()
+    if await home.is_desk_user(uow, settings, callback.from_user.id, resident):
+        await edit(callback, *home.desk(_("Cancelled.")))
+        return
     if resident is None:
         await edit(callback, _("Cancelled."), None)
         return
