@@ -37,6 +37,7 @@ TEXT = {
         "not_for_alone": "Not for Lin: Childhood vaccinations is only for people aged 0 months "
         "to 6 years.",
         "back": "« Back",
+        "cancel": "Cancel",
         "already": "You already have an appointment for Health check-up",
         "booked_button": "Booked: Lin · ",
         "days": "Choose a day:",
@@ -50,6 +51,7 @@ TEXT = {
         "nobody": "您家中暂时没有人可以预约儿童计划免疫接种。",
         "not_for_alone": "Lin不能预约：儿童计划免疫接种只适用于0个月至6岁的人。",
         "back": "« 返回",
+        "cancel": "取消",
         "already": "您已预约健康体检",
         "booked_button": "已预约：Lin · ",
         "days": "请选择日期：",
@@ -85,7 +87,7 @@ async def test_person_list_keeps_to_who_the_age_rules_allow(
     await chat.press(t["child_vaccines"], message=services)
     people = await chat.wait_for(t["who"])
     # Only the toddler can be booked; the adults are named with the reason, not offered.
-    assert people.button_texts() == ["Xiaobao", t["back"]]
+    assert people.button_texts() == ["Xiaobao", t["back"], t["cancel"]]
     assert t["not_for"] in people.text
     await chat.press("Xiaobao", message=people)
     await chat.wait_for(t["days"])
@@ -98,7 +100,7 @@ async def test_person_list_keeps_to_who_the_age_rules_allow(
     await alone.press(t["child_vaccines"], message=services)
     refused = await alone.wait_for(t["nobody"])
     assert t["not_for_alone"] in refused.text
-    assert refused.button_texts() == [t["back"]]
+    assert refused.button_texts() == [t["back"], t["cancel"]]
 
 
 @pytest.mark.parametrize("locale", ["en", "zh-CN"])
@@ -318,5 +320,5 @@ async def test_a_service_for_women_is_offered_to_women_only(
     services = await chat.wait_for(predicate=lambda m: service in m.button_texts())
     await chat.press(service, message=services)
     people = await chat.wait_for(t["who"])
-    assert people.button_texts() == ["Mei", t["back"]]
+    assert people.button_texts() == ["Mei", t["back"], t["cancel"]]
     assert not_for in people.text

@@ -7,6 +7,7 @@ from datetime import datetime, time, timedelta
 
 import pytest
 
+from content.dates import when_words
 from sandbox.botapi import BotAPIServer, ChatClient
 from services.clock import ManualClock
 from services.database import UnitOfWorkFactory
@@ -52,9 +53,11 @@ async def _to_schedule(doctor: ChatClient, t: dict[str, str]) -> None:
     await doctor.press(t["schedule"])
 
 
-def _local(settings: Settings, clock: ManualClock, days: int, hour: int) -> str:
-    day = clock.now().astimezone(settings.zone).date() + timedelta(days=days)
-    return datetime.combine(day, time(hour), settings.zone).strftime("%Y-%m-%d %H:%M")
+def _local(settings: Settings, clock: ManualClock, days: int, hour: int, language: str) -> str:
+    """The start as the confirm screen says it: in words, in the doctor's language."""
+    today = clock.now().astimezone(settings.zone).date()
+    at = datetime.combine(today + timedelta(days=days), time(hour), settings.zone)
+    return when_words(at, "zh-CN" if language.startswith("zh") else "en", today=today)
 
 
 @pytest.mark.parametrize("language", ["en", "zh-hans"])
@@ -76,7 +79,9 @@ async def test_quick_pick_tomorrow_morning(
     assert t["tomorrow"] in asked.button_texts()
     assert t["pick"] in asked.button_texts()
     await doctor.press(t["tomorrow"], message=asked)
-    confirm = await doctor.wait_for(t["scheduled"].format(at=_local(settings, clock, 1, 9)))
+    confirm = await doctor.wait_for(
+        t["scheduled"].format(at=_local(settings, clock, 1, 9, language))
+    )
     assert t["confirm"] in confirm.button_texts()
 
 
@@ -107,7 +112,7 @@ async def test_typed_times_in_words(
     await _to_schedule(doctor, t)
     await doctor.wait_for(t["when"])
     await doctor.send(typed)
-    await doctor.wait_for(t["scheduled"].format(at=_local(settings, clock, days, hour)))
+    await doctor.wait_for(t["scheduled"].format(at=_local(settings, clock, days, hour, language)))
 
 
 async def test_pick_a_date_then_an_hour(
@@ -127,6 +132,6 @@ async def test_pick_a_date_then_an_hour(
     third = days.button_texts()[2]
     await doctor.press(third, message=days)
     hours = await doctor.wait_for("What time on")
-    assert "15:00" in hours.button_texts()
-    await doctor.press("15:00", message=hours)
-    await doctor.wait_for(predicate=lambda m: "Scheduled for" in m.text and "15:00" in m.text)
+    assert "3:00 pm" in hours.button_texts()
+    await doctor.press("3:00 pm", message=hours)
+    await doctor.wait_for(predicate=lambda m: "Scheduled for" in m.text and "3:00 pm" in m.text)

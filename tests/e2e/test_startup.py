@@ -70,6 +70,11 @@ async def test_start_up_sets_the_doctors_menu_and_plans_care_reminders(
 
         # Care planning already ran: the next delivery brings the follow-up reminder.
         await running.jobs.dispatch()
-        await resident.wait_for("Coming up: Hypertension follow-up")
+        # (Due the same day as other items: one household card, one line each.)
+        await resident.wait_for(
+            predicate=lambda m: (
+                m.text.startswith("Coming up") and "Hypertension follow-up" in m.text
+            )
+        )
     finally:
         await running.stop()
