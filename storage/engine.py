@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections import deque
 from typing import Any
+from weakref import WeakKeyDictionary
 
 from sqlalchemy import event
 from sqlalchemy.dialects.sqlite.aiosqlite import (
@@ -109,10 +110,19 @@ class _OneHopCursor(AsyncAdapt_aiosqlite_cursor):
 
     def execute(self, operation: Any, parameters: Any = None) -> Any:
         connection = self._connection
+        if operation in _BEGINS and not parameters:
+            # Deferred to the next statement's trip (see `_OneHopConnection`).
+            _PENDING_BEGIN[connection] = operation
+            self.description = None
+            self.lastrowid = self.rowcount = -1
+            return None
+        begin = _PENDING_BEGIN.pop(connection, None)
 
         def run() -> tuple[Any, list[Any] | None, int | None, int]:
             cursor = connection._conn.cursor()
             try:
+                if begin is not None:
+                    cursor.execute(begin)
                 if parameters is None:
                     cursor.execute(operation)
                 else:
@@ -138,12 +148,52 @@ class _OneHopCursor(AsyncAdapt_aiosqlite_cursor):
             self.rowcount = rowcount
 
 
+# `BEGIN`s waiting for their transaction's first statement, by aiosqlite connection (the
+# adapter's class has __slots__, so the mark cannot live on it).
+_PENDING_BEGIN: WeakKeyDictionary[Any, str] = WeakKeyDictionary()
+_BEGINS = frozenset({"BEGIN", "BEGIN IMMEDIATE"})
+
+
 class _OneHopConnection(AsyncAdapt_aiosqlite_connection):
-    """Hands out `_OneHopCursor`s; server-side cursors stay SQLAlchemy's own."""
+    """Hands out `_OneHopCursor`s (server-side cursors stay SQLAlchemy's own), and saves the
+    trips to aiosqlite's thread that carry no statement:
+
+    - `BEGIN` / `BEGIN IMMEDIATE` travel with the transaction's first statement, in the same
+      trip, right before it. Nothing runs on the connection in between, so the transaction
+      starts exactly as it would have (SQLite takes no lock at `BEGIN`, and `BEGIN IMMEDIATE`
+      takes the write lock before that first statement either way, behind the process's
+      writer lock); an error of either surfaces at that statement, in the same transaction.
+    - `rollback` and `commit` of a connection that has no transaction open (a `BEGIN` that
+      never ran, or the pool's reset after the session already ended the transaction) are
+      no-ops in sqlite3, so they make no trip. Reading `in_transaction` from the event loop's
+      thread is safe: no statement of this connection runs meanwhile.
+    """
 
     __slots__ = ()
 
     def cursor(self, server_side: bool = False) -> AsyncAdapt_aiosqlite_cursor:
         if server_side:
+            self._run_pending_begin()
             return super().cursor(server_side=True)
         return _OneHopCursor(self)
+
+    def _run_pending_begin(self) -> None:
+        begin = _PENDING_BEGIN.pop(self._connection, None)
+        if begin is not None:
+            _OneHopCursor(self).execute(begin)
+
+    def _in_transaction(self) -> bool:
+        try:
+            return bool(self._connection._conn.in_transaction)
+        except ValueError:  # closed: let aiosqlite's own call raise its usual error
+            return True
+
+    def rollback(self) -> None:
+        _PENDING_BEGIN.pop(self._connection, None)
+        if self._in_transaction():
+            super().rollback()
+
+    def commit(self) -> None:
+        _PENDING_BEGIN.pop(self._connection, None)
+        if self._in_transaction():
+            super().commit()
