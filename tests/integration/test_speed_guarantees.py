@@ -179,15 +179,43 @@ async def test_filters_run_in_the_event_loop_and_still_route() -> None:
     (issue #14), and magic filters still decide. Mutation tried: `inline_sync_filters` not
     called in `build_dispatcher` (sync filters remain)."""
     from aiogram import Bot, Dispatcher, F, Router
+    from aiogram.fsm.storage.memory import MemoryStorage
     from aiogram.types import Chat, Update, User
 
     from bot.aiogram_shim import inline_sync_filters
-    from bot.app import get_routers
+    from bot.app import build_dispatcher, build_i18n, get_routers
+    from content.render import Renderer
+    from content.tips import load_library
+    from services.clock import ManualClock
+    from services.database import open_database
+    from services.pushes import PushSchedule
+    from services.settings import Settings
+    from tests.conftest import T0
 
-    dp = Dispatcher()
-    dp.include_routers(*get_routers())
-    assert inline_sync_filters(dp) > 0
-    assert inline_sync_filters(dp) == 0
+    plain = Dispatcher()
+    plain.include_routers(*get_routers())
+    assert inline_sync_filters(plain) > 0, "the bot's routers have synchronous filters"
+    settings = Settings(
+        bot_token="123456789:TEST-token",  # type: ignore[arg-type]
+        database_url="sqlite+aiosqlite:///:memory:",
+        _env_file=None,  # type: ignore[call-arg]
+    )
+    renderer = Renderer(default_locale=settings.default_locale)
+    database = open_database(settings.database_url)
+    try:
+        dp = build_dispatcher(
+            settings=settings,
+            uow_factory=database.uow_factory,
+            renderer=renderer,
+            clock=ManualClock(T0),
+            i18n=build_i18n(settings.default_locale),
+            storage=MemoryStorage(),
+            library=load_library(renderer.env),
+            schedule=PushSchedule(zone=settings.zone, push_hour=9, grace_days=3),
+        )
+        assert inline_sync_filters(dp) == 0, "build_dispatcher left filters for a thread"
+    finally:
+        await database.dispose()
 
     seen: list[str] = []
     router = Router()
