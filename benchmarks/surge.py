@@ -29,7 +29,10 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import cProfile
+import io
 import logging
+import pstats
 import time
 from collections import Counter
 from datetime import date, timedelta
@@ -69,6 +72,7 @@ BOOKED_TEXTS = ("Booked ✓", "预约成功 ✓")
 # land in the same chats and are not the answer; a resident who gets neither answer within
 # ANSWER_TIMEOUT counts as "other".
 ANSWER_METHODS = frozenset({"sendMessage"})
+PROFILE = False  # --profile
 
 
 async def _add_service_and_slot(uow_factory: UnitOfWorkFactory, seats: int) -> int:
@@ -226,6 +230,9 @@ async def _surge(
         pressed[user] = time.monotonic()
         await chats[user].press_data(_button(screen, "bkok:") or "", message=screen)
 
+    profiler = cProfile.Profile() if PROFILE else None
+    if profiler is not None:
+        profiler.enable()
     await asyncio.gather(*(press(u, s) for u, s in zip(users, screens, strict=True)))
     answers: dict[int, tuple[float, str]] = {}
     seen = first_request
@@ -247,6 +254,13 @@ async def _surge(
 
     with contextlib.suppress(TimeoutError):
         await server.wait_until(all_answered, timeout=ANSWER_TIMEOUT)
+    if profiler is not None:
+        profiler.disable()
+        out = io.StringIO()
+        stats = pstats.Stats(profiler, stream=out)
+        stats.sort_stats("cumulative").print_stats(45)
+        stats.sort_stats("tottime").print_stats(25)
+        print(out.getvalue(), flush=True)
     booked_users, slot_booked = await _booked_users(uow_factory, slot_id)
     outcomes: Counter[str] = Counter()
     others: Counter[str] = Counter()
@@ -307,7 +321,12 @@ async def main() -> None:
     parser.add_argument("--seats", type=int, default=20)
     parser.add_argument("--backend", choices=("sqlite", "postgresql", "both"), default="both")
     parser.add_argument("--pg-admin-dsn", default=DEFAULT_PG_ADMIN_DSN)
+    parser.add_argument(
+        "--profile", action="store_true", help="cProfile the presses until every answer"
+    )
     args = parser.parse_args()
+    global PROFILE  # a flag read once, deep in the run
+    PROFILE = args.profile
     logging.basicConfig(level=logging.WARNING)
     backends = ("sqlite", "postgresql") if args.backend == "both" else (args.backend,)
     print(f"machine: {machine_note()} at start", flush=True)

@@ -1,6 +1,6 @@
-"""Two small fixes for aiogram's per-call cost, kept here instead of a fork (issue #14).
+"""Three small fixes for aiogram's per-call cost, kept here instead of a fork (issue #14).
 
-Both change how fast aiogram does its work, never what it sends or what it parses.
+They change how fast aiogram does its work, never what it sends, parses or decides.
 
 1. `KeepAliveSession`: aiogram's `BaseSession.check_response` evaluates
    `Response[method.__returning__]` on every call. pydantic keeps parametrised generic classes
@@ -13,16 +13,25 @@ Both change how fast aiogram does its work, never what it sends or what it parse
    one keyboard function and dropped right after, so nothing can change the buttons behind
    the markup's back: a copy of the rows (the lists) is enough.
 
-Upstream-style: both would be a few lines in aiogram itself; if aiogram does either, drop the
+3. `inline_sync_filters`: aiogram runs every filter that is not a coroutine function through
+   `asyncio.to_thread` (`CallableObject.call`), magic filters (`F.text`, `F.data == …`)
+   included. Each is a trip to the default thread pool and back for a predicate that takes
+   microseconds: six of them for a `/help` (profile in benchmarks/README.md), and under load
+   each wake-up of a thread costs more than the whole predicate. Filters are predicates on
+   the update; they must not block, so they are evaluated in the event loop's thread.
+
+Upstream-style: each would be a few lines in aiogram itself; if aiogram does one, drop the
 matching piece here.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any, Self
 
-from aiogram import Bot
+from aiogram import Bot, Router
 from aiogram.client.session.aiohttp import AiohttpSession
+from aiogram.dispatcher.event.handler import FilterObject
 from aiogram.methods import TelegramMethod
 from aiogram.methods.base import Response
 from aiogram.types import InlineKeyboardButton, InlineKeyboardMarkup
@@ -72,3 +81,29 @@ class InlineKeyboardBuilder(_AiogramInlineKeyboardBuilder):
 
     def as_markup(self, **kwargs: Any) -> InlineKeyboardMarkup:
         return super().as_markup(**kwargs)
+
+
+def inline_sync_filters(router: Router) -> int:
+    """Makes every synchronous filter of `router` and its sub-routers awaitable, so aiogram
+    calls it in the event loop instead of in a thread; returns how many it changed. Call it
+    once the routers are assembled (filters registered later keep aiogram's behaviour)."""
+    changed = 0
+    for each in router.chain_tail:
+        for observer in each.observers.values():
+            for handler in [observer._handler, *observer.handlers]:
+                for event_filter in handler.filters or ():
+                    if not event_filter.awaitable:
+                        _await_inline(event_filter)
+                        changed += 1
+    return changed
+
+
+def _await_inline(event_filter: FilterObject) -> None:
+    sync: Callable[..., Any] = event_filter.callback
+
+    async def inline(*args: Any, **kwargs: Any) -> Any:
+        return sync(*args, **kwargs)
+
+    # `params`/`varkw` were read from the original signature and still pick its arguments.
+    event_filter.callback = inline
+    event_filter.awaitable = True

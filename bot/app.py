@@ -47,7 +47,7 @@ from services.pushes import Library, PushSchedule
 from services.ratelimit import ChatPacer, RateLimiter
 from services.settings import Settings
 
-from bot.aiogram_shim import KeepAliveSession
+from bot.aiogram_shim import KeepAliveSession, inline_sync_filters
 from bot.commands import doctor_commands, resident_commands
 from bot.doctor.broadcast import BroadcastNotifier
 from bot.doctor.composing import COMPOSING_STATES
@@ -147,6 +147,7 @@ def build_dispatcher(
     dp.callback_query.outer_middleware(gate)
     dp.callback_query.middleware(CallbackAnswerMiddleware(pre=True))
     dp.include_routers(*get_routers())
+    inline_sync_filters(dp)
     return dp
 
 

@@ -24,15 +24,10 @@ class UnitOfWorkMiddleware(BaseMiddleware):
         self._uow_factory = uow_factory
 
     async def __call__(self, handler: Handler, event: TelegramObject, data: dict[str, Any]) -> Any:
-        data["uow"] = self._uow_factory()
+        data["uow"] = uow = self._uow_factory()
         user: User | None = data.get("event_from_user")
-        resident = await residents.get_resident(self._uow_factory(), user.id) if user else None
-        if resident is not None and not resident.reachable:
-            # They wrote to us, so they unblocked the bot: pushes may reach them again.
-            resident = await residents.mark_reachable(
-                self._uow_factory(), resident.telegram_user_id
-            )
-        data["resident"] = resident
+        # Read in the update's own unit of work, which keeps the record for the handler.
+        data["resident"] = await residents.sender(uow, user.id) if user else None
         return await handler(event, data)
 
 

@@ -592,11 +592,22 @@ async def plan(
 
 
 async def household_entries(
-    uow: UnitOfWork, resident_id: int, today: date, zone: ZoneInfo, rules: RuleBook | None = None
+    uow: UnitOfWork,
+    resident_id: int,
+    today: date,
+    zone: ZoneInfo,
+    rules: RuleBook | None = None,
+    *,
+    resident: ResidentRecord | None = None,
 ) -> list[PlanEntry]:
     """The household's items as `plan` lists them, for a caller that has already checked who
-    may see them (the doctor's resident card). Runs inside the caller's open unit of work."""
-    household = await _household_of(uow, resident_id, zone)
+    may see them (the doctor's resident card). Runs inside the caller's open unit of work;
+    `resident`, when the caller read it in that same transaction, is not read again."""
+    household: Household | None
+    if resident is not None and resident.id == resident_id:
+        household = await _household(uow, resident, zone)
+    else:
+        household = await _household_of(uow, resident_id, zone)
     if household is None:
         return []
     items = household.items(_rules(rules), today)

@@ -296,8 +296,10 @@ async def resident_card(
     """The resident's card, for their own doctor or an admin; the view is audited."""
     now = clock.now()
     today = now.astimezone(settings.zone).date()
+    # Read first, then write the audit row in a short transaction of its own: on SQLite the
+    # card's dozen reads must not hold the one write lock (issue #14). The card is returned
+    # only once its view is audited.
     async with uow:
-        await uow.begin_write()
         actor = await require_doctor(uow, telegram_user_id, settings)
         await require_resident_in_scope(uow, actor, resident_id)
         resident = await uow.residents.get(resident_id)
@@ -308,12 +310,16 @@ async def resident_card(
         open_questions = await uow.console.count_open_questions(resident_id, actor.scope)
         care = [
             e
-            for e in await careplans.household_entries(uow, resident_id, today, settings.zone)
+            for e in await careplans.household_entries(
+                uow, resident_id, today, settings.zone, resident=resident
+            )
             if e.state is not careplans.ItemState.UPCOMING
         ]
         points_balance = await uow.points.balance(resident_id)
         contract = await uow.contracts.open_for(resident_id)
         can_record = contract is not None and contract.doctor_id == actor.doctor_id
+    async with uow:
+        await uow.begin_write()
         await audit(uow, actor, [resident_id], AuditAction.CARD, now)
         await uow.commit()
     return ResidentCard(

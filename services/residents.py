@@ -7,7 +7,7 @@ up by that user's id, so one resident can never read or change another's profile
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, timedelta
 from zoneinfo import ZoneInfo
 
@@ -99,6 +99,22 @@ async def _require(uow: UnitOfWork, telegram_user_id: int) -> ResidentRecord:
 async def get_resident(uow: UnitOfWork, telegram_user_id: int) -> ResidentRecord | None:
     async with uow:
         return await uow.residents.by_telegram_user(telegram_user_id)
+
+
+async def sender(uow: UnitOfWork, telegram_user_id: int) -> ResidentRecord | None:
+    """The resident an update came from (None before sign-up), read once for the update.
+
+    A resident who writes to the bot has unblocked it: if they were marked unreachable, they
+    are marked reachable (one write transaction, only then). `uow` is the update's own unit
+    of work; it remembers the record, so the handler's services do not read the same row
+    again until they write (`UnitOfWork.remember_resident`).
+    """
+    resident = await get_resident(uow, telegram_user_id)
+    if resident is not None and not resident.reachable:
+        resident = await mark_reachable(uow, telegram_user_id)
+    if resident is not None:
+        uow.remember_resident(resident)
+    return resident
 
 
 async def record_refusal(
@@ -256,12 +272,7 @@ async def mark_reachable(uow: UnitOfWork, telegram_user_id: int) -> ResidentReco
         resident = await _require(uow, telegram_user_id)
         await uow.pushes.mark_reachable(resident.id)
         await uow.commit()
-    return await _require_fresh(uow, telegram_user_id)
-
-
-async def _require_fresh(uow: UnitOfWork, telegram_user_id: int) -> ResidentRecord:
-    async with uow:
-        return await _require(uow, telegram_user_id)
+    return replace(resident, reachable=True)
 
 
 async def set_reachable(

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import time
 from collections import deque
 from typing import Any
+from weakref import WeakKeyDictionary
 
 from sqlalchemy import event
 from sqlalchemy.dialects.sqlite.aiosqlite import (
@@ -11,6 +13,7 @@ from sqlalchemy.dialects.sqlite.aiosqlite import (
     AsyncAdapt_aiosqlite_cursor,
 )
 from sqlalchemy.engine import make_url
+from sqlalchemy.exc import DisconnectionError
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
     AsyncSession,
@@ -24,6 +27,9 @@ SUPPORTED_DRIVERS = ("sqlite+aiosqlite", "postgresql+asyncpg")
 SQLITE_BUSY_TIMEOUT_MS = 10_000
 SQLITE_POOL_SIZE = 5
 SQLITE_POOL_OVERFLOW = 20
+# A pooled PostgreSQL connection idle for longer than this is pinged before use.
+PG_PING_AFTER_IDLE_S = 5.0
+_IDLE_SINCE = "jiayi_idle_since"
 
 
 def normalise_url(url: str) -> str:
@@ -58,11 +64,45 @@ def make_engine(url: str, **kwargs: Any) -> AsyncEngine:
             kwargs.setdefault("poolclass", AsyncAdaptedQueuePool)
             kwargs.setdefault("pool_size", SQLITE_POOL_SIZE)
             kwargs.setdefault("max_overflow", SQLITE_POOL_OVERFLOW)
+        # Rollbacks run in the event loop's thread (see `_OneHopConnection.rollback`).
+        kwargs.setdefault("connect_args", {}).setdefault("check_same_thread", False)
         engine = create_async_engine(url, **kwargs)
         _configure_sqlite(engine)
         return engine
-    kwargs.setdefault("pool_pre_ping", True)
-    return create_async_engine(url, **kwargs)
+    engine = create_async_engine(url, **kwargs)
+    _ping_idle_connections(engine)
+    return engine
+
+
+def _ping_idle_connections(engine: AsyncEngine) -> None:
+    """SQLAlchemy's `pool_pre_ping`, for connections that sat idle in the pool.
+
+    asyncpg's ping is three round trips (BEGIN, a query, ROLLBACK) and `pool_pre_ping` makes
+    them on every checkout: two or three times an update, more than the update's own queries
+    (issue #14). A connection checked in less than `PG_PING_AFTER_IDLE_S` ago was working
+    then, so it is handed out as it is; one idle for longer (a restart or an idle timeout may
+    have closed it) is pinged, and a dead one is replaced before anyone uses it, exactly as
+    with `pool_pre_ping`. What is given up: a server that goes away within those seconds of
+    a connection's last use costs that connection's next unit of work an error (SQLAlchemy
+    then drops the whole pool), instead of a silent reconnect.
+    """
+    sync_engine = engine.sync_engine
+
+    @event.listens_for(sync_engine, "checkin")
+    def _on_checkin(_dbapi_connection: Any, record: Any) -> None:
+        if record is not None:
+            record.info[_IDLE_SINCE] = time.monotonic()
+
+    @event.listens_for(sync_engine, "checkout")
+    def _on_checkout(dbapi_connection: Any, record: Any, _proxy: Any) -> None:
+        since = record.info.get(_IDLE_SINCE)
+        if since is None or time.monotonic() - since < PG_PING_AFTER_IDLE_S:
+            return  # new (just connected) or in use moments ago
+        try:
+            dbapi_connection.ping()
+        except Exception as error:
+            # The pool replaces the connection and tries again (SQLAlchemy's own recipe).
+            raise DisconnectionError() from error
 
 
 def _configure_sqlite(engine: AsyncEngine) -> None:
@@ -109,10 +149,19 @@ class _OneHopCursor(AsyncAdapt_aiosqlite_cursor):
 
     def execute(self, operation: Any, parameters: Any = None) -> Any:
         connection = self._connection
+        if operation in _BEGINS and not parameters:
+            # Deferred to the next statement's trip (see `_OneHopConnection`).
+            _PENDING_BEGIN[connection] = operation
+            self.description = None
+            self.lastrowid = self.rowcount = -1
+            return None
+        begin = _PENDING_BEGIN.pop(connection, None)
 
         def run() -> tuple[Any, list[Any] | None, int | None, int]:
             cursor = connection._conn.cursor()
             try:
+                if begin is not None:
+                    cursor.execute(begin)
                 if parameters is None:
                     cursor.execute(operation)
                 else:
@@ -138,12 +187,62 @@ class _OneHopCursor(AsyncAdapt_aiosqlite_cursor):
             self.rowcount = rowcount
 
 
+# `BEGIN`s waiting for their transaction's first statement, by aiosqlite connection (the
+# adapter's class has __slots__, so the mark cannot live on it).
+_PENDING_BEGIN: WeakKeyDictionary[Any, str] = WeakKeyDictionary()
+_BEGINS = frozenset({"BEGIN", "BEGIN IMMEDIATE"})
+
+
 class _OneHopConnection(AsyncAdapt_aiosqlite_connection):
-    """Hands out `_OneHopCursor`s; server-side cursors stay SQLAlchemy's own."""
+    """Hands out `_OneHopCursor`s (server-side cursors stay SQLAlchemy's own), and saves the
+    trips to aiosqlite's thread that carry no statement:
+
+    - `BEGIN` / `BEGIN IMMEDIATE` travel with the transaction's first statement, in the same
+      trip, right before it. Nothing runs on the connection in between, so the transaction
+      starts exactly as it would have (SQLite takes no lock at `BEGIN`, and `BEGIN IMMEDIATE`
+      takes the write lock before that first statement either way, behind the process's
+      writer lock); an error of either surfaces at that statement, in the same transaction.
+    - `rollback` and `commit` of a connection that has no transaction open (a `BEGIN` that
+      never ran, or the pool's reset after the session already ended the transaction) are
+      no-ops in sqlite3, so they make no trip. Reading `in_transaction` from the event loop's
+      thread is safe: no statement of this connection runs meanwhile.
+    - `rollback` of an open transaction (every read-only unit of work ends with one) runs in
+      the event loop's thread.
+    """
 
     __slots__ = ()
 
     def cursor(self, server_side: bool = False) -> AsyncAdapt_aiosqlite_cursor:
         if server_side:
+            self._run_pending_begin()
             return super().cursor(server_side=True)
         return _OneHopCursor(self)
+
+    def _run_pending_begin(self) -> None:
+        begin = _PENDING_BEGIN.pop(self._connection, None)
+        if begin is not None:
+            _OneHopCursor(self).execute(begin)
+
+    def _in_transaction(self) -> bool:
+        try:
+            return bool(self._connection._conn.in_transaction)
+        except ValueError:  # closed: let aiosqlite's own call raise its usual error
+            return True
+
+    def rollback(self) -> None:
+        _PENDING_BEGIN.pop(self._connection, None)
+        if not self._in_transaction():
+            return
+        # In the event loop's thread: a ROLLBACK never waits for a lock and does no I/O to
+        # speak of (WAL: the transaction's pages are simply not committed), so the trip to
+        # aiosqlite's thread cost more than the call. That thread is idle meanwhile: calls on
+        # one connection never overlap (hence `check_same_thread=False` in `make_engine`).
+        try:
+            self._connection._conn.rollback()
+        except Exception as error:
+            self._handle_exception(error)
+
+    def commit(self) -> None:
+        _PENDING_BEGIN.pop(self._connection, None)
+        if self._in_transaction():
+            super().commit()

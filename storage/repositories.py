@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from datetime import date, datetime
 
-from sqlalchemy import Select, delete, func, select, update
+from sqlalchemy import ColumnElement, Select, delete, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage import models as m
@@ -185,9 +185,60 @@ def _doctor(row: m.Doctor, centre: m.Centre) -> DoctorRecord:
     )
 
 
+_RESIDENT_COLUMNS = (
+    m.Resident.id,
+    m.Resident.telegram_user_id,
+    m.Resident.display_name,
+    m.Resident.locale,
+    m.Resident.birth_year,
+    m.Resident.sex,
+    m.Resident.consent_version,
+    m.Resident.consented_at,
+    m.Resident.onboarded_at,
+    m.Resident.reachable,
+    m.Resident.consent_withdrawn_at,
+    m.Resident.pregnancy_due,
+    m.ResidentCondition.condition,
+)
+
+
 class ResidentRepository:
-    def __init__(self, session: AsyncSession) -> None:
+    """`known`: records the unit of work already read in this update and still vouches for
+    (see `UnitOfWork.remember_resident`); `by_telegram_user` answers from it."""
+
+    def __init__(
+        self, session: AsyncSession, known: dict[int, ResidentRecord] | None = None
+    ) -> None:
         self._s = session
+        self._known = known if known is not None else {}
+
+    async def _one(self, where: ColumnElement[bool]) -> ResidentRecord | None:
+        # One statement: the resident's row once per condition (or once, with NULL).
+        rows = (
+            await self._s.execute(
+                select(*_RESIDENT_COLUMNS)
+                .outerjoin(m.ResidentCondition, m.ResidentCondition.resident_id == m.Resident.id)
+                .where(where)
+            )
+        ).all()
+        if not rows:
+            return None
+        row = rows[0]
+        return ResidentRecord(
+            id=row.id,
+            telegram_user_id=row.telegram_user_id,
+            display_name=row.display_name,
+            locale=row.locale,
+            birth_year=row.birth_year,
+            sex=Sex(row.sex) if row.sex else None,
+            conditions=_conditions(r.condition for r in rows if r.condition is not None),
+            consent_version=row.consent_version,
+            consented_at=row.consented_at,
+            onboarded_at=row.onboarded_at,
+            reachable=row.reachable,
+            consent_withdrawn_at=row.consent_withdrawn_at,
+            pregnancy_due=row.pregnancy_due,
+        )
 
     async def _record(self, row: m.Resident) -> ResidentRecord:
         conditions = await self._s.scalars(
@@ -210,14 +261,13 @@ class ResidentRepository:
         )
 
     async def by_telegram_user(self, telegram_user_id: int) -> ResidentRecord | None:
-        row = await self._s.scalar(
-            select(m.Resident).where(m.Resident.telegram_user_id == telegram_user_id)
-        )
-        return await self._record(row) if row else None
+        known = self._known.get(telegram_user_id)
+        if known is not None:
+            return known
+        return await self._one(m.Resident.telegram_user_id == telegram_user_id)
 
     async def get(self, resident_id: int) -> ResidentRecord | None:
-        row = await self._s.get(m.Resident, resident_id)
-        return await self._record(row) if row else None
+        return await self._one(m.Resident.id == resident_id)
 
     async def add(
         self,

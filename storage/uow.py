@@ -17,6 +17,7 @@ from storage.outbox import OutboxRepository, PushRepository
 from storage.points import PointsRepository
 from storage.privacy import PrivacyRepository
 from storage.readings import ReadingRepository
+from storage.records import ResidentRecord
 from storage.repositories import (
     CentreRepository,
     ConsentRepository,
@@ -69,6 +70,8 @@ class UnitOfWork:
         self._session: AsyncSession | None = None
         self._write_lock = write_lock
         self._holds_lock = False
+        # Residents read once for the whole update (`remember_resident`), by Telegram id.
+        self._known_residents: dict[int, ResidentRecord] = {}
 
     async def __aenter__(self) -> Self:
         if self._session is not None:
@@ -76,7 +79,7 @@ class UnitOfWork:
         self._session = session = self._sessionmaker()
         self.centres = CentreRepository(session)
         self.doctors = DoctorRepository(session)
-        self.residents = ResidentRepository(session)
+        self.residents = ResidentRepository(session, self._known_residents)
         self.family = FamilyRepository(session)
         self.contracts = ContractRepository(session)
         self.consents = ConsentRepository(session)
@@ -104,10 +107,19 @@ class UnitOfWork:
         On SQLite, writers of this process also queue on an asyncio lock first: SQLite's own
         busy wait polls on a coarse timer, so a crowd of writers would idle and time out.
         """
+        self._known_residents.clear()
         if self._write_lock is not None and not self._holds_lock:
             await self._write_lock.acquire()
             self._holds_lock = True
         await self.session.connection(execution_options={"sqlite_immediate": True})
+
+    def remember_resident(self, resident: ResidentRecord) -> None:
+        """Lets this unit of work answer `residents.by_telegram_user` for `resident` without
+        reading again, until it writes: `begin_write()` or `commit()` forgets it, so a writer
+        always reads the row in its own transaction. For the resident an update came from,
+        read by the update's middleware moments earlier (issue #14: the handler read the
+        same row again in every update)."""
+        self._known_residents[resident.telegram_user_id] = resident
 
     @property
     def session(self) -> AsyncSession:
@@ -116,6 +128,7 @@ class UnitOfWork:
         return self._session
 
     async def commit(self) -> None:
+        self._known_residents.clear()
         await self.session.commit()
 
     async def rollback(self) -> None:

@@ -181,3 +181,56 @@ def test_locale_from_telegram_language_codes() -> None:
     assert residents.locale_from_telegram("en-US", "zh-CN") == "en"
     assert residents.locale_from_telegram("ru", "zh-CN") == "zh-CN"
     assert residents.locale_from_telegram(None, "en") == "en"
+
+
+async def test_the_update_reads_its_resident_once_and_a_write_reads_afresh(
+    uow_factory: UnitOfWorkFactory, clock: ManualClock
+) -> None:
+    """The middleware's record serves the handler's reads (issue #14), but never a writer, and
+    not after a write. Mutations tried: `begin_write` not forgetting the record (the writer's
+    read sees 'zh-CN' after another update set 'en'); `commit` not forgetting it (the read after
+    the update's own write is stale); the record kept for the wrong user."""
+    await make_resident(uow_factory, clock, 1001, conditions=(Condition.HYPERTENSION,))
+    await make_resident(uow_factory, clock, 1002, locale="en")
+    update_uow = uow_factory()
+    sender = await residents.sender(update_uow, 1001)
+    assert sender is not None
+    assert sender.locale == "zh-CN"
+    assert sender.conditions == frozenset({Condition.HYPERTENSION})
+    # Another update changes the row meanwhile.
+    await residents.set_locale(uow_factory(), clock, 1001, "en")
+    # The handler's reads in the same update: the record read at its start.
+    assert (await residents.get_resident(update_uow, 1001)) == sender
+    other = await residents.get_resident(update_uow, 1002)
+    assert other is not None
+    assert other.locale == "en"
+    # A writer reads the row in its own transaction.
+    async with update_uow:
+        await update_uow.begin_write()
+        fresh = await update_uow.residents.by_telegram_user(1001)
+        assert fresh is not None
+        assert fresh.locale == "en"
+    # Once the update wrote, its later reads are fresh too.
+    await residents.set_locale(update_uow, clock, 1001, "zh-CN")
+    after = await residents.get_resident(update_uow, 1001)
+    assert after is not None
+    assert after.locale == "zh-CN"
+
+
+async def test_a_resident_marked_unreachable_is_reachable_once_they_write(
+    uow_factory: UnitOfWorkFactory, clock: ManualClock
+) -> None:
+    """The update's sender lookup marks a resident who had blocked the bot reachable, and
+    hands the handler the record as it now is."""
+    await make_resident(uow_factory, clock, 1001)
+    await residents.set_reachable(uow_factory(), clock, 1001, False)
+    blocked = await residents.get_resident(uow_factory(), 1001)
+    assert blocked is not None
+    assert not blocked.reachable
+    sender = await residents.sender(uow_factory(), 1001)
+    assert sender is not None
+    assert sender.reachable
+    stored = await residents.get_resident(uow_factory(), 1001)
+    assert stored is not None
+    assert stored.reachable
+    assert await residents.sender(uow_factory(), 4242) is None

@@ -10,10 +10,12 @@ import pytest
 from aiogram.types import InlineKeyboardButton, Message
 from aiogram.utils.keyboard import InlineKeyboardBuilder as AiogramBuilder
 from sqlalchemy import text
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import IntegrityError, OperationalError
+from sqlalchemy.pool import NullPool
 
 from bot.aiogram_shim import InlineKeyboardBuilder, KeepAliveSession
 from storage.engine import make_engine
+from tests.conftest import POSTGRES_URL_ENV, postgres_url
 
 
 async def test_a_reused_sqlite_connection_keeps_wal_busy_timeout_and_foreign_keys(
@@ -117,3 +119,154 @@ async def test_the_session_parses_answers_as_aiogram_does_and_keeps_the_type() -
             session.check_response(bot, method, 400, refused)
     finally:
         await bot.session.close()
+
+
+async def test_a_deferred_begin_still_starts_the_transaction(tmp_path: Path) -> None:
+    """`BEGIN` travels with the first statement (issue #14); the transaction must still hold
+    everything after it. Mutations tried: dropping the pending `BEGIN` instead of running it
+    (the rolled-back insert stays: sqlite3 is in autocommit without it); skipping the commit
+    trip when a transaction is open (the committed row is missing)."""
+    engine = make_engine(f"sqlite+aiosqlite:///{tmp_path / 'begin.db'}")
+    try:
+        async with engine.begin() as conn:
+            await conn.execute(text("CREATE TABLE t (id INTEGER PRIMARY KEY)"))
+        async with engine.connect() as conn:
+            await conn.begin()
+            await conn.execute(text("INSERT INTO t (id) VALUES (1)"))
+            await conn.rollback()
+        async with engine.connect() as conn:
+            immediate = await conn.execution_options(sqlite_immediate=True)
+            await immediate.begin()
+            await immediate.execute(text("INSERT INTO t (id) VALUES (2)"))
+            await immediate.commit()
+        async with engine.connect() as conn:
+            await conn.begin()  # a transaction with no statement: nothing to run or end
+            await conn.rollback()
+        async with engine.connect() as conn:
+            rows = (await conn.execute(text("SELECT id FROM t"))).scalars().all()
+        assert rows == [2]
+    finally:
+        await engine.dispose()
+
+
+async def test_begin_immediate_takes_the_write_lock_at_its_first_statement(
+    tmp_path: Path,
+) -> None:
+    """A writer that began IMMEDIATE holds SQLite's write lock from its first statement (a
+    read), so a second writer is refused until it ends. Mutation tried: running the pending
+    `BEGIN IMMEDIATE` as a plain `BEGIN` (the second writer's insert succeeds)."""
+    engine = make_engine(f"sqlite+aiosqlite:///{tmp_path / 'lock.db'}")
+    try:
+        async with engine.begin() as conn:
+            await conn.execute(text("CREATE TABLE t (id INTEGER PRIMARY KEY)"))
+        async with engine.connect() as first:
+            writer = await first.execution_options(sqlite_immediate=True)
+            await writer.begin()
+            assert (await writer.execute(text("SELECT count(*) FROM t"))).scalar() == 0
+            async with engine.connect() as second:
+                await second.exec_driver_sql("PRAGMA busy_timeout=50")
+                await second.commit()
+                with pytest.raises(OperationalError, match="locked"):
+                    async with second.begin():
+                        await second.execute(text("INSERT INTO t (id) VALUES (1)"))
+            await writer.rollback()
+    finally:
+        await engine.dispose()
+
+
+async def test_filters_run_in_the_event_loop_and_still_route() -> None:
+    """Every filter of the bot's routers is awaited in the event loop, not sent to a thread
+    (issue #14), and magic filters still decide. Mutation tried: `inline_sync_filters` not
+    called in `build_dispatcher` (sync filters remain)."""
+    from aiogram import Bot, Dispatcher, F, Router
+    from aiogram.fsm.storage.memory import MemoryStorage
+    from aiogram.types import Chat, Update, User
+
+    from bot.aiogram_shim import inline_sync_filters
+    from bot.app import build_dispatcher, build_i18n, get_routers
+    from content.render import Renderer
+    from content.tips import load_library
+    from services.clock import ManualClock
+    from services.database import open_database
+    from services.pushes import PushSchedule
+    from services.settings import Settings
+    from tests.conftest import T0
+
+    plain = Dispatcher()
+    plain.include_routers(*get_routers())
+    assert inline_sync_filters(plain) > 0, "the bot's routers have synchronous filters"
+    settings = Settings(
+        bot_token="123456789:TEST-token",  # type: ignore[arg-type]
+        database_url="sqlite+aiosqlite:///:memory:",
+        _env_file=None,  # type: ignore[call-arg]
+    )
+    renderer = Renderer(default_locale=settings.default_locale)
+    database = open_database(settings.database_url)
+    try:
+        dp = build_dispatcher(
+            settings=settings,
+            uow_factory=database.uow_factory,
+            renderer=renderer,
+            clock=ManualClock(T0),
+            i18n=build_i18n(settings.default_locale),
+            storage=MemoryStorage(),
+            library=load_library(renderer.env),
+            schedule=PushSchedule(zone=settings.zone, push_hour=9, grace_days=3),
+        )
+        assert inline_sync_filters(dp) == 0, "build_dispatcher left filters for a thread"
+    finally:
+        await database.dispose()
+
+    seen: list[str] = []
+    router = Router()
+
+    @router.message(F.text == "pong")
+    async def _pong(message: Message) -> None:
+        seen.append("pong")
+
+    @router.message(F.text.startswith("p"))
+    async def _p(message: Message) -> None:
+        seen.append("p")
+
+    probe = Dispatcher()
+    probe.include_router(router)
+    assert inline_sync_filters(probe) == 2
+    user = User(id=1, is_bot=False, first_name="u")
+    bot = Bot("123456789:TEST-token")  # nothing is sent: the handlers only record
+    try:
+        for i, said in enumerate(("pong", "ping", "x"), start=1):
+            message = Message(
+                message_id=i, date=0, chat=Chat(id=1, type="private"), from_user=user, text=said
+            )
+            await probe.feed_update(bot, Update(update_id=i, message=message))
+    finally:
+        await bot.session.close()
+    assert seen == ["pong", "p"]
+
+
+async def test_an_idle_postgresql_connection_that_died_is_replaced_unseen(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Without `pool_pre_ping` on every checkout (issue #14), a pooled connection that sat
+    idle is still pinged, and a dead one replaced before use. Mutation tried: returning before
+    the ping whatever the idle time (the query fails with a closed connection)."""
+    url = postgres_url()
+    if url is None:
+        pytest.skip(f"{POSTGRES_URL_ENV} is not set")
+    import storage.engine
+
+    engine = make_engine(url, pool_size=1, max_overflow=0)
+    try:
+        async with engine.connect() as conn:
+            pid = (await conn.execute(text("SELECT pg_backend_pid()"))).scalar()
+        killer = make_engine(url, poolclass=NullPool)
+        try:
+            async with killer.connect() as conn:
+                await conn.execute(text("SELECT pg_terminate_backend(:pid)"), {"pid": pid})
+        finally:
+            await killer.dispose()
+        monkeypatch.setattr(storage.engine, "PG_PING_AFTER_IDLE_S", 0.0)
+        async with engine.connect() as conn:
+            assert (await conn.execute(text("SELECT pg_backend_pid()"))).scalar() != pid
+    finally:
+        await engine.dispose()
