@@ -173,6 +173,23 @@ async def test_newcomer_signs_up_books_a_childs_vaccination_and_is_reminded(
             await expect(page.locator("#whoami")).to_contain_text("张阿姨")
             await expect(page.locator(".msg.bot").first).to_be_visible(timeout=WAIT_MS)
             await screenshot(page, "05-elderly-resident")
+
+            # Her home screen: the persistent reply keyboard, in her language (#21).
+            await type_and_send("/menu")
+            keyboard = page.locator("#reply-keyboard")
+            await expect(keyboard.get_by_role("button", name="预约", exact=True)).to_be_visible(
+                timeout=WAIT_MS
+            )
+            await expect(keyboard.locator("button")).to_have_text(
+                ["预约", "我的预约", "问医生", "更多"]
+            )
+            await screenshot(page, "06-elderly-home")
+
+            # Typed symptoms are never dismissed: the emergency answer comes first, alone.
+            await type_and_send("我胸口疼得厉害，喘不上气")
+            emergency = await see("如果情况紧急，请马上拨打 120 急救电话")
+            await emergency.scroll_into_view_if_needed()
+            await screenshot(page, "07-emergency")
         finally:
             await browser.close()
 
