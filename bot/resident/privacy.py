@@ -239,6 +239,11 @@ SECTION_LABELS = {
     "vouchers": lambda: _("Vouchers"),
     "questions": lambda: _("Questions to your doctor"),
     "doctor_access": lambda: _("Times a doctor viewed or acted on your data"),
+    "care_vaccine_answers": lambda: _("Vaccinations you told us about"),
+    "care_pregnancies": lambda: _("Pregnancy"),
+    "home_readings": lambda: _("Home readings"),
+    "reading_reminders": lambda: _("Reminders to measure"),
+    "roster_record": lambda: _("The centre's contract record"),
 }
 # Shown in the summary's own layout rather than as a count.
 SUMMARY_SECTIONS = frozenset({"profile", "family_members"})
