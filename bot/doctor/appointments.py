@@ -13,6 +13,7 @@ from aiogram.filters import Command, CommandObject
 from aiogram.fsm.context import FSMContext
 from aiogram.types import CallbackQuery, Message
 from aiogram.utils.i18n import gettext as _
+from content.dates import time_words
 from content.render import Renderer, html_format
 from services import attendance, booking, console
 from services.booking import AppointmentStatus
@@ -119,12 +120,12 @@ def _marked_text(result: attendance.Marked, locale: str) -> str:
 
 
 def _question_text(
-    question: attendance.NeedsConfirmation, attended: bool, settings: Settings
+    question: attendance.NeedsConfirmation, attended: bool, settings: Settings, locale: str
 ) -> str:
     appt = question.appointment
     at = (
-        question.recorded_at.astimezone(settings.zone).strftime("%H:%M")
-        if (question.recorded_at)
+        time_words(question.recorded_at.astimezone(settings.zone), locale)
+        if question.recorded_at
         else None
     )
     if appt.status is AppointmentStatus.ATTENDED:
@@ -185,7 +186,7 @@ async def cb_attendance(
     if isinstance(result, attendance.NeedsConfirmation):
         await send(
             callback,
-            _question_text(result, callback_data.attended, settings),
+            _question_text(result, callback_data.attended, settings, locale),
             kb.attendance_fix(appt.id, callback_data.attended),
         )
     elif result.changed:

@@ -19,7 +19,7 @@ TEXTS = {
     "en": {
         "list": "Appointments",
         "no_show": "✗ no-show",
-        "asked": "Chen was checked in at 08:32.",
+        "asked": "Chen was checked in at 8:32 am.",
         "question": "Mark as no-show instead?",
         "stake": "This takes back 50 points.",
         "yes": "Yes, mark no-show",
@@ -37,7 +37,7 @@ TEXTS = {
     "zh-hans": {
         "list": "预约列表",
         "no_show": "✗ 爽约",
-        "asked": "Chen 已于 08:32 签到。",
+        "asked": "Chen 已于 上午8:32 签到。",
         "question": "改为爽约吗？",
         "stake": "这将收回 50 积分。",
         "yes": "确认，标记为爽约",
