@@ -76,6 +76,21 @@ _SLOT_COLUMNS = (
 )
 
 
+def _schedule(s: m.Schedule, centre_id: int) -> ScheduleRecord:
+    return ScheduleRecord(
+        id=s.id,
+        service_id=s.service_id,
+        centre_id=centre_id,
+        doctor_id=s.doctor_id,
+        weekday=s.weekday,
+        start_time=s.start_time,
+        end_time=s.end_time,
+        slot_minutes=s.slot_minutes,
+        capacity=s.capacity,
+        on_makeup_workdays=s.on_makeup_workdays,
+    )
+
+
 def _slot(row: Row[Any]) -> SlotRecord:
     return SlotRecord(
         id=row.id,
@@ -281,21 +296,7 @@ class BookingRepository:
             .where(sc.active.is_(True), sv.active.is_(True))
             .order_by(sc.weekday, sc.start_time, sc.id)
         )
-        return [
-            ScheduleRecord(
-                id=s.id,
-                service_id=s.service_id,
-                centre_id=centre_id,
-                doctor_id=s.doctor_id,
-                weekday=s.weekday,
-                start_time=s.start_time,
-                end_time=s.end_time,
-                slot_minutes=s.slot_minutes,
-                capacity=s.capacity,
-                on_makeup_workdays=s.on_makeup_workdays,
-            )
-            for s, centre_id in rows
-        ]
+        return [_schedule(s, centre_id) for s, centre_id in rows]
 
     async def add_closed_day(self, *, centre_id: int, day: date, reason: str) -> bool:
         result = await self._s.execute(

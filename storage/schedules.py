@@ -11,7 +11,7 @@ from sqlalchemy import delete, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage import models as m
-from storage.booking import _SLOT_COLUMNS, _service, _slot
+from storage.booking import _SLOT_COLUMNS, _schedule, _service, _slot
 from storage.records import BookableServiceRecord, ScheduleRecord, ServiceKind, SlotRecord
 
 
@@ -86,21 +86,7 @@ class ScheduleRepository:
             .where(sc.service_id == service_id, sc.active.is_(True))
             .order_by(sc.weekday, sc.start_time, sc.id)
         )
-        return [
-            ScheduleRecord(
-                id=s.id,
-                service_id=s.service_id,
-                centre_id=centre_id,
-                doctor_id=s.doctor_id,
-                weekday=s.weekday,
-                start_time=s.start_time,
-                end_time=s.end_time,
-                slot_minutes=s.slot_minutes,
-                capacity=s.capacity,
-                on_makeup_workdays=s.on_makeup_workdays,
-            )
-            for s, centre_id in rows
-        ]
+        return [_schedule(s, centre_id) for s, centre_id in rows]
 
     async def retire_schedules(self, service_id: int) -> None:
         """Stops the service's weekly schedule from cutting new slots (kept for history)."""
