@@ -46,6 +46,14 @@ def full_date_words(day: date | datetime, locale: str) -> str:
     return format_date(day, pattern, locale=babel_locale(locale))
 
 
+def short_day_words(day: date | datetime, locale: str) -> str:
+    """12月9日 / 9 Dec: a day on a chart's axis, where the weekday and year would crowd it."""
+    if isinstance(day, datetime):
+        day = day.date()
+    pattern = "M月d日" if locale == ZH else "d MMM"
+    return format_date(day, pattern, locale=babel_locale(locale))
+
+
 def time_words(at: time | datetime, locale: str) -> str:
     """上午8:30 / 8:30 am (中午12:00 / 12:00 pm)."""
     clock = at.timetz() if isinstance(at, datetime) else at

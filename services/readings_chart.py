@@ -18,6 +18,7 @@ from zoneinfo import ZoneInfo
 import matplotlib
 import yaml
 from content import CONTENT_DIR
+from content.dates import short_day_words
 from content.readings import GlucoseContext, Thresholds, load_thresholds
 from storage.readings import ReadingRecord
 
@@ -26,6 +27,7 @@ matplotlib.use("Agg")  # no display: render to memory only
 from matplotlib import dates as mdates
 from matplotlib import font_manager
 from matplotlib.figure import Figure
+from matplotlib.ticker import FuncFormatter
 
 log = logging.getLogger(__name__)
 
@@ -50,6 +52,11 @@ def cjk_font() -> str | None:
         if family in names:
             return family
     return None
+
+
+def axis_day(value: float, locale: str) -> str:
+    """A tick on the time axis (matplotlib's day number) as people read it: 12月7日 / 7 Dec."""
+    return short_day_words(mdates.num2date(value), locale)  # type: ignore[no-untyped-call]
 
 
 def _locale_and_font(locale: str) -> tuple[str, list[str]]:
@@ -135,7 +142,8 @@ def render_chart(
     ax.set_title(title, fontsize=22, pad=14, fontfamily=fonts)
     ax.set_xlim(*_days([start, end]))
     ax.xaxis.set_major_locator(mdates.DayLocator(interval=7))  # type: ignore[no-untyped-call]
-    ax.xaxis.set_major_formatter(mdates.DateFormatter("%m-%d"))  # type: ignore[no-untyped-call]
+    # Days in words on the axis (12月7日 / 7 Dec), in the labels' language.
+    ax.xaxis.set_major_formatter(FuncFormatter(lambda x, _pos: axis_day(x, chosen)))
     ax.tick_params(labelsize=16)
     ax.grid(True, alpha=0.3)
     ax.legend(loc="upper left", prop={"family": fonts, "size": 15})

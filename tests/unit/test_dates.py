@@ -136,3 +136,13 @@ def test_word_partials_exist_in_both_languages() -> None:
         "en", partials=True
     )
     assert "_words" in renderer.template_names("en", partials=True)
+
+
+@pytest.mark.parametrize(("locale", "expected"), [("zh-CN", "12月7日"), ("en", "7 Dec")])
+def test_the_readings_chart_axis_says_days_in_words(locale: str, expected: str) -> None:
+    from matplotlib import dates as mdates
+
+    from services.readings_chart import axis_day
+
+    tick = float(mdates.date2num(datetime(2026, 12, 7, tzinfo=UTC)))  # type: ignore[no-untyped-call]
+    assert axis_day(tick, locale) == expected
