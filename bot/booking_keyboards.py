@@ -326,26 +326,34 @@ def after_refusal(code: str) -> InlineKeyboardMarkup:
     return kb.adjust(1).as_markup()
 
 
-def attendance_fix(appointment_id: int, attended: bool) -> InlineKeyboardMarkup:
+def attendance_fix(
+    appointment_id: int, attended: bool, list_message: int = 0, page: int = 0
+) -> InlineKeyboardMarkup:
     """Change a recorded outcome, or keep it (the safe choice, second)."""
     kb = InlineKeyboardBuilder()
-    kb.button(
-        text=_("Yes, mark attended") if attended else _("Yes, mark no-show"),
-        callback_data=AttendanceFixCD(
-            appointment_id=appointment_id, attended=attended, apply=True
-        ),
-    )
-    kb.button(
-        text=_("No, keep it"),
-        callback_data=AttendanceFixCD(
-            appointment_id=appointment_id, attended=attended, apply=False
-        ),
-    )
+    for apply, text in (
+        (True, _("Yes, mark attended") if attended else _("Yes, mark no-show")),
+        (False, _("No, keep it")),
+    ):
+        kb.button(
+            text=text,
+            callback_data=AttendanceFixCD(
+                appointment_id=appointment_id,
+                attended=attended,
+                apply=apply,
+                list_message=list_message,
+                page=page,
+            ),
+        )
     return kb.adjust(1).as_markup()
 
 
 def attendance_undo(
-    appointment_id: int, marked: AppointmentStatus, previous: AppointmentStatus
+    appointment_id: int,
+    marked: AppointmentStatus,
+    previous: AppointmentStatus,
+    list_message: int = 0,
+    page: int = 0,
 ) -> InlineKeyboardMarkup:
     kb = InlineKeyboardBuilder()
     kb.button(
@@ -354,6 +362,8 @@ def attendance_undo(
             appointment_id=appointment_id,
             marked=UndoOutcome(marked.value),
             previous=UndoOutcome(previous.value),
+            list_message=list_message,
+            page=page,
         ),
     )
     return kb.as_markup()

@@ -252,6 +252,9 @@ class AttendanceFixCD(CallbackData, prefix="attfix"):
     appointment_id: Num
     attended: bool
     apply: bool
+    # The /today message the tap came from (0: none), refreshed once the change is made.
+    list_message: Num = 0
+    page: Num = 0
 
 
 class UndoOutcome(StrEnum):
@@ -266,6 +269,8 @@ class AttendanceUndoCD(CallbackData, prefix="attundo"):
     appointment_id: Num
     marked: UndoOutcome
     previous: UndoOutcome
+    list_message: Num = 0  # the /today message to refresh after the undo (0: none)
+    page: Num = 0
 
 
 class DayPageCD(CallbackData, prefix="dday"):

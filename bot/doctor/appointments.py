@@ -6,9 +6,11 @@ a resident who types /today gets a polite refusal from the error handler.
 
 from __future__ import annotations
 
+import contextlib
 from datetime import date, timedelta
 
 from aiogram import Router
+from aiogram.exceptions import TelegramBadRequest
 from aiogram.filters import Command, CommandObject
 from aiogram.fsm.context import FSMContext
 from aiogram.types import CallbackQuery, Message
@@ -149,13 +151,49 @@ def _question_text(
     return "\n".join(lines)
 
 
-async def _show_marked(callback: CallbackQuery, result: attendance.Marked, locale: str) -> None:
+async def _show_marked(
+    callback: CallbackQuery, result: attendance.Marked, locale: str, list_message: int, page: int
+) -> None:
     markup = (
-        kb.attendance_undo(result.appointment.id, result.appointment.status, result.previous)
+        kb.attendance_undo(
+            result.appointment.id,
+            result.appointment.status,
+            result.previous,
+            list_message,
+            page,
+        )
         if result.changed
         else None
     )
     await send(callback, _marked_text(result, locale), markup)
+
+
+async def _refresh_list(
+    callback: CallbackQuery,
+    uow: UnitOfWork,
+    clock: Clock,
+    renderer: Renderer,
+    locale: str,
+    settings: Settings,
+    appointment: booking.AppointmentRecord,
+    list_message: int,
+    page: int,
+) -> None:
+    """The /today message the tap came from, shown as it is now (a changed mark or an undo
+    must not leave the list saying the old state). Gone or unchanged: nothing to do."""
+    if not list_message or callback.bot is None:
+        return
+    day = appointment.starts_at.astimezone(settings.zone).date()
+    text, markup = await day_screen(
+        uow, clock, renderer, locale, settings, callback.from_user.id, day, page
+    )
+    with contextlib.suppress(TelegramBadRequest):
+        await callback.bot.edit_message_text(
+            text=text,
+            chat_id=callback.from_user.id,
+            message_id=list_message,
+            reply_markup=markup,
+        )
 
 
 async def cb_attendance(
@@ -183,14 +221,15 @@ async def cb_attendance(
         uow, clock, renderer, locale, settings, callback.from_user.id, day, callback_data.page
     )
     await edit(callback, text, markup)
+    list_message = callback.message.message_id if callback.message else 0
     if isinstance(result, attendance.NeedsConfirmation):
         await send(
             callback,
             _question_text(result, callback_data.attended, settings, locale),
-            kb.attendance_fix(appt.id, callback_data.attended),
+            kb.attendance_fix(appt.id, callback_data.attended, list_message, callback_data.page),
         )
     elif result.changed:
-        await _show_marked(callback, result, locale)
+        await _show_marked(callback, result, locale, list_message, callback_data.page)
 
 
 async def cb_attendance_fix(
@@ -198,6 +237,7 @@ async def cb_attendance_fix(
     callback_data: AttendanceFixCD,
     uow: UnitOfWork,
     clock: Clock,
+    renderer: Renderer,
     locale: str,
     settings: Settings,
 ) -> None:
@@ -215,11 +255,28 @@ async def cb_attendance_fix(
     if isinstance(result, attendance.NeedsConfirmation):  # pragma: no cover - override applies
         return
     markup = (
-        kb.attendance_undo(result.appointment.id, result.appointment.status, result.previous)
+        kb.attendance_undo(
+            result.appointment.id,
+            result.appointment.status,
+            result.previous,
+            callback_data.list_message,
+            callback_data.page,
+        )
         if result.changed
         else None
     )
     await edit(callback, _marked_text(result, locale), markup)
+    await _refresh_list(
+        callback,
+        uow,
+        clock,
+        renderer,
+        locale,
+        settings,
+        result.appointment,
+        callback_data.list_message,
+        callback_data.page,
+    )
 
 
 async def cb_attendance_undo(
@@ -227,6 +284,8 @@ async def cb_attendance_undo(
     callback_data: AttendanceUndoCD,
     uow: UnitOfWork,
     clock: Clock,
+    renderer: Renderer,
+    locale: str,
     settings: Settings,
 ) -> None:
     result = await attendance.undo(
@@ -249,8 +308,20 @@ async def cb_attendance_undo(
         lines.append(_("+{points} health points for the resident.").format(points=result.points))
     elif result.points < 0:
         lines.append(_("{points} points taken back.").format(points=-result.points))
-    lines.append(_("Send /today for the list."))
+    if not callback_data.list_message:
+        lines.append(_("Send /today for the list."))
     await edit(callback, "\n".join(lines), None)
+    await _refresh_list(
+        callback,
+        uow,
+        clock,
+        renderer,
+        locale,
+        settings,
+        appt,
+        callback_data.list_message,
+        callback_data.page,
+    )
 
 
 async def cb_day_page(

@@ -144,6 +144,12 @@ async def test_stale_no_show_tap_asks_first_and_undo_restores_the_visit_and_poin
     assert t["window"] in marked.text
     assert marked.button_texts() == [t["undo"]]
     assert await _balance(uow_factory, clock) == 0
+    # The list the tap came from now says no-show, without being asked for again.
+    await doctor.wait_for(
+        predicate=lambda m: (
+            m.message_id == old_list.message_id and f"{appt.check_in_code} ✗" in m.text
+        )
+    )
 
     # Undo within the window: attended again, the points back.
     clock.advance(timedelta(minutes=4))
@@ -153,6 +159,12 @@ async def test_stale_no_show_tap_asks_first_and_undo_restores_the_visit_and_poin
     assert undone.button_texts() == []
     assert await _balance(uow_factory, clock) == 50
     assert await _status(uow_factory, appt.id) is booking.AppointmentStatus.ATTENDED
+    # ... and the list says attended again.
+    await doctor.wait_for(
+        predicate=lambda m: (
+            m.message_id == old_list.message_id and f"{appt.check_in_code} ✓" in m.text
+        )
+    )
 
 
 async def test_undo_after_five_minutes_is_refused_and_changes_nothing(
@@ -192,9 +204,17 @@ async def test_undo_of_a_first_mark_puts_the_visit_back_to_booked(
     marked = await doctor.wait_for("Marked attended: Chen")
     assert await _balance(uow_factory, clock) == 50
     await doctor.press("↩ Undo", message=marked)
-    await doctor.wait_for("Undone: Chen is booked again")
+    undone = await doctor.wait_for("Undone: Chen is booked again")
+    assert "/today" not in undone.text  # the list itself was refreshed
     assert await _balance(uow_factory, clock) == 0
     assert await _status(uow_factory, appt.id) is booking.AppointmentStatus.BOOKED
+    # The list the tap came from offers ✓/✗ for Chen again, refreshed in place.
+    await doctor.wait_for(
+        predicate=lambda m: (
+            m.message_id == listed.message_id
+            and any(b.startswith("✓") and "Chen" in b for b in m.button_texts())
+        )
+    )
     # The list offers ✓/✗ for Chen again.
     await doctor.send("/today")
     again = await doctor.wait_for("Appointments")
