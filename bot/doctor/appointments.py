@@ -104,6 +104,15 @@ async def cmd_day(
     await message.answer(text, reply_markup=markup)
 
 
+def _points_lines(points: int) -> list[str]:
+    """What a mark or an undo did to the resident's points, if anything."""
+    if points > 0:
+        return [_("+{points} health points for the resident.").format(points=points)]
+    if points < 0:
+        return [_("{points} points taken back.").format(points=-points)]
+    return []
+
+
 def _marked_text(result: attendance.Marked, locale: str) -> str:
     appt = result.appointment
     if appt.status is AppointmentStatus.ATTENDED:
@@ -111,10 +120,7 @@ def _marked_text(result: attendance.Marked, locale: str) -> str:
     else:
         head = _("Marked no-show: {person}, {service}.")
     lines = [html_format(head, person=appt.person_name, service=kb.service_name(appt, locale))]
-    if result.points > 0:
-        lines.append(_("+{points} health points for the resident.").format(points=result.points))
-    elif result.points < 0:
-        lines.append(_("{points} points taken back.").format(points=-result.points))
+    lines += _points_lines(result.points)
     lines.append(
         _("You can undo this for {minutes} minutes.").format(minutes=attendance.UNDO_MINUTES)
     )
@@ -304,10 +310,7 @@ async def cb_attendance_undo(
         AppointmentStatus.NO_SHOW: _("Undone: {person} is marked a no-show again."),
     }
     lines = [html_format(status.get(appt.status, _("Undone.")), person=appt.person_name)]
-    if result.points > 0:
-        lines.append(_("+{points} health points for the resident.").format(points=result.points))
-    elif result.points < 0:
-        lines.append(_("{points} points taken back.").format(points=-result.points))
+    lines += _points_lines(result.points)
     if not callback_data.list_message:
         lines.append(_("Send /today for the list."))
     await edit(callback, "\n".join(lines), None)
