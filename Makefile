@@ -63,7 +63,7 @@ fonts:
 
 ## Re-extract translatable strings into both catalogs (then translate the new zh-CN entries).
 i18n: install
-	$(BIN)/python -c "from content.i18n import update_catalogs; m = update_catalogs(); \
+	$(BIN)/python -c "from jiayi.content.i18n import update_catalogs; m = update_catalogs(); \
 	[print(f'{loc}: untranslated: {ids!r}') for loc, ids in m.items()]"
 
 seed-demo: install

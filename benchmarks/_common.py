@@ -22,9 +22,9 @@ from sqlalchemy import insert, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from storage import migrate
-from storage import models as m
-from storage.engine import make_engine
+from jiayi.storage import migrate
+from jiayi.storage import models as m
+from jiayi.storage.engine import make_engine
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 LIDONG_2026 = date(2026, 11, 7)  # 立冬, Start of Winter: everyone/hypertension/diabetes/age_65

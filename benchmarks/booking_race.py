@@ -41,12 +41,12 @@ from benchmarks._common import (
     scratch_database,
     seed,
 )
-from services import booking
-from services.booking import ServiceKind
-from services.clock import ManualClock
-from services.database import UnitOfWorkFactory, open_database
-from services.errors import DomainError
-from storage import models as m
+from jiayi.services import booking
+from jiayi.services.booking import ServiceKind
+from jiayi.services.clock import ManualClock
+from jiayi.services.database import UnitOfWorkFactory, open_database
+from jiayi.services.errors import DomainError
+from jiayi.storage import models as m
 
 BENCH_DAY = date(2026, 11, 23)  # a Monday; the crowd presses "book" at 10:00 local
 SLOT_DAY = BENCH_DAY + timedelta(days=1)

@@ -51,15 +51,15 @@ from benchmarks._common import (
     scratch_database,
     seed,
 )
-from bot.app import build_bot, build_i18n
-from bot.sender import AiogramSender
-from content.render import Renderer
-from content.tips import Library, load_library
-from sandbox.botapi import BotAPIServer
-from sandbox.botapi.models import TgUser
-from services.clock import ManualClock
-from services.database import open_database
-from services.delivery import (
+from jiayi.bot.app import build_bot, build_i18n
+from jiayi.bot.sender import AiogramSender
+from jiayi.content.render import Renderer
+from jiayi.content.tips import Library, load_library
+from jiayi.sandbox.botapi import BotAPIServer
+from jiayi.sandbox.botapi.models import TgUser
+from jiayi.services.clock import ManualClock
+from jiayi.services.database import open_database
+from jiayi.services.delivery import (
     DispatchReport,
     DispatchSettings,
     OutboxDispatcher,
@@ -68,8 +68,8 @@ from services.delivery import (
     Sender,
     SendResult,
 )
-from services.pushes import PushSchedule, plan_day
-from services.settings import Settings
+from jiayi.services.pushes import PushSchedule, plan_day
+from jiayi.services.settings import Settings
 
 TARGET_PER_SECOND = 1_000.0
 BENCH_TOKEN = "123456789:BENCH-token"

@@ -42,11 +42,11 @@ from benchmarks._common import (
     scratch_database,
     seed,
 )
-from content.render import Renderer
-from content.tips import Library, load_library
-from services.clock import ManualClock
-from services.database import open_database
-from services.pushes import PushSchedule, plan_catch_up, plan_day
+from jiayi.content.render import Renderer
+from jiayi.content.tips import Library, load_library
+from jiayi.services.clock import ManualClock
+from jiayi.services.database import open_database
+from jiayi.services.pushes import PushSchedule, plan_catch_up, plan_day
 
 TARGET_SECONDS = 10.0
 TARGET_RESIDENTS = 100_000

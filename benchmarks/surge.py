@@ -49,14 +49,14 @@ from benchmarks._common import (
     seed,
 )
 from benchmarks.booking_race import CENTRE_ID, percentile
-from bot.app import RunningApp, run
-from sandbox.botapi import BotAPIServer, ChatClient, TgUser
-from sandbox.botapi.models import SentMessage
-from services.booking import AppointmentStatus, ServiceKind
-from services.clock import ManualClock
-from services.database import UnitOfWorkFactory, open_database
-from services.settings import Settings
-from storage import models as m
+from jiayi.bot.app import RunningApp, run
+from jiayi.sandbox.botapi import BotAPIServer, ChatClient, TgUser
+from jiayi.sandbox.botapi.models import SentMessage
+from jiayi.services.booking import AppointmentStatus, ServiceKind
+from jiayi.services.clock import ManualClock
+from jiayi.services.database import UnitOfWorkFactory, open_database
+from jiayi.services.settings import Settings
+from jiayi.storage import models as m
 
 TOKEN = "123456789:BENCH-surge"
 BENCH_DAY = date(2026, 11, 23)  # a Monday; the surge is at 10:00 local

@@ -53,15 +53,15 @@ from benchmarks._common import (
     print_table,
     scratch_database,
 )
-from bot.app import build_bot, build_dispatcher, build_i18n
-from bot.callbacks import ResidentCardCD
-from content.render import Renderer
-from content.tips import load_library
-from services import demo
-from services.clock import ManualClock
-from services.database import open_database
-from services.pushes import PushSchedule
-from services.settings import Settings
+from jiayi.bot.app import build_bot, build_dispatcher, build_i18n
+from jiayi.bot.callbacks import ResidentCardCD
+from jiayi.content.render import Renderer
+from jiayi.content.tips import load_library
+from jiayi.services import demo
+from jiayi.services.clock import ManualClock
+from jiayi.services.database import open_database
+from jiayi.services.pushes import PushSchedule
+from jiayi.services.settings import Settings
 
 TOKEN = "123456789:BENCH-token"
 BOT_ID = 123456789

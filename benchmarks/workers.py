@@ -46,14 +46,14 @@ from benchmarks._common import (
     print_table,
     scratch_database,
 )
-from content import CONSENT_NOTICE_VERSION
-from sandbox.botapi import BotAPIServer, ChatClient, TgUser
-from services import broadcasts
-from services.broadcasts import Draft
-from services.clock import SystemClock
-from services.database import open_database
-from services.settings import Settings
-from storage import models as m
+from jiayi.content import CONSENT_NOTICE_VERSION
+from jiayi.sandbox.botapi import BotAPIServer, ChatClient, TgUser
+from jiayi.services import broadcasts
+from jiayi.services.broadcasts import Draft
+from jiayi.services.clock import SystemClock
+from jiayi.services.database import open_database
+from jiayi.services.settings import Settings
+from jiayi.storage import models as m
 from tests.factories import make_doctor
 
 TOKEN = "123456789:BENCH-token-for-workers"
@@ -164,7 +164,7 @@ async def _start_bot(
     args = ["run", "--webhook", "--workers", str(workers)] if workers else ["run"]
     with log.open("wb") as out:
         process = await asyncio.create_subprocess_exec(
-            sys.executable, "-m", "bot", *args, env=env, stdout=out, stderr=out
+            sys.executable, "-m", "jiayi.bot", *args, env=env, stdout=out, stderr=out
         )
     deadline = time.monotonic() + 90
     async with aiohttp.ClientSession() as session:

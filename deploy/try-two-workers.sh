@@ -24,7 +24,7 @@ cleanup() {
 }
 trap cleanup EXIT
 
-python -m sandbox.botapi --port "$botapi_port" >"$work/botapi.log" 2>&1 &
+python -m jiayi.sandbox.botapi --port "$botapi_port" >"$work/botapi.log" 2>&1 &
 pids+=($!)
 
 cat >"$work/jiayi.env" <<ENV

@@ -19,13 +19,13 @@ import pytest
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import create_async_engine
 
-from content.render import Renderer
-from content.tips import Library, load_library
-from sandbox.botapi import BotAPIServer
-from services.clock import ManualClock
-from services.database import Database, UnitOfWorkFactory, open_database
-from storage import migrate
-from storage.models import Base
+from jiayi.content.render import Renderer
+from jiayi.content.tips import Library, load_library
+from jiayi.sandbox.botapi import BotAPIServer
+from jiayi.services.clock import ManualClock
+from jiayi.services.database import Database, UnitOfWorkFactory, open_database
+from jiayi.storage import migrate
+from jiayi.storage.models import Base
 
 POSTGRES_URL_ENV = "JIAYI_TEST_POSTGRES_URL"
 REQUIRE_POSTGRES_ENV = "JIAYI_REQUIRE_POSTGRES"

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from content import CONSENT_NOTICE_VERSION
-from services import doctors, residents
-from services.clock import Clock
-from services.database import UnitOfWorkFactory
-from services.residents import Condition, ResidentRecord, Sex
-from storage.records import CentreRecord, DoctorRecord
+from jiayi.content import CONSENT_NOTICE_VERSION
+from jiayi.services import doctors, residents
+from jiayi.services.clock import Clock
+from jiayi.services.database import UnitOfWorkFactory
+from jiayi.services.residents import Condition, ResidentRecord, Sex
+from jiayi.storage.records import CentreRecord, DoctorRecord
 
 CENTRE_CODE = "sunshine"
 CENTRE_NAME = "阳光社区卫生服务中心"

@@ -10,8 +10,8 @@ from datetime import date
 
 from sqlalchemy import Date, Integer, String, Text, select
 
-from services.database import UnitOfWorkFactory
-from storage import models as m
+from jiayi.services.database import UnitOfWorkFactory
+from jiayi.storage import models as m
 
 
 @dataclass(frozen=True)

@@ -20,10 +20,10 @@ import pytest
 from openpyxl import load_workbook
 from sqlalchemy import func, select
 
-from sandbox.web.runner import Sandbox
-from services.database import Database, open_database
-from services.settings import Settings
-from storage import models as m
+from jiayi.sandbox.web.runner import Sandbox
+from jiayi.services.database import Database, open_database
+from jiayi.services.settings import Settings
+from jiayi.storage import models as m
 from tests.browser.console import sign_in_through_bot, use_language
 from tests.browser.test_sandbox import (
     CHROMIUM,

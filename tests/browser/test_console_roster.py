@@ -12,11 +12,11 @@ from pathlib import Path
 
 import pytest
 
-from sandbox.web.runner import Sandbox
-from services import roster
-from services.database import open_database
-from services.demo import DEMO_NEW_PHONE, DEMO_NEW_USER_ID
-from services.residents import get_profile
+from jiayi.sandbox.web.runner import Sandbox
+from jiayi.services import roster
+from jiayi.services.database import open_database
+from jiayi.services.demo import DEMO_NEW_PHONE, DEMO_NEW_USER_ID
+from jiayi.services.residents import get_profile
 from tests.browser.console import sign_in_through_bot, use_language
 from tests.browser.test_sandbox import (
     CHROMIUM,

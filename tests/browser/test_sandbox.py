@@ -18,11 +18,11 @@ from pathlib import Path
 
 import pytest
 
-from sandbox.web.runner import Sandbox
-from services import booking
-from services.database import open_database
-from services.demo import DEMO_NEW_USER_ID
-from services.settings import Settings
+from jiayi.sandbox.web.runner import Sandbox
+from jiayi.services import booking
+from jiayi.services.database import open_database
+from jiayi.services.demo import DEMO_NEW_USER_ID
+from jiayi.services.settings import Settings
 from tests.conftest import IDLE_TIMERS, T0
 
 CHROMIUM = Path(os.environ.get("JIAYI_CHROMIUM", "/usr/bin/chromium"))

@@ -21,12 +21,12 @@ import pytest
 from aiohttp import ClientResponse, web
 from aiohttp.test_utils import TestClient, TestServer
 
-from services import doctors, webconsole
-from services.clock import ManualClock
-from services.database import UnitOfWorkFactory
-from services.settings import Settings, load_settings
+from jiayi.services import doctors, webconsole
+from jiayi.services.clock import ManualClock
+from jiayi.services.database import UnitOfWorkFactory
+from jiayi.services.settings import Settings, load_settings
+from jiayi.webconsole.app import build_console_app
 from tests.factories import CENTRE_CODE, INVITE_TTL, make_centre
-from webconsole.app import build_console_app
 
 OPERATOR_USER = 9_100  # in JIAYI_ADMIN_IDS of the console's settings
 DOCTOR_USER = 9_200  # bound by `make_bound_doctor` (name 王医生)

@@ -11,12 +11,12 @@ from zoneinfo import ZoneInfo
 from openpyxl import load_workbook
 from sqlalchemy import func, select, update
 
-from content.tips import Library
-from services import pushes, residents
-from services.clock import ManualClock
-from services.content_review import default_library
-from services.database import UnitOfWorkFactory
-from storage import models as m
+from jiayi.content.tips import Library
+from jiayi.services import pushes, residents
+from jiayi.services.clock import ManualClock
+from jiayi.services.content_review import default_library
+from jiayi.services.database import UnitOfWorkFactory
+from jiayi.storage import models as m
 from tests.console.conftest import ConsoleClientFactory, make_bound_doctor
 from tests.factories import make_resident
 

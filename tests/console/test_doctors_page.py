@@ -8,10 +8,10 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from services import doctors, residents
-from services.clock import ManualClock
-from services.database import UnitOfWorkFactory
-from services.errors import DomainError
+from jiayi.services import doctors, residents
+from jiayi.services.clock import ManualClock
+from jiayi.services.database import UnitOfWorkFactory
+from jiayi.services.errors import DomainError
 from tests.console.conftest import ConsoleClientFactory, make_bound_doctor
 from tests.factories import CENTRE_NAME_EN, make_resident
 

@@ -13,7 +13,7 @@ from pathlib import Path
 import aiohttp
 import pytest
 
-from sandbox.botapi import BotAPIServer
+from jiayi.sandbox.botapi import BotAPIServer
 from tests.e2e.conftest import TOKEN, make_chat
 
 OPERATOR = 9_700
@@ -54,7 +54,7 @@ async def test_the_console_process_serves_and_stops_on_sigterm(
     process = await asyncio.create_subprocess_exec(
         sys.executable,
         "-m",
-        "bot",
+        "jiayi.bot",
         *command,
         env=env,
         cwd=tmp_path,

@@ -5,10 +5,10 @@ from __future__ import annotations
 
 import html
 
-from services import points
-from services.clock import ManualClock
-from services.database import UnitOfWorkFactory
-from services.points import Rule
+from jiayi.services import points
+from jiayi.services.clock import ManualClock
+from jiayi.services.database import UnitOfWorkFactory
+from jiayi.services.points import Rule
 from tests.console.conftest import ConsoleClientFactory
 from tests.integration.test_points import (
     DOCTOR_USER,

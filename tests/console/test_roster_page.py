@@ -8,8 +8,8 @@ import re
 
 from aiohttp import FormData
 
-from services.clock import ManualClock
-from services.database import UnitOfWorkFactory
+from jiayi.services.clock import ManualClock
+from jiayi.services.database import UnitOfWorkFactory
 from tests.console.conftest import ConsoleClient, ConsoleClientFactory, make_bound_doctor
 from tests.factories import make_doctor
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import aiohttp
 
-from sandbox.web.runner import Sandbox
-from services.settings import Settings
+from jiayi.sandbox.web.runner import Sandbox
+from jiayi.services.settings import Settings
 from tests.conftest import IDLE_TIMERS, T0
 
 

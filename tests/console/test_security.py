@@ -11,11 +11,12 @@ from aiohttp import web
 from aiohttp.test_utils import TestClient
 from sqlalchemy import func, select
 
-from services import doctors, residents, webconsole
-from services.clock import ManualClock
-from services.database import UnitOfWorkFactory
-from services.settings import Settings
-from storage import models as m
+from jiayi.services import doctors, residents, webconsole
+from jiayi.services.clock import ManualClock
+from jiayi.services.database import UnitOfWorkFactory
+from jiayi.services.settings import Settings
+from jiayi.storage import models as m
+from jiayi.webconsole.security import SESSION_COOKIE
 from tests.console.conftest import (
     OPERATOR_USER,
     ConsoleClientFactory,
@@ -23,7 +24,6 @@ from tests.console.conftest import (
     sign_in_with_link,
 )
 from tests.factories import make_resident
-from webconsole.security import SESSION_COOKIE
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 Browser = Callable[[], Awaitable[TestClient[web.Request, web.Application]]]

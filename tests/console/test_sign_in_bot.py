@@ -9,15 +9,15 @@ import pytest
 from aiohttp import web
 from aiohttp.test_utils import TestClient, TestServer
 
-from sandbox.botapi import BotAPIServer
-from services.clock import ManualClock
-from services.database import UnitOfWorkFactory
-from services.settings import Settings
+from jiayi.sandbox.botapi import BotAPIServer
+from jiayi.services.clock import ManualClock
+from jiayi.services.database import UnitOfWorkFactory
+from jiayi.services.settings import Settings
+from jiayi.webconsole.app import build_console_app
 from tests.conftest import IDLE_TIMERS
 from tests.console.conftest import make_bound_doctor
 from tests.e2e.conftest import TOKEN, RunningBot, make_chat
 from tests.factories import make_resident
-from webconsole.app import build_console_app
 
 OPERATOR = 9_300
 DOCTOR = 9_301

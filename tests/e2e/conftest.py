@@ -7,11 +7,11 @@ from collections.abc import AsyncIterator
 
 import pytest
 
-from bot.app import RunningApp, run
-from sandbox.botapi import BotAPIServer, ChatClient, SentMessage, TgUser
-from scheduler.jobs import PushJobs
-from services.clock import ManualClock
-from services.settings import Settings
+from jiayi.bot.app import RunningApp, run
+from jiayi.sandbox.botapi import BotAPIServer, ChatClient, SentMessage, TgUser
+from jiayi.scheduler.jobs import PushJobs
+from jiayi.services.clock import ManualClock
+from jiayi.services.settings import Settings
 from tests.conftest import IDLE_TIMERS
 
 TOKEN = "123456789:TEST-token-for-e2e"

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from datetime import date
 
-from sandbox.botapi import BotAPIServer
-from services import doctors, family, residents
-from services.clock import ManualClock
-from services.database import UnitOfWorkFactory
-from services.family import NewMember, Relation
-from services.residents import Sex
+from jiayi.sandbox.botapi import BotAPIServer
+from jiayi.services import doctors, family, residents
+from jiayi.services.clock import ManualClock
+from jiayi.services.database import UnitOfWorkFactory
+from jiayi.services.family import NewMember, Relation
+from jiayi.services.residents import Sex
 from tests.e2e.conftest import RunningBot, make_chat
 from tests.e2e.test_onboarding import sign_up_in_english
 from tests.factories import CENTRE_CODE, INVITE_TTL, make_centre, make_doctor, make_resident

@@ -22,9 +22,9 @@ import pytest
 from aiohttp import web
 from sqlalchemy import select
 
-from services.clock import ManualClock
-from services.database import UnitOfWorkFactory
-from storage import models as m
+from jiayi.services.clock import ManualClock
+from jiayi.services.database import UnitOfWorkFactory
+from jiayi.storage import models as m
 from tests.factories import make_resident
 
 pytestmark = [pytest.mark.slow, pytest.mark.timeout(600)]
@@ -167,7 +167,7 @@ async def start_bot(database_url: str, api_url: str, cwd: Path) -> asyncio.subpr
     return await asyncio.create_subprocess_exec(
         sys.executable,
         "-m",
-        "bot",
+        "jiayi.bot",
         "run",
         env=env,
         cwd=cwd,

@@ -7,14 +7,14 @@ from zoneinfo import ZoneInfo
 
 from icalendar import Calendar
 
-from content.dates import day_words, time_words
-from sandbox.botapi import BotAPIServer
-from services import booking, doctors, family
-from services.clock import ManualClock
-from services.database import UnitOfWorkFactory
-from services.demo import seed_demo
-from services.family import NewMember, Relation
-from services.residents import Sex
+from jiayi.content.dates import day_words, time_words
+from jiayi.sandbox.botapi import BotAPIServer
+from jiayi.services import booking, doctors, family
+from jiayi.services.clock import ManualClock
+from jiayi.services.database import UnitOfWorkFactory
+from jiayi.services.demo import seed_demo
+from jiayi.services.family import NewMember, Relation
+from jiayi.services.residents import Sex
 from tests.e2e.conftest import RunningBot, make_chat
 from tests.factories import make_resident
 

@@ -10,13 +10,13 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from sandbox.botapi import BotAPIServer
-from services import booking, doctors, family, residents
-from services.clock import ManualClock
-from services.database import UnitOfWorkFactory
-from services.demo import seed_demo
-from services.family import NewMember, Relation
-from services.residents import Condition, Sex
+from jiayi.sandbox.botapi import BotAPIServer
+from jiayi.services import booking, doctors, family, residents
+from jiayi.services.clock import ManualClock
+from jiayi.services.database import UnitOfWorkFactory
+from jiayi.services.demo import seed_demo
+from jiayi.services.family import NewMember, Relation
+from jiayi.services.residents import Condition, Sex
 from tests.e2e.conftest import RunningBot, make_chat
 from tests.factories import make_resident
 

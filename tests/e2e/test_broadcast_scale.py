@@ -14,14 +14,14 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import func, insert, select
 
-from content import CONSENT_NOTICE_VERSION
-from sandbox.botapi import BotAPIServer, TgUser
-from services import broadcasts
-from services.broadcasts import Draft
-from services.clock import ManualClock
-from services.database import UnitOfWorkFactory
-from services.settings import Settings
-from storage import models as m
+from jiayi.content import CONSENT_NOTICE_VERSION
+from jiayi.sandbox.botapi import BotAPIServer, TgUser
+from jiayi.services import broadcasts
+from jiayi.services.broadcasts import Draft
+from jiayi.services.clock import ManualClock
+from jiayi.services.database import UnitOfWorkFactory
+from jiayi.services.settings import Settings
+from jiayi.storage import models as m
 from tests.e2e.conftest import RunningBot
 from tests.factories import make_doctor
 

@@ -7,11 +7,11 @@ from datetime import datetime, time, timedelta
 
 import pytest
 
-from content.dates import when_words
-from sandbox.botapi import BotAPIServer, ChatClient
-from services.clock import ManualClock
-from services.database import UnitOfWorkFactory
-from services.settings import Settings
+from jiayi.content.dates import when_words
+from jiayi.sandbox.botapi import BotAPIServer, ChatClient
+from jiayi.services.clock import ManualClock
+from jiayi.services.database import UnitOfWorkFactory
+from jiayi.services.settings import Settings
 from tests.e2e.conftest import RunningBot, make_chat
 from tests.e2e.test_doctor_console import WANG, _practice
 

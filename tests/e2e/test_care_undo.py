@@ -7,11 +7,11 @@ from datetime import timedelta
 
 import pytest
 
-from bot.callbacks import CareRecordCD
-from sandbox.botapi import BotAPIServer
-from services import careplans
-from services.clock import ManualClock
-from services.database import UnitOfWorkFactory
+from jiayi.bot.callbacks import CareRecordCD
+from jiayi.sandbox.botapi import BotAPIServer
+from jiayi.services import careplans
+from jiayi.services.clock import ManualClock
+from jiayi.services.database import UnitOfWorkFactory
 from tests.e2e.conftest import RunningBot, make_chat
 from tests.e2e.test_careplans import DOCTOR, RESIDENT, SHANGHAI, _setup
 

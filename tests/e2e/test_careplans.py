@@ -7,13 +7,13 @@ from __future__ import annotations
 from datetime import timedelta
 from zoneinfo import ZoneInfo
 
-from bot.callbacks import CareAction, CareItemCD, CareRecordCD
-from sandbox.botapi import BotAPIServer
-from services import booking, careplans, doctors, residents
-from services.clock import ManualClock
-from services.database import UnitOfWorkFactory
-from services.demo import seed_demo
-from services.residents import Condition
+from jiayi.bot.callbacks import CareAction, CareItemCD, CareRecordCD
+from jiayi.sandbox.botapi import BotAPIServer
+from jiayi.services import booking, careplans, doctors, residents
+from jiayi.services.clock import ManualClock
+from jiayi.services.database import UnitOfWorkFactory
+from jiayi.services.demo import seed_demo
+from jiayi.services.residents import Condition
 from tests.e2e.conftest import RunningBot, make_chat, open_resident_card
 from tests.factories import make_resident
 

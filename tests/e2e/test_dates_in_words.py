@@ -11,14 +11,14 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from content.dates import time_words
-from sandbox.botapi import BotAPIServer, ChatClient
-from services import booking, family
-from services.clock import ManualClock
-from services.database import UnitOfWorkFactory
-from services.demo import seed_demo
-from services.family import NewMember, Relation
-from services.residents import Sex
+from jiayi.content.dates import time_words
+from jiayi.sandbox.botapi import BotAPIServer, ChatClient
+from jiayi.services import booking, family
+from jiayi.services.clock import ManualClock
+from jiayi.services.database import UnitOfWorkFactory
+from jiayi.services.demo import seed_demo
+from jiayi.services.family import NewMember, Relation
+from jiayi.services.residents import Sex
 from tests.e2e.conftest import RunningBot, make_chat
 from tests.factories import make_resident
 

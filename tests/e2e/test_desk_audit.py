@@ -3,10 +3,10 @@ audit log (and so their /mydata export), whoever their own doctor is."""
 
 from __future__ import annotations
 
-from sandbox.botapi import BotAPIServer
-from services import console, points, residents
-from services.clock import ManualClock
-from services.database import UnitOfWorkFactory
+from jiayi.sandbox.botapi import BotAPIServer
+from jiayi.services import console, points, residents
+from jiayi.services.clock import ManualClock
+from jiayi.services.database import UnitOfWorkFactory
 from tests.e2e.conftest import RunningBot, make_chat
 from tests.factories import OTHER_DOCTOR_NAME, make_doctor, make_resident
 from tests.integration.test_booking import DOCTOR_USER, SHANGHAI

@@ -6,11 +6,11 @@ from __future__ import annotations
 
 from sqlalchemy import func, select
 
-from sandbox.botapi import BotAPIServer
-from services import privacy
-from services.clock import ManualClock
-from services.database import UnitOfWorkFactory
-from storage import models as m
+from jiayi.sandbox.botapi import BotAPIServer
+from jiayi.services import privacy
+from jiayi.services.clock import ManualClock
+from jiayi.services.database import UnitOfWorkFactory
+from jiayi.storage import models as m
 from tests.e2e.conftest import RunningBot, make_chat
 from tests.e2e.test_doctor_console import OLD_HYP_EN, OLD_WELL, WANG, _practice
 from tests.factories import make_resident

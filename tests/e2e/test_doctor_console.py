@@ -7,7 +7,7 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy import func, select
 
-from bot.callbacks import (
+from jiayi.bot.callbacks import (
     BcAction,
     BcSegmentCD,
     BcStepCD,
@@ -18,12 +18,12 @@ from bot.callbacks import (
     ResidentMessageCD,
     ResidentsCD,
 )
-from sandbox.botapi import BotAPIServer
-from services import doctors, residents
-from services.clock import ManualClock
-from services.database import UnitOfWorkFactory
-from services.residents import Condition
-from storage import models as m
+from jiayi.sandbox.botapi import BotAPIServer
+from jiayi.services import doctors, residents
+from jiayi.services.clock import ManualClock
+from jiayi.services.database import UnitOfWorkFactory
+from jiayi.services.residents import Condition
+from jiayi.storage import models as m
 from tests.e2e.conftest import RunningBot, make_chat
 from tests.factories import CENTRE_CODE, INVITE_TTL, make_centre, make_resident
 

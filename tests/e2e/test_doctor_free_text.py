@@ -3,9 +3,9 @@ who types words outside any step is shown their commands, never "you haven't sig
 
 from __future__ import annotations
 
-from sandbox.botapi import BotAPIServer
-from services.clock import ManualClock
-from services.database import UnitOfWorkFactory
+from jiayi.sandbox.botapi import BotAPIServer
+from jiayi.services.clock import ManualClock
+from jiayi.services.database import UnitOfWorkFactory
 from tests.e2e.conftest import RunningBot, make_chat
 from tests.e2e.test_doctor_console import WANG, _practice
 

@@ -8,12 +8,12 @@ from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
-from sandbox.botapi import BotAPIServer
-from services import booking, booking_setup, careplans, doctors, questions, residents
-from services.clock import ManualClock
-from services.database import UnitOfWorkFactory
-from services.residents import Condition
-from storage.records import DoctorRecord
+from jiayi.sandbox.botapi import BotAPIServer
+from jiayi.services import booking, booking_setup, careplans, doctors, questions, residents
+from jiayi.services.clock import ManualClock
+from jiayi.services.database import UnitOfWorkFactory
+from jiayi.services.residents import Condition
+from jiayi.storage.records import DoctorRecord
 from tests.e2e.conftest import RunningBot, make_chat
 from tests.factories import CENTRE_CODE, INVITE_TTL, make_centre, make_resident
 

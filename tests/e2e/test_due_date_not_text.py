@@ -5,9 +5,9 @@ from __future__ import annotations
 
 from datetime import date
 
-from sandbox.botapi import BotAPIServer
-from services.clock import ManualClock
-from services.database import UnitOfWorkFactory
+from jiayi.sandbox.botapi import BotAPIServer
+from jiayi.services.clock import ManualClock
+from jiayi.services.database import UnitOfWorkFactory
 from tests.e2e.conftest import RunningBot, make_chat
 from tests.e2e.test_doctor_console import PHOTO
 from tests.e2e.test_tip_book import RESIDENT, local

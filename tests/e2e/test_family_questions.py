@@ -6,10 +6,10 @@ from __future__ import annotations
 
 import pytest
 
-from sandbox.botapi import BotAPIServer
-from sandbox.botapi.client import ChatClient
-from services.clock import ManualClock
-from services.database import UnitOfWorkFactory
+from jiayi.sandbox.botapi import BotAPIServer
+from jiayi.sandbox.botapi.client import ChatClient
+from jiayi.services.clock import ManualClock
+from jiayi.services.database import UnitOfWorkFactory
 from tests.e2e.conftest import RunningBot, make_chat
 from tests.factories import make_resident
 

@@ -6,10 +6,10 @@ import logging
 
 import pytest
 
-from sandbox.botapi import BotAPIServer
-from services import doctors
-from services.clock import ManualClock
-from services.database import UnitOfWorkFactory
+from jiayi.sandbox.botapi import BotAPIServer
+from jiayi.services import doctors
+from jiayi.services.clock import ManualClock
+from jiayi.services.database import UnitOfWorkFactory
 from tests.e2e.conftest import RunningBot, make_chat
 from tests.factories import CENTRE_CODE, INVITE_TTL, make_centre, make_resident
 

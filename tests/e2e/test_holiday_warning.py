@@ -7,8 +7,8 @@ from datetime import UTC, datetime
 
 import pytest
 
-from services.clock import ManualClock
-from services.settings import Settings
+from jiayi.services.clock import ManualClock
+from jiayi.services.settings import Settings
 from tests.e2e.conftest import RunningBot
 
 WARNING = "no public-holiday schedule for 2027"

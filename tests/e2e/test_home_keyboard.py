@@ -9,12 +9,12 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy import func, select
 
-from sandbox.botapi import BotAPIServer, ChatClient
-from services import doctors, residents
-from services.clock import ManualClock
-from services.database import UnitOfWorkFactory
-from services.demo import seed_demo
-from storage import models as m
+from jiayi.sandbox.botapi import BotAPIServer, ChatClient
+from jiayi.services import doctors, residents
+from jiayi.services.clock import ManualClock
+from jiayi.services.database import UnitOfWorkFactory
+from jiayi.services.demo import seed_demo
+from jiayi.storage import models as m
 from tests.e2e.conftest import RunningBot, make_chat
 from tests.e2e.test_doctor_console import _doctor, _resident
 from tests.factories import make_resident

@@ -7,14 +7,14 @@ from __future__ import annotations
 from datetime import date, timedelta
 from zoneinfo import ZoneInfo
 
-from sandbox.botapi import BotAPIServer
-from sandbox.botapi.client import ChatClient
-from sandbox.botapi.models import SentMessage
-from services import doctors, family, questions, residents
-from services.clock import ManualClock
-from services.database import UnitOfWorkFactory
-from services.family import NewMember, Relation
-from services.residents import Sex
+from jiayi.sandbox.botapi import BotAPIServer
+from jiayi.sandbox.botapi.client import ChatClient
+from jiayi.sandbox.botapi.models import SentMessage
+from jiayi.services import doctors, family, questions, residents
+from jiayi.services.clock import ManualClock
+from jiayi.services.database import UnitOfWorkFactory
+from jiayi.services.family import NewMember, Relation
+from jiayi.services.residents import Sex
 from tests.e2e.conftest import RunningBot, make_chat
 from tests.factories import CENTRE_CODE, INVITE_TTL, make_centre, make_resident
 

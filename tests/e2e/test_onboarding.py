@@ -5,11 +5,11 @@ from __future__ import annotations
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import create_async_engine
 
-from sandbox.botapi import BotAPIServer, ChatClient
-from services import family, residents
-from services.clock import ManualClock
-from services.database import UnitOfWorkFactory
-from services.residents import Condition, Sex
+from jiayi.sandbox.botapi import BotAPIServer, ChatClient
+from jiayi.services import family, residents
+from jiayi.services.clock import ManualClock
+from jiayi.services.database import UnitOfWorkFactory
+from jiayi.services.residents import Condition, Sex
 from tests.e2e.conftest import RunningBot, make_chat
 from tests.factories import make_doctor
 

@@ -6,13 +6,13 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from bot.callbacks import LectureCD, RewardCD, VoucherAction, VoucherCD
-from sandbox.botapi import BotAPIServer
-from services import booking, doctors, points, residents
-from services.clock import ManualClock
-from services.database import UnitOfWorkFactory
-from services.demo import seed_demo
-from services.pushes import Audience, tip_payload
+from jiayi.bot.callbacks import LectureCD, RewardCD, VoucherAction, VoucherCD
+from jiayi.sandbox.botapi import BotAPIServer
+from jiayi.services import booking, doctors, points, residents
+from jiayi.services.clock import ManualClock
+from jiayi.services.database import UnitOfWorkFactory
+from jiayi.services.demo import seed_demo
+from jiayi.services.pushes import Audience, tip_payload
 from tests.e2e.conftest import RunningBot, make_chat, open_resident_card
 from tests.factories import make_resident
 

@@ -11,14 +11,14 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from content import CONSENT_NOTICE_VERSION
-from sandbox.botapi import BotAPIServer, ChatClient, TgUser
-from services import booking, careplans, family, residents
-from services.clock import ManualClock
-from services.database import UnitOfWorkFactory
-from services.demo import DEMO_DOCTOR_USER_ID, seed_demo
-from services.family import NewMember, Relation
-from services.residents import Sex
+from jiayi.content import CONSENT_NOTICE_VERSION
+from jiayi.sandbox.botapi import BotAPIServer, ChatClient, TgUser
+from jiayi.services import booking, careplans, family, residents
+from jiayi.services.clock import ManualClock
+from jiayi.services.database import UnitOfWorkFactory
+from jiayi.services.demo import DEMO_DOCTOR_USER_ID, seed_demo
+from jiayi.services.family import NewMember, Relation
+from jiayi.services.residents import Sex
 from tests.e2e.conftest import RunningBot, make_chat, open_resident_card
 from tests.e2e.test_onboarding import sign_up_in_english
 from tests.factories import make_resident

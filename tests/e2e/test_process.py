@@ -10,9 +10,9 @@ from pathlib import Path
 
 import redis.asyncio as aioredis
 
-from sandbox.botapi import BotAPIServer
-from services.clock import ManualClock
-from services.settings import Settings
+from jiayi.sandbox.botapi import BotAPIServer
+from jiayi.services.clock import ManualClock
+from jiayi.services.settings import Settings
 from tests.e2e.conftest import TOKEN, RunningBot, make_chat
 
 
@@ -29,7 +29,7 @@ async def test_jiayi_run_process_migrates_answers_and_stops_on_sigterm(
     process = await asyncio.create_subprocess_exec(
         sys.executable,
         "-m",
-        "bot",
+        "jiayi.bot",
         "run",
         env=env,
         cwd=tmp_path,

@@ -8,14 +8,14 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
 
-from content.render import Renderer
-from content.tips import Audience, load_library
-from sandbox.botapi import BotAPIServer
-from services.clock import ManualClock
-from services.database import UnitOfWorkFactory
-from services.residents import Condition
-from services.settings import Settings
-from storage import models as m
+from jiayi.content.render import Renderer
+from jiayi.content.tips import Audience, load_library
+from jiayi.sandbox.botapi import BotAPIServer
+from jiayi.services.clock import ManualClock
+from jiayi.services.database import UnitOfWorkFactory
+from jiayi.services.residents import Condition
+from jiayi.services.settings import Settings
+from jiayi.storage import models as m
 from tests.e2e.conftest import RunningBot, make_chat
 from tests.factories import make_resident
 

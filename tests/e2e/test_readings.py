@@ -14,13 +14,13 @@ from zoneinfo import ZoneInfo
 from PIL import Image
 from sqlalchemy import func, select
 
-from content.dates import day_words
-from sandbox.botapi import BotAPIServer
-from services import careplans, doctors, residents
-from services.clock import ManualClock
-from services.database import UnitOfWorkFactory
-from services.residents import Condition
-from storage import models as m
+from jiayi.content.dates import day_words
+from jiayi.sandbox.botapi import BotAPIServer
+from jiayi.services import careplans, doctors, residents
+from jiayi.services.clock import ManualClock
+from jiayi.services.database import UnitOfWorkFactory
+from jiayi.services.residents import Condition
+from jiayi.storage import models as m
 from tests.e2e.conftest import RunningBot, make_chat
 from tests.factories import CENTRE_CODE, INVITE_TTL, make_centre, make_resident
 

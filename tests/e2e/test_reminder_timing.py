@@ -7,11 +7,11 @@ from __future__ import annotations
 from datetime import time, timedelta
 from zoneinfo import ZoneInfo
 
-from sandbox.botapi import BotAPIServer
-from services import booking
-from services.clock import ManualClock
-from services.database import UnitOfWorkFactory
-from services.demo import seed_demo
+from jiayi.sandbox.botapi import BotAPIServer
+from jiayi.services import booking
+from jiayi.services.clock import ManualClock
+from jiayi.services.database import UnitOfWorkFactory
+from jiayi.services.demo import seed_demo
 from tests.e2e.conftest import RunningBot, make_chat
 from tests.factories import make_resident
 

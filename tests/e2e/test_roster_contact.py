@@ -5,12 +5,12 @@ from __future__ import annotations
 
 from zoneinfo import ZoneInfo
 
-from sandbox.botapi import BotAPIServer, ChatClient
-from services import residents, roster
-from services.clock import ManualClock
-from services.console import Actor
-from services.database import UnitOfWorkFactory
-from services.residents import Condition, Sex
+from jiayi.sandbox.botapi import BotAPIServer, ChatClient
+from jiayi.services import residents, roster
+from jiayi.services.clock import ManualClock
+from jiayi.services.console import Actor
+from jiayi.services.database import UnitOfWorkFactory
+from jiayi.services.residents import Condition, Sex
 from tests.e2e.conftest import RunningBot, make_chat
 from tests.factories import make_doctor
 

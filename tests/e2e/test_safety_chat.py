@@ -6,10 +6,10 @@ from __future__ import annotations
 
 from sqlalchemy import select
 
-from sandbox.botapi import BotAPIServer
-from services.clock import ManualClock
-from services.database import UnitOfWorkFactory
-from storage import models as m
+from jiayi.sandbox.botapi import BotAPIServer
+from jiayi.services.clock import ManualClock
+from jiayi.services.database import UnitOfWorkFactory
+from jiayi.storage import models as m
 from tests.e2e.conftest import RunningBot, make_chat
 from tests.e2e.test_doctor_console import _doctor, _resident
 from tests.factories import CENTRE_CODE

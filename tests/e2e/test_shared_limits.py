@@ -18,17 +18,17 @@ import pytest
 from aiogram.fsm.storage.memory import MemoryStorage
 from sqlalchemy import insert, select
 
-from bot.app import build_worker
-from content import CONSENT_NOTICE_VERSION
-from sandbox.botapi import BotAPIServer, TgUser
-from services import broadcasts
-from services.broadcasts import Draft
-from services.clock import ManualClock
-from services.database import UnitOfWorkFactory
-from services.delivery import DispatchSettings
-from services.ratelimit import RedisChatPacer, RedisRateLimiter
-from services.settings import Settings
-from storage import models as m
+from jiayi.bot.app import build_worker
+from jiayi.content import CONSENT_NOTICE_VERSION
+from jiayi.sandbox.botapi import BotAPIServer, TgUser
+from jiayi.services import broadcasts
+from jiayi.services.broadcasts import Draft
+from jiayi.services.clock import ManualClock
+from jiayi.services.database import UnitOfWorkFactory
+from jiayi.services.delivery import DispatchSettings
+from jiayi.services.ratelimit import RedisChatPacer, RedisRateLimiter
+from jiayi.services.settings import Settings
+from jiayi.storage import models as m
 from tests.factories import make_doctor
 
 REDIS_URL = os.environ.get("JIAYI_TEST_REDIS_URL", "redis://127.0.0.1:6379/15")

@@ -8,10 +8,10 @@ from datetime import UTC, datetime, time, timedelta
 
 import pytest
 
-from sandbox.botapi import BotAPIServer
-from services import booking, points
-from services.clock import ManualClock
-from services.database import UnitOfWorkFactory
+from jiayi.sandbox.botapi import BotAPIServer
+from jiayi.services import booking, points
+from jiayi.services.clock import ManualClock
+from jiayi.services.database import UnitOfWorkFactory
 from tests.e2e.conftest import RunningBot, make_chat
 from tests.e2e.test_points import DOCTOR, RESIDENT, SHANGHAI, make_doctor_and_resident
 

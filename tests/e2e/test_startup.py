@@ -6,11 +6,11 @@ from __future__ import annotations
 
 import asyncio
 
-from sandbox.botapi import BotAPIServer, TgUser
-from services.clock import ManualClock
-from services.database import UnitOfWorkFactory
-from services.residents import Condition
-from services.settings import Settings
+from jiayi.sandbox.botapi import BotAPIServer, TgUser
+from jiayi.services.clock import ManualClock
+from jiayi.services.database import UnitOfWorkFactory
+from jiayi.services.residents import Condition
+from jiayi.services.settings import Settings
 from tests.e2e.conftest import STARTUP_TIMEOUT, RunningBot, make_chat
 from tests.factories import make_doctor, make_resident
 

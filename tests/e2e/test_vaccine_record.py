@@ -8,12 +8,12 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
 
-from content.careplans import default_rules
-from sandbox.botapi import BotAPIServer
-from services import careplans
-from services.clock import ManualClock
-from services.database import UnitOfWorkFactory
-from storage import models as m
+from jiayi.content.careplans import default_rules
+from jiayi.sandbox.botapi import BotAPIServer
+from jiayi.services import careplans
+from jiayi.services.clock import ManualClock
+from jiayi.services.database import UnitOfWorkFactory
+from jiayi.storage import models as m
 from tests.e2e.conftest import RunningBot, make_chat
 from tests.e2e.test_onboarding import sign_up_in_english
 

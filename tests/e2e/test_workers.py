@@ -21,18 +21,18 @@ import aiohttp
 import pytest
 from sqlalchemy import func, insert, select
 
-from content import CONSENT_NOTICE_VERSION
-from content.tips import Topic
-from sandbox.botapi import BotAPIServer, RecordedRequest, TgUser
-from scheduler.lease import LEASE_KEY
-from services import booking, broadcasts
-from services.clock import SystemClock
-from services.database import UnitOfWorkFactory
-from services.delivery import DispatchSettings
-from services.demo import seed_demo
-from services.settings import Settings
-from storage import models as m
-from storage.records import OutboxStatus
+from jiayi.content import CONSENT_NOTICE_VERSION
+from jiayi.content.tips import Topic
+from jiayi.sandbox.botapi import BotAPIServer, RecordedRequest, TgUser
+from jiayi.scheduler.lease import LEASE_KEY
+from jiayi.services import booking, broadcasts
+from jiayi.services.clock import SystemClock
+from jiayi.services.database import UnitOfWorkFactory
+from jiayi.services.delivery import DispatchSettings
+from jiayi.services.demo import seed_demo
+from jiayi.services.settings import Settings
+from jiayi.storage import models as m
+from jiayi.storage.records import OutboxStatus
 from tests.e2e.conftest import TOKEN, make_chat
 from tests.e2e.test_onboarding import sign_up_in_english
 from tests.factories import make_doctor
@@ -97,7 +97,7 @@ class Workers:
             self.process = await asyncio.create_subprocess_exec(
                 sys.executable,
                 "-m",
-                "bot",
+                "jiayi.bot",
                 "run",
                 "--webhook",
                 "--workers",
@@ -220,7 +220,7 @@ async def test_several_workers_without_postgresql_and_redis_refuse_to_start(
     }
     process = await asyncio.create_subprocess_exec(
         sys.executable,
-        *("-m", "bot", "run", "--webhook", "--workers", "2"),
+        *("-m", "jiayi.bot", "run", "--webhook", "--workers", "2"),
         env=env,
         cwd=tmp_path,
         stdout=asyncio.subprocess.PIPE,

@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from services.database import UnitOfWorkFactory
-from storage.engine import make_engine, make_sessionmaker
+from jiayi.services.database import UnitOfWorkFactory
+from jiayi.storage.engine import make_engine, make_sessionmaker
 
 
 @pytest.fixture

@@ -18,13 +18,13 @@ from aiogram import Bot
 from aiogram.client.session.aiohttp import AiohttpSession
 from aiogram.client.telegram import TelegramAPIServer
 
-from bot.app import build_i18n
-from bot.sender import AiogramSender
-from content.render import Renderer
-from content.tips import load_library
-from services.clock import ManualClock
-from services.database import open_database
-from services.delivery import DispatchSettings, OutboxDispatcher
+from jiayi.bot.app import build_i18n
+from jiayi.bot.sender import AiogramSender
+from jiayi.content.render import Renderer
+from jiayi.content.tips import load_library
+from jiayi.services.clock import ManualClock
+from jiayi.services.database import open_database
+from jiayi.services.delivery import DispatchSettings, OutboxDispatcher
 
 TOKEN = "123456789:TEST-token-for-faults"
 FIXTURE_TIPS = Path(__file__).parents[1] / "fixtures" / "tips"

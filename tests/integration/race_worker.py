@@ -12,10 +12,10 @@ import sys
 from collections import Counter
 from typing import Any
 
-from services import booking, points
-from services.clock import ManualClock
-from services.database import open_database
-from services.errors import DomainError
+from jiayi.services import booking, points
+from jiayi.services.clock import ManualClock
+from jiayi.services.database import open_database
+from jiayi.services.errors import DomainError
 from tests.conftest import T0
 from tests.integration.test_booking import SHANGHAI
 

@@ -13,8 +13,8 @@ import pytest
 from icalendar import Calendar
 from sqlalchemy import select
 
-from services import booking, family, residents
-from services.booking import (
+from jiayi.services import booking, family, residents
+from jiayi.services.booking import (
     AppointmentRecord,
     AppointmentStatus,
     BookableServiceRecord,
@@ -24,15 +24,15 @@ from services.booking import (
     SlotRecord,
     WaitlistStatus,
 )
-from services.clock import ManualClock
-from services.database import UnitOfWorkFactory
-from services.demo import seed_demo
-from services.errors import DomainError
-from services.family import NewMember, Relation
-from services.ics import appointment_ics
-from services.residents import Sex
-from storage import models as m
-from storage.records import Actor, AppointmentEventKind, DoctorRecord, FamilyMemberRecord
+from jiayi.services.clock import ManualClock
+from jiayi.services.database import UnitOfWorkFactory
+from jiayi.services.demo import seed_demo
+from jiayi.services.errors import DomainError
+from jiayi.services.family import NewMember, Relation
+from jiayi.services.ics import appointment_ics
+from jiayi.services.residents import Sex
+from jiayi.storage import models as m
+from jiayi.storage.records import Actor, AppointmentEventKind, DoctorRecord, FamilyMemberRecord
 from tests.conftest import T0
 from tests.factories import CENTRE_NAME, CENTRE_NAME_EN, make_centre, make_doctor, make_resident
 

@@ -16,12 +16,12 @@ from datetime import timedelta
 
 from sqlalchemy import func, select
 
-from services import booking
-from services.booking import AppointmentRecord
-from services.clock import ManualClock
-from services.database import UnitOfWorkFactory, open_database
-from services.errors import DomainError
-from storage import models as m
+from jiayi.services import booking
+from jiayi.services.booking import AppointmentRecord
+from jiayi.services.clock import ManualClock
+from jiayi.services.database import UnitOfWorkFactory, open_database
+from jiayi.services.errors import DomainError
+from jiayi.storage import models as m
 from tests.factories import NOTICE, make_resident
 from tests.integration.race_support import contenders, race_in_processes
 from tests.integration.test_booking import (

@@ -9,12 +9,12 @@ from zoneinfo import ZoneInfo
 import pytest
 from sqlalchemy import select
 
-from content.render import Renderer
-from services import booking, booking_setup
-from services.clock import ManualClock
-from services.database import UnitOfWorkFactory
-from services.errors import InvalidInput, NotFound
-from storage import models as m
+from jiayi.content.render import Renderer
+from jiayi.services import booking, booking_setup
+from jiayi.services.clock import ManualClock
+from jiayi.services.database import UnitOfWorkFactory
+from jiayi.services.errors import InvalidInput, NotFound
+from jiayi.storage import models as m
 from tests.factories import CENTRE_CODE, make_centre, make_resident
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")

@@ -12,24 +12,32 @@ from zoneinfo import ZoneInfo
 import pytest
 from sqlalchemy import select
 
-from bot.app import build_bot, build_i18n
-from bot.sender import AiogramSender
-from content.careplans import default_rules
-from content.render import Renderer
-from content.tips import Library
-from sandbox.botapi import BotAPIServer, ChatClient, TgUser
-from services import booking, care_notices, careplans, family, points, residents, vaccine_record
-from services.booking import ServiceKind
-from services.careplans import DigestFrequency, ItemState, VaccineAnswer
-from services.clock import ManualClock
-from services.database import UnitOfWorkFactory
-from services.delivery import OutboxDispatcher
-from services.errors import DomainError, NotAllowed
-from services.family import NewMember, Relation
-from services.residents import Condition, Sex
-from services.settings import Settings
-from storage import models as m
-from storage.records import DoctorRecord
+from jiayi.bot.app import build_bot, build_i18n
+from jiayi.bot.sender import AiogramSender
+from jiayi.content.careplans import default_rules
+from jiayi.content.render import Renderer
+from jiayi.content.tips import Library
+from jiayi.sandbox.botapi import BotAPIServer, ChatClient, TgUser
+from jiayi.services import (
+    booking,
+    care_notices,
+    careplans,
+    family,
+    points,
+    residents,
+    vaccine_record,
+)
+from jiayi.services.booking import ServiceKind
+from jiayi.services.careplans import DigestFrequency, ItemState, VaccineAnswer
+from jiayi.services.clock import ManualClock
+from jiayi.services.database import UnitOfWorkFactory
+from jiayi.services.delivery import OutboxDispatcher
+from jiayi.services.errors import DomainError, NotAllowed
+from jiayi.services.family import NewMember, Relation
+from jiayi.services.residents import Condition, Sex
+from jiayi.services.settings import Settings
+from jiayi.storage import models as m
+from jiayi.storage.records import DoctorRecord
 from tests.conftest import T0
 from tests.factories import make_doctor, make_resident
 from tests.integration.test_booking import make_schedule, make_service

@@ -10,16 +10,16 @@ from datetime import date, timedelta
 
 import pytest
 
-from content import CONSENT_NOTICE_VERSION
-from services import broadcasts, careplans, console, privacy, questions
-from services.broadcasts import Draft
-from services.careplans import DigestFrequency, ItemState
-from services.clock import ManualClock
-from services.database import UnitOfWorkFactory
-from services.errors import NotAllowed
-from services.residents import Condition
-from services.settings import Settings
-from storage.records import DoctorRecord, ResidentRecord
+from jiayi.content import CONSENT_NOTICE_VERSION
+from jiayi.services import broadcasts, careplans, console, privacy, questions
+from jiayi.services.broadcasts import Draft
+from jiayi.services.careplans import DigestFrequency, ItemState
+from jiayi.services.clock import ManualClock
+from jiayi.services.database import UnitOfWorkFactory
+from jiayi.services.errors import NotAllowed
+from jiayi.services.residents import Condition
+from jiayi.services.settings import Settings
+from jiayi.storage.records import DoctorRecord, ResidentRecord
 from tests.factories import make_resident
 from tests.integration.test_careplans import (
     DOCTOR_USER,

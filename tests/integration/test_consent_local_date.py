@@ -5,12 +5,12 @@ from __future__ import annotations
 from datetime import UTC, date, datetime
 from zoneinfo import ZoneInfo
 
-from services import family
-from services.clock import ManualClock
-from services.database import UnitOfWorkFactory
-from services.family import NewMember, Relation
-from services.residents import Sex
-from storage.records import ConsentBasis
+from jiayi.services import family
+from jiayi.services.clock import ManualClock
+from jiayi.services.database import UnitOfWorkFactory
+from jiayi.services.family import NewMember, Relation
+from jiayi.services.residents import Sex
+from jiayi.storage.records import ConsentBasis
 from tests.factories import make_resident
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")

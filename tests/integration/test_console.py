@@ -11,15 +11,15 @@ from zoneinfo import ZoneInfo
 import pytest
 from sqlalchemy import func, select
 
-from services import broadcasts, careplans, console, privacy, questions, residents
-from services.broadcasts import Draft
-from services.clock import ManualClock
-from services.console import ResidentQuery
-from services.database import UnitOfWorkFactory
-from services.errors import InvalidInput, NotAllowed
-from services.residents import Condition
-from services.settings import Settings
-from storage import models as m
+from jiayi.services import broadcasts, careplans, console, privacy, questions, residents
+from jiayi.services.broadcasts import Draft
+from jiayi.services.clock import ManualClock
+from jiayi.services.console import ResidentQuery
+from jiayi.services.database import UnitOfWorkFactory
+from jiayi.services.errors import InvalidInput, NotAllowed
+from jiayi.services.residents import Condition
+from jiayi.services.settings import Settings
+from jiayi.storage import models as m
 from tests.factories import OTHER_DOCTOR_NAME, make_doctor, make_resident
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")

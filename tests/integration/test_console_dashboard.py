@@ -11,21 +11,21 @@ import pytest
 from openpyxl import load_workbook
 from sqlalchemy import func, select, update
 
-from content.tips import Library
-from services import booking, pushes, residents
-from services.clock import ManualClock
-from services.console import Actor
-from services.dashboard import Period, build_dashboard
-from services.dashboard_export import (
+from jiayi.content.tips import Library
+from jiayi.services import booking, pushes, residents
+from jiayi.services.clock import ManualClock
+from jiayi.services.console import Actor
+from jiayi.services.dashboard import Period, build_dashboard
+from jiayi.services.dashboard_export import (
     chart_svg,
     district_report_csv,
     district_report_xlsx,
     figure_csv,
 )
-from services.database import UnitOfWorkFactory
-from services.errors import DomainError
-from services.schedules import create_service, parse_blocks, parse_service, replace_schedule
-from storage import models as m
+from jiayi.services.database import UnitOfWorkFactory
+from jiayi.services.errors import DomainError
+from jiayi.services.schedules import create_service, parse_blocks, parse_service, replace_schedule
+from jiayi.storage import models as m
 from tests.factories import make_centre, make_doctor, make_resident
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
@@ -252,7 +252,7 @@ async def test_exports_never_run_a_residents_name_as_a_formula(
         .splitlines()[1]
         .startswith("\"'=HYPERLINK(")
     )
-    from services.dashboard_export import figure_xlsx
+    from jiayi.services.dashboard_export import figure_xlsx
 
     sheet = load_workbook(io.BytesIO(figure_xlsx(figure, identity))).worksheets[0]
     assert sheet["A3"].value == hostile

@@ -10,13 +10,13 @@ from zoneinfo import ZoneInfo
 import pytest
 from sqlalchemy import select
 
-from content.tips import Library
-from services import booking, content_review, pushes
-from services.clock import ManualClock
-from services.console import Actor
-from services.database import UnitOfWorkFactory
-from services.errors import DomainError
-from services.schedules import (
+from jiayi.content.tips import Library
+from jiayi.services import booking, content_review, pushes
+from jiayi.services.clock import ManualClock
+from jiayi.services.console import Actor
+from jiayi.services.database import UnitOfWorkFactory
+from jiayi.services.errors import DomainError
+from jiayi.services.schedules import (
     close_day,
     close_slot,
     create_service,
@@ -25,8 +25,8 @@ from services.schedules import (
     parse_service,
     replace_schedule,
 )
-from services.tip_review import content_hash
-from storage import models as m
+from jiayi.services.tip_review import content_hash
+from jiayi.storage import models as m
 from tests.factories import make_centre, make_doctor, make_resident
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")

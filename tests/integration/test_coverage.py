@@ -7,12 +7,12 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy import update
 
-from content.tips import Library
-from services import pushes, residents
-from services.clock import ManualClock
-from services.database import UnitOfWorkFactory
-from services.pushes import PushSchedule
-from storage import models as m
+from jiayi.content.tips import Library
+from jiayi.services import pushes, residents
+from jiayi.services.clock import ManualClock
+from jiayi.services.database import UnitOfWorkFactory
+from jiayi.services.pushes import PushSchedule
+from jiayi.storage import models as m
 from tests.factories import make_doctor, make_resident
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")

@@ -14,19 +14,19 @@ import pytest
 from aiogram import Bot
 from sqlalchemy import select, update
 
-from bot.app import build_bot, build_i18n
-from bot.sender import AiogramSender
-from content.tips import Library
-from sandbox.botapi import BotAPIServer, TgUser
-from services import pushes
-from services.clock import ManualClock
-from services.database import UnitOfWorkFactory
-from services.delivery import DispatchSettings, OutboxDispatcher
-from services.pushes import PushSchedule
-from services.residents import Condition
-from services.settings import Settings
-from storage import models as m
-from storage.records import DeliveryResult, OutboxStatus
+from jiayi.bot.app import build_bot, build_i18n
+from jiayi.bot.sender import AiogramSender
+from jiayi.content.tips import Library
+from jiayi.sandbox.botapi import BotAPIServer, TgUser
+from jiayi.services import pushes
+from jiayi.services.clock import ManualClock
+from jiayi.services.database import UnitOfWorkFactory
+from jiayi.services.delivery import DispatchSettings, OutboxDispatcher
+from jiayi.services.pushes import PushSchedule
+from jiayi.services.residents import Condition
+from jiayi.services.settings import Settings
+from jiayi.storage import models as m
+from jiayi.storage.records import DeliveryResult, OutboxStatus
 from tests.factories import make_doctor, make_resident
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
@@ -94,7 +94,7 @@ async def test_tip_is_sent_once_in_the_residents_language_with_buttons(
     await make_resident(
         uow_factory, clock, 501, name="Wang Li", locale="en", conditions=(Condition.HYPERTENSION,)
     )
-    from services import residents
+    from jiayi.services import residents
 
     await residents.choose_doctor(uow_factory(), clock, 501, doctor.id, SHANGHAI)
     botapi.open_chat(TgUser(501, "Wang"))

@@ -32,15 +32,15 @@ from aiogram.client.telegram import TelegramAPIServer
 from aiogram.enums import ParseMode
 from sqlalchemy import select
 
-from bot.app import build_i18n
-from bot.sender import AiogramSender
-from content.tips import Library
-from sandbox.botapi import BotAPIServer, TgUser
-from services.clock import ManualClock
-from services.database import UnitOfWorkFactory
-from services.delivery import DispatchReport, DispatchSettings, OutboxDispatcher
-from storage import models as m
-from storage.uow import UnitOfWork
+from jiayi.bot.app import build_i18n
+from jiayi.bot.sender import AiogramSender
+from jiayi.content.tips import Library
+from jiayi.sandbox.botapi import BotAPIServer, TgUser
+from jiayi.services.clock import ManualClock
+from jiayi.services.database import UnitOfWorkFactory
+from jiayi.services.delivery import DispatchReport, DispatchSettings, OutboxDispatcher
+from jiayi.storage import models as m
+from jiayi.storage.uow import UnitOfWork
 from tests.factories import make_resident
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")

@@ -7,11 +7,11 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
 
-from content.careplans import default_rules
-from services import booking, careplans, doctors, family, readings, residents
-from services.clock import ManualClock
-from services.database import UnitOfWorkFactory
-from services.demo import (
+from jiayi.content.careplans import default_rules
+from jiayi.services import booking, careplans, doctors, family, readings, residents
+from jiayi.services.clock import ManualClock
+from jiayi.services.database import UnitOfWorkFactory
+from jiayi.services.demo import (
     DEMO_DOCTOR_USER_ID,
     DEMO_ELDERLY_USER_ID,
     DEMO_NEW_USER_ID,
@@ -19,8 +19,8 @@ from services.demo import (
     SERVICES,
     seed_demo,
 )
-from services.residents import Condition
-from storage import models as m
+from jiayi.services.residents import Condition
+from jiayi.storage import models as m
 
 
 async def test_demo_seed_has_the_sandbox_personas(

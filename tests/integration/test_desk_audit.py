@@ -6,9 +6,9 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from services import booking, console, privacy
-from services.clock import ManualClock
-from services.database import UnitOfWorkFactory
+from jiayi.services import booking, console, privacy
+from jiayi.services.clock import ManualClock
+from jiayi.services.database import UnitOfWorkFactory
 from tests.factories import make_resident
 from tests.integration.test_booking import (
     DOCTOR_USER,

@@ -11,12 +11,12 @@ from zoneinfo import ZoneInfo
 import pytest
 from sqlalchemy import select
 
-from services import console, doctors, residents
-from services.clock import ManualClock
-from services.database import UnitOfWorkFactory
-from services.errors import InvalidInput, NotAllowed, NotFound
-from services.settings import Settings
-from storage import models as m
+from jiayi.services import console, doctors, residents
+from jiayi.services.clock import ManualClock
+from jiayi.services.database import UnitOfWorkFactory
+from jiayi.services.errors import InvalidInput, NotAllowed, NotFound
+from jiayi.services.settings import Settings
+from jiayi.storage import models as m
 from tests.factories import CENTRE_CODE, INVITE_TTL, make_centre, make_doctor, make_resident
 from tests.unit.test_settings import _run
 

@@ -6,10 +6,10 @@ from datetime import timedelta
 
 import pytest
 
-from services import doctors
-from services.clock import ManualClock
-from services.database import UnitOfWorkFactory
-from services.errors import InvalidInput, NotFound
+from jiayi.services import doctors
+from jiayi.services.clock import ManualClock
+from jiayi.services.database import UnitOfWorkFactory
+from jiayi.services.errors import InvalidInput, NotFound
 from tests.factories import CENTRE_CODE, INVITE_TTL, make_centre, make_doctor
 
 

@@ -6,13 +6,13 @@ from datetime import date
 
 import pytest
 
-from services import family
-from services.clock import ManualClock
-from services.database import UnitOfWorkFactory
-from services.errors import InvalidInput, NotAllowed, NotFound
-from services.family import NewMember, Relation
-from services.residents import Condition, Sex
-from storage.records import ConsentBasis
+from jiayi.services import family
+from jiayi.services.clock import ManualClock
+from jiayi.services.database import UnitOfWorkFactory
+from jiayi.services.errors import InvalidInput, NotAllowed, NotFound
+from jiayi.services.family import NewMember, Relation
+from jiayi.services.residents import Condition, Sex
+from jiayi.storage.records import ConsentBasis
 from tests.factories import make_resident
 
 TODDLER = NewMember(

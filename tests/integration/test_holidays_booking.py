@@ -6,9 +6,9 @@ from datetime import UTC, date, datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
-from services import booking, booking_setup
-from services.clock import ManualClock
-from services.database import UnitOfWorkFactory
+from jiayi.services import booking, booking_setup
+from jiayi.services.clock import ManualClock
+from jiayi.services.database import UnitOfWorkFactory
 from tests.factories import CENTRE_CODE, make_centre
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")

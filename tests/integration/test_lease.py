@@ -9,7 +9,7 @@ from collections.abc import AsyncIterator
 
 import pytest
 
-from scheduler.lease import Lease
+from jiayi.scheduler.lease import Lease
 
 REDIS_URL = os.environ.get("JIAYI_TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
 

@@ -8,15 +8,15 @@ from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import delete, func, select
 
-from content.points import DEMO_CATALOGUE, Catalogue, RewardSpec, parse_catalogue
-from services import booking, points, residents
-from services.booking import ServiceKind
-from services.clock import ManualClock
-from services.database import UnitOfWorkFactory
-from services.family import NewMember, Relation
-from services.points import EntryKind, Rule, VoucherStatus
-from services.residents import Sex
-from storage import models as m
+from jiayi.content.points import DEMO_CATALOGUE, Catalogue, RewardSpec, parse_catalogue
+from jiayi.services import booking, points, residents
+from jiayi.services.booking import ServiceKind
+from jiayi.services.clock import ManualClock
+from jiayi.services.database import UnitOfWorkFactory
+from jiayi.services.family import NewMember, Relation
+from jiayi.services.points import EntryKind, Rule, VoucherStatus
+from jiayi.services.residents import Sex
+from jiayi.storage import models as m
 from tests.factories import CENTRE_CODE, make_resident
 from tests.integration.test_booking import (
     CHECKUP,
@@ -163,7 +163,7 @@ async def test_attended_checkup_earns_once_and_a_correction_takes_it_back(
 async def test_a_childs_checkup_earns_for_the_parent(
     uow_factory: UnitOfWorkFactory, clock: ManualClock
 ) -> None:
-    from services import family
+    from jiayi.services import family
 
     await setup_centre(uow_factory, clock)
     await make_member(uow_factory, clock, RESIDENT)

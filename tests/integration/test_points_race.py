@@ -13,11 +13,11 @@ import asyncio
 from collections import Counter
 from collections.abc import Callable
 
-from services import points
-from services.clock import ManualClock
-from services.database import UnitOfWorkFactory, open_database
-from services.errors import DomainError
-from services.points import VoucherRecord
+from jiayi.services import points
+from jiayi.services.clock import ManualClock
+from jiayi.services.database import UnitOfWorkFactory, open_database
+from jiayi.services.errors import DomainError
+from jiayi.services.points import VoucherRecord
 from tests.integration.race_support import contenders, race_in_processes
 from tests.integration.test_booking import DOCTOR_USER, SHANGHAI
 from tests.integration.test_points import (

@@ -11,20 +11,20 @@ import pytest
 from aiogram import Bot
 from sqlalchemy import select
 
-from content import CONSENT_NOTICE_VERSION
-from content.render import Renderer
-from content.tips import Library
-from sandbox.botapi import BotAPIServer, TgUser
-from services import booking, console, family, privacy, pushes, residents
-from services.clock import ManualClock
-from services.database import UnitOfWorkFactory
-from services.errors import DomainError
-from services.family import NewMember, Relation
-from services.privacy import ConsentStatus
-from services.pushes import PushSchedule
-from services.residents import Condition, Sex
-from storage import models as m
-from storage.records import OutboxStatus
+from jiayi.content import CONSENT_NOTICE_VERSION
+from jiayi.content.render import Renderer
+from jiayi.content.tips import Library
+from jiayi.sandbox.botapi import BotAPIServer, TgUser
+from jiayi.services import booking, console, family, privacy, pushes, residents
+from jiayi.services.clock import ManualClock
+from jiayi.services.database import UnitOfWorkFactory
+from jiayi.services.errors import DomainError
+from jiayi.services.family import NewMember, Relation
+from jiayi.services.privacy import ConsentStatus
+from jiayi.services.pushes import PushSchedule
+from jiayi.services.residents import Condition, Sex
+from jiayi.storage import models as m
+from jiayi.storage.records import OutboxStatus
 from tests.factories import make_resident
 from tests.integration.test_booking import make_service, make_slot
 from tests.integration.test_delivery import bot, make_dispatcher, statuses

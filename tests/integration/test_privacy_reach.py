@@ -10,15 +10,15 @@ from datetime import date, timedelta
 import pytest
 from sqlalchemy import select
 
-from content import CONSENT_NOTICE_VERSION
-from services import booking, careplans, family, points, privacy
-from services.clock import ManualClock
-from services.database import UnitOfWorkFactory
-from services.errors import DomainError
-from services.family import NewMember, Relation
-from services.residents import Condition, Sex
-from storage import models as m
-from storage.records import DoctorRecord
+from jiayi.content import CONSENT_NOTICE_VERSION
+from jiayi.services import booking, careplans, family, points, privacy
+from jiayi.services.clock import ManualClock
+from jiayi.services.database import UnitOfWorkFactory
+from jiayi.services.errors import DomainError
+from jiayi.services.family import NewMember, Relation
+from jiayi.services.residents import Condition, Sex
+from jiayi.storage import models as m
+from jiayi.storage.records import DoctorRecord
 from tests.factories import make_resident
 from tests.integration import test_points as pts
 from tests.integration.test_careplans import at_local, bound_doctor, contracted

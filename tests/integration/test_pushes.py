@@ -11,14 +11,14 @@ from zoneinfo import ZoneInfo
 import pytest
 from sqlalchemy import select, update
 
-from content.tips import Library
-from services import family, pushes
-from services.clock import ManualClock
-from services.database import UnitOfWorkFactory
-from services.family import NewMember, Relation
-from services.pushes import PushSchedule, Topic
-from services.residents import Condition, Sex
-from storage import models as m
+from jiayi.content.tips import Library
+from jiayi.services import family, pushes
+from jiayi.services.clock import ManualClock
+from jiayi.services.database import UnitOfWorkFactory
+from jiayi.services.family import NewMember, Relation
+from jiayi.services.pushes import PushSchedule, Topic
+from jiayi.services.residents import Condition, Sex
+from jiayi.storage import models as m
 from tests.factories import make_resident
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
@@ -206,7 +206,7 @@ async def test_feedback_only_on_own_tips(
     mine = min(rows.values())
     await pushes.record_feedback(uow_factory(), clock, 1, mine, helpful=True)
     await pushes.record_feedback(uow_factory(), clock, 1, mine, helpful=False)
-    from services.errors import NotAllowed
+    from jiayi.services.errors import NotAllowed
 
     with pytest.raises(NotAllowed):
         await pushes.record_feedback(uow_factory(), clock, 2, mine, helpful=True)

@@ -12,15 +12,15 @@ from zoneinfo import ZoneInfo
 import pytest
 from sqlalchemy import func, select
 
-from services import broadcasts, careplans, family, privacy, readings, residents
-from services.clock import ManualClock
-from services.database import UnitOfWorkFactory
-from services.errors import InvalidInput, NotAllowed
-from services.family import NewMember, Relation
-from services.readings import BloodPressure, Glucose, GlucoseContext, Level
-from services.residents import Condition
-from services.settings import Settings
-from storage import models as m
+from jiayi.services import broadcasts, careplans, family, privacy, readings, residents
+from jiayi.services.clock import ManualClock
+from jiayi.services.database import UnitOfWorkFactory
+from jiayi.services.errors import InvalidInput, NotAllowed
+from jiayi.services.family import NewMember, Relation
+from jiayi.services.readings import BloodPressure, Glucose, GlucoseContext, Level
+from jiayi.services.residents import Condition
+from jiayi.services.settings import Settings
+from jiayi.storage import models as m
 from tests.factories import make_doctor, make_resident
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")

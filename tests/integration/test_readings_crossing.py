@@ -8,21 +8,21 @@ from datetime import date, timedelta
 
 from sqlalchemy import func, select
 
-from bot.app import build_bot, build_i18n
-from bot.sender import AiogramSender
-from content import CONSENT_NOTICE_VERSION
-from content.render import Renderer
-from content.tips import Library
-from sandbox.botapi import BotAPIServer, ChatClient, TgUser
-from services import care_notices, careplans, family, privacy, readings, residents
-from services.clock import ManualClock
-from services.database import UnitOfWorkFactory
-from services.delivery import OutboxDispatcher
-from services.family import NewMember, Relation
-from services.readings import BloodPressure
-from services.residents import Sex
-from services.settings import Settings
-from storage import models as m
+from jiayi.bot.app import build_bot, build_i18n
+from jiayi.bot.sender import AiogramSender
+from jiayi.content import CONSENT_NOTICE_VERSION
+from jiayi.content.render import Renderer
+from jiayi.content.tips import Library
+from jiayi.sandbox.botapi import BotAPIServer, ChatClient, TgUser
+from jiayi.services import care_notices, careplans, family, privacy, readings, residents
+from jiayi.services.clock import ManualClock
+from jiayi.services.database import UnitOfWorkFactory
+from jiayi.services.delivery import OutboxDispatcher
+from jiayi.services.family import NewMember, Relation
+from jiayi.services.readings import BloodPressure
+from jiayi.services.residents import Sex
+from jiayi.services.settings import Settings
+from jiayi.storage import models as m
 from tests.factories import make_resident
 from tests.integration.test_careplans import TOKEN
 from tests.integration.test_readings import (

@@ -7,11 +7,11 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from services import residents
-from services.clock import ManualClock
-from services.database import UnitOfWorkFactory
-from services.errors import InvalidInput, NotFound, NotRegistered
-from services.residents import Condition, Sex
+from jiayi.services import residents
+from jiayi.services.clock import ManualClock
+from jiayi.services.database import UnitOfWorkFactory
+from jiayi.services.errors import InvalidInput, NotFound, NotRegistered
+from jiayi.services.residents import Condition, Sex
 from tests.factories import NOTICE, make_doctor, make_resident
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")

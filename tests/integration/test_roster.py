@@ -11,14 +11,14 @@ import pytest
 from openpyxl import Workbook
 from sqlalchemy import func, select
 
-from services import privacy, residents, roster
-from services.clock import ManualClock
-from services.console import Actor
-from services.database import UnitOfWorkFactory
-from services.errors import DomainError, InvalidInput, NotAllowed
-from services.residents import Condition, Sex
-from services.roster import RowAction
-from storage import models as m
+from jiayi.services import privacy, residents, roster
+from jiayi.services.clock import ManualClock
+from jiayi.services.console import Actor
+from jiayi.services.database import UnitOfWorkFactory
+from jiayi.services.errors import DomainError, InvalidInput, NotAllowed
+from jiayi.services.residents import Condition, Sex
+from jiayi.services.roster import RowAction
+from jiayi.storage import models as m
 from tests.factories import OTHER_DOCTOR_NAME, make_doctor, make_resident
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")

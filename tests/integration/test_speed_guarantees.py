@@ -13,8 +13,8 @@ from sqlalchemy import text
 from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.pool import NullPool
 
-from bot.aiogram_shim import InlineKeyboardBuilder, KeepAliveSession
-from storage.engine import make_engine
+from jiayi.bot.aiogram_shim import InlineKeyboardBuilder, KeepAliveSession
+from jiayi.storage.engine import make_engine
 from tests.conftest import POSTGRES_URL_ENV, postgres_url
 
 
@@ -182,14 +182,14 @@ async def test_filters_run_in_the_event_loop_and_still_route() -> None:
     from aiogram.fsm.storage.memory import MemoryStorage
     from aiogram.types import Chat, Update, User
 
-    from bot.aiogram_shim import inline_sync_filters
-    from bot.app import build_dispatcher, build_i18n, get_routers
-    from content.render import Renderer
-    from content.tips import load_library
-    from services.clock import ManualClock
-    from services.database import open_database
-    from services.pushes import PushSchedule
-    from services.settings import Settings
+    from jiayi.bot.aiogram_shim import inline_sync_filters
+    from jiayi.bot.app import build_dispatcher, build_i18n, get_routers
+    from jiayi.content.render import Renderer
+    from jiayi.content.tips import load_library
+    from jiayi.services.clock import ManualClock
+    from jiayi.services.database import open_database
+    from jiayi.services.pushes import PushSchedule
+    from jiayi.services.settings import Settings
     from tests.conftest import T0
 
     plain = Dispatcher()
@@ -250,10 +250,11 @@ async def test_an_idle_postgresql_connection_that_died_is_replaced_unseen(
     """Without `pool_pre_ping` on every checkout (issue #14), a pooled connection that sat
     idle is still pinged, and a dead one replaced before use. Mutation tried: returning before
     the ping whatever the idle time (the query fails with a closed connection)."""
+    from jiayi.storage import engine as engine_module
+
     url = postgres_url()
     if url is None:
         pytest.skip(f"{POSTGRES_URL_ENV} is not set")
-    import storage.engine
 
     engine = make_engine(url, pool_size=1, max_overflow=0)
     try:
@@ -265,7 +266,7 @@ async def test_an_idle_postgresql_connection_that_died_is_replaced_unseen(
                 await conn.execute(text("SELECT pg_terminate_backend(:pid)"), {"pid": pid})
         finally:
             await killer.dispose()
-        monkeypatch.setattr(storage.engine, "PG_PING_AFTER_IDLE_S", 0.0)
+        monkeypatch.setattr(engine_module, "PG_PING_AFTER_IDLE_S", 0.0)
         async with engine.connect() as conn:
             assert (await conn.execute(text("SELECT pg_backend_pid()"))).scalar() != pid
     finally:

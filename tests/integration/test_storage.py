@@ -14,11 +14,11 @@ from sqlalchemy.engine import Connection
 from sqlalchemy.exc import IntegrityError, StatementError
 from sqlalchemy.ext.asyncio import create_async_engine
 
-from services.clock import ManualClock
-from services.database import UnitOfWorkFactory
-from services.demo import seed_demo
-from storage import migrate
-from storage.models import Base
+from jiayi.services.clock import ManualClock
+from jiayi.services.database import UnitOfWorkFactory
+from jiayi.services.demo import seed_demo
+from jiayi.storage import migrate
+from jiayi.storage.models import Base
 from tests.conftest import postgres_url
 from tests.factories import make_centre, make_resident
 
@@ -163,7 +163,7 @@ async def test_seed_demo_is_idempotent(uow_factory: UnitOfWorkFactory, clock: Ma
 
 
 async def test_sqlite_pragmas(tmp_path: Path) -> None:
-    from storage.engine import make_engine
+    from jiayi.storage.engine import make_engine
 
     engine = make_engine(f"sqlite+aiosqlite:///{tmp_path / 'p.db'}")
     try:

@@ -11,16 +11,16 @@ from zoneinfo import ZoneInfo
 import pytest
 from sqlalchemy import select
 
-from content.render import Renderer
-from content.tips import Audience, Library, load_library
-from services import family, pregnancy, pushes
-from services.clock import ManualClock
-from services.database import UnitOfWorkFactory
-from services.errors import InvalidInput, NotAllowed
-from services.family import NewMember, Relation
-from services.pushes import PushSchedule, TipParts, render_tip
-from services.residents import Condition, Sex
-from storage import models as m
+from jiayi.content.render import Renderer
+from jiayi.content.tips import Audience, Library, load_library
+from jiayi.services import family, pregnancy, pushes
+from jiayi.services.clock import ManualClock
+from jiayi.services.database import UnitOfWorkFactory
+from jiayi.services.errors import InvalidInput, NotAllowed
+from jiayi.services.family import NewMember, Relation
+from jiayi.services.pushes import PushSchedule, TipParts, render_tip
+from jiayi.services.residents import Condition, Sex
+from jiayi.storage import models as m
 from tests.factories import make_resident
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")

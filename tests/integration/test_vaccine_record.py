@@ -9,14 +9,14 @@ from datetime import date, timedelta
 
 import pytest
 
-from content.careplans import default_rules
-from services import careplans, family, maternal_care, vaccine_record
-from services.careplans import Outcome, VaccineAnswer
-from services.clock import ManualClock
-from services.database import UnitOfWorkFactory
-from services.errors import DomainError, NotAllowed
-from services.family import NewMember, Relation
-from services.residents import Condition, Sex
+from jiayi.content.careplans import default_rules
+from jiayi.services import careplans, family, maternal_care, vaccine_record
+from jiayi.services.careplans import Outcome, VaccineAnswer
+from jiayi.services.clock import ManualClock
+from jiayi.services.database import UnitOfWorkFactory
+from jiayi.services.errors import DomainError, NotAllowed
+from jiayi.services.family import NewMember, Relation
+from jiayi.services.residents import Condition, Sex
 from tests.factories import make_resident
 from tests.integration.test_careplans import (
     DOCTOR_USER,

@@ -17,13 +17,13 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import func, select
 
-from services import booking
-from services.booking import AppointmentRecord, AppointmentStatus
-from services.clock import ManualClock
-from services.database import Database, UnitOfWorkFactory, open_database
-from services.errors import DomainError
-from storage import models as m
-from storage.engine import make_engine, make_sessionmaker
+from jiayi.services import booking
+from jiayi.services.booking import AppointmentRecord, AppointmentStatus
+from jiayi.services.clock import ManualClock
+from jiayi.services.database import Database, UnitOfWorkFactory, open_database
+from jiayi.services.errors import DomainError
+from jiayi.storage import models as m
+from jiayi.storage.engine import make_engine, make_sessionmaker
 from tests.factories import make_centre
 from tests.integration.test_booking import (
     FLU,

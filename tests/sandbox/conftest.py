@@ -9,7 +9,7 @@ from aiogram import Bot
 from aiogram.client.session.aiohttp import AiohttpSession
 from aiogram.client.telegram import TelegramAPIServer
 
-from sandbox.botapi import BotAPIServer, ChatClient, TgUser
+from jiayi.sandbox.botapi import BotAPIServer, ChatClient, TgUser
 
 BOT_ID = 700_000_001
 

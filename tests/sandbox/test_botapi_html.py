@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from sandbox.botapi.html import HTMLParseError, parse_html, strip_html, trim_text, utf16_len
+from jiayi.sandbox.botapi.html import HTMLParseError, parse_html, strip_html, trim_text, utf16_len
 
 
 @pytest.mark.parametrize(

@@ -36,7 +36,7 @@ from aiogram.types import (
     Update,
 )
 
-from sandbox.botapi import BotAPIServer, ChatClient, TgUser
+from jiayi.sandbox.botapi import BotAPIServer, ChatClient, TgUser
 from tests.sandbox.conftest import BOT_ID, make_bot
 
 pytestmark = pytest.mark.asyncio

@@ -9,7 +9,7 @@ import aiohttp
 import pytest
 from aiohttp import web
 
-from sandbox.botapi import BotAPIServer, TgUser
+from jiayi.sandbox.botapi import BotAPIServer, TgUser
 
 TOKEN = "123456789:TEST-token-for-webhooks"
 

@@ -32,7 +32,7 @@ async def test_sandbox_process_prints_a_url_serves_the_chat_and_stops_on_sigterm
     process = await asyncio.create_subprocess_exec(
         sys.executable,
         "-m",
-        "bot",
+        "jiayi.bot",
         *args,
         env=env,
         cwd=tmp_path,

@@ -13,17 +13,17 @@ import aiohttp
 import pytest
 from icalendar import Calendar
 
-from sandbox.web.runner import Sandbox
-from services import booking, family
-from services.database import open_database
-from services.demo import (
+from jiayi.sandbox.web.runner import Sandbox
+from jiayi.services import booking, family
+from jiayi.services.database import open_database
+from jiayi.services.demo import (
     DEMO_DOCTOR_USER_ID,
     DEMO_ELDERLY_USER_ID,
     DEMO_NEW_USER_ID,
     DEMO_OPERATOR_USER_ID,
     DEMO_PARENT_USER_ID,
 )
-from services.settings import Settings
+from jiayi.services.settings import Settings
 from tests.conftest import IDLE_TIMERS, T0
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")

@@ -23,9 +23,9 @@ from aiogram.types import (
     InlineKeyboardMarkup,
 )
 
-from sandbox.botapi import BotAPIServer, TgUser
-from sandbox.web.chat import LONG_POLL_SECONDS, ChatWeb
-from sandbox.web.personas import Persona
+from jiayi.sandbox.botapi import BotAPIServer, TgUser
+from jiayi.sandbox.web.chat import LONG_POLL_SECONDS, ChatWeb
+from jiayi.sandbox.web.personas import Persona
 
 USER = TgUser(9_100, "Lin", language_code="en")
 OTHER = TgUser(9_200, "张", language_code="zh-hans")

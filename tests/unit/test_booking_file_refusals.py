@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from services.booking_setup import parse_booking_file
-from services.errors import InvalidInput
+from jiayi.services.booking_setup import parse_booking_file
+from jiayi.services.errors import InvalidInput
 
 GOOD = """
 centre: demo

@@ -10,7 +10,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from content.calendar import (
+from jiayi.content.calendar import (
     FIXED_DAYS,
     LUNAR_DAYS,
     SEASONS,

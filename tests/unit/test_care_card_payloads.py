@@ -8,11 +8,11 @@ from collections.abc import Callable
 
 import pytest
 
-from content.render import Renderer
-from services import care_notices
-from services.careplans import KIND_CARE_REMINDER, group_keys
-from services.delivery import OutgoingMessage
-from storage.records import Delivery
+from jiayi.content.render import Renderer
+from jiayi.services import care_notices
+from jiayi.services.careplans import KIND_CARE_REMINDER, group_keys
+from jiayi.services.delivery import OutgoingMessage
+from jiayi.storage.records import Delivery
 
 # Exactly what the code before household cards queued (services.careplans._reminder_payload).
 OLD_ROW = (

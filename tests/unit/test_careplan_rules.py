@@ -9,9 +9,9 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from content.careplans import RuleKind, check_rules, load_rules
-from content.render import Renderer
-from services.content_check import check_content
+from jiayi.content.careplans import RuleKind, check_rules, load_rules
+from jiayi.content.render import Renderer
+from jiayi.services.content_check import check_content
 
 GOOD_RULE = """
 rules:

@@ -11,8 +11,8 @@ from datetime import date
 
 import pytest
 
-from content.careplans import Rule, default_rules
-from services.careplans import (
+from jiayi.content.careplans import Rule, default_rules
+from jiayi.services.careplans import (
     CareItem,
     Outcome,
     Person,
@@ -21,8 +21,8 @@ from services.careplans import (
     awaiting_record,
     next_item,
 )
-from storage.careplans import CareDone
-from storage.records import Condition, Sex
+from jiayi.storage.careplans import CareDone
+from jiayi.storage.records import Condition, Sex
 
 ENROLLED = date(2024, 1, 20)
 CHILD_BORN = date(2024, 1, 15)

@@ -7,10 +7,10 @@ from decimal import Decimal
 
 import pytest
 
-from content import LOCALES
-from content.i18n import extract_messages, load_translations, read_catalog
-from content.render import TELEGRAM_TEXT_LIMIT, Renderer
-from services.readings import Summary
+from jiayi.content import LOCALES
+from jiayi.content.i18n import extract_messages, load_translations, read_catalog
+from jiayi.content.render import TELEGRAM_TEXT_LIMIT, Renderer
+from jiayi.services.readings import Summary
 
 _READINGS_SUMMARY = Summary(
     person_name="张阿姨",

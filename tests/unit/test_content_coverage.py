@@ -6,9 +6,9 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from content.render import Renderer
-from content.tips import load_library
-from services.content_check import COVERAGE_GROUPS, audience_coverage
+from jiayi.content.render import Renderer
+from jiayi.content.tips import load_library
+from jiayi.services.content_check import COVERAGE_GROUPS, audience_coverage
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 

@@ -9,10 +9,10 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from content import LOCALES
-from content.dates import day_words, full_date_words, hour_words, time_words, when_words
-from content.render import Renderer
-from services.clock import ManualClock
+from jiayi.content import LOCALES
+from jiayi.content.dates import day_words, full_date_words, hour_words, time_words, when_words
+from jiayi.content.render import Renderer
+from jiayi.services.clock import ManualClock
 from tests.unit.test_content import SAMPLE_CONTEXT
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
@@ -142,7 +142,7 @@ def test_word_partials_exist_in_both_languages() -> None:
 def test_the_readings_chart_axis_says_days_in_words(locale: str, expected: str) -> None:
     from matplotlib import dates as mdates
 
-    from services.readings_chart import axis_day
+    from jiayi.services.readings_chart import axis_day
 
     tick = float(mdates.date2num(datetime(2026, 12, 7, tzinfo=UTC)))  # type: ignore[no-untyped-call]
     assert axis_day(tick, locale) == expected

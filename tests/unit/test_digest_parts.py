@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from services.digest_parts import PART_BUDGET, PART_MAX_RESIDENTS, split_digest
+from jiayi.services.digest_parts import PART_BUDGET, PART_MAX_RESIDENTS, split_digest
 
 
 def _resident(n: int, items: int) -> dict[str, object]:
@@ -47,8 +47,8 @@ def test_parts_with_home_readings_lines_fit_one_message() -> None:
     readings line made one 5,000-character part, which Telegram refuses for good."""
     from datetime import date
 
-    from content.render import Renderer
-    from services.care_notices import _items
+    from jiayi.content.render import Renderer
+    from jiayi.services.care_notices import _items
 
     residents = [_resident(n, 3) for n in range(40)]
     for r in residents:

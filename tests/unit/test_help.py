@@ -7,11 +7,11 @@ import re
 
 import pytest
 
-from bot.app import build_i18n
-from bot.commands import doctor_commands, resident_commands
-from bot.doctor.gate import DOCTOR_COMMANDS
-from content import LOCALES
-from content.render import Renderer
+from jiayi.bot.app import build_i18n
+from jiayi.bot.commands import doctor_commands, resident_commands
+from jiayi.bot.doctor.gate import DOCTOR_COMMANDS
+from jiayi.content import LOCALES
+from jiayi.content.render import Renderer
 
 
 def _commands(listing: str) -> set[str]:

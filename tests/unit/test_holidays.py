@@ -10,8 +10,8 @@ import chinese_calendar
 import pytest
 from typer.testing import CliRunner
 
-from bot import cli
-from services import booking, holidays
+from jiayi.bot import cli
+from jiayi.services import booking, holidays
 
 SCHEDULE_2027 = """
 year: 2027

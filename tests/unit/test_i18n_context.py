@@ -12,7 +12,7 @@ from __future__ import annotations
 from aiogram.utils.i18n import I18n, get_i18n
 from aiogram.utils.i18n import gettext as _
 
-from bot.app import build_i18n
+from jiayi.bot.app import build_i18n
 
 
 def test_gettext_helper_finds_the_catalog_inside_context() -> None:

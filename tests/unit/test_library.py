@@ -8,10 +8,10 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from content import calendar as cal
-from content.render import Renderer
-from content.tips import Audience, LibraryError, load_library
-from services.content_check import check_content, push_calendar
+from jiayi.content import calendar as cal
+from jiayi.content.render import Renderer
+from jiayi.content.tips import Audience, LibraryError, load_library
+from jiayi.services.content_check import check_content, push_calendar
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 TODAY = date(2026, 11, 23)

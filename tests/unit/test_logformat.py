@@ -8,9 +8,9 @@ from typing import Any
 
 from aiogram.types import Update
 
-from bot.logformat import JsonFormatter
-from bot.metrics import UpdateMetricsMiddleware
-from services.metrics import build_metrics
+from jiayi.bot.logformat import JsonFormatter
+from jiayi.bot.metrics import UpdateMetricsMiddleware
+from jiayi.services.metrics import build_metrics
 
 
 class _Lines(logging.Handler):

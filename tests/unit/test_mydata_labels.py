@@ -3,8 +3,8 @@ name (`roster_record`, `home_readings` showed raw before)."""
 
 from __future__ import annotations
 
-from bot.resident.privacy import SECTION_LABELS, SUMMARY_SECTIONS
-from services import privacy
+from jiayi.bot.resident.privacy import SECTION_LABELS, SUMMARY_SECTIONS
+from jiayi.services import privacy
 
 
 def test_every_export_section_has_a_label_a_resident_reads() -> None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from content.points import DEMO_CATALOGUE
+from jiayi.content.points import DEMO_CATALOGUE
 from tests.unit.test_settings import _run
 
 

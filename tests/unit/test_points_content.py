@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 from pydantic import ValidationError
 
-from content.points import (
+from jiayi.content.points import (
     DEMO_CATALOGUE,
     RULES_FILE,
     PointsDataError,
@@ -15,8 +15,8 @@ from content.points import (
     parse_catalogue,
     parse_rules,
 )
-from content.render import Renderer
-from content.tips import Quiz, load_library
+from jiayi.content.render import Renderer
+from jiayi.content.tips import Quiz, load_library
 
 GOVERNANCE = (
     "source: [{document: 国卫办基层发〔2025〕21号, edition: 2025, section: 三(九)}], "

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from services.settings import Settings
+from jiayi.services.settings import Settings
 from tests.unit.test_settings import _run
 
 

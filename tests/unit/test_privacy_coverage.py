@@ -5,9 +5,9 @@ from __future__ import annotations
 
 from sqlalchemy import Table
 
-from services import privacy
-from storage import models as m
-from storage.privacy import SUBJECT_TABLES, subject_columns
+from jiayi.services import privacy
+from jiayi.storage import models as m
+from jiayi.storage.privacy import SUBJECT_TABLES, subject_columns
 
 ERASABLE = {"CASCADE", "SET NULL"}
 

@@ -14,10 +14,15 @@ import pytest
 import yaml
 from PIL import Image
 
-from content.readings import THRESHOLDS_FILE, ThresholdsError, load_thresholds, parse_thresholds
-from services import readings_chart
-from services.errors import InvalidInput
-from services.readings import (
+from jiayi.content.readings import (
+    THRESHOLDS_FILE,
+    ThresholdsError,
+    load_thresholds,
+    parse_thresholds,
+)
+from jiayi.services import readings_chart
+from jiayi.services.errors import InvalidInput
+from jiayi.services.readings import (
     BloodPressure,
     Glucose,
     GlucoseContext,
@@ -28,7 +33,7 @@ from services.readings import (
     parse_glucose,
     summarise,
 )
-from storage.readings import ReadingRecord
+from jiayi.storage.readings import ReadingRecord
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 NOW = datetime(2026, 12, 7, 2, 0, tzinfo=UTC)  # 10:00 in Shanghai

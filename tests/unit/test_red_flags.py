@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from content.safety import FlagKind, check_red_flags, red_flags
+from jiayi.content.safety import FlagKind, check_red_flags, red_flags
 
 
 @pytest.mark.parametrize(

@@ -8,9 +8,9 @@ from typing import cast
 
 from apscheduler.triggers.interval import IntervalTrigger
 
-from scheduler.app import build_scheduler
-from scheduler.jobs import PushJobs
-from services.settings import Settings
+from jiayi.scheduler.app import build_scheduler
+from jiayi.scheduler.jobs import PushJobs
+from jiayi.services.settings import Settings
 from tests.conftest import IDLE_TIMERS
 
 LONGEST_TEST = timedelta(minutes=30)  # the broadcast-scale run takes about 5.5 minutes

@@ -10,9 +10,9 @@ from pathlib import Path
 
 import pytest
 
-from services.settings import ConfigError, load_settings
+from jiayi.services.settings import ConfigError, load_settings
 
-JIAYI = [sys.executable, "-m", "bot"]
+JIAYI = [sys.executable, "-m", "jiayi.bot"]
 
 
 def _run(args: list[str], env: dict[str, str], cwd: Path) -> subprocess.CompletedProcess[str]:
@@ -79,8 +79,8 @@ async def test_the_dispatch_lease_setting_reaches_every_workers_dispatcher(
     sends stop, so a tiny lease would stall every batch)."""
     from aiogram.fsm.storage.memory import MemoryStorage
 
-    from bot.app import build_worker
-    from services.clock import SystemClock
+    from jiayi.bot.app import build_worker
+    from jiayi.services.clock import SystemClock
 
     settings = load_settings(
         bot_token="123456789:TEST-token",

@@ -9,9 +9,9 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from content.render import Renderer
-from content.tips import LibraryError, load_library
-from services.content_check import check_content
+from jiayi.content.render import Renderer
+from jiayi.content.tips import LibraryError, load_library
+from jiayi.services.content_check import check_content
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 TODAY = date(2026, 11, 23)

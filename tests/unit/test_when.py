@@ -7,7 +7,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from services import when
+from jiayi.services import when
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 # Monday 7 December 2026, 14:20 in Shanghai.

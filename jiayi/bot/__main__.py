@@ -1,0 +1,3 @@
+from jiayi.bot.cli import main
+
+main()

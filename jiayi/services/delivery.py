@@ -1,0 +1,630 @@
+"""The one dispatcher every push goes through: claim, check, render, send, record.
+
+Telegram is reached through the `Sender` port (implemented in bot/), so this module knows
+nothing of aiogram. Sending happens outside any database transaction: rows are claimed with a
+lease in one short transaction, sent, and each result recorded as soon as the send returns,
+by a group commit shared by the concurrent send slots (see `_Recorder`). A send slot starts
+its next send only once its previous result is stored, so a crash re-sends at most one
+message per slot (the ones in flight); the claimed rows nobody sent are claimed again when
+their lease runs out, and sent then for the first time.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import time as _time
+from collections import defaultdict
+from collections.abc import Awaitable, Callable, Iterable, Iterator, Mapping
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from enum import StrEnum
+from typing import Any, Protocol
+from zoneinfo import ZoneInfo
+
+from aiolimiter import AsyncLimiter
+
+from jiayi.content.tips import Action, Library
+from jiayi.services.clock import Clock
+from jiayi.services.ratelimit import ChatPacer, RateLimiter
+from jiayi.services.tip_parts import TipParts, render_tip
+from jiayi.storage.records import Delivery, DeliveryResult, OutboxStatus
+from jiayi.storage.uow import UnitOfWork
+
+log = logging.getLogger(__name__)
+
+
+class Outcome(StrEnum):
+    SENT = "sent"
+    BLOCKED = "blocked"  # 403: blocked by the user or account deactivated
+    RETRY_AFTER = "retry_after"  # 429: flood control
+    TRANSIENT = "transient"  # network error, 5xx: retry with backoff
+    PERMANENT = "permanent"  # 400 and other errors that won't fix themselves
+
+
+@dataclass(frozen=True)
+class SendResult:
+    outcome: Outcome
+    message_id: int | None = None
+    retry_after: float = 0.0
+    error: str | None = None
+
+
+@dataclass(frozen=True)
+class OutgoingMessage:
+    """A rendered push, ready for the Sender to add its buttons and send."""
+
+    outbox_id: int
+    chat_id: int
+    locale: str
+    kind: str
+    text: str
+    tip_id: str | None = None
+    action: Action | None = None
+    # What the message's buttons act on: an appointment for reminders, a waitlist entry for
+    # seat offers, the service for a closure notice.
+    ref_id: int | None = None
+    member_id: int | None = None
+    # For kinds whose buttons need more than one id (care-plan reminders, doctors' digests).
+    data: Mapping[str, Any] | None = None
+    # The tip has a one-question quiz (health points for the right answer).
+    quiz: bool = False
+    # A Telegram file id: the message goes as a photo with the text as its caption.
+    photo: str | None = None
+
+
+class Sender(Protocol):
+    async def send(self, message: OutgoingMessage) -> SendResult: ...
+
+
+@dataclass(frozen=True)
+class DispatchSettings:
+    rate_per_second: float = 25.0  # below Telegram's ~30/s, leaving room for live replies
+    per_chat_interval: float = 1.0
+    lease: timedelta = timedelta(minutes=5)
+    batch_size: int = 200
+    concurrency: int = 32
+    max_attempts: int = 5
+    base_backoff: timedelta = timedelta(seconds=30)
+    max_backoff: timedelta = timedelta(hours=1)
+    max_batches_per_run: int = 50
+    # How long the group commit waits for more results before each write (seconds).
+    record_window: float = 0.01
+
+
+@dataclass
+class DispatchReport:
+    sent: int = 0
+    blocked: int = 0
+    failed: int = 0
+    retried: int = 0
+    deferred: int = 0
+    skipped: int = 0
+
+    def add(self, other: DispatchReport) -> None:
+        for name in ("sent", "blocked", "failed", "retried", "deferred", "skipped"):
+            setattr(self, name, getattr(self, name) + getattr(other, name))
+
+
+def _tally(report: DispatchReport, result: DeliveryResult, *, deferred: bool = False) -> None:
+    status = result.status
+    if status is OutboxStatus.SENT:
+        report.sent += 1
+    elif status is OutboxStatus.BLOCKED:
+        report.blocked += 1
+    elif status is OutboxStatus.FAILED:
+        report.failed += 1
+    elif status is OutboxStatus.SKIPPED:
+        report.skipped += 1
+    elif deferred:
+        report.deferred += 1
+    else:
+        report.retried += 1
+
+
+def in_quiet_hours(local: datetime, start: int, end: int) -> bool:
+    hour = local.hour
+    if start == end:
+        return False
+    if start < end:
+        return start <= hour < end
+    return hour >= start or hour < end
+
+
+def quiet_hours_end(local: datetime, start: int, end: int, zone: ZoneInfo) -> datetime:
+    """The next local `end` o'clock after `local` (a push delayed by quiet hours goes then)."""
+    candidate = local.replace(hour=end, minute=0, second=0, microsecond=0)
+    if candidate <= local:
+        candidate += timedelta(days=1)
+    return candidate.replace(tzinfo=zone)
+
+
+Renderer = Callable[[Delivery], OutgoingMessage]
+
+
+@dataclass
+class _ChatPacer:
+    """At most one message per chat per interval, across runs of the dispatcher."""
+
+    interval: float
+    last: dict[int, float] = field(default_factory=dict)
+    locks: defaultdict[int, asyncio.Lock] = field(
+        default_factory=lambda: defaultdict(asyncio.Lock)
+    )
+
+    async def wait(self, chat_id: int) -> None:
+        previous = self.last.get(chat_id)
+        if previous is not None:
+            delay = previous + self.interval - _time.monotonic()
+            if delay > 0:
+                await asyncio.sleep(delay)
+
+    def sent(self, chat_id: int) -> None:
+        now = _time.monotonic()
+        self.last[chat_id] = now
+        if len(self.last) > 10_000:
+            stale = [c for c, t in self.last.items() if now - t > self.interval]
+            for chat in stale:
+                self.last.pop(chat, None)
+                self.locks.pop(chat, None)
+
+
+class _Recorder:
+    """Group commit of one batch's results.
+
+    Each write takes every result that arrived while the previous write ran, in one short
+    transaction, so a busy batch costs a handful of round-trips, not one per message. A send
+    slot that waits on :meth:`record` holds its slot until its result is durable: at any
+    instant at most one accepted-but-unrecorded message per slot exists, which is all a crash
+    can make the next dispatcher send again.
+    """
+
+    def __init__(
+        self, write: Callable[[list[DeliveryResult]], Awaitable[None]], window: float
+    ) -> None:
+        self._write = write
+        self._window = window
+        # Send slots at work (kept by the dispatcher) and those waiting on a write: when
+        # every slot at work waits, nothing more can come and the write goes at once.
+        self._active = 0
+        self._waiting = 0
+        self._all_waiting = asyncio.Event()
+        self._queue: list[tuple[DeliveryResult, asyncio.Future[bool] | None]] = []
+        self._writer: asyncio.Task[None] | None = None
+        self.error: Exception | None = None
+        # Results a failed write could not store: kept for the next run to try again.
+        self.unwritten: list[DeliveryResult] = []
+
+    def submit(self, results: Iterable[DeliveryResult]) -> None:
+        """Records without waiting (results that sent nothing: skips, quiet-hour delays)."""
+        for result in results:
+            self._enqueue(result, None)
+
+    async def record(self, result: DeliveryResult) -> bool:
+        """Records and waits until it is committed; False if the database refused it."""
+        done: asyncio.Future[bool] = asyncio.get_running_loop().create_future()
+        self._waiting += 1
+        try:
+            self._enqueue(result, done)
+            self._check_all_waiting()
+            # Shielded: a cancelled slot leaves the write, and the other slots' results, alone.
+            return await asyncio.shield(done)
+        finally:
+            self._waiting -= 1
+
+    @contextlib.contextmanager
+    def slot(self) -> Iterator[None]:
+        """Counts a send slot at work for as long as it holds the slot."""
+        self._active += 1
+        try:
+            yield
+        finally:
+            self._active -= 1
+            self._check_all_waiting()
+
+    def _check_all_waiting(self) -> None:
+        if self._waiting >= self._active:
+            self._all_waiting.set()
+
+    def _enqueue(self, result: DeliveryResult, done: asyncio.Future[bool] | None) -> None:
+        if self.error is not None:
+            self.unwritten.append(result)
+            if done is not None:
+                done.set_result(False)
+            return
+        self._queue.append((result, done))
+        if self._writer is None or self._writer.done():
+            self._writer = asyncio.create_task(self._drain())
+
+    async def _drain(self) -> None:
+        while self._queue:
+            # Unless every slot already waits, a short window first: the sends that return
+            # meanwhile join this write, which saves most transactions (and their CPU).
+            if self._waiting < self._active:
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(self._all_waiting.wait(), self._window)
+            self._all_waiting.clear()
+            entries, self._queue = self._queue, []
+            results = [result for result, _ in entries]
+            try:
+                await self._write(results)
+            except Exception as error:
+                self.error = error
+                self.unwritten.extend(results)
+                self.unwritten.extend(result for result, _ in self._queue)
+                entries += self._queue
+                self._queue = []
+                ok = False
+            else:
+                ok = True
+            for _, done in entries:
+                if done is not None and not done.done():
+                    done.set_result(ok)
+
+    async def close(self) -> None:
+        """Waits until everything submitted is written (or has failed)."""
+        while self._writer is not None and not self._writer.done():
+            await asyncio.shield(self._writer)
+
+
+class OutboxDispatcher:
+    """Drains the outbox. Safe to run in several processes at once.
+
+    Delivery is at most once, with one bounded exception: a message Telegram accepted is
+    recorded before its send slot starts another send, so a crash (or `SIGKILL`, or the
+    database going away) between a send and its record leaves at most `concurrency` messages
+    whose fate is unknown; they are sent again when their lease runs out. Claimed rows that
+    were never sent are sent later, never lost.
+    """
+
+    def __init__(
+        self,
+        *,
+        uow_factory: Callable[[], UnitOfWork],
+        sender: Sender,
+        library: Library,
+        clock: Clock,
+        zone: ZoneInfo,
+        settings: DispatchSettings | None = None,
+        limiter: RateLimiter | None = None,
+        pacer: ChatPacer | None = None,
+    ) -> None:
+        self._uow_factory = uow_factory
+        self._sender = sender
+        self._library = library
+        self._clock = clock
+        self._zone = zone
+        self.settings = s = settings or DispatchSettings()
+        # One token, refilled every 1/rate s: sends are evenly spaced, so no one-second window
+        # ever holds more than `rate` messages (a bucket of `rate` tokens would allow a burst
+        # of twice that). Rate 0 (no limit) is only for measuring capacity in benchmarks/.
+        # Several workers pass Redis-backed ones (services/ratelimit.py) to share both.
+        self._limiter: RateLimiter | None = limiter or (
+            AsyncLimiter(1, 1 / s.rate_per_second) if s.rate_per_second > 0 else None
+        )
+        self._pacer: ChatPacer = pacer or _ChatPacer(s.per_chat_interval)
+        self._flood_until = 0.0
+        self._renderers: dict[str, Renderer] = {"tip": self._render_tip}
+        self._despite_pause: set[str] = set()
+        self._urgent: set[str] = set()
+        self._despite_quiet: set[str] = set()
+        self._run_lock = asyncio.Lock()
+        self._stopping = False
+        # Results the database refused to store (it went away mid-batch), retried first on
+        # the next run: above all "sent", so that those messages are not sent again.
+        self._unrecorded: list[DeliveryResult] = []
+
+    def register_renderer(
+        self,
+        kind: str,
+        renderer: Renderer,
+        *,
+        despite_pause: bool = False,
+        urgent: bool = False,
+        despite_quiet: bool = False,
+    ) -> None:
+        """Later push kinds (reminders, broadcasts) plug their rendering in here.
+
+        `despite_pause`: a conversation rather than a push (a doctor's answer to the
+        resident's own question), so pausing pushes doesn't hold it back.
+        `urgent`: an alert to a doctor that quiet hours don't hold back when the doctor asked
+        for urgent alerts at any hour.
+        `despite_quiet`: useless once delayed (an appointment reminder for 08:30 held until
+        quiet hours end at 08:00), so quiet hours don't hold it back.
+        """
+        self._renderers[kind] = renderer
+        if despite_pause:
+            self._despite_pause.add(kind)
+        if urgent:
+            self._urgent.add(kind)
+        if despite_quiet:
+            self._despite_quiet.add(kind)
+
+    def request_stop(self) -> None:
+        """Shutdown: the run in progress starts no new send, waits for the sends in flight,
+        records them, gives its unsent rows back to the queue and returns; later runs do
+        nothing."""
+        self._stopping = True
+
+    @property
+    def unrecorded(self) -> int:
+        """Results held in memory because the database refused them (0 normally)."""
+        return len(self._unrecorded)
+
+    async def run_once(self) -> DispatchReport:
+        """Sends everything due now, batch by batch, until nothing is due.
+
+        Raises what the database raised when it cannot claim or record; results it could
+        not record are kept and recorded first by the next run.
+        """
+        report = DispatchReport()
+        async with self._run_lock:
+            await self._record_leftovers()
+            for _ in range(self.settings.max_batches_per_run):
+                if self._stopping:
+                    break
+                now = self._clock.now()
+                batch = await self._claim(now)
+                if not batch:
+                    break
+                report.add(await self._process(batch, now + self.settings.lease))
+        if report.sent or report.failed or report.blocked or report.retried:
+            log.info(
+                "outbox: sent=%d blocked=%d failed=%d retried=%d deferred=%d skipped=%d",
+                report.sent,
+                report.blocked,
+                report.failed,
+                report.retried,
+                report.deferred,
+                report.skipped,
+            )
+        return report
+
+    async def _claim(self, now: datetime) -> list[Delivery]:
+        async with self._uow_factory() as uow:
+            await uow.begin_write()
+            batch = await uow.outbox.claim(
+                now=now, lease=self.settings.lease, limit=self.settings.batch_size
+            )
+            await uow.commit()
+        return batch
+
+    async def _write(self, results: list[DeliveryResult], lease_until: datetime | None) -> None:
+        async with self._uow_factory() as uow:
+            await uow.begin_write()
+            await uow.outbox.record(results, self._clock.now(), lease_until=lease_until)
+            await uow.commit()
+
+    async def _record_leftovers(self) -> None:
+        if not self._unrecorded:
+            return
+        leftovers, self._unrecorded = self._unrecorded, []
+        try:
+            # Their leases may have run out: "sent" is written whoever holds the row now;
+            # other results only where the row is still claimed (see OutboxRepository.record).
+            await self._write(leftovers, None)
+        except Exception:
+            self._unrecorded = leftovers + self._unrecorded
+            raise
+        log.info("outbox: recorded %d result(s) kept from a database outage", len(leftovers))
+
+    async def _process(self, batch: list[Delivery], lease_until: datetime) -> DispatchReport:
+        report = DispatchReport()
+        recorder = _Recorder(
+            lambda results: self._write(results, lease_until), self.settings.record_window
+        )
+        by_chat: dict[int, list[Delivery]] = defaultdict(list)
+        decided: list[DeliveryResult] = []
+        for delivery in batch:
+            result = self._decide(delivery)
+            if result is not None:
+                decided.append(result)
+                _tally(report, result, deferred=True)
+            else:
+                by_chat[delivery.telegram_user_id].append(delivery)
+        recorder.submit(decided)
+        semaphore = asyncio.Semaphore(self.settings.concurrency)
+        # Sends stop being started once this lease is this close to running out: the rows
+        # left go back to the queue rather than risk another dispatcher claiming them too.
+        send_until = lease_until - self.settings.lease / 5
+        unsent: list[int] = []
+
+        async def send_chat(deliveries: list[Delivery]) -> None:
+            async with semaphore:
+                with recorder.slot():
+                    blocked = False
+                    for position, d in enumerate(deliveries):
+                        if self._stopping or recorder.error is not None:
+                            unsent.extend(x.outbox_id for x in deliveries[position:])
+                            return
+                        if blocked:
+                            # One 403 is enough: nothing more is tried for this resident.
+                            skipped = DeliveryResult(
+                                d.outbox_id,
+                                d.resident_id,
+                                OutboxStatus.SKIPPED,
+                                error="unreachable",
+                                count_attempt=False,
+                            )
+                            _tally(report, skipped)
+                            recorder.submit([skipped])
+                            continue
+                        result = await self._send_one(d, send_until)
+                        if result is None:
+                            unsent.extend(x.outbox_id for x in deliveries[position:])
+                            return
+                        _tally(report, result)
+                        blocked = result.status is OutboxStatus.BLOCKED
+                        # Durable before this slot sends anything else.
+                        if not await recorder.record(result):
+                            unsent.extend(x.outbox_id for x in deliveries[position + 1 :])
+                            return
+
+        # Every chat's sends run to their end (none is left running unawaited), even if one
+        # of them fails unexpectedly.
+        outcomes = await asyncio.gather(
+            *(send_chat(ds) for ds in by_chat.values()), return_exceptions=True
+        )
+        await recorder.close()
+        if recorder.error is None and unsent:
+            async with self._uow_factory() as uow:
+                await uow.begin_write()
+                await uow.outbox.release(unsent, lease_until=lease_until)
+                await uow.commit()
+        if recorder.error is not None:
+            self._unrecorded.extend(recorder.unwritten)
+            log.error(
+                "outbox: the database refused a batch's results (%s); %d kept to record "
+                "next run, %d unsent row(s) wait for their lease",
+                type(recorder.error).__name__,
+                len(recorder.unwritten),
+                len(unsent),
+            )
+            raise recorder.error
+        for outcome in outcomes:
+            if isinstance(outcome, BaseException):
+                raise outcome
+        return report
+
+    def _decide(self, d: Delivery) -> DeliveryResult | None:
+        """Skip what is no longer wanted; delay what falls in quiet hours. None = send now."""
+        # A pause stops pushes but not a conversation; withdrawn consent stops everything.
+        paused = d.withdrawn or (d.paused and d.kind not in self._despite_pause)
+        if not d.reachable or paused:
+            return DeliveryResult(
+                d.outbox_id,
+                d.resident_id,
+                OutboxStatus.SKIPPED,
+                error="paused" if paused else "unreachable",
+                count_attempt=False,
+            )
+        if d.kind == "tip" and d.tip_id is not None:
+            tip = self._library.tips.get(d.tip_id)
+            if tip is None:
+                return DeliveryResult(
+                    d.outbox_id,
+                    d.resident_id,
+                    OutboxStatus.SKIPPED,
+                    error="tip withdrawn from the library",
+                    count_attempt=False,
+                )
+            if tip.topic.value in d.opted_out_topics:
+                return DeliveryResult(
+                    d.outbox_id,
+                    d.resident_id,
+                    OutboxStatus.SKIPPED,
+                    error="topic opted out",
+                    count_attempt=False,
+                )
+        local = self._clock.now().astimezone(self._zone)
+        ignore_quiet = d.kind in self._despite_quiet or (
+            d.doctor_all_hours and d.kind in self._urgent
+        )
+        if not ignore_quiet and in_quiet_hours(local, d.quiet_start, d.quiet_end):
+            resume = quiet_hours_end(
+                local.replace(tzinfo=None), d.quiet_start, d.quiet_end, self._zone
+            )
+            return DeliveryResult(
+                d.outbox_id,
+                d.resident_id,
+                OutboxStatus.PENDING,
+                error=None,
+                retry_at=resume,
+                count_attempt=False,
+            )
+        return None
+
+    async def _send_one(self, d: Delivery, send_until: datetime) -> DeliveryResult | None:
+        """Sends one row; None if it was not sent (stopping, or the lease running short)."""
+        try:
+            message = self._renderers[d.kind](d)
+        except Exception as error:  # a broken template must not stop the queue
+            log.exception("outbox %s: cannot render %s", d.outbox_id, d.kind)
+            return DeliveryResult(
+                d.outbox_id,
+                d.resident_id,
+                OutboxStatus.FAILED,
+                error=f"render: {type(error).__name__}",
+            )
+        async with self._pacer.locks[d.telegram_user_id]:
+            for _ in range(5):
+                await self._pacer.wait(d.telegram_user_id)
+                await self._wait_flood()
+                if self._limiter is not None:
+                    await self._limiter.acquire()
+                if self._stopping or self._clock.now() >= send_until:
+                    return None
+                result = await self._send(message)
+                self._pacer.sent(d.telegram_user_id)
+                if result.outcome is not Outcome.RETRY_AFTER:
+                    break
+                # Flood control applies to the whole bot: everyone waits, then this one retries.
+                self._flood_until = max(self._flood_until, _time.monotonic() + result.retry_after)
+            return self._result(d, result)
+
+    async def _send(self, message: OutgoingMessage) -> SendResult:
+        try:
+            return await self._sender.send(message)
+        except Exception as error:
+            # Whatever it was, Telegram did not say it accepted the message: counted as an
+            # attempt and retried with backoff, like a 5xx. Never lost with the batch.
+            log.warning(
+                "outbox %s: send failed with %s; will retry",
+                message.outbox_id,
+                type(error).__name__,
+            )
+            return SendResult(Outcome.TRANSIENT, error=f"unknown: {type(error).__name__}")
+
+    async def _wait_flood(self) -> None:
+        delay = self._flood_until - _time.monotonic()
+        if delay > 0:
+            await asyncio.sleep(delay)
+
+    def _result(self, d: Delivery, result: SendResult) -> DeliveryResult:
+        if result.outcome is Outcome.SENT:
+            return DeliveryResult(
+                d.outbox_id, d.resident_id, OutboxStatus.SENT, message_id=result.message_id
+            )
+        if result.outcome is Outcome.BLOCKED:
+            return DeliveryResult(
+                d.outbox_id, d.resident_id, OutboxStatus.BLOCKED, error=result.error
+            )
+        if result.outcome is Outcome.PERMANENT or d.attempts + 1 >= self.settings.max_attempts:
+            return DeliveryResult(
+                d.outbox_id, d.resident_id, OutboxStatus.FAILED, error=result.error
+            )
+        backoff = min(self.settings.base_backoff * (2**d.attempts), self.settings.max_backoff)
+        return DeliveryResult(
+            d.outbox_id,
+            d.resident_id,
+            OutboxStatus.PENDING,
+            error=result.error,
+            retry_at=self._clock.now() + backoff,
+        )
+
+    def _render_tip(self, d: Delivery) -> OutgoingMessage:
+        assert d.tip_id is not None
+        tip = self._library.get(d.tip_id)
+        today = self._clock.now().astimezone(self._zone).date()
+        text, more = render_tip(
+            self._library,
+            TipParts.from_payload(tip.id, d.payload),
+            d.locale,
+            full=False,
+            name=d.display_name,
+            age=today.year - d.birth_year if d.birth_year else None,
+            doctor=d.doctor_name,
+            conditions=sorted(d.conditions),
+        )
+        return OutgoingMessage(
+            outbox_id=d.outbox_id,
+            chat_id=d.telegram_user_id,
+            locale=d.locale,
+            kind=d.kind,
+            text=text,
+            tip_id=tip.id,
+            action=tip.action,
+            quiz=tip.quiz is not None,
+            data={"more": more, "service": tip.service},
+        )
