@@ -23,9 +23,14 @@ NOT_SHIPPED = {"ruff.toml"}
 
 def _tracked(prefix: str) -> list[str]:
     out = subprocess.run(
-        ["git", "ls-files", prefix], cwd=ROOT, check=True, capture_output=True, text=True
+        ["git", "ls-files", "--cached", "--others", "--exclude-standard", prefix],
+        cwd=ROOT,
+        check=True,
+        capture_output=True,
+        text=True,
     ).stdout
-    return [line for line in out.splitlines() if line]
+    # What a commit of the working tree would hold: new files count, deleted ones do not.
+    return sorted({line for line in out.splitlines() if line and (ROOT / line).is_file()})
 
 
 @pytest.fixture(scope="module")
