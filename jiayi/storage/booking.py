@@ -19,6 +19,7 @@ from sqlalchemy.orm import aliased
 
 from jiayi.storage import models as m
 from jiayi.storage.dialect import insert_ignoring_duplicates
+from jiayi.storage.outbox import OutboxRepository
 from jiayi.storage.records import (
     Actor,
     AppointmentEventKind,
@@ -26,7 +27,6 @@ from jiayi.storage.records import (
     AppointmentStatus,
     BookableServiceRecord,
     CentreRecord,
-    OutboxStatus,
     ScheduleRecord,
     ServiceKind,
     Sex,
@@ -610,18 +610,8 @@ class BookingRepository:
     # --- the outbox rows that belong to bookings -----------------------------------------
 
     async def cancel_pending(self, dedupe_prefix: str) -> int:
-        """Withdraws queued, not yet claimed pushes whose dedupe key starts with the prefix."""
-        o = m.OutboxMessage
-        result = await self._s.execute(
-            update(o)
-            .where(
-                o.dedupe_key.startswith(dedupe_prefix, autoescape=True),
-                o.status == OutboxStatus.PENDING.value,
-            )
-            .values(status=OutboxStatus.CANCELLED.value)
-            .execution_options(synchronize_session=False)
-        )
-        return int(result.rowcount or 0)  # type: ignore[attr-defined]
+        """Withdraws a booking's queued pushes: `OutboxRepository.cancel_pending`."""
+        return await OutboxRepository(self._s).cancel_pending(dedupe_prefix)
 
     # --- referrals -----------------------------------------------------------------------
 

@@ -4,12 +4,7 @@ from __future__ import annotations
 
 from datetime import date
 
-from sqlalchemy import (
-    Integer,
-    String,
-    UniqueConstraint,
-    text,
-)
+from sqlalchemy import Integer, String, UniqueConstraint, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from jiayi.storage.models.base import Base
