@@ -11,15 +11,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.sql.elements import ColumnElement
 
 from jiayi.storage import models as m
+from jiayi.storage.audience import has_child_under
 from jiayi.storage.consent import may_receive_pushes
 from jiayi.storage.records import AudienceMember, Condition, ResidentFilter, ResidentListItem
-
-
-def _years_before(day: date, years: int) -> date:
-    try:
-        return day.replace(year=day.year - years)
-    except ValueError:
-        return day.replace(year=day.year - years, day=28)
 
 
 def _in_scope(doctor_id: int | None) -> ColumnElement[bool]:
@@ -59,16 +53,7 @@ def _matches(f: ResidentFilter, on_day: date) -> ColumnElement[bool]:
             bands.append(and_(*band))
         clauses.append(or_(*bands))
     if f.child_under_years is not None:
-        cutoff = _years_before(on_day, f.child_under_years)
-        clauses.append(
-            select(m.FamilyMember.id)
-            .where(
-                m.FamilyMember.resident_id == r.id,
-                m.FamilyMember.relation == "child",
-                m.FamilyMember.birth_date > cutoff,
-            )
-            .exists()
-        )
+        clauses.append(has_child_under(f.child_under_years, on_day))
     if f.name_contains:
         clauses.append(r.display_name.contains(f.name_contains, autoescape=True))
     if f.resident_ids is not None:

@@ -28,6 +28,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.sql.elements import ColumnElement
 
 from jiayi.storage import models as m
+from jiayi.storage.audience import has_child_under, years_before
 from jiayi.storage.consent import may_receive_pushes
 from jiayi.storage.dialect import (
     insert_from_select_ignoring_duplicates,
@@ -87,7 +88,7 @@ def _audience(audience: AudienceFilter, on_day: date):  # type: ignore[no-untype
             exists().where(
                 m.FamilyMember.resident_id == r.id,
                 m.FamilyMember.relation.in_(("parent", "spouse")),
-                m.FamilyMember.birth_date <= _years_before(on_day, audience.carer_of_age),
+                m.FamilyMember.birth_date <= years_before(on_day, audience.carer_of_age),
             )
         )
     if audience.pregnancy is PregnancyStage.PREGNANT:
@@ -102,22 +103,8 @@ def _audience(audience: AudienceFilter, on_day: date):  # type: ignore[no-untype
         clauses.append(r.pregnancy_due < on_day)
         clauses.append(r.pregnancy_due >= on_day - timedelta(days=POSTPARTUM_DAYS))
     if audience.child_under_years is not None:
-        cutoff = _years_before(on_day, audience.child_under_years)
-        clauses.append(
-            exists().where(
-                m.FamilyMember.resident_id == r.id,
-                m.FamilyMember.relation == "child",
-                m.FamilyMember.birth_date > cutoff,
-            )
-        )
+        clauses.append(has_child_under(audience.child_under_years, on_day))
     return and_(True, *clauses)
-
-
-def _years_before(day: date, years: int) -> date:
-    try:
-        return day.replace(year=day.year - years)
-    except ValueError:
-        return day.replace(year=day.year - years, day=28)
 
 
 def _recent_catch_up(since: datetime):  # type: ignore[no-untyped-def]

@@ -104,11 +104,3 @@ class ContractRecord:
     doctor_id: int
     starts_on: date
     ends_on: date
-
-
-@dataclass(frozen=True, slots=True)
-class DoctorInviteRecord:
-    id: int
-    doctor_id: int
-    expires_at: datetime
-    used_at: datetime | None
