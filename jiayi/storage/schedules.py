@@ -1,6 +1,6 @@
 """The console's view of a centre's services and schedules: editing a service, replacing its
 weekly schedule, a day's slots. Adding services and schedules, cutting slots and closing them
-stay in storage/booking.py (the bot and the YAML loader use them too). Never commits."""
+stay in storage/booking/ (the bot and the YAML loader use them too). Never commits."""
 
 from __future__ import annotations
 
