@@ -3,7 +3,6 @@ the planner needs. Never commits."""
 
 from __future__ import annotations
 
-import json
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -15,10 +14,12 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from jiayi.storage import models as m
 from jiayi.storage.consent import consent_in_force, may_receive_pushes
 from jiayi.storage.dialect import insert_ignoring_duplicates
-from jiayi.storage.records import AppointmentStatus, OutboxStatus, ServiceKind
 
-# Household care cards: one outbox row for several reminders (services.careplans).
-GROUP_MARKER = '"items": ['
+# Household care cards: one outbox row for several reminders; services.careplans imports the
+# marker from here.
+from jiayi.storage.outbox import GROUP_MARKER as GROUP_MARKER
+from jiayi.storage.outbox import OutboxRepository
+from jiayi.storage.records import AppointmentStatus, OutboxStatus, ServiceKind
 
 
 @dataclass(frozen=True, slots=True)
@@ -255,57 +256,8 @@ class CarePlanRepository:
         return list(rows)
 
     async def cancel_pending(self, dedupe_prefix: str) -> int:
-        """Withdraws queued, not yet claimed pushes whose dedupe key starts with the prefix.
-
-        A household card (payload `{"items": [{…, "key": …}]}`) covers several reminder keys:
-        the items under the prefix are marked withdrawn (not shown), and the card goes only when
-        none is left."""
-        o = m.OutboxMessage
-        result = await self._s.execute(
-            update(o)
-            .where(
-                o.dedupe_key.startswith(dedupe_prefix, autoescape=True),
-                o.status == OutboxStatus.PENDING.value,
-                ~o.payload.contains(GROUP_MARKER, autoescape=True),
-            )
-            .values(status=OutboxStatus.CANCELLED.value)
-            .execution_options(synchronize_session=False)
-        )
-        withdrawn = int(result.rowcount or 0)  # type: ignore[attr-defined]
-        cards = await self._s.execute(
-            select(o.id, o.payload).where(
-                o.status == OutboxStatus.PENDING.value,
-                o.payload.contains(GROUP_MARKER, autoescape=True),
-                o.payload.contains(f'"key": "{dedupe_prefix}', autoescape=True),
-            )
-        )
-        for outbox_id, payload in cards.tuples():
-            card = json.loads(payload)
-            items = [
-                {**i, "withdrawn": True} if str(i["key"]).startswith(dedupe_prefix) else i
-                for i in card["items"]
-            ]
-            if items == card["items"]:
-                continue
-            left = [i for i in items if not i.get("withdrawn")]
-            # Withdrawn items stay listed (not shown) so the card still records their keys.
-            smaller = json.dumps({**card, "items": items}, ensure_ascii=False, sort_keys=True)
-            values: dict[str, str] = (
-                {"payload": smaller} if left else {"status": OutboxStatus.CANCELLED.value}
-            )
-            # Only while still queued: a card the dispatcher claimed meanwhile is left alone.
-            done = await self._s.execute(
-                update(o)
-                .where(
-                    o.id == outbox_id,
-                    o.status == OutboxStatus.PENDING.value,
-                    o.payload == payload,
-                )
-                .values(**values)
-                .execution_options(synchronize_session=False)
-            )
-            withdrawn += int(done.rowcount or 0) if not left else 0  # type: ignore[attr-defined]
-        return withdrawn
+        """Withdraws queued care reminders under the prefix: `OutboxRepository.cancel_pending`."""
+        return await OutboxRepository(self._s).cancel_pending(dedupe_prefix)
 
     async def digest_frequencies(self) -> dict[int, str]:
         rows = await self._s.execute(

@@ -14,7 +14,6 @@ from jiayi.storage.records import (
     Condition,
     ConsentBasis,
     ContractRecord,
-    DoctorInviteRecord,
     DoctorRecord,
     FamilyMemberRecord,
     Relation,
@@ -141,35 +140,6 @@ class DoctorRepository:
             .where(m.Doctor.id == doctor_id)
             .values(telegram_user_id=telegram_user_id)
         )
-
-    async def add_invite(
-        self, *, doctor_id: int, token_hash: str, expires_at: datetime, now: datetime
-    ) -> None:
-        self._s.add(
-            m.DoctorInvite(
-                doctor_id=doctor_id, token_hash=token_hash, expires_at=expires_at, created_at=now
-            )
-        )
-        await self._s.flush()
-
-    async def invite_by_hash(self, token_hash: str) -> DoctorInviteRecord | None:
-        row = await self._s.scalar(
-            select(m.DoctorInvite).where(m.DoctorInvite.token_hash == token_hash)
-        )
-        if row is None:
-            return None
-        return DoctorInviteRecord(
-            id=row.id, doctor_id=row.doctor_id, expires_at=row.expires_at, used_at=row.used_at
-        )
-
-    async def use_invite(self, invite_id: int, now: datetime) -> bool:
-        """Marks the invite used; False if someone else used it first."""
-        result = await self._s.execute(
-            update(m.DoctorInvite)
-            .where(m.DoctorInvite.id == invite_id, m.DoctorInvite.used_at.is_(None))
-            .values(used_at=now)
-        )
-        return bool(result.rowcount)  # type: ignore[attr-defined]
 
 
 def _doctor(row: m.Doctor, centre: m.Centre) -> DoctorRecord:

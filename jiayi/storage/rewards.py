@@ -9,7 +9,12 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from jiayi.storage import models as m
-from jiayi.storage.points import _REWARD_COLUMNS, _reward, _voucher, _vouchers
+from jiayi.storage.points.mappers import (
+    REWARD_COLUMNS,
+    reward_record,
+    voucher_record,
+    vouchers_query,
+)
 from jiayi.storage.records import RewardRecord, VoucherRecord, VoucherStatus
 
 
@@ -28,11 +33,11 @@ class RewardsAdminRepository:
     async def rewards(self, centre_id: int) -> list[RewardRecord]:
         """Every reward of the centre, offered or not."""
         rows = await self._s.execute(
-            select(*_REWARD_COLUMNS)
+            select(*REWARD_COLUMNS)
             .where(m.PointsReward.centre_id == centre_id)
             .order_by(m.PointsReward.active.desc(), m.PointsReward.cost, m.PointsReward.id)
         )
-        return [_reward(r) for r in rows]
+        return [reward_record(r) for r in rows]
 
     async def voucher_counts(self, centre_id: int) -> dict[tuple[int, VoucherStatus], int]:
         v, r = m.PointsVoucher, m.PointsReward
@@ -48,7 +53,7 @@ class RewardsAdminRepository:
         self, centre_id: int, wanted: VoucherFilter, *, limit: int, offset: int
     ) -> tuple[list[VoucherRecord], int]:
         v = m.PointsVoucher
-        query = _vouchers().where(m.PointsReward.centre_id == centre_id)
+        query = vouchers_query().where(m.PointsReward.centre_id == centre_id)
         if wanted.status is not None:
             query = query.where(v.status == wanted.status.value)
         if wanted.reward_id is not None:
@@ -61,4 +66,4 @@ class RewardsAdminRepository:
         rows = await self._s.execute(
             query.order_by(v.created_at.desc(), v.id.desc()).limit(limit).offset(offset)
         )
-        return [_voucher(r) for r in rows], int(total or 0)
+        return [voucher_record(r) for r in rows], int(total or 0)

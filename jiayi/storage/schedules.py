@@ -1,6 +1,6 @@
 """The console's view of a centre's services and schedules: editing a service, replacing its
 weekly schedule, a day's slots. Adding services and schedules, cutting slots and closing them
-stay in storage/booking.py (the bot and the YAML loader use them too). Never commits."""
+stay in storage/booking/ (the bot and the YAML loader use them too). Never commits."""
 
 from __future__ import annotations
 
@@ -11,7 +11,8 @@ from sqlalchemy import delete, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from jiayi.storage import models as m
-from jiayi.storage.booking import _SLOT_COLUMNS, _schedule, _service, _slot
+from jiayi.storage.booking.catalogue import schedule_record, service_record
+from jiayi.storage.booking.slots import SLOT_COLUMNS, slot_record
 from jiayi.storage.records import BookableServiceRecord, ScheduleRecord, ServiceKind, SlotRecord
 
 
@@ -33,7 +34,7 @@ class ScheduleRepository:
         rows = await self._s.scalars(
             select(sv).where(sv.centre_id == centre_id).order_by(sv.code, sv.id)
         )
-        return [_service(r) for r in rows]
+        return [service_record(r) for r in rows]
 
     async def service_active(self, service_id: int) -> bool | None:
         active: bool | None = await self._s.scalar(
@@ -43,7 +44,7 @@ class ScheduleRepository:
 
     async def any_service(self, service_id: int) -> BookableServiceRecord | None:
         row = await self._s.get(m.BookableService, service_id)
-        return _service(row) if row else None
+        return service_record(row) if row else None
 
     async def update_service(
         self,
@@ -86,7 +87,7 @@ class ScheduleRepository:
             .where(sc.service_id == service_id, sc.active.is_(True))
             .order_by(sc.weekday, sc.start_time, sc.id)
         )
-        return [_schedule(s, centre_id) for s, centre_id in rows]
+        return [schedule_record(s, centre_id) for s, centre_id in rows]
 
     async def retire_schedules(self, service_id: int) -> None:
         """Stops the service's weekly schedule from cutting new slots (kept for history)."""
@@ -103,7 +104,7 @@ class ScheduleRepository:
         touched = select(m.Appointment.slot_id).where(m.Appointment.slot_id == s.id).exists()
         waited = select(m.WaitlistEntry.slot_id).where(m.WaitlistEntry.slot_id == s.id).exists()
         rows = await self._s.execute(
-            select(*_SLOT_COLUMNS).where(
+            select(*SLOT_COLUMNS).where(
                 s.service_id == service_id,
                 s.starts_at > after,
                 s.status == "open",
@@ -112,7 +113,7 @@ class ScheduleRepository:
                 ~waited,
             )
         )
-        return [_slot(r) for r in rows]
+        return [slot_record(r) for r in rows]
 
     async def delete_slots(self, slot_ids: list[int]) -> None:
         """Removes never-used slots, so the same times can be cut again by a later schedule."""
@@ -123,12 +124,12 @@ class ScheduleRepository:
         """Every slot (open or closed) of the centre's services starting in [start, end)."""
         s, sv = m.Slot, m.BookableService
         rows = await self._s.execute(
-            select(*_SLOT_COLUMNS, sv.code, sv.name_zh, sv.name_en)
+            select(*SLOT_COLUMNS, sv.code, sv.name_zh, sv.name_en)
             .join(sv, sv.id == s.service_id)
             .where(sv.centre_id == centre_id, s.starts_at >= start, s.starts_at < end)
             .order_by(s.starts_at, sv.code, s.id)
         )
-        return [DaySlot(_slot(r), r.code, r.name_zh, r.name_en) for r in rows]
+        return [DaySlot(slot_record(r), r.code, r.name_zh, r.name_en) for r in rows]
 
     async def closed_day_reason(self, centre_id: int, day: date) -> str | None:
         reason: str | None = await self._s.scalar(

@@ -1,0 +1,7 @@
+"""The outbox: set-based planning, lease-based claiming, result recording. Never commits."""
+
+from jiayi.storage.outbox.planning import LIVE
+from jiayi.storage.outbox.preferences import PushRepository
+from jiayi.storage.outbox.repository import GROUP_MARKER, OutboxRepository
+
+__all__ = ["GROUP_MARKER", "LIVE", "OutboxRepository", "PushRepository"]
