@@ -5,6 +5,7 @@ See :mod:`sandbox.botapi.server` for the server contract and
 """
 
 from jiayi.sandbox.botapi.client import ChatClient
+from jiayi.sandbox.botapi.errors import TelegramError
 from jiayi.sandbox.botapi.models import (
     Button,
     CallbackAnswer,
@@ -15,7 +16,7 @@ from jiayi.sandbox.botapi.models import (
     TgUser,
     UploadedFile,
 )
-from jiayi.sandbox.botapi.server import BotAPIServer, TelegramError
+from jiayi.sandbox.botapi.server import BotAPIServer
 
 __all__ = [
     "BotAPIServer",
