@@ -13,6 +13,7 @@ import logging
 import warnings
 from datetime import datetime, timedelta
 from functools import cache
+from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import matplotlib
@@ -37,6 +38,12 @@ LABELS_FILE = CONTENT_DIR / "readings" / "chart.yaml"
 SIZE_INCHES = (9.0, 6.0)
 DPI = 100
 CJK_FAMILIES = ("WenQuanYi Micro Hei", "Noto Sans CJK SC", "Noto Sans SC", "Source Han Sans SC")
+# Where Debian puts them: matplotlib caches its font list on first use, so a font installed
+# after that (`make` installs it on a machine that already drew a chart) is added by path.
+CJK_FILES = (
+    Path("/usr/share/fonts/truetype/wqy/wqy-microhei.ttc"),
+    Path("/usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc"),
+)
 
 
 @cache
@@ -49,6 +56,11 @@ def _labels() -> dict[str, dict[str, str]]:
 def cjk_font() -> str | None:
     """The first installed CJK font family, or None."""
     names = {f.name for f in font_manager.fontManager.ttflist}
+    if not names.intersection(CJK_FAMILIES):
+        for path in CJK_FILES:
+            if path.is_file():
+                font_manager.fontManager.addfont(str(path))
+        names = {f.name for f in font_manager.fontManager.ttflist}
     for family in CJK_FAMILIES:
         if family in names:
             return family
