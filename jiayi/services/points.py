@@ -38,6 +38,7 @@ from jiayi.content.points import (
 )
 from jiayi.content.tips import Library, Quiz
 from jiayi.services.clock import Clock
+from jiayi.services.codes import new_code, normalise_code
 from jiayi.services.errors import InvalidInput, NotAllowed, NotFound, NotRegistered
 from jiayi.storage.records import (
     AppointmentRecord,
@@ -91,8 +92,6 @@ __all__ = [
 ]
 
 KIND_EXPIRY_REMINDER = "points_expiry"
-# Letters and digits that can't be mistaken for each other when read out at the desk.
-VOUCHER_ALPHABET = "ACDEFHJKMNPRTUVWXY3479"
 VOUCHER_CODE_LENGTH = 8
 VOUCHER_CODE_ATTEMPTS = 5
 HISTORY_LENGTH = 10
@@ -462,11 +461,7 @@ async def _offered(uow: UnitOfWork, resident_id: int, reward_id: int) -> RewardR
 
 
 def _voucher_code() -> str:
-    return "".join(secrets.choice(VOUCHER_ALPHABET) for _ in range(VOUCHER_CODE_LENGTH))
-
-
-def normalise_code(code: str) -> str:
-    return "".join(code.split()).replace("-", "").upper()
+    return new_code(VOUCHER_CODE_LENGTH)
 
 
 async def redeem(
