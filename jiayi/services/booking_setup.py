@@ -34,7 +34,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from jiayi.services.booking import AppointmentRecord, close_day, close_slot
 from jiayi.services.clock import Clock
 from jiayi.services.errors import InvalidInput, NotFound
-from jiayi.services.schedules import (
+from jiayi.services.schedules.fields import (
     WEEKDAYS,
     ScheduleBlock,
     ServiceFields,
