@@ -19,6 +19,9 @@ Example file::
         kind: checkup
         name: {zh-CN: 孕产妇保健, en: Antenatal and postnatal care}
         sex: female                         # optional: only people recorded with this sex
+
+The demo centre's catalogue, content/booking/demo.yaml, is a complete file in this format;
+`jiayi seed-demo` loads it with load_booking_in.
 """
 
 from __future__ import annotations
