@@ -134,6 +134,14 @@ async def create_service(
         return service
 
 
+async def _existing(uow: UnitOfWork, service_id: int) -> BookableServiceRecord:
+    """The service (active or not), or NotFound."""
+    service = await uow.schedules.any_service(service_id)
+    if service is None:
+        raise NotFound("service_not_found", service=str(service_id))
+    return service
+
+
 async def update_service(
     uow: UnitOfWork, actor: Actor, service_id: int, fields: ServiceFields, *, active: bool = True
 ) -> None:
@@ -141,9 +149,7 @@ async def update_service(
     require_operator(actor)
     async with uow:
         await uow.begin_write()
-        service = await uow.schedules.any_service(service_id)
-        if service is None:
-            raise NotFound("service_not_found", service=str(service_id))
+        service = await _existing(uow, service_id)
         if fields.code != service.code:
             raise InvalidInput("service_code_fixed", service=service.code)
         await uow.schedules.update_service(service_id, active=active, **service_columns(fields))
@@ -187,9 +193,7 @@ async def replace_schedule(
     require_operator(actor)
     async with uow:
         await uow.begin_write()
-        service = await uow.schedules.any_service(service_id)
-        if service is None:
-            raise NotFound("service_not_found", service=str(service_id))
+        await _existing(uow, service_id)
         await uow.schedules.retire_schedules(service_id)
         added = await add_blocks_in(uow, service_id, blocks)
         current = await uow.schedules.schedules_of(service_id)
