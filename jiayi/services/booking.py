@@ -12,13 +12,12 @@ their dedupe keys (`appt:<id>:…`, `wait:<id>:…`) let a cancellation withdraw
 from __future__ import annotations
 
 import json
-import secrets
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
-from jiayi.services import careplans, console, holidays, points
+from jiayi.services import careplans, codes, console, holidays, points
 from jiayi.services.clock import Clock
 from jiayi.services.errors import DomainError, InvalidInput, NotAllowed, NotFound, NotRegistered
 from jiayi.storage.records import (
@@ -82,8 +81,7 @@ __all__ = [
     "slots_on",
 ]
 
-# Letters and digits that can't be mistaken for each other when read out at the desk.
-CHECK_IN_ALPHABET = "ACDEFHJKMNPRTUVWXY3479"
+CHECK_IN_ALPHABET = codes.ALPHABET
 CHECK_IN_CODE_LENGTH = 6
 OFFER_HOLD = timedelta(minutes=30)
 REMINDER_LEADS: tuple[tuple[str, timedelta], ...] = (
@@ -344,7 +342,7 @@ async def _withdraw_reminders(uow: UnitOfWork, appointment_id: int) -> None:
 
 
 def new_check_in_code() -> str:
-    return "".join(secrets.choice(CHECK_IN_ALPHABET) for _ in range(CHECK_IN_CODE_LENGTH))
+    return codes.new_code(CHECK_IN_CODE_LENGTH)
 
 
 async def _appointment(uow: UnitOfWork, appointment_id: int) -> AppointmentRecord:
@@ -1247,10 +1245,6 @@ async def mark_attendance(
     return marked
 
 
-def _normalise_code(code: str) -> str:
-    return "".join(code.split()).upper()
-
-
 async def check_in(
     uow: UnitOfWork,
     clock: Clock,
@@ -1284,7 +1278,7 @@ async def check_in_marking(
         today = _local_day(now, zone)
         appointment = await uow.booking.by_check_in_code(
             centre_id,
-            _normalise_code(code),
+            codes.normalise_code(code),
             _local_midnight(today, zone),
             _local_midnight(today + timedelta(days=1), zone),
         )

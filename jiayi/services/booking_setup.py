@@ -19,6 +19,9 @@ Example file::
         kind: checkup
         name: {zh-CN: 孕产妇保健, en: Antenatal and postnatal care}
         sex: female                         # optional: only people recorded with this sex
+
+The demo centre's catalogue, content/booking/demo.yaml, is a complete file in this format;
+`jiayi seed-demo` loads it with load_booking_in.
 """
 
 from __future__ import annotations
@@ -34,7 +37,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from jiayi.services.booking import AppointmentRecord, close_day, close_slot
 from jiayi.services.clock import Clock
 from jiayi.services.errors import InvalidInput, NotFound
-from jiayi.services.schedules import (
+from jiayi.services.schedules.fields import (
     WEEKDAYS,
     ScheduleBlock,
     ServiceFields,
@@ -44,14 +47,23 @@ from jiayi.services.schedules import (
 )
 from jiayi.storage.uow import UnitOfWork
 
-__all__ = ["WEEKDAYS", "LoadReport", "close_centre_day", "close_centre_slot", "load_booking_file"]
+__all__ = [
+    "WEEKDAYS",
+    "BookingFile",
+    "LoadReport",
+    "close_centre_day",
+    "close_centre_slot",
+    "load_booking_file",
+    "load_booking_in",
+    "parse_booking_file",
+]
 
 
 class _Service(ServiceFields):
     schedules: list[ScheduleBlock] = Field(default_factory=list)
 
 
-class _File(BaseModel):
+class BookingFile(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     centre: str
@@ -68,9 +80,9 @@ class LoadReport:
     schedules: int
 
 
-def parse_booking_file(path: Path) -> _File:
+def parse_booking_file(path: Path) -> BookingFile:
     try:
-        return _File.model_validate(yaml.safe_load(path.read_text(encoding="utf-8")))
+        return BookingFile.model_validate(yaml.safe_load(path.read_text(encoding="utf-8")))
     except (OSError, yaml.YAMLError) as error:
         detail = " ".join(str(error).split())
         raise InvalidInput("booking_file_unreadable", detail=detail) from None
@@ -85,29 +97,36 @@ async def load_booking_file(uow: UnitOfWork, path: Path) -> LoadReport:
     rules under existing bookings is a decision for the centre, not a side effect of a reload.
     """
     spec = parse_booking_file(path)
+    async with uow:
+        await uow.begin_write()
+        report = await load_booking_in(uow, spec)
+        await uow.commit()
+    return report
+
+
+async def load_booking_in(uow: UnitOfWork, spec: BookingFile) -> LoadReport:
+    """load_booking_file's writes, inside the caller's open unit of work (the demo seed loads
+    its catalogue, content/booking/demo.yaml, in the same transaction as its centre)."""
     created: list[str] = []
     existing: list[str] = []
     schedules = 0
-    async with uow:
-        await uow.begin_write()
-        centre = await uow.centres.by_code(spec.centre)
-        if centre is None:
-            raise NotFound("centre_not_found", centre=spec.centre)
-        if spec.phone is not None or spec.address is not None:
-            await uow.centres.set_contact(
-                centre.id,
-                phone=spec.phone or centre.phone,
-                address=spec.address or centre.address,
-            )
-        for item in spec.services:
-            if await uow.booking.service_by_code(centre.id, item.code) is not None:
-                existing.append(item.code)
-                continue
-            # The console's code path: the same checks and writes as a service made there.
-            service = await add_service_in(uow, centre.id, item)
-            schedules += await add_blocks_in(uow, service.id, item.schedules)
-            created.append(item.code)
-        await uow.commit()
+    centre = await uow.centres.by_code(spec.centre)
+    if centre is None:
+        raise NotFound("centre_not_found", centre=spec.centre)
+    if spec.phone is not None or spec.address is not None:
+        await uow.centres.set_contact(
+            centre.id,
+            phone=spec.phone or centre.phone,
+            address=spec.address or centre.address,
+        )
+    for item in spec.services:
+        if await uow.booking.service_by_code(centre.id, item.code) is not None:
+            existing.append(item.code)
+            continue
+        # The console's code path: the same checks and writes as a service made there.
+        service = await add_service_in(uow, centre.id, item)
+        schedules += await add_blocks_in(uow, service.id, item.schedules)
+        created.append(item.code)
     return LoadReport(created=created, existing=existing, schedules=schedules)
 
 

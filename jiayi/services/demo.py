@@ -6,14 +6,15 @@ from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
-from jiayi.content import CONSENT_NOTICE_VERSION
+from jiayi.content import CONSENT_NOTICE_VERSION, CONTENT_DIR
 from jiayi.content.careplans import default_rules
 from jiayi.content.points import DEMO_CATALOGUE, parse_catalogue
 from jiayi.services import points, readings
 from jiayi.services.booking import materialize_slots
+from jiayi.services.booking_setup import load_booking_in, parse_booking_file
 from jiayi.services.careplans import add_months
 from jiayi.services.clock import Clock
-from jiayi.storage.records import Condition, ConsentBasis, Relation, ServiceKind, Sex
+from jiayi.storage.records import Condition, ConsentBasis, Relation, Sex
 from jiayi.storage.uow import UnitOfWork
 
 DEMO_CENTRE_CODE = "demo"
@@ -85,145 +86,11 @@ RESIDENTS = (
 )
 
 
-@dataclass(frozen=True)
-class _DemoSession:
-    weekdays: tuple[int, ...]  # 0 = Monday
-    start: time
-    end: time
-    slot_minutes: int
-    capacity: int
-    on_makeup_workdays: bool = True
-    doctor_link: str | None = None
-
-
-@dataclass(frozen=True)
-class _DemoService:
-    code: str
-    kind: ServiceKind
-    name_zh: str
-    name_en: str
-    sessions: tuple[_DemoSession, ...]
-    min_age_months: int | None = None
-    max_age_months: int | None = None
-    requires_referral: bool = False
-    min_notice_minutes: int = 120
-    horizon_days: int = 14
-    sex: Sex | None = None
-
-
-WEEKDAYS = (0, 1, 2, 3, 4)
-SATURDAY = (5,)
-MORNING = (time(8, 30), time(11, 30))
-AFTERNOON = (time(14, 0), time(16, 30))
-SERVICES = (
-    _DemoService(
-        "flu_vaccine",
-        ServiceKind.VACCINATION,
-        "流感疫苗接种",
-        "Flu vaccination",
-        (
-            _DemoSession(WEEKDAYS, *MORNING, slot_minutes=15, capacity=4),
-            # The Saturday-morning vaccination clinic for working parents.
-            _DemoSession(SATURDAY, *MORNING, slot_minutes=15, capacity=6),
-        ),
-        min_age_months=6,
-    ),
-    _DemoService(
-        "child_vaccines",
-        ServiceKind.VACCINATION,
-        "儿童计划免疫接种",
-        "Childhood vaccinations",
-        (
-            _DemoSession(WEEKDAYS, *MORNING, slot_minutes=15, capacity=3),
-            _DemoSession(SATURDAY, *MORNING, slot_minutes=15, capacity=6),
-        ),
-        min_age_months=0,
-        max_age_months=72,
-    ),
-    _DemoService(
-        "pneumo_vaccine",
-        ServiceKind.VACCINATION,
-        "肺炎球菌疫苗接种",
-        "Pneumococcal vaccination",
-        # The care plan recommends it from 60 (rule pneumo_60); the polysaccharide vaccine
-        # itself is licensed from 2 years for people at risk, so the service takes them too.
-        (_DemoSession((1, 3), *MORNING, slot_minutes=15, capacity=4),),
-        min_age_months=24,
-    ),
-    _DemoService(
-        "chronic_follow_up",
-        ServiceKind.FOLLOW_UP,
-        "慢病随访",
-        "Chronic disease follow-up",
-        (
-            _DemoSession(WEEKDAYS, *MORNING, 20, 2, doctor_link="demowang"),
-            _DemoSession(WEEKDAYS, *AFTERNOON, 30, 2, doctor_link="demoli"),
-        ),
-    ),
-    _DemoService(
-        "contract_confirm",
-        ServiceKind.FOLLOW_UP,
-        "家庭医生签约确认",
-        "Family-doctor contract confirmation",
-        # The yearly confirmation (care rule contract_renew) is a short visit to one's doctor.
-        (
-            _DemoSession(WEEKDAYS, *MORNING, 20, 2, doctor_link="demowang"),
-            _DemoSession(WEEKDAYS, *AFTERNOON, 30, 2, doctor_link="demoli"),
-        ),
-        min_age_months=216,
-    ),
-    _DemoService(
-        "health_checkup",
-        ServiceKind.CHECKUP,
-        "健康体检",
-        "Health check-up",
-        # Fasting blood tests: mornings only.
-        (_DemoSession(WEEKDAYS, *MORNING, slot_minutes=30, capacity=6),),
-        min_notice_minutes=24 * 60,
-        horizon_days=21,
-    ),
-    _DemoService(
-        "child_checkup",
-        ServiceKind.CHECKUP,
-        "儿童健康检查",
-        "Child health check-up",
-        (_DemoSession((1, 3), *MORNING, slot_minutes=20, capacity=3),),
-        min_age_months=0,
-        max_age_months=83,
-    ),
-    _DemoService(
-        "maternal_care",
-        ServiceKind.CHECKUP,
-        "孕产妇保健",
-        "Antenatal and postnatal care",
-        (_DemoSession((2, 4), *MORNING, slot_minutes=30, capacity=2),),
-        min_age_months=14 * 12,
-        sex=Sex.FEMALE,
-    ),
-    _DemoService(
-        "hpv_vaccine",
-        ServiceKind.VACCINATION,
-        "HPV疫苗接种",
-        "HPV vaccination",
-        (_DemoSession(SATURDAY, *MORNING, slot_minutes=15, capacity=4),),
-        min_age_months=108,
-    ),
-    _DemoService(
-        "referral_cardiology",
-        ServiceKind.REFERRAL,
-        "心内科转诊门诊",
-        "Cardiology referral clinic",
-        (_DemoSession((1, 3), *AFTERNOON, 30, 2, on_makeup_workdays=False),),
-        requires_referral=True,
-    ),
-    _DemoService(
-        "tcm_moxibustion",
-        ServiceKind.TCM,
-        "中医艾灸",
-        "TCM moxibustion",
-        (_DemoSession((0, 2, 4), *AFTERNOON, 30, 2, on_makeup_workdays=False),),
-    ),
-)
+# The demo centre's catalogue of bookable services and their weekly schedules: a booking file
+# like any centre's, loaded by the same loader (`jiayi booking load`).
+DEMO_BOOKING_FILE = CONTENT_DIR / "booking" / "demo.yaml"
+DEMO_BOOKING = parse_booking_file(DEMO_BOOKING_FILE)
+SERVICES = tuple(DEMO_BOOKING.services)
 
 
 # Care-plan history, so that /plan shows a mix of done, due soon and overdue items: the
@@ -387,41 +254,8 @@ async def seed_demo(uow: UnitOfWork, clock: Clock, *, timezone: str) -> SeedRepo
                 )
                 await _seed_care_history(uow, r, resident.id, member.id, born, doctor.id, now)
             residents_created += 1
-        services_created = 0
-        for offer in SERVICES:
-            if await uow.booking.service_by_code(centre.id, offer.code) is not None:
-                continue
-            service = await uow.booking.add_service(
-                centre_id=centre.id,
-                code=offer.code,
-                kind=offer.kind,
-                name_zh=offer.name_zh,
-                name_en=offer.name_en,
-                min_notice_minutes=offer.min_notice_minutes,
-                horizon_days=offer.horizon_days,
-                min_age_months=offer.min_age_months,
-                max_age_months=offer.max_age_months,
-                requires_referral=offer.requires_referral,
-                sex=offer.sex,
-            )
-            for session in offer.sessions:
-                doctor = (
-                    await uow.doctors.by_link_code(session.doctor_link)
-                    if session.doctor_link
-                    else None
-                )
-                for weekday in session.weekdays:
-                    await uow.booking.add_schedule(
-                        service_id=service.id,
-                        weekday=weekday,
-                        start_time=session.start,
-                        end_time=session.end,
-                        slot_minutes=session.slot_minutes,
-                        capacity=session.capacity,
-                        doctor_id=doctor.id if doctor else None,
-                        on_makeup_workdays=session.on_makeup_workdays,
-                    )
-            services_created += 1
+        # After the doctors: the catalogue's schedules name them by link code.
+        services_created = len((await load_booking_in(uow, DEMO_BOOKING)).created)
         await uow.commit()
     slots_created = await materialize_slots(uow, clock, ZoneInfo(timezone))
     # Health-points rewards from the shipped demo catalogue; stock of existing ones untouched.

@@ -6,6 +6,7 @@ from datetime import UTC, datetime, timedelta
 
 from icalendar import Alarm, Calendar, Event
 
+from jiayi.content.localized import localized
 from jiayi.content.render import Renderer
 from jiayi.storage.records import AppointmentRecord
 
@@ -19,9 +20,8 @@ def appointment_ics(
     """One VEVENT (times in UTC) with a display alarm two hours before the start. Its words
     come from the templates ics_description and ics_alarm in the resident's language."""
     renderer = renderer or Renderer()
-    zh = locale == "zh-CN"
-    service = appointment.service_name_zh if zh else appointment.service_name_en
-    centre = appointment.centre_name if zh else appointment.centre_name_en
+    service = localized(appointment, "service_name", locale)
+    centre = localized(appointment, "centre_name", locale)
 
     calendar = Calendar()
     calendar.add("prodid", PRODID)

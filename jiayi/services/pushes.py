@@ -18,6 +18,7 @@ from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from jiayi.content import CONSENT_NOTICE_VERSION
+from jiayi.content.localized import pick
 from jiayi.content.tips import HOUSEHOLD, Action, Audience, Firing, Library, Tip, Topic
 from jiayi.services.clock import Clock
 from jiayi.services.errors import InvalidInput, NotAllowed, NotFound, NotRegistered
@@ -531,4 +532,4 @@ def occasion_name(library: Library, tip_id: str, locale: str) -> str | None:
     if tip is None or tip.trigger.name is None:
         return None
     zh, en = cal.names(tip.trigger.kind, tip.trigger.name)
-    return zh if locale == "zh-CN" else en
+    return pick(zh, en, locale)

@@ -16,6 +16,7 @@ from datetime import date
 from zoneinfo import ZoneInfo
 
 from jiayi.content.careplans import Rule, RuleBook, default_rules
+from jiayi.content.localized import pick
 from jiayi.services import booking
 from jiayi.services.careplans import (
     ADULT_MONTHS,
@@ -45,7 +46,7 @@ class RecordQuestion:
     answer: VaccineAnswer | None
 
     def name(self, locale: str) -> str:
-        return self.name_zh if locale == "zh-CN" else self.name_en
+        return pick(self.name_zh, self.name_en, locale)
 
 
 @dataclass(frozen=True, slots=True)

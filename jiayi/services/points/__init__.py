@@ -24,6 +24,7 @@ reward files), `sweep` (the scheduler's expiry and reminders).
 from __future__ import annotations
 
 from jiayi.content.points import Rule
+from jiayi.services.codes import normalise_code
 from jiayi.services.points.catalogue import CatalogueReport, load_catalogue, load_catalogue_file
 from jiayi.services.points.desk import (
     LectureCheck,
@@ -36,7 +37,6 @@ from jiayi.services.points.ledger import (
     EXPIRING_SOON,
     HISTORY_LENGTH,
     KIND_EXPIRY_REMINDER,
-    VOUCHER_ALPHABET,
     VOUCHER_CODE_ATTEMPTS,
     VOUCHER_CODE_LENGTH,
     attendance_stake,
@@ -58,7 +58,6 @@ from jiayi.services.points.wallet import (
     get_voucher,
     my_points,
     my_vouchers,
-    normalise_code,
     records_for_resident,
     redeem,
 )
@@ -74,7 +73,6 @@ __all__ = [
     "EXPIRING_SOON",
     "HISTORY_LENGTH",
     "KIND_EXPIRY_REMINDER",
-    "VOUCHER_ALPHABET",
     "VOUCHER_CODE_ATTEMPTS",
     "VOUCHER_CODE_LENGTH",
     "CatalogueReport",

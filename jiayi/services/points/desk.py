@@ -10,9 +10,10 @@ from jiayi.content.points import (
     load_rules,
 )
 from jiayi.services.clock import Clock
+from jiayi.services.codes import normalise_code
 from jiayi.services.errors import NotAllowed, NotFound
 from jiayi.services.points.ledger import award
-from jiayi.services.points.wallet import _closed, normalise_code
+from jiayi.services.points.wallet import voucher_closed
 from jiayi.storage.records import (
     ResidentRecord,
     VoucherRecord,
@@ -38,11 +39,11 @@ async def redeem_voucher(
         if voucher.centre_id != doctor.centre_id:
             raise NotAllowed("voucher_other_centre")
         if voucher.status is not VoucherStatus.ACTIVE or voucher.valid_until <= now:
-            raise await _closed(uow, voucher, now)
+            raise await voucher_closed(uow, voucher, now)
         if not await uow.points.close_voucher(
             voucher.id, VoucherStatus.REDEEMED, now, valid_at=now, doctor_id=doctor.id
         ):
-            raise await _closed(uow, await uow.points.voucher(voucher.id) or voucher, now)
+            raise await voucher_closed(uow, await uow.points.voucher(voucher.id) or voucher, now)
         redeemed = await uow.points.voucher(voucher.id)
         await uow.commit()
     assert redeemed is not None

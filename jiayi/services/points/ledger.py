@@ -26,10 +26,6 @@ from jiayi.storage.uow import UnitOfWork
 KIND_EXPIRY_REMINDER = "points_expiry"
 
 
-# Letters and digits that can't be mistaken for each other when read out at the desk.
-VOUCHER_ALPHABET = "ACDEFHJKMNPRTUVWXY3479"
-
-
 VOUCHER_CODE_LENGTH = 8
 
 

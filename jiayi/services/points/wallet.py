@@ -3,17 +3,16 @@ vouchers."""
 
 from __future__ import annotations
 
-import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from jiayi.services.clock import Clock
+from jiayi.services.codes import new_code
 from jiayi.services.errors import InvalidInput, NotAllowed, NotFound, NotRegistered
 from jiayi.services.points.ledger import (
     EXPIRING_SOON,
     HISTORY_LENGTH,
-    VOUCHER_ALPHABET,
     VOUCHER_CODE_ATTEMPTS,
     VOUCHER_CODE_LENGTH,
     end_of_day,
@@ -138,11 +137,7 @@ async def _offered(uow: UnitOfWork, resident_id: int, reward_id: int) -> RewardR
 
 
 def _voucher_code() -> str:
-    return "".join(secrets.choice(VOUCHER_ALPHABET) for _ in range(VOUCHER_CODE_LENGTH))
-
-
-def normalise_code(code: str) -> str:
-    return "".join(code.split()).replace("-", "").upper()
+    return new_code(VOUCHER_CODE_LENGTH)
 
 
 async def redeem(
@@ -217,7 +212,7 @@ async def cancel_voucher(
             raise NotAllowed("not_allowed")
         await uow.points.lock_account(resident.id, now)
         if not await uow.points.close_voucher(voucher.id, VoucherStatus.CANCELLED, now):
-            raise await _closed(uow, await uow.points.voucher(voucher.id) or voucher, now)
+            raise await voucher_closed(uow, await uow.points.voucher(voucher.id) or voucher, now)
         await refund(uow, now, voucher)
         closed = await uow.points.voucher(voucher.id)
         await uow.commit()
@@ -225,7 +220,7 @@ async def cancel_voucher(
     return closed
 
 
-async def _closed(uow: UnitOfWork, voucher: VoucherRecord, now: datetime) -> InvalidInput:
+async def voucher_closed(uow: UnitOfWork, voucher: VoucherRecord, now: datetime) -> InvalidInput:
     """Why a voucher can't be used, cancelled or redeemed any more. `at` is the centre's local
     time of the redemption and `today` its current day, for the date in words."""
     if voucher.status is VoucherStatus.REDEEMED:
