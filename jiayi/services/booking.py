@@ -20,7 +20,8 @@ from zoneinfo import ZoneInfo
 
 from jiayi.services import careplans, console, holidays, points
 from jiayi.services.clock import Clock
-from jiayi.services.errors import DomainError, InvalidInput, NotAllowed, NotFound, NotRegistered
+from jiayi.services.errors import DomainError, InvalidInput, NotAllowed, NotFound
+from jiayi.services.people import Person, age_in_months, require_person, require_resident
 from jiayi.storage.records import (
     Actor,
     AppointmentEventKind,
@@ -29,7 +30,6 @@ from jiayi.storage.records import (
     BookableServiceRecord,
     CentreRecord,
     DayAvailability,
-    FamilyMemberRecord,
     PersonChoice,
     ResidentRecord,
     ScheduleRecord,
@@ -58,7 +58,6 @@ __all__ = [
     "WaitlistStatus",
     "accept_offer",
     "add_referral",
-    "age_in_months",
     "available_days",
     "book",
     "cancel",
@@ -90,8 +89,6 @@ REMINDER_LEADS: tuple[tuple[str, timedelta], ...] = (
     ("24h", timedelta(hours=24)),
     ("2h", timedelta(hours=2)),
 )
-# Residents record a birth year only; counting them as born mid-year errs by at most 6 months.
-RESIDENT_BIRTHDAY = (7, 1)
 
 KIND_REMINDER = "reminder"
 KIND_WAITLIST_OFFER = "waitlist_offer"
@@ -129,39 +126,7 @@ def _cut(day: date, schedule: ScheduleRecord, zone: ZoneInfo) -> list[tuple[date
 # --- people and eligibility -----------------------------------------------------------------
 
 
-@dataclass(frozen=True, slots=True)
-class _Person:
-    resident: ResidentRecord
-    member: FamilyMemberRecord | None
-
-    @property
-    def member_id(self) -> int | None:
-        return self.member.id if self.member else None
-
-    @property
-    def key(self) -> str:
-        return f"m:{self.member.id}" if self.member else f"r:{self.resident.id}"
-
-    @property
-    def name(self) -> str:
-        return self.member.display_name if self.member else self.resident.display_name
-
-    @property
-    def birth(self) -> date | None:
-        if self.member is not None:
-            return self.member.birth_date
-        if self.resident.birth_year is None:
-            return None
-        return date(self.resident.birth_year, *RESIDENT_BIRTHDAY)
-
-
-def age_in_months(born: date, on: date) -> int:
-    """Whole months of age on a day, as vaccination schedules count them."""
-    months = (on.year - born.year) * 12 + on.month - born.month
-    return months - 1 if on.day < born.day else months
-
-
-def _age_fits(service: BookableServiceRecord, person: _Person, on: date) -> bool:
+def _age_fits(service: BookableServiceRecord, person: Person, on: date) -> bool:
     low, high = service.min_age_months, service.max_age_months
     if low is None and high is None:
         return True
@@ -174,7 +139,7 @@ def _age_fits(service: BookableServiceRecord, person: _Person, on: date) -> bool
     return (low is None or age >= low) and (high is None or age <= high)
 
 
-def _sex_fits(service: BookableServiceRecord, person: _Person) -> bool:
+def _sex_fits(service: BookableServiceRecord, person: Person) -> bool:
     if service.sex is None:
         return True
     sex = person.member.sex if person.member is not None else person.resident.sex
@@ -187,24 +152,6 @@ def _age_refusal(service: BookableServiceRecord) -> DomainError:
     )
 
 
-async def _resident(uow: UnitOfWork, telegram_user_id: int) -> ResidentRecord:
-    resident = await uow.residents.by_telegram_user(telegram_user_id)
-    if resident is None:
-        raise NotRegistered()
-    return resident
-
-
-async def _person(uow: UnitOfWork, telegram_user_id: int, member_id: int | None) -> _Person:
-    resident = await _resident(uow, telegram_user_id)
-    if member_id is None:
-        return _Person(resident, None)
-    member = await uow.family.get(member_id)
-    if member is None or member.resident_id != resident.id:
-        # One answer for "doesn't exist" and "someone else's": a forged id learns nothing.
-        raise NotAllowed("member_not_yours")
-    return _Person(resident, member)
-
-
 async def _service(uow: UnitOfWork, service_id: int) -> BookableServiceRecord:
     service = await uow.booking.service(service_id)
     if service is None:
@@ -213,7 +160,7 @@ async def _service(uow: UnitOfWork, service_id: int) -> BookableServiceRecord:
 
 
 async def _referral_until(
-    uow: UnitOfWork, service: BookableServiceRecord, person: _Person, today: date
+    uow: UnitOfWork, service: BookableServiceRecord, person: Person, today: date
 ) -> date | None:
     """The last day a referral service may be booked for; None if no referral is needed."""
     if not service.requires_referral:
@@ -242,7 +189,7 @@ async def _window(
     now: datetime,
     zone: ZoneInfo,
     service: BookableServiceRecord,
-    person: _Person,
+    person: Person,
 ) -> _Window:
     """Runs the eligibility checks and returns the bookable days: today up to the horizon,
     cut short by a referral's validity, keeping only days the person's age fits."""
@@ -266,7 +213,7 @@ async def _window(
 def _check_slot(
     slot: SlotRecord,
     service: BookableServiceRecord,
-    person: _Person,
+    person: Person,
     now: datetime,
     zone: ZoneInfo,
     referral_until: date | None,
@@ -347,7 +294,7 @@ def new_check_in_code() -> str:
     return "".join(secrets.choice(CHECK_IN_ALPHABET) for _ in range(CHECK_IN_CODE_LENGTH))
 
 
-async def _appointment(uow: UnitOfWork, appointment_id: int) -> AppointmentRecord:
+async def find_appointment(uow: UnitOfWork, appointment_id: int) -> AppointmentRecord:
     found = await uow.booking.appointment(appointment_id)
     if found is None:
         raise NotFound("appointment_not_found")
@@ -364,7 +311,7 @@ async def _owned(
 
 
 async def _insert_appointment(
-    uow: UnitOfWork, slot: SlotRecord, person: _Person, now: datetime, actor: Actor
+    uow: UnitOfWork, slot: SlotRecord, person: Person, now: datetime, actor: Actor
 ) -> int:
     """The appointment for a seat already taken; `already_booked` undoes the whole transaction,
     the seat included, because the caller's unit of work is left without a commit."""
@@ -384,7 +331,7 @@ async def _insert_appointment(
 
 
 async def _bookable_slot(
-    uow: UnitOfWork, now: datetime, zone: ZoneInfo, person: _Person, slot_id: int
+    uow: UnitOfWork, now: datetime, zone: ZoneInfo, person: Person, slot_id: int
 ) -> SlotRecord:
     """The slot, once every rule that doesn't depend on the seat count has passed."""
     slot = await uow.booking.slot(slot_id)
@@ -400,7 +347,7 @@ async def _bookable_slot(
     return slot
 
 
-async def _take_seat(uow: UnitOfWork, now: datetime, person: _Person, slot: SlotRecord) -> int:
+async def _take_seat(uow: UnitOfWork, now: datetime, person: Person, slot: SlotRecord) -> int:
     """The conditional seat increment, then the appointment; the database decides both.
 
     The person's active booking is looked up once more first: under SQLite's write lock that
@@ -548,7 +495,7 @@ async def list_services(uow: UnitOfWork, telegram_user_id: int) -> list[Bookable
     """Active services of the resident's family-doctor centre (every centre's if no contract),
     by kind and then name."""
     async with uow:
-        resident = await _resident(uow, telegram_user_id)
+        resident = await require_resident(uow, telegram_user_id)
         centre_id = await uow.booking.centre_of_resident(resident.id)
         return await uow.booking.services(centre_id)
 
@@ -590,7 +537,7 @@ async def slot_summary(
     """The slot and who it would be booked for. Checks the member is the resident's own; the
     booking rules themselves are checked by `book`."""
     async with uow:
-        person = await _person(uow, telegram_user_id, member_id)
+        person = await require_person(uow, telegram_user_id, member_id)
         slot = await uow.booking.slot(slot_id)
         if slot is None:
             raise NotFound("slot_not_found")
@@ -617,7 +564,7 @@ async def slot_summary(
 async def people(uow: UnitOfWork, telegram_user_id: int) -> list[PersonChoice]:
     """Who the resident can book for: themself first, then their family members."""
     async with uow:
-        resident = await _resident(uow, telegram_user_id)
+        resident = await require_resident(uow, telegram_user_id)
         members = await uow.family.list_for(resident.id)
     return [PersonChoice(None, resident.display_name)] + [
         PersonChoice(member.id, member.display_name) for member in members
@@ -642,7 +589,7 @@ class ServicePeople:
     other_sex: list[PersonChoice]
 
 
-def _age_side(service: BookableServiceRecord, person: _Person, today: date) -> str:
+def _age_side(service: BookableServiceRecord, person: Person, today: date) -> str:
     """ "young" or "old" for a person the service's age rules leave out."""
     born = person.birth
     if born is None or service.min_age_months is None:
@@ -657,10 +604,10 @@ async def people_for_service(
     left out is named with the reason (age, or an appointment already booked)."""
     today = _local_day(clock.now(), zone)
     async with uow:
-        resident = await _resident(uow, telegram_user_id)
+        resident = await require_resident(uow, telegram_user_id)
         service = await _service(uow, service_id)
         members = await uow.family.list_for(resident.id)
-        persons = [_Person(resident, None)] + [_Person(resident, m) for m in members]
+        persons = [Person(resident, None)] + [Person(resident, m) for m in members]
         bookable: list[PersonChoice] = []
         booked: list[AppointmentRecord] = []
         young: list[PersonChoice] = []
@@ -677,7 +624,7 @@ async def people_for_service(
                 continue
             existing = await uow.booking.active_for_person(service.id, person.key)
             if existing is not None:
-                booked.append(await _appointment(uow, existing))
+                booked.append(await find_appointment(uow, existing))
                 continue
             bookable.append(choice)
     return ServicePeople(service, len(persons), bookable, booked, young, old, other_sex)
@@ -689,9 +636,9 @@ async def existing_booking(
     """The person's active appointment for the service, if any: a second one can't be booked,
     so the flow says so as soon as the person is chosen."""
     async with uow:
-        person = await _person(uow, telegram_user_id, member_id)
+        person = await require_person(uow, telegram_user_id, member_id)
         found = await uow.booking.active_for_person(service_id, person.key)
-        return await _appointment(uow, found) if found is not None else None
+        return await find_appointment(uow, found) if found is not None else None
 
 
 async def _bookable_slots(
@@ -704,7 +651,7 @@ async def _bookable_slots(
 ) -> tuple[list[SlotRecord], set[date]]:
     now = clock.now()
     async with uow:
-        person = await _person(uow, telegram_user_id, member_id)
+        person = await require_person(uow, telegram_user_id, member_id)
         service = await _service(uow, service_id)
         window = await _window(uow, now, zone, service, person)
         slots = await uow.booking.open_slots(service.id, window.earliest, window.end(zone))
@@ -758,7 +705,7 @@ async def book(
     """Takes a seat and books it, queueing the 24 h and 2 h reminders."""
     now = clock.now()
     async with uow:
-        person = await _person(uow, telegram_user_id, member_id)
+        person = await require_person(uow, telegram_user_id, member_id)
         slot = await _bookable_slot(uow, now, zone, person, slot_id)
         if slot.free == 0:
             raise DomainError("slot_full")
@@ -769,7 +716,7 @@ async def book(
     async with uow:
         await uow.begin_write()
         appointment_id = await _take_seat(uow, now, person, slot)
-        appointment = await _appointment(uow, appointment_id)
+        appointment = await find_appointment(uow, appointment_id)
         await _booked(uow, appointment, now)
         await uow.commit()
     return appointment
@@ -780,7 +727,7 @@ async def my_appointments(
 ) -> list[AppointmentRecord]:
     """Booked appointments of the resident and their family that haven't ended, by time."""
     async with uow:
-        resident = await _resident(uow, telegram_user_id)
+        resident = await require_resident(uow, telegram_user_id)
         return await uow.booking.upcoming_for_resident(resident.id, clock.now())
 
 
@@ -789,7 +736,7 @@ async def get_appointment(
 ) -> AppointmentRecord:
     """Only the resident who booked it (who manages the family member) can see it."""
     async with uow:
-        resident = await _resident(uow, telegram_user_id)
+        resident = await require_resident(uow, telegram_user_id)
         return await _owned(uow, resident, appointment_id)
 
 
@@ -801,7 +748,7 @@ async def cancel(
     now = clock.now()
     async with uow:
         await uow.begin_write()
-        resident = await _resident(uow, telegram_user_id)
+        resident = await require_resident(uow, telegram_user_id)
         appointment = await _owned(uow, resident, appointment_id)
         service = await uow.booking.service(appointment.service_id)
         await _cancel_booked(
@@ -814,7 +761,7 @@ async def cancel(
             cutoff=service.cancel_cutoff if service else timedelta(0),
         )
         await _offer_free_seats(uow, now, appointment.slot_id)
-        cancelled = await _appointment(uow, appointment.id)
+        cancelled = await find_appointment(uow, appointment.id)
         await uow.commit()
     return cancelled
 
@@ -839,7 +786,7 @@ async def reschedule(
     now = clock.now()
     async with uow:
         await uow.begin_write()
-        resident = await _resident(uow, telegram_user_id)
+        resident = await require_resident(uow, telegram_user_id)
         old = await _owned(uow, resident, appointment_id)
         new_slot = await uow.booking.slot(new_slot_id)
         if new_slot is None or new_slot.service_id != old.service_id:
@@ -848,7 +795,7 @@ async def reschedule(
             return old
         service = await _service(uow, old.service_id)
         zone = zone or await _centre_zone(uow, service.id)
-        person = await _person(uow, telegram_user_id, old.family_member_id)
+        person = await require_person(uow, telegram_user_id, old.family_member_id)
         # The old booking goes first: the one-active-booking rule would refuse the new one.
         await _cancel_booked(
             uow,
@@ -863,7 +810,7 @@ async def reschedule(
             uow, now, person, await _bookable_slot(uow, now, zone, person, new_slot.id)
         )
         await _offer_free_seats(uow, now, old.slot_id)
-        moved = await _appointment(uow, new_id)
+        moved = await find_appointment(uow, new_id)
         await _booked(uow, moved, now)
         await uow.commit()
     return moved
@@ -882,7 +829,7 @@ async def join_waitlist(
     now = clock.now()
     async with uow:
         await uow.begin_write()
-        person = await _person(uow, telegram_user_id, member_id)
+        person = await require_person(uow, telegram_user_id, member_id)
         slot = await uow.booking.slot(slot_id)
         if slot is None:
             raise NotFound("slot_not_found")
@@ -921,7 +868,7 @@ async def accept_offer(
     now = clock.now()
     async with uow:
         await uow.begin_write()
-        resident = await _resident(uow, telegram_user_id)
+        resident = await require_resident(uow, telegram_user_id)
         entry = await uow.booking.waitlist_entry(waitlist_id)
         if entry is None or entry.resident_id != resident.id:
             raise DomainError("offer_expired")
@@ -940,11 +887,11 @@ async def accept_offer(
             raise DomainError("offer_expired")
         slot = await uow.booking.slot(entry.slot_id)
         assert slot is not None
-        person = await _person(uow, telegram_user_id, entry.family_member_id)
+        person = await require_person(uow, telegram_user_id, entry.family_member_id)
         # The seat was taken when the offer was made: no second increment here.
         appointment_id = await _insert_appointment(uow, slot, person, now, Actor.RESIDENT)
         await uow.booking.cancel_pending(f"wait:{entry.id}:")
-        appointment = await _appointment(uow, appointment_id)
+        appointment = await find_appointment(uow, appointment_id)
         await _booked(uow, appointment, now)
         await uow.commit()
     return appointment
@@ -1113,7 +1060,7 @@ async def _close_slots(
 # --- doctors ----------------------------------------------------------------------------------
 
 
-async def _doctor(
+async def desk_doctor(
     uow: UnitOfWork, doctor_telegram_id: int, admin_ids: frozenset[int] = frozenset()
 ) -> tuple[int, int]:
     """(doctor id, centre id) of the active doctor using this Telegram account.
@@ -1131,15 +1078,17 @@ async def _doctor(
     return doctor.id, doctor.centre_id
 
 
-async def _at_centre(uow: UnitOfWork, centre_id: int, appointment_id: int) -> AppointmentRecord:
-    appointment = await _appointment(uow, appointment_id)
+async def appointment_at_centre(
+    uow: UnitOfWork, centre_id: int, appointment_id: int
+) -> AppointmentRecord:
+    appointment = await find_appointment(uow, appointment_id)
     service = await uow.booking.service(appointment.service_id)
     if service is None or service.centre_id != centre_id:
         raise NotAllowed("not_your_centre")
     return appointment
 
 
-async def _audit_desk(
+async def audit_desk(
     uow: UnitOfWork,
     now: datetime,
     doctor_id: int,
@@ -1175,11 +1124,11 @@ async def doctor_day(
     an admin gets."""
     async with uow:
         await uow.begin_write()
-        doctor_id, centre_id = await _doctor(uow, doctor_telegram_id, admin_ids)
+        doctor_id, centre_id = await desk_doctor(uow, doctor_telegram_id, admin_ids)
         items = await uow.booking.centre_day(
             centre_id, _local_midnight(day, zone), _local_midnight(day + timedelta(days=1), zone)
         )
-        await _audit_desk(
+        await audit_desk(
             uow, clock.now(), doctor_id, doctor_telegram_id, items, console.AuditAction.DESK_DAY
         )
         await uow.commit()
@@ -1220,7 +1169,7 @@ async def mark_moving(
     if appointment.status is AppointmentStatus.BOOKED:
         await _withdraw_reminders(uow, appointment.id)
     await careplans.on_attendance(uow, now, appointment, attended)
-    return await _appointment(uow, appointment.id), moved
+    return await find_appointment(uow, appointment.id), moved
 
 
 async def mark_attendance(
@@ -1237,10 +1186,10 @@ async def mark_attendance(
     now = clock.now()
     async with uow:
         await uow.begin_write()
-        doctor_id, centre_id = await _doctor(uow, doctor_telegram_id, admin_ids)
-        appointment = await _at_centre(uow, centre_id, appointment_id)
+        doctor_id, centre_id = await desk_doctor(uow, doctor_telegram_id, admin_ids)
+        appointment = await appointment_at_centre(uow, centre_id, appointment_id)
         marked = await _mark(uow, now, appointment, attended)
-        await _audit_desk(
+        await audit_desk(
             uow, now, doctor_id, doctor_telegram_id, [marked], console.AuditAction.ATTENDANCE
         )
         await uow.commit()
@@ -1279,7 +1228,7 @@ async def check_in_marking(
     now = clock.now()
     async with uow:
         await uow.begin_write()
-        doctor_id, centre_id = await _doctor(uow, doctor_telegram_id, admin_ids)
+        doctor_id, centre_id = await desk_doctor(uow, doctor_telegram_id, admin_ids)
         zone = ZoneInfo(await uow.booking.centre_timezone(centre_id) or "UTC")
         today = _local_day(now, zone)
         appointment = await uow.booking.by_check_in_code(
@@ -1291,7 +1240,7 @@ async def check_in_marking(
         if appointment is None:
             raise NotFound("check_in_code_unknown")
         marked, moved = await mark_moving(uow, now, appointment, attended=True)
-        await _audit_desk(
+        await audit_desk(
             uow, now, doctor_id, doctor_telegram_id, [marked], console.AuditAction.CHECK_IN
         )
         await uow.commit()
@@ -1312,7 +1261,7 @@ async def add_referral(
     now = clock.now()
     async with uow:
         await uow.begin_write()
-        doctor_id, centre_id = await _doctor(uow, doctor_telegram_id)
+        doctor_id, centre_id = await desk_doctor(uow, doctor_telegram_id)
         contract = await uow.contracts.open_for(resident_id)
         if contract is None or contract.doctor_id != doctor_id:
             raise NotAllowed("not_your_centre")

@@ -25,12 +25,18 @@ from zoneinfo import ZoneInfo
 
 from jiayi.content import CONSENT_NOTICE_VERSION
 from jiayi.content.careplans import Anchor, Dose, Rule, RuleBook, RuleKind, Who, default_rules
-
-# booking calls back into this module (attendance, bookings): import the module, not names.
-from jiayi.services import booking, points
+from jiayi.services import points
 from jiayi.services.clock import Clock
 from jiayi.services.digest_parts import split_digest
-from jiayi.services.errors import DomainError, InvalidInput, NotAllowed, NotFound, NotRegistered
+from jiayi.services.errors import DomainError, InvalidInput, NotAllowed, NotFound
+from jiayi.services.people import (
+    age_in_months,
+    member_key,
+    person_key,
+    require_resident,
+    resident_birth,
+    resident_key,
+)
 from jiayi.services.readings_attention import ATTENTION_DAYS, Attention, needing_attention
 from jiayi.storage.careplans import GROUP_MARKER, BookedService, CareDone, Prescription, by_person
 from jiayi.storage.records import (
@@ -143,7 +149,7 @@ class Person:
 
     @property
     def key(self) -> str:
-        return f"m:{self.member_id}" if self.member_id else f"r:{self.resident_id}"
+        return person_key(self.resident_id, self.member_id)
 
 
 @dataclass(frozen=True, slots=True)
@@ -208,7 +214,7 @@ def local_today(clock: Clock, zone: ZoneInfo) -> date:
 
 
 def _age_months(person: Person, on: date) -> int | None:
-    return booking.age_in_months(person.birth, on) if person.birth else None
+    return age_in_months(person.birth, on) if person.birth else None
 
 
 def _eligible_from(rule: Rule, person: Person, today: date) -> date | None:
@@ -376,7 +382,7 @@ def _series(rule: Rule, person: Person, history: list[CareDone], today: date) ->
     if (
         rule.before_months is not None
         and person.birth is not None
-        and booking.age_in_months(person.birth, max(today, due)) >= rule.before_months
+        and age_in_months(person.birth, max(today, due)) >= rule.before_months
     ):
         return None
     opens = max(due - _window_of(rule, dose), anchor)
@@ -465,12 +471,11 @@ def _resident_person(
     has_contract: bool,
     pregnancy: Pregnancy | None = None,
 ) -> Person:
-    birth = date(resident.birth_year, *booking.RESIDENT_BIRTHDAY) if resident.birth_year else None
     return Person(
         resident_id=resident.id,
         member_id=None,
         name=resident.display_name,
-        birth=birth,
+        birth=resident_birth(resident),
         conditions=_conditions(resident.conditions, pregnancy),
         sex=resident.sex,
         pregnancy=pregnancy,
@@ -504,7 +509,7 @@ def _member_person(
 async def _household(uow: UnitOfWork, resident: ResidentRecord, zone: ZoneInfo) -> Household:
     contract = await uow.contracts.open_for(resident.id)
     members = await uow.family.list_for(resident.id)
-    keys = [f"r:{resident.id}"] + [f"m:{m.id}" for m in members]
+    keys = [resident_key(resident.id)] + [member_key(m.id) for m in members]
     pregnancies = await uow.careplans.pregnancies(keys)
     answers = await uow.careplans.vaccine_answers(keys)
     # The resident's expected date from /profile (`residents.pregnancy_due`) counts when care
@@ -514,7 +519,11 @@ async def _household(uow: UnitOfWork, resident: ResidentRecord, zone: ZoneInfo) 
     people = [_resident_person(resident, zone, contract is not None, _pregnancy(own))]
     people += [
         _member_person(
-            resident, m, zone, _pregnancy(pregnancies.get(f"m:{m.id}")), answers.get(f"m:{m.id}")
+            resident,
+            m,
+            zone,
+            _pregnancy(pregnancies.get(member_key(m.id))),
+            answers.get(member_key(m.id)),
         )
         for m in members
     ]
@@ -530,13 +539,6 @@ async def _household(uow: UnitOfWork, resident: ResidentRecord, zone: ZoneInfo) 
 async def _household_of(uow: UnitOfWork, resident_id: int, zone: ZoneInfo) -> Household | None:
     resident = await uow.residents.get(resident_id)
     return await _household(uow, resident, zone) if resident else None
-
-
-async def _resident(uow: UnitOfWork, telegram_user_id: int) -> ResidentRecord:
-    resident = await uow.residents.by_telegram_user(telegram_user_id)
-    if resident is None:
-        raise NotRegistered()
-    return resident
 
 
 def _rules(rules: RuleBook | None) -> RuleBook:
@@ -587,7 +589,7 @@ async def plan(
     book = _rules(rules)
     today = local_today(clock, zone)
     async with uow:
-        household = await _household(uow, await _resident(uow, telegram_user_id), zone)
+        household = await _household(uow, await require_resident(uow, telegram_user_id), zone)
     return [_entry(i, today, household.is_booked(i)) for i in household.items(book, today)]
 
 
@@ -793,7 +795,7 @@ async def reminder_card(
     reminder, with its buttons). Refuses an item already recorded or moved on."""
     book, today = _rules(rules), local_today(clock, zone)
     async with uow:
-        household = await _household(uow, await _resident(uow, telegram_user_id), zone)
+        household = await _household(uow, await require_resident(uow, telegram_user_id), zone)
         item = _check_item(household, book, rule_id, member_id, due, today)
         services = await uow.careplans.services_at_centre_of(household.resident.id)
     step = item.step(today) or "open"
@@ -814,7 +816,7 @@ async def snooze(
     book, now, today = _rules(rules), clock.now(), local_today(clock, zone)
     async with uow:
         await uow.begin_write()
-        household = await _household(uow, await _resident(uow, telegram_user_id), zone)
+        household = await _household(uow, await require_resident(uow, telegram_user_id), zone)
         item = _check_item(household, book, rule_id, member_id, due, today)
         services = await uow.careplans.services_at_centre_of(household.resident.id)
         at = now + SNOOZE
@@ -885,7 +887,7 @@ async def done_elsewhere(
     book, now, today = _rules(rules), clock.now(), local_today(clock, zone)
     async with uow:
         await uow.begin_write()
-        household = await _household(uow, await _resident(uow, telegram_user_id), zone)
+        household = await _household(uow, await require_resident(uow, telegram_user_id), zone)
         item = _check_item(household, book, rule_id, member_id, due, today)
         await _complete(uow, item, done_on=today, source=Source.ELSEWHERE, now=now)
         household = await _household(uow, household.resident, zone)
@@ -965,11 +967,7 @@ async def on_booked(
     service = await uow.booking.service(appointment.service_id)
     if service is None:
         return
-    key = (
-        f"m:{appointment.family_member_id}"
-        if appointment.family_member_id
-        else f"r:{appointment.resident_id}"
-    )
+    key = person_key(appointment.resident_id, appointment.family_member_id)
     for rule in _rules(rules):
         if rule.fulfilled_by(service.code, service.kind):
             await uow.careplans.cancel_pending(reminder_prefix(key, rule.id))

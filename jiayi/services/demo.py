@@ -13,6 +13,7 @@ from jiayi.services import points, readings
 from jiayi.services.booking import materialize_slots
 from jiayi.services.careplans import add_months
 from jiayi.services.clock import Clock
+from jiayi.services.people import person_key
 from jiayi.storage.records import Condition, ConsentBasis, Relation, ServiceKind, Sex
 from jiayi.storage.uow import UnitOfWork
 
@@ -244,7 +245,7 @@ async def _seed_care_history(
     doctor_id: int,
     now: datetime,
 ) -> None:
-    key = f"m:{member_id}" if member_id else f"r:{resident_id}"
+    key = person_key(resident_id, member_id)
     entries: list[tuple[str, date]] = []
     if born is not None:
         for rule in default_rules():

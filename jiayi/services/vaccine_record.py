@@ -16,7 +16,6 @@ from datetime import date
 from zoneinfo import ZoneInfo
 
 from jiayi.content.careplans import Rule, RuleBook, default_rules
-from jiayi.services import booking
 from jiayi.services.careplans import (
     ADULT_MONTHS,
     Household,
@@ -26,11 +25,11 @@ from jiayi.services.careplans import (
     _doses_of,
     _household,
     _offset,
-    _resident,
     local_today,
 )
 from jiayi.services.clock import Clock
 from jiayi.services.errors import NotAllowed, NotFound
+from jiayi.services.people import age_in_months, require_resident
 from jiayi.storage.uow import UnitOfWork
 
 
@@ -76,7 +75,7 @@ def _concerns(rule: Rule, person: Person) -> bool:
 
 def _questions(book: RuleBook, household: Household, person: Person, today: date) -> ChildRecord:
     found = []
-    if person.birth is None or booking.age_in_months(person.birth, today) >= ADULT_MONTHS:
+    if person.birth is None or age_in_months(person.birth, today) >= ADULT_MONTHS:
         return ChildRecord(person.member_id or 0, person.name, ())  # not a child: no record
     for rule in book:
         if not rule.record:
@@ -118,7 +117,7 @@ async def child_record(
     """The record questions for one of the resident's children (empty for an adult)."""
     book, today = rules or default_rules(), local_today(clock, zone)
     async with uow:
-        household = await _household(uow, await _resident(uow, telegram_user_id), zone)
+        household = await _household(uow, await require_resident(uow, telegram_user_id), zone)
     return _questions(book, household, _child(household, member_id), today)
 
 
@@ -132,7 +131,7 @@ async def children_awaiting(
     """The resident's children with at least one vaccine of the record not answered yet."""
     book, today = rules or default_rules(), local_today(clock, zone)
     async with uow:
-        household = await _household(uow, await _resident(uow, telegram_user_id), zone)
+        household = await _household(uow, await require_resident(uow, telegram_user_id), zone)
     records = [
         _questions(book, household, p, today) for p in household.people if p.member_id is not None
     ]
@@ -158,7 +157,7 @@ async def answer(
         raise NotFound("care_item_gone")
     async with uow:
         await uow.begin_write()
-        household = await _household(uow, await _resident(uow, telegram_user_id), zone)
+        household = await _household(uow, await require_resident(uow, telegram_user_id), zone)
         person = _child(household, member_id)
         await uow.careplans.set_vaccine_answer(
             resident_id=person.resident_id,
