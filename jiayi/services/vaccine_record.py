@@ -22,11 +22,10 @@ from jiayi.services.careplans import (
     Person,
     Source,
     VaccineAnswer,
-    _doses_of,
-    _household,
-    _offset,
     local_today,
 )
+from jiayi.services.careplans.households import household_for
+from jiayi.services.careplans.rules import dose_day, doses_of
 from jiayi.services.clock import Clock
 from jiayi.services.errors import NotAllowed, NotFound
 from jiayi.services.people import age_in_months, require_resident
@@ -61,7 +60,7 @@ class ChildRecord:
 def _scheduled_by(rule: Rule, person: Person, today: date) -> list[date]:
     """The days the schedule gives the rule's doses, up to today."""
     assert person.birth is not None
-    days = [_offset(person.birth, dose) for dose in rule.doses]
+    days = [dose_day(person.birth, dose) for dose in rule.doses]
     return [d for d in days if d <= today]
 
 
@@ -117,7 +116,7 @@ async def child_record(
     """The record questions for one of the resident's children (empty for an adult)."""
     book, today = rules or default_rules(), local_today(clock, zone)
     async with uow:
-        household = await _household(uow, await require_resident(uow, telegram_user_id), zone)
+        household = await household_for(uow, await require_resident(uow, telegram_user_id), zone)
     return _questions(book, household, _child(household, member_id), today)
 
 
@@ -131,7 +130,7 @@ async def children_awaiting(
     """The resident's children with at least one vaccine of the record not answered yet."""
     book, today = rules or default_rules(), local_today(clock, zone)
     async with uow:
-        household = await _household(uow, await require_resident(uow, telegram_user_id), zone)
+        household = await household_for(uow, await require_resident(uow, telegram_user_id), zone)
     records = [
         _questions(book, household, p, today) for p in household.people if p.member_id is not None
     ]
@@ -157,7 +156,7 @@ async def answer(
         raise NotFound("care_item_gone")
     async with uow:
         await uow.begin_write()
-        household = await _household(uow, await require_resident(uow, telegram_user_id), zone)
+        household = await household_for(uow, await require_resident(uow, telegram_user_id), zone)
         person = _child(household, member_id)
         await uow.careplans.set_vaccine_answer(
             resident_id=person.resident_id,
@@ -168,7 +167,7 @@ async def answer(
             now=now,
         )
         if given is VaccineAnswer.DONE and person.birth is not None:
-            recorded = len(_doses_of(household.history.get(person.key, []), rule.id, person.birth))
+            recorded = len(doses_of(household.history.get(person.key, []), rule.id, person.birth))
             for day in _scheduled_by(rule, person, today)[recorded:]:
                 await uow.careplans.add_done(
                     resident_id=person.resident_id,
@@ -180,6 +179,6 @@ async def answer(
                     now=now,
                 )
             await uow.careplans.cancel_pending(f"care:{person.key}:{rule.id}:")
-        household = await _household(uow, household.resident, zone)
+        household = await household_for(uow, household.resident, zone)
         await uow.commit()
     return _questions(book, household, _child(household, member_id), today)
