@@ -38,8 +38,7 @@ from jiayi.content.points import (
 )
 from jiayi.content.tips import Library, Quiz
 from jiayi.services.clock import Clock
-from jiayi.services.errors import InvalidInput, NotAllowed, NotFound
-from jiayi.services.people import require_resident
+from jiayi.services.errors import InvalidInput, NotAllowed, NotFound, NotRegistered
 from jiayi.storage.records import (
     AppointmentRecord,
     EntryKind,
@@ -367,6 +366,13 @@ class PointsSummary:
     reward_names: dict[str, tuple[str, str]]
 
 
+async def _resident(uow: UnitOfWork, telegram_user_id: int) -> ResidentRecord:
+    resident = await uow.residents.by_telegram_user(telegram_user_id)
+    if resident is None:
+        raise NotRegistered()
+    return resident
+
+
 async def account_for_resident(
     uow: UnitOfWork, clock: Clock, resident_id: int, *, history: int = HISTORY_LENGTH
 ) -> PointsSummary:
@@ -414,14 +420,14 @@ async def my_points(uow: UnitOfWork, clock: Clock, telegram_user_id: int) -> Poi
     """Balance, points expiring soon, the latest entries and active vouchers."""
     now = clock.now()
     async with uow:
-        resident = await require_resident(uow, telegram_user_id)
+        resident = await _resident(uow, telegram_user_id)
         return await _summary(uow, now, resident.id, HISTORY_LENGTH)
 
 
 async def my_vouchers(uow: UnitOfWork, telegram_user_id: int) -> list[VoucherRecord]:
     """All of the resident's vouchers, newest first."""
     async with uow:
-        resident = await require_resident(uow, telegram_user_id)
+        resident = await _resident(uow, telegram_user_id)
         return await uow.points.vouchers_for(resident.id)
 
 
@@ -436,13 +442,13 @@ async def _centre_of(uow: UnitOfWork, resident_id: int) -> int:
 async def catalogue(uow: UnitOfWork, telegram_user_id: int) -> list[RewardRecord]:
     """The rewards of the resident's centre (their family doctor's), cheapest first."""
     async with uow:
-        resident = await require_resident(uow, telegram_user_id)
+        resident = await _resident(uow, telegram_user_id)
         return await uow.points.rewards(await _centre_of(uow, resident.id))
 
 
 async def get_reward(uow: UnitOfWork, telegram_user_id: int, reward_id: int) -> RewardRecord:
     async with uow:
-        resident = await require_resident(uow, telegram_user_id)
+        resident = await _resident(uow, telegram_user_id)
         return await _offered(uow, resident.id, reward_id)
 
 
@@ -471,7 +477,7 @@ async def redeem(
     now = clock.now()
     async with uow:
         await uow.begin_write()
-        resident = await require_resident(uow, telegram_user_id)
+        resident = await _resident(uow, telegram_user_id)
         reward = await _offered(uow, resident.id, reward_id)
         await uow.points.lock_account(resident.id, now)
         await _expire_lapsed(uow, now, resident.id)
@@ -511,7 +517,7 @@ async def redeem(
 
 async def get_voucher(uow: UnitOfWork, telegram_user_id: int, voucher_id: int) -> VoucherRecord:
     async with uow:
-        resident = await require_resident(uow, telegram_user_id)
+        resident = await _resident(uow, telegram_user_id)
         voucher = await uow.points.voucher(voucher_id)
         if voucher is None:
             raise NotFound("voucher_not_found")
@@ -527,7 +533,7 @@ async def cancel_voucher(
     now = clock.now()
     async with uow:
         await uow.begin_write()
-        resident = await require_resident(uow, telegram_user_id)
+        resident = await _resident(uow, telegram_user_id)
         voucher = await uow.points.voucher(voucher_id)
         if voucher is None:
             raise NotFound("voucher_not_found")
@@ -667,7 +673,7 @@ class QuizResult:
 async def _quiz_tip(
     uow: UnitOfWork, library: Library, telegram_user_id: int, outbox_id: int
 ) -> tuple[ResidentRecord, str, Quiz]:
-    resident = await require_resident(uow, telegram_user_id)
+    resident = await _resident(uow, telegram_user_id)
     row = await uow.outbox.get(outbox_id)
     if row is None or row[1] is None:
         raise NotFound("tip_not_found")
