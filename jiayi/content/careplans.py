@@ -2,7 +2,7 @@
 
 The rules say who is due what and when (chronic follow-ups, check-ups, the national
 immunisation programme, seasonal vaccines, refills, the contract confirmation) and which
-booking services fulfil each item. services/careplans.py turns them into due items.
+booking services fulfil each item. services/careplans/ turns them into due items.
 """
 
 from __future__ import annotations

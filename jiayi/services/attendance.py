@@ -79,7 +79,7 @@ async def _apply(
     attended: bool,
 ) -> Marked:
     marked, moved = await booking.mark_moving(uow, now, appointment, attended)
-    await booking._audit_desk(
+    await booking.audit_desk(
         uow, now, doctor[0], doctor_telegram_id, [marked], console.AuditAction.ATTENDANCE
     )
     return Marked(marked, appointment.status, moved if attended else -moved)
@@ -100,8 +100,8 @@ async def tap(
     now = clock.now()
     async with uow:
         await uow.begin_write()
-        doctor = await booking._doctor(uow, doctor_telegram_id, admin_ids)
-        appointment = await booking._at_centre(uow, doctor[1], appointment_id)
+        doctor = await booking.desk_doctor(uow, doctor_telegram_id, admin_ids)
+        appointment = await booking.appointment_at_centre(uow, doctor[1], appointment_id)
         if appointment.status in _OUTCOMES and appointment.status is not _target(attended):
             question = NeedsConfirmation(
                 appointment,
@@ -130,8 +130,8 @@ async def override(
     now = clock.now()
     async with uow:
         await uow.begin_write()
-        doctor = await booking._doctor(uow, doctor_telegram_id, admin_ids)
-        appointment = await booking._at_centre(uow, doctor[1], appointment_id)
+        doctor = await booking.desk_doctor(uow, doctor_telegram_id, admin_ids)
+        appointment = await booking.appointment_at_centre(uow, doctor[1], appointment_id)
         result = await _apply(uow, now, doctor, doctor_telegram_id, appointment, attended)
         await uow.commit()
     return result
@@ -156,8 +156,8 @@ async def undo(
     now = clock.now()
     async with uow:
         await uow.begin_write()
-        doctor = await booking._doctor(uow, doctor_telegram_id, admin_ids)
-        appointment = await booking._at_centre(uow, doctor[1], appointment_id)
+        doctor = await booking.desk_doctor(uow, doctor_telegram_id, admin_ids)
+        appointment = await booking.appointment_at_centre(uow, doctor[1], appointment_id)
         at = await uow.booking.last_event_at(appointment.id, _MARK_EVENTS)
         if appointment.status is not marked or at is None or now - at > UNDO_WINDOW:
             raise InvalidInput("undo_expired")
@@ -180,8 +180,8 @@ async def undo(
         # The points and care-plan side of "attended" is taken back as a no-show would.
         taken = await points.on_attendance(uow, now, appointment, attended=False)
         await careplans.on_attendance(uow, now, appointment, attended=False)
-        after = await booking._appointment(uow, appointment.id)
-        await booking._audit_desk(
+        after = await booking.find_appointment(uow, appointment.id)
+        await booking.audit_desk(
             uow, now, doctor[0], doctor_telegram_id, [after], console.AuditAction.ATTENDANCE
         )
         await uow.commit()

@@ -14,6 +14,7 @@ from jiayi.services.booking import materialize_slots
 from jiayi.services.booking_setup import load_booking_in, parse_booking_file
 from jiayi.services.careplans import add_months
 from jiayi.services.clock import Clock
+from jiayi.services.people import person_key
 from jiayi.storage.records import Condition, ConsentBasis, Relation, Sex
 from jiayi.storage.uow import UnitOfWork
 
@@ -111,7 +112,7 @@ async def _seed_care_history(
     doctor_id: int,
     now: datetime,
 ) -> None:
-    key = f"m:{member_id}" if member_id else f"r:{resident_id}"
+    key = person_key(resident_id, member_id)
     entries: list[tuple[str, date]] = []
     if born is not None:
         for rule in default_rules():

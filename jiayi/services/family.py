@@ -14,7 +14,8 @@ from zoneinfo import ZoneInfo
 from jiayi.content import CONSENT_NOTICE_VERSION
 from jiayi.services import booking, privacy, readings
 from jiayi.services.clock import Clock
-from jiayi.services.errors import InvalidInput, NotAllowed, NotFound, NotRegistered
+from jiayi.services.errors import InvalidInput, NotAllowed, NotFound
+from jiayi.services.people import require_resident
 from jiayi.services.residents import OLDEST_AGE, parse_display_name
 from jiayi.storage.records import Condition, ConsentBasis, FamilyMemberRecord, Relation, Sex
 from jiayi.storage.uow import UnitOfWork
@@ -106,10 +107,7 @@ def consent_basis_for(relation: Relation, birth_date: date, today: date) -> Cons
 
 
 async def _manager_id(uow: UnitOfWork, telegram_user_id: int) -> int:
-    resident = await uow.residents.by_telegram_user(telegram_user_id)
-    if resident is None:
-        raise NotRegistered()
-    return resident.id
+    return (await require_resident(uow, telegram_user_id)).id
 
 
 async def _owned(uow: UnitOfWork, telegram_user_id: int, member_id: int) -> FamilyMemberRecord:

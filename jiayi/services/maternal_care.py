@@ -12,9 +12,11 @@ from __future__ import annotations
 from datetime import date, timedelta
 from zoneinfo import ZoneInfo
 
-from jiayi.services.careplans import PREGNANCY_DAYS, _household, _resident, local_today
+from jiayi.services.careplans import PREGNANCY_DAYS, local_today
+from jiayi.services.careplans.households import household_for
 from jiayi.services.clock import Clock
 from jiayi.services.errors import InvalidInput, NotAllowed
+from jiayi.services.people import require_resident
 from jiayi.storage.records import Sex
 from jiayi.storage.uow import UnitOfWork
 
@@ -42,7 +44,7 @@ async def record_pregnancy(
         raise InvalidInput("pregnancy_date")
     async with uow:
         await uow.begin_write()
-        household = await _household(uow, await _resident(uow, telegram_user_id), zone)
+        household = await household_for(uow, await require_resident(uow, telegram_user_id), zone)
         person = household.person(member_id)
         if person is None:
             raise NotAllowed("member_not_yours")

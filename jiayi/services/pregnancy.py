@@ -9,7 +9,8 @@ from datetime import date, timedelta
 from zoneinfo import ZoneInfo
 
 from jiayi.services.clock import Clock
-from jiayi.services.errors import InvalidInput, NotRegistered
+from jiayi.services.errors import InvalidInput
+from jiayi.services.people import require_onboarded_resident
 from jiayi.services.pushes import pregnancy_stage
 from jiayi.storage.records import POSTPARTUM_DAYS, Condition, PregnancyStage
 from jiayi.storage.uow import UnitOfWork
@@ -43,9 +44,7 @@ async def set_due_date(
     due = parse_due_date(text, today)
     async with uow:
         await uow.begin_write()
-        resident = await uow.residents.by_telegram_user(telegram_user_id)
-        if resident is None or resident.onboarded_at is None:
-            raise NotRegistered()
+        resident = await require_onboarded_resident(uow, telegram_user_id)
         await uow.residents.update(resident.id, clock.now(), pregnancy_due=due)
         await uow.commit()
     return due, pregnancy_stage(replace(resident, pregnancy_due=due), today)

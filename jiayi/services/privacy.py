@@ -28,7 +28,8 @@ from enum import StrEnum
 from jiayi.content import CONSENT_NOTICE_VERSION
 from jiayi.services import booking, careplans, questions, readings
 from jiayi.services.clock import Clock
-from jiayi.services.errors import DomainError, InvalidInput, NotAllowed, NotFound, NotRegistered
+from jiayi.services.errors import DomainError, InvalidInput, NotAllowed, NotFound
+from jiayi.services.people import require_resident
 from jiayi.storage.records import (
     ConsentBasis,
     FamilyMemberRecord,
@@ -195,9 +196,7 @@ def _month(instant: datetime | date) -> str:
 
 
 async def _subject(uow: UnitOfWork, telegram_user_id: int) -> DataSubject:
-    resident = await uow.residents.by_telegram_user(telegram_user_id)
-    if resident is None:
-        raise NotRegistered()
+    resident = await require_resident(uow, telegram_user_id)
     members = await uow.family.list_for(resident.id)
     return DataSubject(resident=resident, members=tuple(members))
 
@@ -231,9 +230,7 @@ async def withdraw_consent(uow: UnitOfWork, clock: Clock, telegram_user_id: int)
     now = clock.now()
     async with uow:
         await uow.begin_write()
-        resident = await uow.residents.by_telegram_user(telegram_user_id)
-        if resident is None:
-            raise NotRegistered()
+        resident = await require_resident(uow, telegram_user_id)
         withdrawn = await uow.privacy.withdraw_pending(resident.id)
         if resident.consent_withdrawn_at is None:
             await uow.residents.update(resident.id, now, consent_withdrawn_at=now)
@@ -248,9 +245,7 @@ async def give_consent(
     now = clock.now()
     async with uow:
         await uow.begin_write()
-        resident = await uow.residents.by_telegram_user(telegram_user_id)
-        if resident is None:
-            raise NotRegistered()
+        resident = await require_resident(uow, telegram_user_id)
         await uow.residents.update(
             resident.id,
             now,

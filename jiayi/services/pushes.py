@@ -21,7 +21,8 @@ from jiayi.content import CONSENT_NOTICE_VERSION
 from jiayi.content.localized import pick
 from jiayi.content.tips import HOUSEHOLD, Action, Audience, Firing, Library, Tip, Topic
 from jiayi.services.clock import Clock
-from jiayi.services.errors import InvalidInput, NotAllowed, NotFound, NotRegistered
+from jiayi.services.errors import InvalidInput, NotAllowed, NotFound
+from jiayi.services.people import require_onboarded_resident
 from jiayi.services.tip_parts import TipParts, render_tip
 from jiayi.services.tip_review import console_signed_off
 from jiayi.storage.records import (
@@ -257,13 +258,6 @@ class TipsOverview:
     next_at: datetime | None
 
 
-async def _resident(uow: UnitOfWork, telegram_user_id: int) -> ResidentRecord:
-    resident = await uow.residents.by_telegram_user(telegram_user_id)
-    if resident is None or resident.onboarded_at is None:
-        raise NotRegistered()
-    return resident
-
-
 def audience_matches(
     audience: Audience,
     resident: ResidentRecord,
@@ -316,7 +310,7 @@ async def tips_overview(
 ) -> TipsOverview:
     """The resident's push settings and the next tip planned (or due to be planned) for them."""
     async with uow:
-        resident = await _resident(uow, telegram_user_id)
+        resident = await require_onboarded_resident(uow, telegram_user_id)
         preferences = await uow.pushes.preferences(resident.id)
         pending = await uow.outbox.next_pending(resident.id, "tip")
         family = await uow.family.list_for(resident.id)
@@ -379,7 +373,7 @@ async def _next_catch_up_day(
 async def set_paused(uow: UnitOfWork, clock: Clock, telegram_user_id: int, paused: bool) -> None:
     async with uow:
         await uow.begin_write()
-        resident = await _resident(uow, telegram_user_id)
+        resident = await require_onboarded_resident(uow, telegram_user_id)
         await uow.pushes.set_paused(resident.id, clock.now() if paused else None)
         await uow.commit()
 
@@ -388,7 +382,7 @@ async def toggle_topic(uow: UnitOfWork, telegram_user_id: int, topic: Topic) -> 
     """Flips the opt-out for a topic; returns True if the resident now receives it."""
     async with uow:
         await uow.begin_write()
-        resident = await _resident(uow, telegram_user_id)
+        resident = await require_onboarded_resident(uow, telegram_user_id)
         preferences = await uow.pushes.preferences(resident.id)
         opted_out = Topic(topic).value not in preferences.opted_out_topics
         await uow.pushes.set_topic_opt_out(resident.id, topic.value, opted_out)
@@ -401,7 +395,7 @@ async def set_quiet_hours(uow: UnitOfWork, telegram_user_id: int, start: int, en
         raise InvalidInput("quiet_hours")
     async with uow:
         await uow.begin_write()
-        resident = await _resident(uow, telegram_user_id)
+        resident = await require_onboarded_resident(uow, telegram_user_id)
         await uow.pushes.set_quiet_hours(resident.id, start, end)
         await uow.commit()
 
@@ -412,7 +406,7 @@ async def record_feedback(
     """👍/👎 on a tip the resident received. Only on their own deliveries."""
     async with uow:
         await uow.begin_write()
-        resident = await _resident(uow, telegram_user_id)
+        resident = await require_onboarded_resident(uow, telegram_user_id)
         row = await uow.outbox.get(outbox_id)
         if row is None or row[1] is None:
             raise NotFound("tip_not_found")
@@ -499,7 +493,7 @@ async def tip_more(
 ) -> str:
     """The rest of a tip the resident received (the "More" button): only their own."""
     async with uow:
-        resident = await _resident(uow, telegram_user_id)
+        resident = await require_onboarded_resident(uow, telegram_user_id)
         row = await uow.outbox.tip_row(outbox_id)
         profile_doctor = None
         contract = await uow.contracts.open_for(resident.id)

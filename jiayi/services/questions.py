@@ -21,7 +21,8 @@ from jiayi.services.console import (
     require_reachable_by_message,
 )
 from jiayi.services.delivery import OutboxDispatcher, OutgoingMessage
-from jiayi.services.errors import InvalidInput, NotAllowed, NotFound, NotRegistered
+from jiayi.services.errors import InvalidInput, NotAllowed, NotFound
+from jiayi.services.people import require_onboarded_resident
 from jiayi.services.settings import LOCALES, Settings
 from jiayi.storage.records import Delivery, QuestionRecord
 from jiayi.storage.uow import UnitOfWork
@@ -58,9 +59,7 @@ async def ask_question(
     body = parse_message(text, QUESTION_MAX)
     async with uow:
         await uow.begin_write()
-        resident = await uow.residents.by_telegram_user(telegram_user_id)
-        if resident is None or resident.onboarded_at is None:
-            raise NotRegistered()
+        resident = await require_onboarded_resident(uow, telegram_user_id)
         contract = await uow.contracts.open_for(resident.id)
         doctor = await uow.doctors.get(contract.doctor_id) if contract else None
         if doctor is None or not doctor.active:

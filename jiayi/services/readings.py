@@ -28,7 +28,8 @@ from jiayi.services import points
 from jiayi.services.clock import Clock
 from jiayi.services.console import audit, require_doctor
 from jiayi.services.delivery import OutboxDispatcher, OutgoingMessage
-from jiayi.services.errors import InvalidInput, NotAllowed, NotFound, NotRegistered
+from jiayi.services.errors import InvalidInput, NotAllowed, NotFound
+from jiayi.services.people import require_onboarded_resident, resident_key
 from jiayi.services.settings import LOCALES, Settings
 from jiayi.storage.readings import ReadingRecord, ReminderRecord
 from jiayi.storage.records import Condition, Delivery, FamilyMemberRecord, ResidentRecord
@@ -185,9 +186,7 @@ class Recorded:
 async def _subject(
     uow: UnitOfWork, telegram_user_id: int, member_id: int | None
 ) -> tuple[ResidentRecord, FamilyMemberRecord | None]:
-    resident = await uow.residents.by_telegram_user(telegram_user_id)
-    if resident is None or resident.onboarded_at is None:
-        raise NotRegistered()
+    resident = await require_onboarded_resident(uow, telegram_user_id)
     if resident.consent_withdrawn_at is not None:
         # The consent gate stops this earlier; health data is never stored without consent.
         raise NotAllowed("not_allowed")
@@ -452,7 +451,7 @@ async def doctor_view(
             raise NotFound("resident_not_found")
         rows = await uow.readings.for_person(resident_id, None, since=now - timedelta(days=days))
         contract = await uow.contracts.open_for(resident_id)
-        history = await uow.careplans.history([f"r:{resident_id}"])
+        history = await uow.careplans.history([resident_key(resident_id)])
         await audit(uow, actor, [resident_id], AUDIT_READINGS, now)
         await uow.commit()
     own = contract is not None and actor.doctor_id == contract.doctor_id

@@ -12,7 +12,8 @@ from datetime import date, timedelta
 from zoneinfo import ZoneInfo
 
 from jiayi.services.clock import Clock
-from jiayi.services.errors import InvalidInput, NotAllowed, NotFound, NotRegistered
+from jiayi.services.errors import InvalidInput, NotAllowed, NotFound
+from jiayi.services.people import require_resident
 from jiayi.services.settings import LOCALES
 from jiayi.storage.records import Condition, ContractRecord, DoctorRecord, ResidentRecord, Sex
 from jiayi.storage.uow import UnitOfWork
@@ -88,13 +89,6 @@ def parse_birth_year(text: str, today: date) -> int:
     return year
 
 
-async def _require(uow: UnitOfWork, telegram_user_id: int) -> ResidentRecord:
-    resident = await uow.residents.by_telegram_user(telegram_user_id)
-    if resident is None:
-        raise NotRegistered()
-    return resident
-
-
 async def get_resident(uow: UnitOfWork, telegram_user_id: int) -> ResidentRecord | None:
     async with uow:
         return await uow.residents.by_telegram_user(telegram_user_id)
@@ -160,7 +154,7 @@ async def register(
                 consent_withdrawn_at=None,
                 locale=_check_locale(locale),
             )
-            resident = await _require(uow, telegram_user_id)
+            resident = await require_resident(uow, telegram_user_id)
         await uow.commit()
         return resident
 
@@ -168,7 +162,7 @@ async def register(
 async def _update(uow: UnitOfWork, clock: Clock, telegram_user_id: int, **values: object) -> None:
     async with uow:
         await uow.begin_write()
-        resident = await _require(uow, telegram_user_id)
+        resident = await require_resident(uow, telegram_user_id)
         await uow.residents.update(resident.id, clock.now(), **values)
         await uow.commit()
 
@@ -199,7 +193,7 @@ async def set_conditions(
     chosen = frozenset(Condition(c) for c in conditions)
     async with uow:
         await uow.begin_write()
-        resident = await _require(uow, telegram_user_id)
+        resident = await require_resident(uow, telegram_user_id)
         if Condition.PREGNANT in chosen and resident.sex is Sex.MALE:
             raise InvalidInput("pregnant_male")
         await uow.residents.set_conditions(resident.id, chosen)
@@ -216,7 +210,7 @@ async def choose_doctor(
     today = now.astimezone(zone).date()
     async with uow:
         await uow.begin_write()
-        resident = await _require(uow, telegram_user_id)
+        resident = await require_resident(uow, telegram_user_id)
         doctor = await uow.doctors.get(doctor_id)
         if doctor is None or not doctor.active:
             raise NotFound("doctor_not_found")
@@ -247,7 +241,7 @@ def _add_years(day: date, years: int) -> date:
 async def complete_onboarding(uow: UnitOfWork, clock: Clock, telegram_user_id: int) -> None:
     async with uow:
         await uow.begin_write()
-        resident = await _require(uow, telegram_user_id)
+        resident = await require_resident(uow, telegram_user_id)
         if resident.onboarded_at is None:
             await uow.residents.update(resident.id, clock.now(), onboarded_at=clock.now())
             await uow.commit()
@@ -255,7 +249,7 @@ async def complete_onboarding(uow: UnitOfWork, clock: Clock, telegram_user_id: i
 
 async def get_profile(uow: UnitOfWork, telegram_user_id: int) -> ProfileView:
     async with uow:
-        resident = await _require(uow, telegram_user_id)
+        resident = await require_resident(uow, telegram_user_id)
         contract = await uow.contracts.open_for(resident.id)
         doctor = await uow.doctors.get(contract.doctor_id) if contract else None
         family = await uow.family.list_for(resident.id)
@@ -268,7 +262,7 @@ async def mark_reachable(uow: UnitOfWork, telegram_user_id: int) -> ResidentReco
     """The resident wrote to the bot again after blocking it: pushes may resume."""
     async with uow:
         await uow.begin_write()
-        resident = await _require(uow, telegram_user_id)
+        resident = await require_resident(uow, telegram_user_id)
         await uow.pushes.mark_reachable(resident.id)
         await uow.commit()
     return replace(resident, reachable=True)

@@ -17,21 +17,19 @@ from zoneinfo import ZoneInfo
 
 from jiayi.content.careplans import Rule, RuleBook, default_rules
 from jiayi.content.localized import pick
-from jiayi.services import booking
 from jiayi.services.careplans import (
     ADULT_MONTHS,
     Household,
     Person,
     Source,
     VaccineAnswer,
-    _doses_of,
-    _household,
-    _offset,
-    _resident,
     local_today,
 )
+from jiayi.services.careplans.households import household_for
+from jiayi.services.careplans.rules import dose_day, doses_of
 from jiayi.services.clock import Clock
 from jiayi.services.errors import NotAllowed, NotFound
+from jiayi.services.people import age_in_months, require_resident
 from jiayi.storage.uow import UnitOfWork
 
 
@@ -63,7 +61,7 @@ class ChildRecord:
 def _scheduled_by(rule: Rule, person: Person, today: date) -> list[date]:
     """The days the schedule gives the rule's doses, up to today."""
     assert person.birth is not None
-    days = [_offset(person.birth, dose) for dose in rule.doses]
+    days = [dose_day(person.birth, dose) for dose in rule.doses]
     return [d for d in days if d <= today]
 
 
@@ -77,7 +75,7 @@ def _concerns(rule: Rule, person: Person) -> bool:
 
 def _questions(book: RuleBook, household: Household, person: Person, today: date) -> ChildRecord:
     found = []
-    if person.birth is None or booking.age_in_months(person.birth, today) >= ADULT_MONTHS:
+    if person.birth is None or age_in_months(person.birth, today) >= ADULT_MONTHS:
         return ChildRecord(person.member_id or 0, person.name, ())  # not a child: no record
     for rule in book:
         if not rule.record:
@@ -119,7 +117,7 @@ async def child_record(
     """The record questions for one of the resident's children (empty for an adult)."""
     book, today = rules or default_rules(), local_today(clock, zone)
     async with uow:
-        household = await _household(uow, await _resident(uow, telegram_user_id), zone)
+        household = await household_for(uow, await require_resident(uow, telegram_user_id), zone)
     return _questions(book, household, _child(household, member_id), today)
 
 
@@ -133,7 +131,7 @@ async def children_awaiting(
     """The resident's children with at least one vaccine of the record not answered yet."""
     book, today = rules or default_rules(), local_today(clock, zone)
     async with uow:
-        household = await _household(uow, await _resident(uow, telegram_user_id), zone)
+        household = await household_for(uow, await require_resident(uow, telegram_user_id), zone)
     records = [
         _questions(book, household, p, today) for p in household.people if p.member_id is not None
     ]
@@ -159,7 +157,7 @@ async def answer(
         raise NotFound("care_item_gone")
     async with uow:
         await uow.begin_write()
-        household = await _household(uow, await _resident(uow, telegram_user_id), zone)
+        household = await household_for(uow, await require_resident(uow, telegram_user_id), zone)
         person = _child(household, member_id)
         await uow.careplans.set_vaccine_answer(
             resident_id=person.resident_id,
@@ -170,7 +168,7 @@ async def answer(
             now=now,
         )
         if given is VaccineAnswer.DONE and person.birth is not None:
-            recorded = len(_doses_of(household.history.get(person.key, []), rule.id, person.birth))
+            recorded = len(doses_of(household.history.get(person.key, []), rule.id, person.birth))
             for day in _scheduled_by(rule, person, today)[recorded:]:
                 await uow.careplans.add_done(
                     resident_id=person.resident_id,
@@ -182,6 +180,6 @@ async def answer(
                     now=now,
                 )
             await uow.careplans.cancel_pending(f"care:{person.key}:{rule.id}:")
-        household = await _household(uow, household.resident, zone)
+        household = await household_for(uow, household.resident, zone)
         await uow.commit()
     return _questions(book, household, _child(household, member_id), today)

@@ -11,8 +11,8 @@ from jiayi.content.points import (
 from jiayi.content.tips import Library, Quiz
 from jiayi.services.clock import Clock
 from jiayi.services.errors import InvalidInput, NotAllowed, NotFound
+from jiayi.services.people import require_resident
 from jiayi.services.points.ledger import award
-from jiayi.services.points.wallet import _resident
 from jiayi.storage.records import (
     ResidentRecord,
 )
@@ -30,7 +30,7 @@ class QuizResult:
 async def _quiz_tip(
     uow: UnitOfWork, library: Library, telegram_user_id: int, outbox_id: int
 ) -> tuple[ResidentRecord, str, Quiz]:
-    resident = await _resident(uow, telegram_user_id)
+    resident = await require_resident(uow, telegram_user_id)
     row = await uow.outbox.get(outbox_id)
     if row is None or row[1] is None:
         raise NotFound("tip_not_found")

@@ -9,7 +9,8 @@ from zoneinfo import ZoneInfo
 
 from jiayi.services.clock import Clock
 from jiayi.services.codes import new_code
-from jiayi.services.errors import InvalidInput, NotAllowed, NotFound, NotRegistered
+from jiayi.services.errors import InvalidInput, NotAllowed, NotFound
+from jiayi.services.people import require_resident
 from jiayi.services.points.ledger import (
     EXPIRING_SOON,
     HISTORY_LENGTH,
@@ -22,7 +23,6 @@ from jiayi.services.points.ledger import (
 )
 from jiayi.storage.records import (
     PointsEntryRecord,
-    ResidentRecord,
     RewardRecord,
     VoucherRecord,
     VoucherStatus,
@@ -39,13 +39,6 @@ class PointsSummary:
     vouchers: list[VoucherRecord]
     # Reward code → (zh-CN, en) names, for the history's spending lines.
     reward_names: dict[str, tuple[str, str]]
-
-
-async def _resident(uow: UnitOfWork, telegram_user_id: int) -> ResidentRecord:
-    resident = await uow.residents.by_telegram_user(telegram_user_id)
-    if resident is None:
-        raise NotRegistered()
-    return resident
 
 
 async def account_for_resident(
@@ -95,14 +88,14 @@ async def my_points(uow: UnitOfWork, clock: Clock, telegram_user_id: int) -> Poi
     """Balance, points expiring soon, the latest entries and active vouchers."""
     now = clock.now()
     async with uow:
-        resident = await _resident(uow, telegram_user_id)
+        resident = await require_resident(uow, telegram_user_id)
         return await _summary(uow, now, resident.id, HISTORY_LENGTH)
 
 
 async def my_vouchers(uow: UnitOfWork, telegram_user_id: int) -> list[VoucherRecord]:
     """All of the resident's vouchers, newest first."""
     async with uow:
-        resident = await _resident(uow, telegram_user_id)
+        resident = await require_resident(uow, telegram_user_id)
         return await uow.points.vouchers_for(resident.id)
 
 
@@ -117,13 +110,13 @@ async def _centre_of(uow: UnitOfWork, resident_id: int) -> int:
 async def catalogue(uow: UnitOfWork, telegram_user_id: int) -> list[RewardRecord]:
     """The rewards of the resident's centre (their family doctor's), cheapest first."""
     async with uow:
-        resident = await _resident(uow, telegram_user_id)
+        resident = await require_resident(uow, telegram_user_id)
         return await uow.points.rewards(await _centre_of(uow, resident.id))
 
 
 async def get_reward(uow: UnitOfWork, telegram_user_id: int, reward_id: int) -> RewardRecord:
     async with uow:
-        resident = await _resident(uow, telegram_user_id)
+        resident = await require_resident(uow, telegram_user_id)
         return await _offered(uow, resident.id, reward_id)
 
 
@@ -148,7 +141,7 @@ async def redeem(
     now = clock.now()
     async with uow:
         await uow.begin_write()
-        resident = await _resident(uow, telegram_user_id)
+        resident = await require_resident(uow, telegram_user_id)
         reward = await _offered(uow, resident.id, reward_id)
         await uow.points.lock_account(resident.id, now)
         await expire_lapsed(uow, now, resident.id)
@@ -188,7 +181,7 @@ async def redeem(
 
 async def get_voucher(uow: UnitOfWork, telegram_user_id: int, voucher_id: int) -> VoucherRecord:
     async with uow:
-        resident = await _resident(uow, telegram_user_id)
+        resident = await require_resident(uow, telegram_user_id)
         voucher = await uow.points.voucher(voucher_id)
         if voucher is None:
             raise NotFound("voucher_not_found")
@@ -204,7 +197,7 @@ async def cancel_voucher(
     now = clock.now()
     async with uow:
         await uow.begin_write()
-        resident = await _resident(uow, telegram_user_id)
+        resident = await require_resident(uow, telegram_user_id)
         voucher = await uow.points.voucher(voucher_id)
         if voucher is None:
             raise NotFound("voucher_not_found")

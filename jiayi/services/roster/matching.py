@@ -8,7 +8,8 @@ from datetime import date, timedelta
 from zoneinfo import ZoneInfo
 
 from jiayi.services.clock import Clock
-from jiayi.services.errors import NotAllowed, NotFound, NotRegistered
+from jiayi.services.errors import NotAllowed, NotFound
+from jiayi.services.people import require_resident
 from jiayi.services.privacy import ConsentStatus, consent_status
 from jiayi.services.roster.cells import normalise_phone
 from jiayi.storage.records import Condition, Sex
@@ -46,9 +47,7 @@ async def offer_for_contact(
     if normalised is None:
         return None
     async with uow:
-        resident = await uow.residents.by_telegram_user(telegram_user_id)
-        if resident is None:
-            raise NotRegistered()
+        resident = await require_resident(uow, telegram_user_id)
         if await uow.roster.for_resident(resident.id) is not None:
             return None
         for entry in await uow.roster.unmatched_by_phone(normalised):
@@ -73,9 +72,7 @@ async def confirm_match(
     today = now.astimezone(zone).date()
     async with uow:
         await uow.begin_write()
-        resident = await uow.residents.by_telegram_user(telegram_user_id)
-        if resident is None:
-            raise NotRegistered()
+        resident = await require_resident(uow, telegram_user_id)
         if consent_status(resident) is not ConsentStatus.CURRENT:
             raise NotAllowed("consent_needed")
         entry = await uow.roster.get(entry_id)
