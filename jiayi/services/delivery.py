@@ -27,6 +27,8 @@ from aiolimiter import AsyncLimiter
 
 from jiayi.content.tips import Action, Library
 from jiayi.services.clock import Clock
+from jiayi.services.push import PushKind, PushPayload
+from jiayi.services.push.tip import TipPayload
 from jiayi.services.ratelimit import ChatPacer, RateLimiter
 from jiayi.services.tip_parts import TipParts, render_tip
 from jiayi.storage.records import Delivery, DeliveryResult, OutboxStatus
@@ -72,6 +74,8 @@ class OutgoingMessage:
     quiz: bool = False
     # A Telegram file id: the message goes as a photo with the text as its caption.
     photo: str | None = None
+    # The row's payload, decoded: the Sender chooses the buttons from it.
+    payload: PushPayload | None = None
 
 
 class Sender(Protocol):
@@ -305,7 +309,7 @@ class OutboxDispatcher:
         )
         self._pacer: ChatPacer = pacer or _ChatPacer(s.per_chat_interval)
         self._flood_until = 0.0
-        self._renderers: dict[str, Renderer] = {"tip": self._render_tip}
+        self._renderers: dict[str, Renderer] = {PushKind.TIP: self._render_tip}
         self._despite_pause: set[str] = set()
         self._urgent: set[str] = set()
         self._despite_quiet: set[str] = set()
@@ -499,7 +503,7 @@ class OutboxDispatcher:
                 error="paused" if paused else "unreachable",
                 count_attempt=False,
             )
-        if d.kind == "tip" and d.tip_id is not None:
+        if d.kind == PushKind.TIP and d.tip_id is not None:
             tip = self._library.tips.get(d.tip_id)
             if tip is None:
                 return DeliveryResult(
@@ -607,9 +611,10 @@ class OutboxDispatcher:
         assert d.tip_id is not None
         tip = self._library.get(d.tip_id)
         today = self._clock.now().astimezone(self._zone).date()
+        payload = TipPayload.from_json(d.payload)
         text, more = render_tip(
             self._library,
-            TipParts.from_payload(tip.id, d.payload),
+            TipParts.of(tip.id, payload),
             d.locale,
             full=False,
             name=d.display_name,
@@ -627,4 +632,5 @@ class OutboxDispatcher:
             action=tip.action,
             quiz=tip.quiz is not None,
             data={"more": more, "service": tip.service},
+            payload=payload,
         )

@@ -18,7 +18,6 @@ resident who manages them.
 
 from __future__ import annotations
 
-import json
 import secrets
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -39,6 +38,8 @@ from jiayi.content.points import (
 from jiayi.content.tips import Library, Quiz
 from jiayi.services.clock import Clock
 from jiayi.services.errors import InvalidInput, NotAllowed, NotFound, NotRegistered
+from jiayi.services.push import PushKind
+from jiayi.services.push.points import PointsExpiry, expiry_key
 from jiayi.storage.records import (
     AppointmentRecord,
     EntryKind,
@@ -90,7 +91,7 @@ __all__ = [
     "reverse",
 ]
 
-KIND_EXPIRY_REMINDER = "points_expiry"
+KIND_EXPIRY_REMINDER = PushKind.POINTS_EXPIRY
 # Letters and digits that can't be mistaken for each other when read out at the desk.
 VOUCHER_ALPHABET = "ACDEFHJKMNPRTUVWXY3479"
 VOUCHER_CODE_LENGTH = 8
@@ -821,12 +822,11 @@ async def housekeeping(
     async with uow_factory() as uow:
         await uow.begin_write()
         for resident_id, at, amount in await uow.points.expiring_between(now, now + window):
-            payload = json.dumps({"points": amount, "expires_at": at.isoformat()})
             if await uow.outbox.enqueue(
                 resident_id=resident_id,
                 kind=KIND_EXPIRY_REMINDER,
-                dedupe_key=f"points_expiry:{resident_id}:{at.date().isoformat()}",
-                payload=payload,
+                dedupe_key=expiry_key(resident_id, at.date()),
+                payload=PointsExpiry(amount, at).to_json(),
                 not_before=now,
                 now=now,
             ):
