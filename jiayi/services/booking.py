@@ -11,7 +11,6 @@ their dedupe keys (`appt:<id>:…`, `wait:<id>:…`) let a cancellation withdraw
 
 from __future__ import annotations
 
-import json
 import secrets
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -21,6 +20,8 @@ from zoneinfo import ZoneInfo
 from jiayi.services import careplans, console, holidays, points
 from jiayi.services.clock import Clock
 from jiayi.services.errors import DomainError, InvalidInput, NotAllowed, NotFound, NotRegistered
+from jiayi.services.push import PushKind
+from jiayi.services.push import appointments as push
 from jiayi.storage.records import (
     Actor,
     AppointmentEventKind,
@@ -93,9 +94,9 @@ REMINDER_LEADS: tuple[tuple[str, timedelta], ...] = (
 # Residents record a birth year only; counting them as born mid-year errs by at most 6 months.
 RESIDENT_BIRTHDAY = (7, 1)
 
-KIND_REMINDER = "reminder"
-KIND_WAITLIST_OFFER = "waitlist_offer"
-KIND_BOOKING_CLOSED = "booking_closed"
+KIND_REMINDER = PushKind.REMINDER
+KIND_WAITLIST_OFFER = PushKind.WAITLIST_OFFER
+KIND_BOOKING_CLOSED = PushKind.BOOKING_CLOSED
 
 
 # --- calendar --------------------------------------------------------------------------------
@@ -289,10 +290,6 @@ def _check_slot(
 # --- outbox payloads --------------------------------------------------------------------------
 
 
-def _payload(values: dict[str, object]) -> str:
-    return json.dumps(values, ensure_ascii=False, sort_keys=True)
-
-
 async def _enqueue_reminders(
     uow: UnitOfWork, appointment: AppointmentRecord, now: datetime
 ) -> None:
@@ -306,23 +303,22 @@ async def _enqueue_reminders(
         await uow.outbox.enqueue(
             resident_id=appointment.resident_id,
             kind=KIND_REMINDER,
-            dedupe_key=f"appt:{appointment.id}:{lead}",
-            payload=_payload(
-                {
-                    "appointment_id": appointment.id,
-                    "lead": lead,
-                    "service_name_zh": appointment.service_name_zh,
-                    "service_name_en": appointment.service_name_en,
-                    "starts_at": appointment.starts_at.isoformat(),
-                    "person_name": appointment.person_name,
-                    "check_in_code": appointment.check_in_code,
-                    "centre_name": appointment.centre_name,
-                    "centre_name_en": appointment.centre_name_en,
-                    "change_until": change_until.isoformat(),
-                    "centre_phone": appointment.centre_phone,
-                    "centre_address": appointment.centre_address,
-                }
-            ),
+            dedupe_key=push.reminder_key(appointment.id, lead),
+            payload=push.AppointmentReminder(
+                appointment_id=appointment.id,
+                lead=lead,
+                service=push.ServiceNames(
+                    appointment.service_name_zh, appointment.service_name_en
+                ),
+                starts_at=appointment.starts_at,
+                person_name=appointment.person_name,
+                check_in_code=appointment.check_in_code,
+                centre_name=appointment.centre_name,
+                centre_name_en=appointment.centre_name_en,
+                change_until=change_until,
+                centre_phone=appointment.centre_phone,
+                centre_address=appointment.centre_address,
+            ).to_json(),
             not_before=at,
             now=now,
         )
@@ -337,7 +333,7 @@ async def _booked(uow: UnitOfWork, appointment: AppointmentRecord, now: datetime
 
 
 async def _withdraw_reminders(uow: UnitOfWork, appointment_id: int) -> None:
-    await uow.booking.cancel_pending(f"appt:{appointment_id}:")
+    await uow.booking.cancel_pending(push.appointment_prefix(appointment_id))
 
 
 # --- seats, appointments, offers --------------------------------------------------------------
@@ -481,19 +477,16 @@ async def _offer_free_seats(
         await uow.outbox.enqueue(
             resident_id=entry.resident_id,
             kind=KIND_WAITLIST_OFFER,
-            dedupe_key=f"wait:{entry.id}:offer",
-            payload=_payload(
-                {
-                    "waitlist_id": entry.id,
-                    "service_name_zh": service.name_zh,
-                    "service_name_en": service.name_en,
-                    "starts_at": slot.starts_at.isoformat(),
-                    "person_name": entry.person_name,
-                    "offered_until": until.isoformat(),
-                    "centre_phone": centre.phone if centre else None,
-                    "centre_address": centre.address if centre else None,
-                }
-            ),
+            dedupe_key=push.offer_key(entry.id),
+            payload=push.WaitlistOffer(
+                waitlist_id=entry.id,
+                service=push.ServiceNames(service.name_zh, service.name_en),
+                starts_at=slot.starts_at,
+                person_name=entry.person_name,
+                offered_until=until,
+                centre_phone=centre.phone if centre else None,
+                centre_address=centre.address if centre else None,
+            ).to_json(),
             not_before=now,
             now=now,
         )
@@ -525,7 +518,7 @@ async def _release_offer(
     if not moved:
         return False
     await uow.booking.release_seat(entry.slot_id)
-    await uow.booking.cancel_pending(f"wait:{entry.id}:")
+    await uow.booking.cancel_pending(push.waitlist_prefix(entry.id))
     await _offer_free_seats(uow, now, entry.slot_id, hold)
     return True
 
@@ -943,7 +936,7 @@ async def accept_offer(
         person = await _person(uow, telegram_user_id, entry.family_member_id)
         # The seat was taken when the offer was made: no second increment here.
         appointment_id = await _insert_appointment(uow, slot, person, now, Actor.RESIDENT)
-        await uow.booking.cancel_pending(f"wait:{entry.id}:")
+        await uow.booking.cancel_pending(push.waitlist_prefix(entry.id))
         appointment = await _appointment(uow, appointment_id)
         await _booked(uow, appointment, now)
         await uow.commit()
@@ -1069,7 +1062,7 @@ async def _close_slots(
     # row (it took its seat when the offer was made, so the slot update doesn't wait for it);
     # this update waits for it to commit, so its appointment is in the list read next.
     for entry_id in await uow.booking.lapse_waitlist(slot_ids):
-        await uow.booking.cancel_pending(f"wait:{entry_id}:")
+        await uow.booking.cancel_pending(push.waitlist_prefix(entry_id))
     cancelled: list[int] = []
     for appointment_id in await uow.booking.booked_on_slots(slot_ids):
         moved = await uow.booking.set_status(
@@ -1089,21 +1082,20 @@ async def _close_slots(
         await uow.outbox.enqueue(
             resident_id=appointment.resident_id,
             kind=KIND_BOOKING_CLOSED,
-            dedupe_key=f"appt:{appointment.id}:closed",
-            payload=_payload(
-                {
-                    "appointment_id": appointment.id,
-                    "service_id": appointment.service_id,
-                    "member_id": appointment.family_member_id,
-                    "service_name_zh": appointment.service_name_zh,
-                    "service_name_en": appointment.service_name_en,
-                    "starts_at": appointment.starts_at.isoformat(),
-                    "person_name": appointment.person_name,
-                    "reason": reason,
-                    "centre_phone": appointment.centre_phone,
-                    "centre_address": appointment.centre_address,
-                }
-            ),
+            dedupe_key=push.closed_key(appointment.id),
+            payload=push.BookingClosed(
+                appointment_id=appointment.id,
+                service_id=appointment.service_id,
+                member_id=appointment.family_member_id,
+                service=push.ServiceNames(
+                    appointment.service_name_zh, appointment.service_name_en
+                ),
+                starts_at=appointment.starts_at,
+                person_name=appointment.person_name,
+                reason=reason,
+                centre_phone=appointment.centre_phone,
+                centre_address=appointment.centre_address,
+            ).to_json(),
             not_before=now,
             now=now,
         )

@@ -4,7 +4,8 @@ here reads the database."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
+from typing import Any
 
 from jiayi.content.render import Renderer
 from jiayi.services.delivery import OutboxDispatcher, OutgoingMessage
@@ -37,6 +38,12 @@ def _lines(items: Iterable[CareLine], locale: str) -> list[dict[str, object]]:
         }
         for i in items
     ]
+
+
+def _items(items: Iterable[Mapping[str, Any]], locale: str) -> list[dict[str, object]]:
+    """Digest lines as the planner builds them (dicts, see services.digest_parts), worded as
+    the template's entries: how digest_parts checks a part's rendered length."""
+    return _lines((CareLine.read(i) for i in items), locale)
 
 
 def reminder_text(renderer: Renderer, locale: str, p: CareReminder) -> str:

@@ -15,7 +15,6 @@ are keyed per doctor and day; nudges per resident and day.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
@@ -31,6 +30,8 @@ from jiayi.services import booking, points
 from jiayi.services.clock import Clock
 from jiayi.services.digest_parts import split_digest
 from jiayi.services.errors import DomainError, InvalidInput, NotAllowed, NotFound, NotRegistered
+from jiayi.services.push import PushKind
+from jiayi.services.push import care as push
 from jiayi.services.readings_attention import ATTENTION_DAYS, Attention, needing_attention
 from jiayi.storage.careplans import GROUP_MARKER, BookedService, CareDone, Prescription, by_person
 from jiayi.storage.records import (
@@ -43,9 +44,9 @@ from jiayi.storage.records import (
 )
 from jiayi.storage.uow import UnitOfWork
 
-KIND_CARE_REMINDER = "care_reminder"
-KIND_CARE_NUDGE = "care_nudge"
-KIND_CARE_DIGEST = "care_digest"
+KIND_CARE_REMINDER = PushKind.CARE_REMINDER
+KIND_CARE_NUDGE = PushKind.CARE_NUDGE
+KIND_CARE_DIGEST = PushKind.CARE_DIGEST
 SNOOZE = timedelta(days=3)
 PRESCRIPTION_WEEKS = (4, 8, 12)
 ADULT_MONTHS = 18 * 12
@@ -174,7 +175,7 @@ class CareItem:
 
 
 def reminder_prefix(person_key: str, rule_id: str) -> str:
-    return f"care:{person_key}:{rule_id}:"
+    return push.item_prefix(person_key, rule_id)
 
 
 # --- dates --------------------------------------------------------------------------------
@@ -617,34 +618,29 @@ async def household_entries(
 # --- reminders ---------------------------------------------------------------------------------
 
 
-def _payload(values: dict[str, object]) -> str:
-    return json.dumps(values, ensure_ascii=False, sort_keys=True)
-
-
 def _service_for(rule: Rule, services: list[tuple[int, str, ServiceKind]]) -> int | None:
     return next((sid for sid, code, kind in services if rule.fulfilled_by(code, kind)), None)
 
 
 def _reminder_payload(
     item: CareItem, step: str, service_id: int | None, today: date
-) -> dict[str, object]:
-    return {
-        "rule": item.rule.id,
-        "name_zh": item.rule.name("zh-CN"),
-        "name_en": item.rule.name("en"),
-        "member_id": item.person.member_id or 0,
-        "person": item.person.name,
-        "self": item.person.member_id is None,
-        "due": item.due.isoformat(),
-        "dose": item.dose,
-        "step": step,
-        "overdue": item.state(today) is ItemState.OVERDUE,
-        "service_id": service_id,
-        # Children's vaccines: check the 预防接种证 before booking (no duplicate dose).
-        "check_record": item.rule.child_vaccine,
-        "note_zh": item.rule.note("zh-CN"),
-        "note_en": item.rule.note("en"),
-    }
+) -> push.CareReminder:
+    return push.CareReminder(
+        rule=item.rule.id,
+        name_zh=item.rule.name("zh-CN"),
+        name_en=item.rule.name("en"),
+        member_id=item.person.member_id or 0,
+        person=item.person.name,
+        own=item.person.member_id is None,
+        due=item.due,
+        dose=item.dose,
+        step=step,
+        overdue=item.state(today) is ItemState.OVERDUE,
+        service_id=service_id,
+        check_record=item.rule.child_vaccine,
+        note_zh=item.rule.note("zh-CN"),
+        note_en=item.rule.note("en"),
+    )
 
 
 def awaiting_record(item: CareItem, today: date) -> bool:
@@ -677,7 +673,7 @@ def _due_steps(household: Household, rules: RuleBook, today: date) -> list[tuple
 
 
 def _reminder_key(item: CareItem, step: str) -> str:
-    return f"{item.prefix}{item.due:%Y%m%d}:{step}"
+    return push.reminder_key(item.prefix, item.due, step)
 
 
 async def plan_reminders(
@@ -699,11 +695,11 @@ async def plan_reminders(
             household = await _household_of(uow, resident_id, zone)
             if household is None:
                 continue
-            known = await uow.careplans.queued_keys(resident_id, "care:")
+            known = await uow.careplans.queued_keys(resident_id, push.REMINDER_PREFIX)
             for grouped in await uow.careplans.queued_payloads(
                 resident_id, KIND_CARE_REMINDER, GROUP_MARKER
             ):
-                known.update(group_keys(grouped))
+                known.update(push.card_keys(grouped))
         new = [
             (i, s)
             for i, s in _due_steps(household, book, today)
@@ -723,33 +719,17 @@ async def plan_reminders(
             # per item: a new resident or a parent added late has several at once, and five
             # separate cards in one morning is a flood. The card's row is keyed by its first
             # item; the others' keys travel in the payload, so no item is reminded twice.
-            payload = payloads[0] if len(new) == 1 else group_payload(keys, payloads)
+            payload = payloads[0] if len(new) == 1 else push.CareCard.of(keys, payloads)
             created += await uow.outbox.enqueue(
                 resident_id=resident_id,
                 kind=KIND_CARE_REMINDER,
                 dedupe_key=keys[0],
-                payload=_payload(payload),
+                payload=payload.to_json(),
                 not_before=now,
                 now=now,
             )
             await uow.commit()
     return created
-
-
-def group_payload(keys: list[str], items: list[dict[str, object]]) -> dict[str, object]:
-    """The payload of a household card: each item's own reminder payload with its key."""
-    return {"v": 2, "items": [{**item, "key": key} for key, item in zip(keys, items, strict=True)]}
-
-
-def group_keys(payload: str) -> set[str]:
-    """The reminder keys a queued household card covers (none for a single reminder)."""
-    try:
-        items = json.loads(payload).get("items")
-    except (ValueError, AttributeError):
-        return set()
-    if not isinstance(items, list):
-        return set()
-    return {str(i["key"]) for i in items if isinstance(i, dict) and "key" in i}
 
 
 def _check_item(
@@ -788,7 +768,7 @@ async def reminder_card(
     member_id: int | None,
     due: date,
     rules: RuleBook | None = None,
-) -> dict[str, object]:
+) -> push.CareReminder:
     """One item of a household card, as its own reminder's payload (rendered like a single
     reminder, with its buttons). Refuses an item already recorded or moved on."""
     book, today = _rules(rules), local_today(clock, zone)
@@ -821,10 +801,10 @@ async def snooze(
         await uow.outbox.enqueue(
             resident_id=household.resident.id,
             kind=KIND_CARE_REMINDER,
-            dedupe_key=f"{item.prefix}{item.due:%Y%m%d}:snooze{today:%Y%m%d}",
-            payload=_payload(
-                _reminder_payload(item, "snooze", _service_for(item.rule, services), today)
-            ),
+            dedupe_key=_reminder_key(item, f"snooze{today:%Y%m%d}"),
+            payload=_reminder_payload(
+                item, "snooze", _service_for(item.rule, services), today
+            ).to_json(),
             not_before=at,
             now=now,
         )
@@ -1365,20 +1345,18 @@ async def plan_digests(
             # Too long for one message: one push per part (digest_parts), none dropped.
             parts = split_digest(residents) if residents else []
             for n, part in enumerate(parts, start=1):
-                suffix = "" if n == 1 else f":{n}"
                 created += await uow.outbox.enqueue(
                     resident_id=None,
                     doctor_id=doctor_id,
                     kind=KIND_CARE_DIGEST,
-                    dedupe_key=f"caredigest:{doctor_id}:{today:%Y%m%d}{suffix}",
-                    payload=_payload(
-                        {
-                            "day": today.isoformat(),
-                            "part": n,
-                            "parts": len(parts),
-                            "residents": part,
-                        }
-                    ),
+                    dedupe_key=push.digest_key(doctor_id, today, n),
+                    # The planner's entries are dicts (services.digest_parts measures them).
+                    payload=push.CareDigest(
+                        day=today,
+                        residents=tuple(push.DigestEntry.read(r) for r in part),
+                        part=n,
+                        parts=len(parts),
+                    ).to_json(),
                     not_before=now,
                     now=now,
                 )
@@ -1411,22 +1389,20 @@ async def nudge(
         queued = await uow.outbox.enqueue(
             resident_id=resident_id,
             kind=KIND_CARE_NUDGE,
-            dedupe_key=f"carenudge:{resident_id}:{today:%Y%m%d}",
-            payload=_payload(
-                {
-                    "doctor": doctor.display_name if doctor else "",
-                    "items": [
-                        {
-                            "person": i.person.name,
-                            "self": i.person.member_id is None,
-                            "name_zh": i.rule.name("zh-CN"),
-                            "name_en": i.rule.name("en"),
-                            "due": i.due.isoformat(),
-                        }
-                        for i in late
-                    ],
-                }
-            ),
+            dedupe_key=push.nudge_key(resident_id, today),
+            payload=push.CareNudge(
+                doctor=doctor.display_name if doctor else "",
+                items=tuple(
+                    push.CareLine(
+                        person=i.person.name,
+                        own=i.person.member_id is None,
+                        name_zh=i.rule.name("zh-CN"),
+                        name_en=i.rule.name("en"),
+                        due=i.due,
+                    )
+                    for i in late
+                ),
+            ).to_json(),
             not_before=now,
             now=now,
         )

@@ -15,6 +15,7 @@ from zoneinfo import ZoneInfo
 from jiayi.services.careplans import PREGNANCY_DAYS, _household, _resident, local_today
 from jiayi.services.clock import Clock
 from jiayi.services.errors import InvalidInput, NotAllowed
+from jiayi.services.push.care import item_prefix
 from jiayi.storage.records import Sex
 from jiayi.storage.uow import UnitOfWork
 
@@ -57,5 +58,5 @@ async def record_pregnancy(
             now=now,
         )
         for rule_id in ("antenatal", "postpartum"):
-            await uow.careplans.cancel_pending(f"care:{person.key}:{rule_id}:")
+            await uow.careplans.cancel_pending(item_prefix(person.key, rule_id))
         await uow.commit()

@@ -36,9 +36,13 @@ READINGS_LINE = "readings"
 # --- dedupe keys ----------------------------------------------------------------------------
 
 
+# Every care-item reminder's key starts so (nudges and digests have their own).
+REMINDER_PREFIX = "care:"
+
+
 def person_prefix(person_key: str) -> str:
     """Every care reminder about one person (`r:<resident id>` or `m:<member id>`)."""
-    return f"care:{person_key}:"
+    return f"{REMINDER_PREFIX}{person_key}:"
 
 
 def member_prefix(member_id: int) -> str:
