@@ -20,6 +20,7 @@ from jiayi.content import CONSENT_NOTICE_VERSION
 from jiayi.content.tips import HOUSEHOLD, Action, Audience, Firing, Library, Tip, Topic
 from jiayi.services.clock import Clock
 from jiayi.services.errors import InvalidInput, NotAllowed, NotFound, NotRegistered
+from jiayi.services.push import PushKind
 from jiayi.services.push.tip import TipPayload, catchup_prefix, tip_prefix
 from jiayi.services.tip_parts import TipParts, render_tip
 from jiayi.services.tip_review import console_signed_off
@@ -310,7 +311,7 @@ async def tips_overview(
     async with uow:
         resident = await _resident(uow, telegram_user_id)
         preferences = await uow.pushes.preferences(resident.id)
-        pending = await uow.outbox.next_pending(resident.id, "tip")
+        pending = await uow.outbox.next_pending(resident.id, PushKind.TIP)
         family = await uow.family.list_for(resident.id)
     if preferences.paused:
         return TipsOverview(preferences, None, None)

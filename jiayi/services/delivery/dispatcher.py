@@ -1,33 +1,33 @@
-"""The one dispatcher every push goes through: claim, check, render, send, record.
-
-Telegram is reached through the `Sender` port (implemented in bot/), so this module knows
-nothing of aiogram. Sending happens outside any database transaction: rows are claimed with a
-lease in one short transaction, sent, and each result recorded as soon as the send returns,
-by a group commit shared by the concurrent send slots (see `_Recorder`). A send slot starts
-its next send only once its previous result is stored, so a crash re-sends at most one
-message per slot (the ones in flight); the claimed rows nobody sent are claimed again when
-their lease runs out, and sent then for the first time.
-"""
+"""`OutboxDispatcher`: claims due rows under a lease, renders each through its kind's renderer,
+sends through the Sender port within Telegram's rate limits, records each result."""
 
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 import time as _time
 from collections import defaultdict
-from collections.abc import Awaitable, Callable, Iterable, Iterator, Mapping
-from dataclasses import dataclass, field
-from datetime import datetime, timedelta
-from enum import StrEnum
-from typing import Any, Protocol
+from collections.abc import Callable
+from datetime import datetime
 from zoneinfo import ZoneInfo
 
 from aiolimiter import AsyncLimiter
 
-from jiayi.content.tips import Action, Library
+from jiayi.content.tips import Library
 from jiayi.services.clock import Clock
-from jiayi.services.push import PushKind, PushPayload
+from jiayi.services.delivery.ports import (
+    DispatchReport,
+    DispatchSettings,
+    Outcome,
+    OutgoingMessage,
+    Renderer,
+    Sender,
+    SendResult,
+    tally,
+)
+from jiayi.services.delivery.quiet import in_quiet_hours, quiet_hours_end
+from jiayi.services.delivery.recording import LocalChatPacer, Recorder
+from jiayi.services.push import PushKind
 from jiayi.services.push.tip import TipPayload
 from jiayi.services.ratelimit import ChatPacer, RateLimiter
 from jiayi.services.tip_parts import TipParts, render_tip
@@ -35,241 +35,6 @@ from jiayi.storage.records import Delivery, DeliveryResult, OutboxStatus
 from jiayi.storage.uow import UnitOfWork
 
 log = logging.getLogger(__name__)
-
-
-class Outcome(StrEnum):
-    SENT = "sent"
-    BLOCKED = "blocked"  # 403: blocked by the user or account deactivated
-    RETRY_AFTER = "retry_after"  # 429: flood control
-    TRANSIENT = "transient"  # network error, 5xx: retry with backoff
-    PERMANENT = "permanent"  # 400 and other errors that won't fix themselves
-
-
-@dataclass(frozen=True)
-class SendResult:
-    outcome: Outcome
-    message_id: int | None = None
-    retry_after: float = 0.0
-    error: str | None = None
-
-
-@dataclass(frozen=True)
-class OutgoingMessage:
-    """A rendered push, ready for the Sender to add its buttons and send."""
-
-    outbox_id: int
-    chat_id: int
-    locale: str
-    kind: str
-    text: str
-    tip_id: str | None = None
-    action: Action | None = None
-    # What the message's buttons act on: an appointment for reminders, a waitlist entry for
-    # seat offers, the service for a closure notice.
-    ref_id: int | None = None
-    member_id: int | None = None
-    # For kinds whose buttons need more than one id (care-plan reminders, doctors' digests).
-    data: Mapping[str, Any] | None = None
-    # The tip has a one-question quiz (health points for the right answer).
-    quiz: bool = False
-    # A Telegram file id: the message goes as a photo with the text as its caption.
-    photo: str | None = None
-    # The row's payload, decoded: the Sender chooses the buttons from it.
-    payload: PushPayload | None = None
-
-
-class Sender(Protocol):
-    async def send(self, message: OutgoingMessage) -> SendResult: ...
-
-
-@dataclass(frozen=True)
-class DispatchSettings:
-    rate_per_second: float = 25.0  # below Telegram's ~30/s, leaving room for live replies
-    per_chat_interval: float = 1.0
-    lease: timedelta = timedelta(minutes=5)
-    batch_size: int = 200
-    concurrency: int = 32
-    max_attempts: int = 5
-    base_backoff: timedelta = timedelta(seconds=30)
-    max_backoff: timedelta = timedelta(hours=1)
-    max_batches_per_run: int = 50
-    # How long the group commit waits for more results before each write (seconds).
-    record_window: float = 0.01
-
-
-@dataclass
-class DispatchReport:
-    sent: int = 0
-    blocked: int = 0
-    failed: int = 0
-    retried: int = 0
-    deferred: int = 0
-    skipped: int = 0
-
-    def add(self, other: DispatchReport) -> None:
-        for name in ("sent", "blocked", "failed", "retried", "deferred", "skipped"):
-            setattr(self, name, getattr(self, name) + getattr(other, name))
-
-
-def _tally(report: DispatchReport, result: DeliveryResult, *, deferred: bool = False) -> None:
-    status = result.status
-    if status is OutboxStatus.SENT:
-        report.sent += 1
-    elif status is OutboxStatus.BLOCKED:
-        report.blocked += 1
-    elif status is OutboxStatus.FAILED:
-        report.failed += 1
-    elif status is OutboxStatus.SKIPPED:
-        report.skipped += 1
-    elif deferred:
-        report.deferred += 1
-    else:
-        report.retried += 1
-
-
-def in_quiet_hours(local: datetime, start: int, end: int) -> bool:
-    hour = local.hour
-    if start == end:
-        return False
-    if start < end:
-        return start <= hour < end
-    return hour >= start or hour < end
-
-
-def quiet_hours_end(local: datetime, start: int, end: int, zone: ZoneInfo) -> datetime:
-    """The next local `end` o'clock after `local` (a push delayed by quiet hours goes then)."""
-    candidate = local.replace(hour=end, minute=0, second=0, microsecond=0)
-    if candidate <= local:
-        candidate += timedelta(days=1)
-    return candidate.replace(tzinfo=zone)
-
-
-Renderer = Callable[[Delivery], OutgoingMessage]
-
-
-@dataclass
-class _ChatPacer:
-    """At most one message per chat per interval, across runs of the dispatcher."""
-
-    interval: float
-    last: dict[int, float] = field(default_factory=dict)
-    locks: defaultdict[int, asyncio.Lock] = field(
-        default_factory=lambda: defaultdict(asyncio.Lock)
-    )
-
-    async def wait(self, chat_id: int) -> None:
-        previous = self.last.get(chat_id)
-        if previous is not None:
-            delay = previous + self.interval - _time.monotonic()
-            if delay > 0:
-                await asyncio.sleep(delay)
-
-    def sent(self, chat_id: int) -> None:
-        now = _time.monotonic()
-        self.last[chat_id] = now
-        if len(self.last) > 10_000:
-            stale = [c for c, t in self.last.items() if now - t > self.interval]
-            for chat in stale:
-                self.last.pop(chat, None)
-                self.locks.pop(chat, None)
-
-
-class _Recorder:
-    """Group commit of one batch's results.
-
-    Each write takes every result that arrived while the previous write ran, in one short
-    transaction, so a busy batch costs a handful of round-trips, not one per message. A send
-    slot that waits on :meth:`record` holds its slot until its result is durable: at any
-    instant at most one accepted-but-unrecorded message per slot exists, which is all a crash
-    can make the next dispatcher send again.
-    """
-
-    def __init__(
-        self, write: Callable[[list[DeliveryResult]], Awaitable[None]], window: float
-    ) -> None:
-        self._write = write
-        self._window = window
-        # Send slots at work (kept by the dispatcher) and those waiting on a write: when
-        # every slot at work waits, nothing more can come and the write goes at once.
-        self._active = 0
-        self._waiting = 0
-        self._all_waiting = asyncio.Event()
-        self._queue: list[tuple[DeliveryResult, asyncio.Future[bool] | None]] = []
-        self._writer: asyncio.Task[None] | None = None
-        self.error: Exception | None = None
-        # Results a failed write could not store: kept for the next run to try again.
-        self.unwritten: list[DeliveryResult] = []
-
-    def submit(self, results: Iterable[DeliveryResult]) -> None:
-        """Records without waiting (results that sent nothing: skips, quiet-hour delays)."""
-        for result in results:
-            self._enqueue(result, None)
-
-    async def record(self, result: DeliveryResult) -> bool:
-        """Records and waits until it is committed; False if the database refused it."""
-        done: asyncio.Future[bool] = asyncio.get_running_loop().create_future()
-        self._waiting += 1
-        try:
-            self._enqueue(result, done)
-            self._check_all_waiting()
-            # Shielded: a cancelled slot leaves the write, and the other slots' results, alone.
-            return await asyncio.shield(done)
-        finally:
-            self._waiting -= 1
-
-    @contextlib.contextmanager
-    def slot(self) -> Iterator[None]:
-        """Counts a send slot at work for as long as it holds the slot."""
-        self._active += 1
-        try:
-            yield
-        finally:
-            self._active -= 1
-            self._check_all_waiting()
-
-    def _check_all_waiting(self) -> None:
-        if self._waiting >= self._active:
-            self._all_waiting.set()
-
-    def _enqueue(self, result: DeliveryResult, done: asyncio.Future[bool] | None) -> None:
-        if self.error is not None:
-            self.unwritten.append(result)
-            if done is not None:
-                done.set_result(False)
-            return
-        self._queue.append((result, done))
-        if self._writer is None or self._writer.done():
-            self._writer = asyncio.create_task(self._drain())
-
-    async def _drain(self) -> None:
-        while self._queue:
-            # Unless every slot already waits, a short window first: the sends that return
-            # meanwhile join this write, which saves most transactions (and their CPU).
-            if self._waiting < self._active:
-                with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(self._all_waiting.wait(), self._window)
-            self._all_waiting.clear()
-            entries, self._queue = self._queue, []
-            results = [result for result, _ in entries]
-            try:
-                await self._write(results)
-            except Exception as error:
-                self.error = error
-                self.unwritten.extend(results)
-                self.unwritten.extend(result for result, _ in self._queue)
-                entries += self._queue
-                self._queue = []
-                ok = False
-            else:
-                ok = True
-            for _, done in entries:
-                if done is not None and not done.done():
-                    done.set_result(ok)
-
-    async def close(self) -> None:
-        """Waits until everything submitted is written (or has failed)."""
-        while self._writer is not None and not self._writer.done():
-            await asyncio.shield(self._writer)
 
 
 class OutboxDispatcher:
@@ -307,7 +72,7 @@ class OutboxDispatcher:
         self._limiter: RateLimiter | None = limiter or (
             AsyncLimiter(1, 1 / s.rate_per_second) if s.rate_per_second > 0 else None
         )
-        self._pacer: ChatPacer = pacer or _ChatPacer(s.per_chat_interval)
+        self._pacer: ChatPacer = pacer or LocalChatPacer(s.per_chat_interval)
         self._flood_until = 0.0
         self._renderers: dict[str, Renderer] = {PushKind.TIP: self._render_tip}
         self._despite_pause: set[str] = set()
@@ -415,7 +180,7 @@ class OutboxDispatcher:
 
     async def _process(self, batch: list[Delivery], lease_until: datetime) -> DispatchReport:
         report = DispatchReport()
-        recorder = _Recorder(
+        recorder = Recorder(
             lambda results: self._write(results, lease_until), self.settings.record_window
         )
         by_chat: dict[int, list[Delivery]] = defaultdict(list)
@@ -424,7 +189,7 @@ class OutboxDispatcher:
             result = self._decide(delivery)
             if result is not None:
                 decided.append(result)
-                _tally(report, result, deferred=True)
+                tally(report, result, deferred=True)
             else:
                 by_chat[delivery.telegram_user_id].append(delivery)
         recorder.submit(decided)
@@ -451,14 +216,14 @@ class OutboxDispatcher:
                                 error="unreachable",
                                 count_attempt=False,
                             )
-                            _tally(report, skipped)
+                            tally(report, skipped)
                             recorder.submit([skipped])
                             continue
                         result = await self._send_one(d, send_until)
                         if result is None:
                             unsent.extend(x.outbox_id for x in deliveries[position:])
                             return
-                        _tally(report, result)
+                        tally(report, result)
                         blocked = result.status is OutboxStatus.BLOCKED
                         # Durable before this slot sends anything else.
                         if not await recorder.record(result):
