@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable
 from datetime import date
-from typing import Any
 
 from aiogram.types import InlineKeyboardMarkup
 from aiogram.utils.i18n import gettext as _
@@ -27,6 +26,7 @@ from jiayi.bot.callbacks import (
     ReadingStep,
 )
 from jiayi.services.careplans import PRESCRIPTION_WEEKS, DoctorView, Outcome
+from jiayi.services.push.care import CareReminder
 from jiayi.services.readings import FOLLOW_UP_RULES
 
 
@@ -67,22 +67,21 @@ def reminder(
     return kb.adjust(*sizes).as_markup()
 
 
-def household(items: Iterable[Mapping[str, Any]]) -> InlineKeyboardMarkup:
+def household(items: Iterable[CareReminder], locale: str) -> InlineKeyboardMarkup:
     """One button per item of a household card: it opens the item's own reminder (book it,
     remind me later, done elsewhere)."""
     kb = InlineKeyboardBuilder()
     for item in items:
-        label = str(item["name"])
-        if item.get("person"):
-            label = _("{item} · {person}").format(item=label, person=item["person"])
-        due = date.fromisoformat(str(item["due"]))
+        label = item.name(locale)
+        if not item.own and item.person:
+            label = _("{item} · {person}").format(item=label, person=item.person)
         kb.button(
             text=label,
             callback_data=CareItemCD(
                 action=CareAction.OPEN,
-                rule=str(item["rule"]),
-                member_id=int(item.get("member_id") or 0),
-                due=yyyymmdd(due),
+                rule=item.rule,
+                member_id=item.member_id,
+                due=yyyymmdd(item.due),
             ),
         )
     return kb.adjust(1).as_markup()

@@ -3,8 +3,6 @@ Telegram's errors translated into outcomes the dispatcher understands."""
 
 from __future__ import annotations
 
-from datetime import date
-
 from aiogram import Bot
 from aiogram.exceptions import (
     TelegramAPIError,
@@ -19,24 +17,55 @@ from aiogram.utils.i18n import I18n
 
 from jiayi.bot import booking_keyboards, care_keyboards, keyboards, points_keyboards
 from jiayi.bot.doctor import console_keyboards
-from jiayi.services import broadcasts, careplans, console, notices, points, questions, readings
 from jiayi.services.delivery import Outcome, OutgoingMessage, SendResult
+from jiayi.services.push.appointments import AppointmentReminder, BookingClosed, WaitlistOffer
+from jiayi.services.push.care import CareCard, CareDigest, CareNudge, CareReminder
+from jiayi.services.push.messages import Answer, Broadcast, PersonalMessage, QuestionAlert
+from jiayi.services.push.points import PointsExpiry
+from jiayi.services.push.readings import ReadingAlert, ReadingReminder
+from jiayi.services.push.tip import TipPayload
 
-CARE_KINDS = (careplans.KIND_CARE_REMINDER, careplans.KIND_CARE_NUDGE, careplans.KIND_CARE_DIGEST)
-DOCTOR_KINDS = frozenset({broadcasts.BROADCAST_KIND, console.PERSONAL, questions.ANSWER})
 
-
-def _care_markup(message: OutgoingMessage) -> InlineKeyboardMarkup | None:
-    data = message.data or {}
-    if message.kind == careplans.KIND_CARE_REMINDER and "items" in data:
-        return care_keyboards.household(data["items"])
-    if message.kind == careplans.KIND_CARE_REMINDER:
-        return care_keyboards.reminder(
-            message.ref_id, message.member_id, str(data["rule"]), date.fromisoformat(data["due"])
-        )
-    if message.kind == careplans.KIND_CARE_DIGEST:
-        return care_keyboards.digest(data.get("residents", ()))
-    return care_keyboards.nudge()
+def _markup(message: OutgoingMessage) -> InlineKeyboardMarkup | None:
+    """The buttons of a push, chosen by its payload."""
+    match message.payload:
+        case TipPayload():
+            extra = message.data or {}
+            return keyboards.tip(
+                message.outbox_id,
+                message.action,
+                quiz=message.quiz,
+                more=bool(extra.get("more")),
+                service=extra.get("service"),
+            )
+        case CareCard() as card:
+            return care_keyboards.household(card.shown(), message.locale)
+        case CareReminder() as item:
+            return care_keyboards.reminder(item.service_id, item.member_id, item.rule, item.due)
+        case CareDigest() as digest:
+            return care_keyboards.digest(digest.nudgeable())
+        case CareNudge():
+            return care_keyboards.nudge()
+        case PointsExpiry():
+            return points_keyboards.to_points()
+        case ReadingReminder():
+            return keyboards.reading_reminder()
+        case ReadingAlert() as alert:
+            return console_keyboards.open_card(alert.resident_id)
+        case QuestionAlert() as question:
+            return console_keyboards.question_reply(question.question_id)
+        case Broadcast() | PersonalMessage() | Answer():
+            # Residents can answer their doctor straight from the message.
+            return console_keyboards.ask_doctor()
+        case AppointmentReminder() as reminder:
+            # The renderer decided, at its clock, whether cancel/reschedule are still open.
+            can_change = bool((message.data or {}).get("can_change", True))
+            return booking_keyboards.reminder(reminder.appointment_id, can_change=can_change)
+        case WaitlistOffer() as offer:
+            return booking_keyboards.offer(offer.waitlist_id)
+        case BookingClosed() as closed:
+            return booking_keyboards.rebook(closed.service_id, closed.member_id)
+    return None
 
 
 class AiogramSender:
@@ -47,38 +76,7 @@ class AiogramSender:
     def _markup(self, message: OutgoingMessage) -> InlineKeyboardMarkup | None:
         # Scheduler jobs render in the recipient's locale, not the current update's.
         with self._i18n.context(), self._i18n.use_locale(message.locale):
-            if message.kind == "tip":
-                extra = message.data or {}
-                return keyboards.tip(
-                    message.outbox_id,
-                    message.action,
-                    quiz=message.quiz,
-                    more=bool(extra.get("more")),
-                    service=extra.get("service"),
-                )
-            if message.kind in CARE_KINDS:
-                return _care_markup(message)
-            if message.kind == points.KIND_EXPIRY_REMINDER:
-                return points_keyboards.to_points()
-            if message.kind == readings.KIND_READING_REMINDER:
-                return keyboards.reading_reminder()
-            if message.kind == readings.KIND_READING_ALERT and message.ref_id is not None:
-                return console_keyboards.open_card(message.ref_id)
-            if message.kind == questions.QUESTION_ALERT and message.ref_id is not None:
-                return console_keyboards.question_reply(message.ref_id)
-            if message.kind in DOCTOR_KINDS:
-                # Residents can answer their doctor straight from the message.
-                return console_keyboards.ask_doctor()
-            if message.ref_id is None:
-                return None
-            if message.kind == notices.REMINDER:
-                can_change = bool((message.data or {}).get("can_change", True))
-                return booking_keyboards.reminder(message.ref_id, can_change=can_change)
-            if message.kind == notices.WAITLIST_OFFER:
-                return booking_keyboards.offer(message.ref_id)
-            if message.kind == notices.BOOKING_CLOSED:
-                return booking_keyboards.rebook(message.ref_id, message.member_id)
-        return None
+            return _markup(message)
 
     async def send(self, message: OutgoingMessage) -> SendResult:
         try:

@@ -8,13 +8,11 @@ respects pauses and blocks like every push. The report is counted from those row
 
 from __future__ import annotations
 
-import json
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime, time, timedelta
 from enum import StrEnum
 from types import MappingProxyType
-from typing import Any
 from zoneinfo import ZoneInfo
 
 from jiayi.content import CONSENT_NOTICE_VERSION
@@ -24,8 +22,10 @@ from jiayi.services.clock import Clock
 from jiayi.services.console import Actor, AgeBand, AuditAction, audit, require_doctor
 from jiayi.services.delivery import OutboxDispatcher, OutgoingMessage
 from jiayi.services.errors import InvalidInput, NotAllowed, NotFound
+from jiayi.services.push import PushKind
+from jiayi.services.push.messages import Broadcast as BroadcastPayload
+from jiayi.services.push.messages import broadcast_key
 from jiayi.services.settings import LOCALES, Settings
-from jiayi.storage.console import BROADCAST_KIND, broadcast_dedupe_prefix
 from jiayi.storage.records import (
     BroadcastRecord,
     Condition,
@@ -64,6 +64,8 @@ __all__ = [
     "text_for",
     "track_progress",
 ]
+
+BROADCAST_KIND = PushKind.BROADCAST
 
 
 class BroadcastStatus(StrEnum):
@@ -312,25 +314,21 @@ async def create_broadcast(
             status=status.value,
             now=now,
         )
-        prefix = broadcast_dedupe_prefix(broadcast.id)
         step = draft.spread / len(members)
         payloads: dict[str, str] = {
-            locale: json.dumps(
-                {
-                    "broadcast_id": broadcast.id,
-                    "doctor": actor.doctor_name or "",
-                    "text": text_for(draft.texts, locale),
-                    "photo": draft.photo_file_id,
-                },
-                ensure_ascii=False,
-            )
+            locale: BroadcastPayload(
+                broadcast_id=broadcast.id,
+                doctor=actor.doctor_name or "",
+                text=text_for(draft.texts, locale),
+                photo=draft.photo_file_id,
+            ).to_json()
             for locale in LOCALES
         }
         await uow.console.enqueue_broadcast(
             [
                 {
                     "resident_id": m.resident_id,
-                    "dedupe_key": f"{prefix}{m.resident_id}",
+                    "dedupe_key": broadcast_key(broadcast.id, m.resident_id),
                     "payload": payloads.get(m.locale, payloads[LOCALES[0]]),
                     "not_before": start + step * i,
                 }
@@ -497,15 +495,16 @@ def register(dispatcher: OutboxDispatcher, renderer: Renderer) -> None:
     """Plugs broadcasts into the dispatcher."""
 
     def broadcast(d: Delivery) -> OutgoingMessage:
-        p: dict[str, Any] = json.loads(d.payload)
+        p = BroadcastPayload.from_json(d.payload)
         return OutgoingMessage(
             outbox_id=d.outbox_id,
             chat_id=d.telegram_user_id,
             locale=d.locale,
             kind=d.kind,
-            text=render_broadcast(renderer, d.locale, p["doctor"], p["text"]),
-            ref_id=int(p["broadcast_id"]),
-            photo=p.get("photo"),
+            text=render_broadcast(renderer, d.locale, p.doctor, p.text),
+            ref_id=p.broadcast_id,
+            photo=p.photo,
+            payload=p,
         )
 
     dispatcher.register_renderer(BROADCAST_KIND, broadcast)

@@ -8,7 +8,6 @@ anything is read or written.
 
 from __future__ import annotations
 
-import json
 import secrets
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -19,6 +18,8 @@ from jiayi.services import careplans
 from jiayi.services.clock import Clock
 from jiayi.services.delivery import OutboxDispatcher, OutgoingMessage
 from jiayi.services.errors import InvalidInput, NotAllowed, NotFound
+from jiayi.services.push import PushKind
+from jiayi.services.push.messages import PersonalMessage, personal_key
 from jiayi.services.settings import Settings
 from jiayi.storage.records import (
     AppointmentRecord,
@@ -34,7 +35,7 @@ from jiayi.storage.uow import UnitOfWork
 
 RESIDENT_PAGE_SIZE = 8
 MESSAGE_MAX = 2000
-PERSONAL = "personal"
+PERSONAL = PushKind.PERSONAL
 
 __all__ = [
     "PERSONAL",
@@ -363,8 +364,8 @@ async def send_personal_message(
         await uow.outbox.enqueue(
             resident_id=resident_id,
             kind=PERSONAL,
-            dedupe_key=f"personal:{resident_id}:{secrets.token_hex(8)}",
-            payload=json.dumps({"doctor": actor.doctor_name or "", "text": body}),
+            dedupe_key=personal_key(resident_id, secrets.token_hex(8)),
+            payload=PersonalMessage(actor.doctor_name or "", body).to_json(),
             not_before=now,
             now=now,
         )
@@ -376,13 +377,14 @@ def register(dispatcher: OutboxDispatcher, renderer: Renderer) -> None:
     """Plugs personal messages into the dispatcher."""
 
     def personal(d: Delivery) -> OutgoingMessage:
-        p = json.loads(d.payload)
+        p = PersonalMessage.from_json(d.payload)
         return OutgoingMessage(
             outbox_id=d.outbox_id,
             chat_id=d.telegram_user_id,
             locale=d.locale,
             kind=d.kind,
-            text=renderer.render("personal_message", d.locale, doctor=p["doctor"], text=p["text"]),
+            text=renderer.render("personal_message", d.locale, doctor=p.doctor, text=p.text),
+            payload=p,
         )
 
     # The resident's own doctor writing to them, not a push: pausing pushes doesn't stop it.

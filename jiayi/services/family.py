@@ -12,10 +12,12 @@ from datetime import date, datetime, tzinfo
 from zoneinfo import ZoneInfo
 
 from jiayi.content import CONSENT_NOTICE_VERSION
-from jiayi.services import booking, privacy, readings
+from jiayi.services import booking, privacy
 from jiayi.services.clock import Clock
 from jiayi.services.errors import InvalidInput, NotAllowed, NotFound
 from jiayi.services.people import require_resident
+from jiayi.services.push import appointments, care
+from jiayi.services.push.readings import alert_key
 from jiayi.services.residents import OLDEST_AGE, parse_display_name
 from jiayi.storage.records import Condition, ConsentBasis, FamilyMemberRecord, Relation, Sex
 from jiayi.storage.uow import UnitOfWork
@@ -239,14 +241,12 @@ async def remove_member(
         )
         # Reminders about them never delivered (queued, or withdrawn just now) name them and
         # their health: they go with them. Delivered ones are the manager's messages.
-        await uow.privacy.delete_unsent(f"care:m:{member.id}:")
+        await uow.privacy.delete_unsent(care.member_prefix(member.id))
         for appointment_id in await uow.privacy.member_appointment_ids(member.id):
-            await uow.privacy.delete_unsent(f"appt:{appointment_id}:")
+            await uow.privacy.delete_unsent(appointments.appointment_prefix(appointment_id))
         await privacy.leave_digests(uow, member.resident_id, member.display_name)
         # So do urgent-reading alerts about them, addressed to the doctor.
-        await uow.privacy.delete_pushes_prefixed(
-            readings.alert_key(member.resident_id, member.id, "")
-        )
+        await uow.privacy.delete_pushes_prefixed(alert_key(member.resident_id, member.id, ""))
         await uow.family.remove(member.id)
         await uow.commit()
     return RemovedMember(name=member.display_name, bookings_cancelled=cancelled)

@@ -1,15 +1,15 @@
 """Rendering of the points-expiry reminder for the dispatcher. The payload is
-self-contained (points, expiry instant), so nothing here reads the database."""
+self-contained (services.push.points), so nothing here reads the database."""
 
 from __future__ import annotations
 
-import json
-from datetime import datetime, timedelta
+from datetime import timedelta
 from zoneinfo import ZoneInfo
 
 from jiayi.content.render import Renderer
 from jiayi.services.delivery import OutboxDispatcher, OutgoingMessage
-from jiayi.services.points import KIND_EXPIRY_REMINDER
+from jiayi.services.push import PushKind
+from jiayi.services.push.points import PointsExpiry
 from jiayi.storage.records import Delivery
 
 
@@ -17,18 +17,17 @@ def register(dispatcher: OutboxDispatcher, renderer: Renderer, zone: ZoneInfo) -
     """Plugs the points push kinds into the dispatcher."""
 
     def expiry(d: Delivery) -> OutgoingMessage:
-        p = json.loads(d.payload)
+        p = PointsExpiry.from_json(d.payload)
         # Points last until the end of a day; show that last day.
-        last = datetime.fromisoformat(p["expires_at"]).astimezone(zone) - timedelta(seconds=1)
-        text = renderer.render(
-            "points_expiry", d.locale, points=int(p["points"]), date=last.date()
-        )
+        last = p.expires_at.astimezone(zone) - timedelta(seconds=1)
+        text = renderer.render("points_expiry", d.locale, points=p.points, date=last.date())
         return OutgoingMessage(
             outbox_id=d.outbox_id,
             chat_id=d.telegram_user_id,
             locale=d.locale,
             kind=d.kind,
             text=text,
+            payload=p,
         )
 
-    dispatcher.register_renderer(KIND_EXPIRY_REMINDER, expiry)
+    dispatcher.register_renderer(PushKind.POINTS_EXPIRY, expiry)

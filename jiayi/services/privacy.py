@@ -21,15 +21,19 @@ import hashlib
 import json
 import secrets
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime, timedelta
 from enum import StrEnum
 
 from jiayi.content import CONSENT_NOTICE_VERSION
-from jiayi.services import booking, careplans, questions, readings
+from jiayi.services import booking
 from jiayi.services.clock import Clock
 from jiayi.services.errors import DomainError, InvalidInput, NotAllowed, NotFound
 from jiayi.services.people import require_resident
+from jiayi.services.push import PushKind
+from jiayi.services.push.care import CareDigest, member_prefix
+from jiayi.services.push.messages import question_alert_key
+from jiayi.services.push.readings import alert_prefix
 from jiayi.storage.records import (
     ConsentBasis,
     FamilyMemberRecord,
@@ -421,13 +425,13 @@ async def _release_bookings(uow: UnitOfWork, subject: DataSubject, now: datetime
 async def _question_alerts(uow: UnitOfWork, subject: DataSubject, now: datetime) -> None:
     # Alerts of their questions went to the doctor and carry their name and words.
     asked = await uow.privacy.rows_about("questions", subject.resident.id, [])
-    await uow.privacy.delete_pushes([questions.alert_key(int(str(q["id"]))) for q in asked])
+    await uow.privacy.delete_pushes([question_alert_key(int(str(q["id"]))) for q in asked])
 
 
 @erasure_step("reading_alerts")
 async def _reading_alerts(uow: UnitOfWork, subject: DataSubject, now: datetime) -> None:
     # Urgent-reading alerts went to the doctor and carry their name and the value.
-    await uow.privacy.delete_pushes_prefixed(readings.alert_prefix(subject.resident.id))
+    await uow.privacy.delete_pushes_prefixed(alert_prefix(subject.resident.id))
 
 
 @erasure_step("doctor_digests")
@@ -441,13 +445,15 @@ async def leave_digests(uow: UnitOfWork, resident_id: int, member_name: str | No
     and their family by name and is addressed to the doctor, so deleting the resident's rows
     doesn't reach it. A digest not yet sent that is left listing nobody is deleted."""
     for outbox_id, status, payload in await uow.privacy.doctor_pushes_mentioning(
-        careplans.KIND_CARE_DIGEST, str(resident_id)
+        PushKind.CARE_DIGEST, str(resident_id)
     ):
-        data = json.loads(payload)
-        listed = data.get("residents", [])
-        edited = (_without(e, member_name) if e.get("id") == resident_id else e for e in listed)
-        kept = [entry for entry in edited if entry is not None]
-        if kept == listed:
+        digest = CareDigest.from_json(payload)
+        edited = (
+            e.without_member(member_name) if e.resident_id == resident_id else e
+            for e in digest.residents
+        )
+        kept = tuple(entry for entry in edited if entry is not None)
+        if kept == digest.residents:
             continue
         if (
             not kept
@@ -455,19 +461,7 @@ async def leave_digests(uow: UnitOfWork, resident_id: int, member_name: str | No
             and (await uow.privacy.delete_pending_push(outbox_id))
         ):
             continue
-        await uow.privacy.set_payload(
-            outbox_id, json.dumps({**data, "residents": kept}, ensure_ascii=False, sort_keys=True)
-        )
-
-
-def _without(entry: dict[str, object], member_name: str | None) -> dict[str, object] | None:
-    """A digest entry without the member's items (None: nothing left of it)."""
-    if member_name is None:
-        return None
-    items = entry.get("items")
-    assert isinstance(items, list)
-    kept = [i for i in items if i.get("self") or i.get("person") != member_name]
-    return {**entry, "items": kept} if kept else None
+        await uow.privacy.set_payload(outbox_id, replace(digest, residents=kept).to_json())
 
 
 @erasure_step("vouchers")
@@ -663,7 +657,7 @@ async def accept_takeover(
         await uow.privacy.move_member_to_resident(member.id, member.resident_id, resident.id)
         # Her care reminders are planned for her own account from now on; the manager's
         # pending ones about her are withdrawn.
-        await uow.careplans.cancel_pending(f"care:m:{member.id}:")
+        await uow.careplans.cancel_pending(member_prefix(member.id))
         await uow.family.remove(member.id)
         created = await uow.residents.get(resident.id)
         await uow.commit()

@@ -10,7 +10,6 @@ planned alone for residents with no own variant. One tip is never more than one 
 
 from __future__ import annotations
 
-import json
 import math
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
@@ -23,6 +22,8 @@ from jiayi.content.tips import HOUSEHOLD, Action, Audience, Firing, Library, Tip
 from jiayi.services.clock import Clock
 from jiayi.services.errors import InvalidInput, NotAllowed, NotFound
 from jiayi.services.people import require_onboarded_resident
+from jiayi.services.push import PushKind
+from jiayi.services.push.tip import TipPayload, catchup_prefix, tip_prefix
 from jiayi.services.tip_parts import TipParts, render_tip
 from jiayi.services.tip_review import console_signed_off
 from jiayi.storage.records import (
@@ -99,21 +100,14 @@ def tip_payload(
     tip: Tip, audience: Audience, occurrence: date | None, household: Audience | None = None
 ) -> str:
     """`audience` is the main part; `household`, when set, a carer section under it."""
-    fields: dict[str, str | None] = {
-        "tip": tip.id,
-        "audience": audience.value,
-        "occurrence": occurrence.isoformat() if occurrence else None,
-    }
-    if household is not None:
-        fields["household"] = household.value
-    return json.dumps(fields, sort_keys=True)
+    return TipPayload(tip.id, audience, occurrence, household).to_json()
 
 
 async def _plan_firing(
     uow: UnitOfWork, firing: Firing, not_before: datetime, now: datetime, day: date
 ) -> int:
     tip, occurrence = firing.tip, firing.occurrence
-    prefix = f"tip:{tip.id}:{occurrence.isoformat()}:"
+    prefix = tip_prefix(tip.id, occurrence)
     own_variants = [v for v in firing.variants if v.audience not in HOUSEHOLD]
     household_variants = [v for v in firing.variants if v.audience in HOUSEHOLD]
 
@@ -201,7 +195,7 @@ async def plan_catch_up(
         for slot, not_before, target in slots:
             if target <= 0:
                 continue
-            prefix = f"catchup:{day.isoformat()}:{slot}:"
+            prefix = catchup_prefix(day, slot)
             for tip in library.evergreen():
                 if not schedule.may_send(tip, signed):
                     continue
@@ -312,7 +306,7 @@ async def tips_overview(
     async with uow:
         resident = await require_onboarded_resident(uow, telegram_user_id)
         preferences = await uow.pushes.preferences(resident.id)
-        pending = await uow.outbox.next_pending(resident.id, "tip")
+        pending = await uow.outbox.next_pending(resident.id, PushKind.TIP)
         family = await uow.family.list_for(resident.id)
     if preferences.paused:
         return TipsOverview(preferences, None, None)

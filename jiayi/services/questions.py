@@ -6,9 +6,7 @@ through the outbox (kind "answer"), like every push.
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
-from datetime import datetime
 from zoneinfo import ZoneInfo
 
 from jiayi.content.render import Renderer
@@ -23,13 +21,15 @@ from jiayi.services.console import (
 from jiayi.services.delivery import OutboxDispatcher, OutgoingMessage
 from jiayi.services.errors import InvalidInput, NotAllowed, NotFound
 from jiayi.services.people import require_onboarded_resident
+from jiayi.services.push import PushKind
+from jiayi.services.push.messages import Answer, QuestionAlert, answer_key, question_alert_key
 from jiayi.services.settings import LOCALES, Settings
 from jiayi.storage.records import Delivery, QuestionRecord
 from jiayi.storage.uow import UnitOfWork
 
-ANSWER = "answer"
+ANSWER = PushKind.ANSWER
 # A new question, pushed to the doctor through the outbox (their quiet hours, retries).
-QUESTION_ALERT = "question_new"
+QUESTION_ALERT = PushKind.QUESTION_ALERT
 QUESTION_MAX = 1000
 OPEN_LIMIT = 20
 
@@ -75,26 +75,19 @@ async def ask_question(
                 resident_id=None,
                 doctor_id=doctor.id,
                 kind=QUESTION_ALERT,
-                dedupe_key=alert_key(question_id),
-                payload=json.dumps(
-                    {
-                        "question_id": question_id,
-                        "resident_id": resident.id,
-                        "name": question.resident_name,
-                        "asked_at": question.asked_at.isoformat(),
-                        "body": question.body,
-                    },
-                    ensure_ascii=False,
-                ),
+                dedupe_key=question_alert_key(question_id),
+                payload=QuestionAlert(
+                    question_id=question_id,
+                    resident_id=resident.id,
+                    name=question.resident_name,
+                    asked_at=question.asked_at,
+                    body=question.body,
+                ).to_json(),
                 not_before=clock.now(),
                 now=clock.now(),
             )
         await uow.commit()
     return AskedQuestion(question, doctor.display_name, doctor.telegram_user_id)
-
-
-def alert_key(question_id: int) -> str:
-    return f"question:{question_id}"
 
 
 async def open_questions(
@@ -157,11 +150,8 @@ async def answer_question(
         await uow.outbox.enqueue(
             resident_id=question.resident_id,
             kind=ANSWER,
-            dedupe_key=f"answer:{question_id}",
-            payload=json.dumps(
-                {"doctor": actor.doctor_name or "", "question": question.body, "text": body},
-                ensure_ascii=False,
-            ),
+            dedupe_key=answer_key(question_id),
+            payload=Answer(actor.doctor_name or "", question.body, body).to_json(),
             not_before=now,
             now=now,
         )
@@ -176,10 +166,10 @@ def register(dispatcher: OutboxDispatcher, renderer: Renderer, zone: ZoneInfo) -
     """Plugs doctors' answers and new-question alerts into the dispatcher."""
 
     def alert(d: Delivery) -> OutgoingMessage:
-        p = json.loads(d.payload)
+        p = QuestionAlert.from_json(d.payload)
         # Doctors without a saved language get the centre's default.
         locale = d.locale if d.locale in LOCALES else renderer.default_locale
-        asked_at = datetime.fromisoformat(p["asked_at"]).astimezone(zone)
+        asked_at = p.asked_at.astimezone(zone)
         return OutgoingMessage(
             outbox_id=d.outbox_id,
             chat_id=d.telegram_user_id,
@@ -188,29 +178,27 @@ def register(dispatcher: OutboxDispatcher, renderer: Renderer, zone: ZoneInfo) -
             text=renderer.render(
                 "question_new",
                 locale,
-                name=p["name"],
+                name=p.name,
                 asked_at=asked_at,
-                body=p["body"],
+                body=p.body,
             ),
-            ref_id=int(p["question_id"]),
+            ref_id=p.question_id,
+            payload=p,
         )
 
     dispatcher.register_renderer(QUESTION_ALERT, alert)
 
     def answer(d: Delivery) -> OutgoingMessage:
-        p = json.loads(d.payload)
+        p = Answer.from_json(d.payload)
         return OutgoingMessage(
             outbox_id=d.outbox_id,
             chat_id=d.telegram_user_id,
             locale=d.locale,
             kind=d.kind,
             text=renderer.render(
-                "question_answer",
-                d.locale,
-                doctor=p["doctor"],
-                question=p["question"],
-                text=p["text"],
+                "question_answer", d.locale, doctor=p.doctor, question=p.question, text=p.text
             ),
+            payload=p,
         )
 
     dispatcher.register_renderer(ANSWER, answer, despite_pause=True)

@@ -10,7 +10,6 @@ never a dose. A reading never closes a follow-up by itself: the doctor decides (
 
 from __future__ import annotations
 
-import json
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -30,6 +29,14 @@ from jiayi.services.console import audit, require_doctor
 from jiayi.services.delivery import OutboxDispatcher, OutgoingMessage
 from jiayi.services.errors import InvalidInput, NotAllowed, NotFound
 from jiayi.services.people import require_onboarded_resident, resident_key
+from jiayi.services.push import PushKind
+from jiayi.services.push.readings import (
+    ReadingAlert,
+    ReadingReminder,
+    alert_key,
+    reminder_key,
+    reminder_prefix,
+)
 from jiayi.services.settings import LOCALES, Settings
 from jiayi.storage.readings import ReadingRecord, ReminderRecord
 from jiayi.storage.records import Condition, Delivery, FamilyMemberRecord, ResidentRecord
@@ -52,9 +59,9 @@ __all__ = [
     "summary",
 ]
 
-KIND_READING_ALERT = "reading_alert"
+KIND_READING_ALERT = PushKind.READING_ALERT
 # A reminder to measure at home, at the hours the resident chose (off by default).
-KIND_READING_REMINDER = "reading_reminder"
+KIND_READING_REMINDER = PushKind.READING_REMINDER
 # Twice a day for a week (the guidelines' week of home readings before a follow-up), then
 # once a week on the same weekday.
 REMINDER_DAILY_DAYS = 7
@@ -296,15 +303,6 @@ async def _award_regular_measuring(
         )
 
 
-def alert_prefix(resident_id: int) -> str:
-    """The dedupe-key prefix of every urgent-reading alert about the resident's household."""
-    return f"reading_alert:{resident_id}:"
-
-
-def alert_key(resident_id: int, member_id: int | None, day: str) -> str:
-    return f"{alert_prefix(resident_id)}{member_id or 0}:{day}"
-
-
 async def _alert_doctor(
     uow: UnitOfWork,
     resident: ResidentRecord,
@@ -318,16 +316,15 @@ async def _alert_doctor(
     doctor = await uow.doctors.get(contract.doctor_id) if contract else None
     if doctor is None or not doctor.active or doctor.telegram_user_id is None:
         return
-    payload = {
-        "v": 1,
-        "resident_id": resident.id,
-        "name": member.display_name if member else resident.display_name,
-        "resident_name": resident.display_name,
-        "kind": value.kind.value,
-        "value": value.text(),
-        "context": value.context.value if isinstance(value, Glucose) else None,
-        "measured_at": measured_at.isoformat(),
-    }
+    payload = ReadingAlert(
+        resident_id=resident.id,
+        name=member.display_name if member else resident.display_name,
+        resident_name=resident.display_name,
+        kind=value.kind.value,
+        value=value.text(),
+        context=value.context.value if isinstance(value, Glucose) else None,
+        measured_at=measured_at,
+    )
     await uow.outbox.enqueue(
         resident_id=None,
         doctor_id=doctor.id,
@@ -336,7 +333,7 @@ async def _alert_doctor(
         dedupe_key=alert_key(
             resident.id, member.id if member else None, str(measured_at.astimezone(zone).date())
         ),
-        payload=json.dumps(payload, ensure_ascii=False),
+        payload=payload.to_json(),
         not_before=now,
         now=now,
     )
@@ -536,10 +533,6 @@ async def reminder_of(uow: UnitOfWork, telegram_user_id: int) -> ReminderRecord 
         return await uow.readings.reminder_for(resident.id)
 
 
-def reminder_prefix(resident_id: int) -> str:
-    return f"reading_reminder:{resident_id}:"
-
-
 def reminder_due_on(reminder: ReminderRecord, day: date) -> bool:
     """Daily until `daily_until`, then weekly on that weekday."""
     if day <= reminder.daily_until:
@@ -568,8 +561,8 @@ async def plan_reminders(
                 queued += await uow.outbox.enqueue(
                     resident_id=reminder.resident_id,
                     kind=KIND_READING_REMINDER,
-                    dedupe_key=f"{reminder_prefix(reminder.resident_id)}{today}:{hour}",
-                    payload=json.dumps({"v": 1, "hour": hour}),
+                    dedupe_key=reminder_key(reminder.resident_id, today, hour),
+                    payload=ReadingReminder(hour).to_json(),
                     not_before=at.astimezone(now.tzinfo),
                     now=now,
                 )
@@ -591,9 +584,9 @@ def register(dispatcher: OutboxDispatcher, renderer: Renderer, zone: ZoneInfo) -
     """Plugs urgent-reading alerts to doctors into the dispatcher."""
 
     def alert(d: Delivery) -> OutgoingMessage:
-        p = json.loads(d.payload)
+        p = ReadingAlert.from_json(d.payload)
         locale = d.locale if d.locale in LOCALES else renderer.default_locale
-        measured = datetime.fromisoformat(p["measured_at"]).astimezone(zone)
+        measured = p.measured_at.astimezone(zone)
         return OutgoingMessage(
             outbox_id=d.outbox_id,
             chat_id=d.telegram_user_id,
@@ -602,14 +595,15 @@ def register(dispatcher: OutboxDispatcher, renderer: Renderer, zone: ZoneInfo) -
             text=renderer.render(
                 "reading_alert",
                 locale,
-                name=p["name"],
-                resident_name=p["resident_name"],
-                kind=p["kind"],
-                value=p["value"],
-                context=p.get("context"),
+                name=p.name,
+                resident_name=p.resident_name,
+                kind=p.kind,
+                value=p.value,
+                context=p.context,
                 measured_at=measured,
             ),
-            ref_id=int(p["resident_id"]),
+            ref_id=p.resident_id,
+            payload=p,
         )
 
     dispatcher.register_renderer(KIND_READING_ALERT, alert, urgent=True)
@@ -621,6 +615,7 @@ def register(dispatcher: OutboxDispatcher, renderer: Renderer, zone: ZoneInfo) -
             locale=d.locale,
             kind=d.kind,
             text=renderer.render("reading_reminder", d.locale, name=d.display_name),
+            payload=ReadingReminder.from_json(d.payload),
         )
 
     # The resident chose the hour (7:00 falls in the default quiet hours, 21:00-08:00): a

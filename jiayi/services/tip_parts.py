@@ -3,10 +3,10 @@ section, each as its one-screen summary first and the body behind "More"."""
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 
 from jiayi.content.tips import Audience, Library
+from jiayi.services.push.tip import TipPayload
 
 
 @dataclass(frozen=True)
@@ -18,10 +18,12 @@ class TipParts:
     household: Audience | None
 
     @classmethod
+    def of(cls, tip_id: str, payload: TipPayload) -> TipParts:
+        return cls(tip_id, payload.audience, payload.household)
+
+    @classmethod
     def from_payload(cls, tip_id: str, payload: str) -> TipParts:
-        data = json.loads(payload)
-        household = data.get("household")
-        return cls(tip_id, Audience(data["audience"]), Audience(household) if household else None)
+        return cls.of(tip_id, TipPayload.from_json(payload))
 
     def parts(self) -> tuple[Audience, ...]:
         return (self.audience,) if self.household is None else (self.audience, self.household)

@@ -10,8 +10,9 @@ import pytest
 
 from jiayi.content.render import Renderer
 from jiayi.services import care_notices
-from jiayi.services.careplans import KIND_CARE_REMINDER, group_keys
+from jiayi.services.careplans import KIND_CARE_REMINDER
 from jiayi.services.delivery import OutgoingMessage
+from jiayi.services.push.care import card_keys as group_keys
 from jiayi.storage.records import Delivery
 
 # Exactly what the code before household cards queued (services.careplans._reminder_payload).

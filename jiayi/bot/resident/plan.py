@@ -81,13 +81,10 @@ async def cb_item(
         payload = await careplans.reminder_card(
             uow, clock, user, settings.zone, callback_data.rule, member, due
         )
-        service = payload["service_id"]
         await send(
             callback,
             care_notices.reminder_text(renderer, locale, payload),
-            kb.reminder(
-                service if isinstance(service, int) else None, member, callback_data.rule, due
-            ),
+            kb.reminder(payload.service_id, member, callback_data.rule, due),
         )
         return
     if callback_data.action is CareAction.SNOOZE:

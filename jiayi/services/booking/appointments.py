@@ -11,6 +11,7 @@ from zoneinfo import ZoneInfo
 
 from jiayi.services.booking.calendar import local_day
 from jiayi.services.booking.eligibility import check_slot, find_service, last_referral_day
+from jiayi.services.booking.notices import withdraw_offer
 from jiayi.services.booking.seats import (
     OFFER_HOLD,
     bookable_slot,
@@ -244,7 +245,7 @@ async def accept_offer(
         person = await require_person(uow, telegram_user_id, entry.family_member_id)
         # The seat was taken when the offer was made: no second increment here.
         appointment_id = await insert_appointment(uow, slot, person, now, Actor.RESIDENT)
-        await uow.booking.cancel_pending(f"wait:{entry.id}:")
+        await withdraw_offer(uow, entry.id)
         appointment = await find_appointment(uow, appointment_id)
         await on_new_booking(uow, appointment, now)
         await uow.commit()

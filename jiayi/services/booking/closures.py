@@ -7,7 +7,7 @@ from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from jiayi.services.booking.calendar import local_midnight
-from jiayi.services.booking.notices import enqueue_closed, withdraw_reminders
+from jiayi.services.booking.notices import enqueue_closed, withdraw_offer, withdraw_reminders
 from jiayi.services.clock import Clock
 from jiayi.services.errors import NotFound
 from jiayi.storage.records import Actor, AppointmentEventKind, AppointmentRecord, AppointmentStatus
@@ -55,7 +55,7 @@ async def _close_slots(
     # row (it took its seat when the offer was made, so the slot update doesn't wait for it);
     # this update waits for it to commit, so its appointment is in the list read next.
     for entry_id in await uow.booking.lapse_waitlist(slot_ids):
-        await uow.booking.cancel_pending(f"wait:{entry_id}:")
+        await withdraw_offer(uow, entry_id)
     cancelled: list[int] = []
     for appointment_id in await uow.booking.booked_on_slots(slot_ids):
         moved = await uow.booking.set_status(

@@ -1,13 +1,15 @@
 """What booking queues in the outbox: appointment reminders, seat offers to the waiting list and
-closure notices. Payloads are self-contained JSON; the dedupe keys (`appt:<id>:…`,
-`wait:<id>:…`) let a cancellation withdraw what is pending."""
+closure notices. Payloads are the appointment family's typed payloads (services/push/
+appointments.py); its dedupe keys (`appt:<id>:…`, `wait:<id>:…`) let a cancellation withdraw
+what is pending."""
 
 from __future__ import annotations
 
-import json
 from datetime import datetime, timedelta
 
 from jiayi.services.booking.eligibility import find_service
+from jiayi.services.push import PushKind
+from jiayi.services.push import appointments as push
 from jiayi.storage.records import (
     AppointmentRecord,
     BookableServiceRecord,
@@ -17,19 +19,15 @@ from jiayi.storage.records import (
 )
 from jiayi.storage.uow import UnitOfWork
 
-KIND_REMINDER = "reminder"
-KIND_WAITLIST_OFFER = "waitlist_offer"
-KIND_BOOKING_CLOSED = "booking_closed"
+KIND_REMINDER = PushKind.REMINDER
+KIND_WAITLIST_OFFER = PushKind.WAITLIST_OFFER
+KIND_BOOKING_CLOSED = PushKind.BOOKING_CLOSED
 
 
 REMINDER_LEADS: tuple[tuple[str, timedelta], ...] = (
     ("24h", timedelta(hours=24)),
     ("2h", timedelta(hours=2)),
 )
-
-
-def _payload(values: dict[str, object]) -> str:
-    return json.dumps(values, ensure_ascii=False, sort_keys=True)
 
 
 async def enqueue_reminders(
@@ -45,30 +43,33 @@ async def enqueue_reminders(
         await uow.outbox.enqueue(
             resident_id=appointment.resident_id,
             kind=KIND_REMINDER,
-            dedupe_key=f"appt:{appointment.id}:{lead}",
-            payload=_payload(
-                {
-                    "appointment_id": appointment.id,
-                    "lead": lead,
-                    "service_name_zh": appointment.service_name_zh,
-                    "service_name_en": appointment.service_name_en,
-                    "starts_at": appointment.starts_at.isoformat(),
-                    "person_name": appointment.person_name,
-                    "check_in_code": appointment.check_in_code,
-                    "centre_name": appointment.centre_name,
-                    "centre_name_en": appointment.centre_name_en,
-                    "change_until": change_until.isoformat(),
-                    "centre_phone": appointment.centre_phone,
-                    "centre_address": appointment.centre_address,
-                }
-            ),
+            dedupe_key=push.reminder_key(appointment.id, lead),
+            payload=push.AppointmentReminder(
+                appointment_id=appointment.id,
+                lead=lead,
+                service=push.ServiceNames(
+                    appointment.service_name_zh, appointment.service_name_en
+                ),
+                starts_at=appointment.starts_at,
+                person_name=appointment.person_name,
+                check_in_code=appointment.check_in_code,
+                centre_name=appointment.centre_name,
+                centre_name_en=appointment.centre_name_en,
+                change_until=change_until,
+                centre_phone=appointment.centre_phone,
+                centre_address=appointment.centre_address,
+            ).to_json(),
             not_before=at,
             now=now,
         )
 
 
 async def withdraw_reminders(uow: UnitOfWork, appointment_id: int) -> None:
-    await uow.booking.cancel_pending(f"appt:{appointment_id}:")
+    await uow.booking.cancel_pending(push.appointment_prefix(appointment_id))
+
+
+async def withdraw_offer(uow: UnitOfWork, waitlist_id: int) -> None:
+    await uow.booking.cancel_pending(push.waitlist_prefix(waitlist_id))
 
 
 async def enqueue_offer(
@@ -84,19 +85,16 @@ async def enqueue_offer(
     await uow.outbox.enqueue(
         resident_id=entry.resident_id,
         kind=KIND_WAITLIST_OFFER,
-        dedupe_key=f"wait:{entry.id}:offer",
-        payload=_payload(
-            {
-                "waitlist_id": entry.id,
-                "service_name_zh": service.name_zh,
-                "service_name_en": service.name_en,
-                "starts_at": slot.starts_at.isoformat(),
-                "person_name": entry.person_name,
-                "offered_until": until.isoformat(),
-                "centre_phone": centre.phone if centre else None,
-                "centre_address": centre.address if centre else None,
-            }
-        ),
+        dedupe_key=push.offer_key(entry.id),
+        payload=push.WaitlistOffer(
+            waitlist_id=entry.id,
+            service=push.ServiceNames(service.name_zh, service.name_en),
+            starts_at=slot.starts_at,
+            person_name=entry.person_name,
+            offered_until=until,
+            centre_phone=centre.phone if centre else None,
+            centre_address=centre.address if centre else None,
+        ).to_json(),
         not_before=now,
         now=now,
     )
@@ -109,21 +107,18 @@ async def enqueue_closed(
     await uow.outbox.enqueue(
         resident_id=appointment.resident_id,
         kind=KIND_BOOKING_CLOSED,
-        dedupe_key=f"appt:{appointment.id}:closed",
-        payload=_payload(
-            {
-                "appointment_id": appointment.id,
-                "service_id": appointment.service_id,
-                "member_id": appointment.family_member_id,
-                "service_name_zh": appointment.service_name_zh,
-                "service_name_en": appointment.service_name_en,
-                "starts_at": appointment.starts_at.isoformat(),
-                "person_name": appointment.person_name,
-                "reason": reason,
-                "centre_phone": appointment.centre_phone,
-                "centre_address": appointment.centre_address,
-            }
-        ),
+        dedupe_key=push.closed_key(appointment.id),
+        payload=push.BookingClosed(
+            appointment_id=appointment.id,
+            service_id=appointment.service_id,
+            member_id=appointment.family_member_id,
+            service=push.ServiceNames(appointment.service_name_zh, appointment.service_name_en),
+            starts_at=appointment.starts_at,
+            person_name=appointment.person_name,
+            reason=reason,
+            centre_phone=appointment.centre_phone,
+            centre_address=appointment.centre_address,
+        ).to_json(),
         not_before=now,
         now=now,
     )

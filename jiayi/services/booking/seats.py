@@ -9,7 +9,12 @@ from zoneinfo import ZoneInfo
 from jiayi.services import careplans, codes
 from jiayi.services.booking.calendar import local_day
 from jiayi.services.booking.eligibility import check_slot, find_service, last_referral_day
-from jiayi.services.booking.notices import enqueue_offer, enqueue_reminders, withdraw_reminders
+from jiayi.services.booking.notices import (
+    enqueue_offer,
+    enqueue_reminders,
+    withdraw_offer,
+    withdraw_reminders,
+)
 from jiayi.services.errors import DomainError, InvalidInput, NotFound
 from jiayi.services.people import Person
 from jiayi.storage.records import (
@@ -192,6 +197,6 @@ async def release_offer(
     if not moved:
         return False
     await uow.booking.release_seat(entry.slot_id)
-    await uow.booking.cancel_pending(f"wait:{entry.id}:")
+    await withdraw_offer(uow, entry.id)
     await offer_free_seats(uow, now, entry.slot_id, hold)
     return True

@@ -60,8 +60,6 @@ from jiayi.services.careplans.model import (
 )
 from jiayi.services.careplans.reminders import (
     SNOOZE,
-    group_keys,
-    group_payload,
     plan_reminders,
     reminder_card,
     snooze,
@@ -100,8 +98,6 @@ __all__ = [
     "digest_frequency",
     "doctor_view",
     "done_elsewhere",
-    "group_keys",
-    "group_payload",
     "household_entries",
     "items_for",
     "local_today",

@@ -21,11 +21,11 @@ from jiayi.services.careplans.households import (
     rule_book,
 )
 from jiayi.services.careplans.model import KIND_CARE_DIGEST, KIND_CARE_NUDGE
-from jiayi.services.careplans.reminders import payload_json
 from jiayi.services.careplans.rules import local_today
 from jiayi.services.clock import Clock
 from jiayi.services.digest_parts import split_digest
 from jiayi.services.errors import NotAllowed
+from jiayi.services.push import care as push
 from jiayi.services.readings_attention import ATTENTION_DAYS, Attention, needing_attention
 from jiayi.storage.uow import UnitOfWork
 
@@ -205,20 +205,18 @@ async def plan_digests(
             # Too long for one message: one push per part (digest_parts), none dropped.
             parts = split_digest(residents) if residents else []
             for n, part in enumerate(parts, start=1):
-                suffix = "" if n == 1 else f":{n}"
                 created += await uow.outbox.enqueue(
                     resident_id=None,
                     doctor_id=doctor_id,
                     kind=KIND_CARE_DIGEST,
-                    dedupe_key=f"caredigest:{doctor_id}:{today:%Y%m%d}{suffix}",
-                    payload=payload_json(
-                        {
-                            "day": today.isoformat(),
-                            "part": n,
-                            "parts": len(parts),
-                            "residents": part,
-                        }
-                    ),
+                    dedupe_key=push.digest_key(doctor_id, today, n),
+                    # The planner's entries are dicts (services.digest_parts measures them).
+                    payload=push.CareDigest(
+                        day=today,
+                        residents=tuple(push.DigestEntry.read(r) for r in part),
+                        part=n,
+                        parts=len(parts),
+                    ).to_json(),
                     not_before=now,
                     now=now,
                 )
@@ -251,22 +249,20 @@ async def nudge(
         queued = await uow.outbox.enqueue(
             resident_id=resident_id,
             kind=KIND_CARE_NUDGE,
-            dedupe_key=f"carenudge:{resident_id}:{today:%Y%m%d}",
-            payload=payload_json(
-                {
-                    "doctor": doctor.display_name if doctor else "",
-                    "items": [
-                        {
-                            "person": i.person.name,
-                            "self": i.person.member_id is None,
-                            "name_zh": i.rule.name("zh-CN"),
-                            "name_en": i.rule.name("en"),
-                            "due": i.due.isoformat(),
-                        }
-                        for i in late
-                    ],
-                }
-            ),
+            dedupe_key=push.nudge_key(resident_id, today),
+            payload=push.CareNudge(
+                doctor=doctor.display_name if doctor else "",
+                items=tuple(
+                    push.CareLine(
+                        person=i.person.name,
+                        own=i.person.member_id is None,
+                        name_zh=i.rule.name("zh-CN"),
+                        name_en=i.rule.name("en"),
+                        due=i.due,
+                    )
+                    for i in late
+                ),
+            ).to_json(),
             not_before=now,
             now=now,
         )

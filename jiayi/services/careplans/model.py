@@ -11,11 +11,13 @@ from enum import StrEnum
 
 from jiayi.content.careplans import Rule
 from jiayi.services.people import person_key
+from jiayi.services.push import PushKind
+from jiayi.services.push import care as push
 from jiayi.storage.records import Condition, Sex
 
-KIND_CARE_REMINDER = "care_reminder"
-KIND_CARE_NUDGE = "care_nudge"
-KIND_CARE_DIGEST = "care_digest"
+KIND_CARE_REMINDER = PushKind.CARE_REMINDER
+KIND_CARE_NUDGE = PushKind.CARE_NUDGE
+KIND_CARE_DIGEST = PushKind.CARE_DIGEST
 ADULT_MONTHS = 18 * 12
 
 
@@ -124,4 +126,4 @@ class CareItem:
 
 
 def reminder_prefix(person_key: str, rule_id: str) -> str:
-    return f"care:{person_key}:{rule_id}:"
+    return push.item_prefix(person_key, rule_id)

@@ -3,7 +3,6 @@ one household card when several items reach a step the same day, "remind me late
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable
 from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
@@ -21,15 +20,12 @@ from jiayi.services.careplans.model import KIND_CARE_REMINDER, CareItem, ItemSta
 from jiayi.services.careplans.rules import awaiting_record, local_today
 from jiayi.services.clock import Clock
 from jiayi.services.people import require_resident
+from jiayi.services.push import care as push
 from jiayi.storage.careplans import GROUP_MARKER
 from jiayi.storage.records import ServiceKind
 from jiayi.storage.uow import UnitOfWork
 
 SNOOZE = timedelta(days=3)
-
-
-def payload_json(values: dict[str, object]) -> str:
-    return json.dumps(values, ensure_ascii=False, sort_keys=True)
 
 
 def _service_for(rule: Rule, services: list[tuple[int, str, ServiceKind]]) -> int | None:
@@ -38,24 +34,24 @@ def _service_for(rule: Rule, services: list[tuple[int, str, ServiceKind]]) -> in
 
 def _reminder_payload(
     item: CareItem, step: str, service_id: int | None, today: date
-) -> dict[str, object]:
-    return {
-        "rule": item.rule.id,
-        "name_zh": item.rule.name("zh-CN"),
-        "name_en": item.rule.name("en"),
-        "member_id": item.person.member_id or 0,
-        "person": item.person.name,
-        "self": item.person.member_id is None,
-        "due": item.due.isoformat(),
-        "dose": item.dose,
-        "step": step,
-        "overdue": item.state(today) is ItemState.OVERDUE,
-        "service_id": service_id,
+) -> push.CareReminder:
+    return push.CareReminder(
+        rule=item.rule.id,
+        name_zh=item.rule.name("zh-CN"),
+        name_en=item.rule.name("en"),
+        member_id=item.person.member_id or 0,
+        person=item.person.name,
+        own=item.person.member_id is None,
+        due=item.due,
+        dose=item.dose,
+        step=step,
+        overdue=item.state(today) is ItemState.OVERDUE,
+        service_id=service_id,
         # Children's vaccines: check the 预防接种证 before booking (no duplicate dose).
-        "check_record": item.rule.child_vaccine,
-        "note_zh": item.rule.note("zh-CN"),
-        "note_en": item.rule.note("en"),
-    }
+        check_record=item.rule.child_vaccine,
+        note_zh=item.rule.note("zh-CN"),
+        note_en=item.rule.note("en"),
+    )
 
 
 def _due_steps(household: Household, rules: RuleBook, today: date) -> list[tuple[CareItem, str]]:
@@ -70,7 +66,7 @@ def _due_steps(household: Household, rules: RuleBook, today: date) -> list[tuple
 
 
 def _reminder_key(item: CareItem, step: str) -> str:
-    return f"{item.prefix}{item.due:%Y%m%d}:{step}"
+    return push.reminder_key(item.prefix, item.due, step)
 
 
 async def plan_reminders(
@@ -92,11 +88,11 @@ async def plan_reminders(
             household = await household_of(uow, resident_id, zone)
             if household is None:
                 continue
-            known = await uow.careplans.queued_keys(resident_id, "care:")
+            known = await uow.careplans.queued_keys(resident_id, push.REMINDER_PREFIX)
             for grouped in await uow.careplans.queued_payloads(
                 resident_id, KIND_CARE_REMINDER, GROUP_MARKER
             ):
-                known.update(group_keys(grouped))
+                known.update(push.card_keys(grouped))
         new = [
             (i, s)
             for i, s in _due_steps(household, book, today)
@@ -116,33 +112,17 @@ async def plan_reminders(
             # per item: a new resident or a parent added late has several at once, and five
             # separate cards in one morning is a flood. The card's row is keyed by its first
             # item; the others' keys travel in the payload, so no item is reminded twice.
-            payload = payloads[0] if len(new) == 1 else group_payload(keys, payloads)
+            payload = payloads[0] if len(new) == 1 else push.CareCard.of(keys, payloads)
             created += await uow.outbox.enqueue(
                 resident_id=resident_id,
                 kind=KIND_CARE_REMINDER,
                 dedupe_key=keys[0],
-                payload=payload_json(payload),
+                payload=payload.to_json(),
                 not_before=now,
                 now=now,
             )
             await uow.commit()
     return created
-
-
-def group_payload(keys: list[str], items: list[dict[str, object]]) -> dict[str, object]:
-    """The payload of a household card: each item's own reminder payload with its key."""
-    return {"v": 2, "items": [{**item, "key": key} for key, item in zip(keys, items, strict=True)]}
-
-
-def group_keys(payload: str) -> set[str]:
-    """The reminder keys a queued household card covers (none for a single reminder)."""
-    try:
-        items = json.loads(payload).get("items")
-    except (ValueError, AttributeError):
-        return set()
-    if not isinstance(items, list):
-        return set()
-    return {str(i["key"]) for i in items if isinstance(i, dict) and "key" in i}
 
 
 async def reminder_card(
@@ -154,7 +134,7 @@ async def reminder_card(
     member_id: int | None,
     due: date,
     rules: RuleBook | None = None,
-) -> dict[str, object]:
+) -> push.CareReminder:
     """One item of a household card, as its own reminder's payload (rendered like a single
     reminder, with its buttons). Refuses an item already recorded or moved on."""
     book, today = rule_book(rules), local_today(clock, zone)
@@ -187,10 +167,10 @@ async def snooze(
         await uow.outbox.enqueue(
             resident_id=household.resident.id,
             kind=KIND_CARE_REMINDER,
-            dedupe_key=f"{item.prefix}{item.due:%Y%m%d}:snooze{today:%Y%m%d}",
-            payload=payload_json(
-                _reminder_payload(item, "snooze", _service_for(item.rule, services), today)
-            ),
+            dedupe_key=_reminder_key(item, f"snooze{today:%Y%m%d}"),
+            payload=_reminder_payload(
+                item, "snooze", _service_for(item.rule, services), today
+            ).to_json(),
             not_before=at,
             now=now,
         )

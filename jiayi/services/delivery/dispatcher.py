@@ -27,6 +27,8 @@ from jiayi.services.delivery.ports import (
 )
 from jiayi.services.delivery.quiet import in_quiet_hours, quiet_hours_end
 from jiayi.services.delivery.recording import LocalChatPacer, Recorder
+from jiayi.services.push import PushKind
+from jiayi.services.push.tip import TipPayload
 from jiayi.services.ratelimit import ChatPacer, RateLimiter
 from jiayi.services.tip_parts import TipParts, render_tip
 from jiayi.storage.records import Delivery, DeliveryResult, OutboxStatus
@@ -72,7 +74,7 @@ class OutboxDispatcher:
         )
         self._pacer: ChatPacer = pacer or LocalChatPacer(s.per_chat_interval)
         self._flood_until = 0.0
-        self._renderers: dict[str, Renderer] = {"tip": self._render_tip}
+        self._renderers: dict[str, Renderer] = {PushKind.TIP: self._render_tip}
         self._despite_pause: set[str] = set()
         self._urgent: set[str] = set()
         self._despite_quiet: set[str] = set()
@@ -266,7 +268,7 @@ class OutboxDispatcher:
                 error="paused" if paused else "unreachable",
                 count_attempt=False,
             )
-        if d.kind == "tip" and d.tip_id is not None:
+        if d.kind == PushKind.TIP and d.tip_id is not None:
             tip = self._library.tips.get(d.tip_id)
             if tip is None:
                 return DeliveryResult(
@@ -374,9 +376,10 @@ class OutboxDispatcher:
         assert d.tip_id is not None
         tip = self._library.get(d.tip_id)
         today = self._clock.now().astimezone(self._zone).date()
+        payload = TipPayload.from_json(d.payload)
         text, more = render_tip(
             self._library,
-            TipParts.from_payload(tip.id, d.payload),
+            TipParts.of(tip.id, payload),
             d.locale,
             full=False,
             name=d.display_name,
@@ -394,4 +397,5 @@ class OutboxDispatcher:
             action=tip.action,
             quiz=tip.quiz is not None,
             data={"more": more, "service": tip.service},
+            payload=payload,
         )

@@ -10,6 +10,7 @@ from enum import StrEnum
 from typing import Any, Protocol
 
 from jiayi.content.tips import Action
+from jiayi.services.push import PushPayload
 from jiayi.storage.records import Delivery, DeliveryResult, OutboxStatus
 
 
@@ -50,6 +51,8 @@ class OutgoingMessage:
     quiz: bool = False
     # A Telegram file id: the message goes as a photo with the text as its caption.
     photo: str | None = None
+    # The row's payload, decoded: the Sender chooses the buttons from it.
+    payload: PushPayload | None = None
 
 
 class Sender(Protocol):

@@ -14,6 +14,7 @@ from jiayi.content.points import (
     RuleBook,
     load_rules,
 )
+from jiayi.services.push import PushKind
 from jiayi.storage.records import (
     AppointmentRecord,
     EntryKind,
@@ -23,7 +24,7 @@ from jiayi.storage.records import (
 )
 from jiayi.storage.uow import UnitOfWork
 
-KIND_EXPIRY_REMINDER = "points_expiry"
+KIND_EXPIRY_REMINDER = PushKind.POINTS_EXPIRY
 
 
 VOUCHER_CODE_LENGTH = 8

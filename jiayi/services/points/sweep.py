@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
@@ -13,6 +12,7 @@ from jiayi.content.points import (
 )
 from jiayi.services.clock import Clock
 from jiayi.services.points.ledger import KIND_EXPIRY_REMINDER, expire_lapsed, refund
+from jiayi.services.push.points import PointsExpiry, expiry_key
 from jiayi.storage.records import (
     VoucherStatus,
 )
@@ -61,12 +61,11 @@ async def housekeeping(
     async with uow_factory() as uow:
         await uow.begin_write()
         for resident_id, at, amount in await uow.points.expiring_between(now, now + window):
-            payload = json.dumps({"points": amount, "expires_at": at.isoformat()})
             if await uow.outbox.enqueue(
                 resident_id=resident_id,
                 kind=KIND_EXPIRY_REMINDER,
-                dedupe_key=f"points_expiry:{resident_id}:{at.date().isoformat()}",
-                payload=payload,
+                dedupe_key=expiry_key(resident_id, at.date()),
+                payload=PointsExpiry(amount, at).to_json(),
                 not_before=now,
                 now=now,
             ):
