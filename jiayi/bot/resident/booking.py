@@ -7,7 +7,7 @@ from datetime import date, datetime
 from aiogram import F, Router
 from aiogram.filters import Command
 from aiogram.fsm.context import FSMContext
-from aiogram.types import BufferedInputFile, CallbackQuery, Message
+from aiogram.types import BufferedInputFile, CallbackQuery, Message, Update
 from aiogram.utils.i18n import gettext as _
 
 from jiayi.bot import booking_keyboards as kb
@@ -25,6 +25,7 @@ from jiayi.bot.callbacks import (
     OfferAcceptCD,
     WaitlistJoinCD,
 )
+from jiayi.bot.errors import log_refusal
 from jiayi.bot.labels import error_text
 from jiayi.bot.replies import drop_buttons, edit, send
 from jiayi.content.render import Renderer
@@ -173,13 +174,9 @@ async def cb_service(
     locale: str,
     settings: Settings,
 ) -> None:
-    try:
-        found = await booking.people_for_service(
-            uow, clock, callback.from_user.id, callback_data.service_id, settings.zone
-        )
-    except DomainError as error:
-        await send(callback, error_text(error))
-        return
+    found = await booking.people_for_service(
+        uow, clock, callback.from_user.id, callback_data.service_id, settings.zone
+    )
     if found.household_size == 1 and found.bookable:  # nobody else: straight to the days
         await _days(callback, uow, clock, locale, settings, callback_data.service_id, 0)
         return
@@ -213,13 +210,9 @@ async def cb_person(
     locale: str,
     settings: Settings,
 ) -> None:
-    try:
-        existing = await booking.existing_booking(
-            uow, callback.from_user.id, callback_data.service_id, _member(callback_data.member_id)
-        )
-    except DomainError as error:
-        await send(callback, error_text(error))
-        return
+    existing = await booking.existing_booking(
+        uow, callback.from_user.id, callback_data.service_id, _member(callback_data.member_id)
+    )
     if existing is not None:
         await _already_booked(callback, existing, locale, settings, _today(clock, settings))
         return
@@ -238,13 +231,9 @@ async def _days(
     member_id: int,
     resched: int = 0,
 ) -> None:
-    try:
-        items = await booking.available_days(
-            uow, clock, callback.from_user.id, service_id, _member(member_id), settings.zone
-        )
-    except DomainError as error:
-        await send(callback, error_text(error))
-        return
+    items = await booking.available_days(
+        uow, clock, callback.from_user.id, service_id, _member(member_id), settings.zone
+    )
     if not items:
         await edit(
             callback,
@@ -340,6 +329,7 @@ async def cb_confirm(
     renderer: Renderer,
     locale: str,
     settings: Settings,
+    event_update: Update,
 ) -> None:
     try:
         if callback_data.resched:
@@ -356,6 +346,7 @@ async def cb_confirm(
                 settings.zone,
             )
     except DomainError as error:
+        log_refusal(event_update, error)
         # The confirmation can't be pressed again: it would only be refused again.
         await edit(callback, error_text(error), kb.after_refusal(error.code))
         return
@@ -368,17 +359,13 @@ async def cb_waitlist(
     uow: UnitOfWork,
     clock: Clock,
 ) -> None:
-    try:
-        entry = await booking.join_waitlist(
-            uow,
-            clock,
-            callback.from_user.id,
-            callback_data.slot_id,
-            _member(callback_data.member_id),
-        )
-    except DomainError as error:
-        await send(callback, error_text(error))
-        return
+    entry = await booking.join_waitlist(
+        uow,
+        clock,
+        callback.from_user.id,
+        callback_data.slot_id,
+        _member(callback_data.member_id),
+    )
     await send(
         callback,
         _(
@@ -397,13 +384,9 @@ async def cb_offer_accept(
     locale: str,
     settings: Settings,
 ) -> None:
-    try:
-        appt = await booking.accept_offer(
-            uow, clock, callback.from_user.id, callback_data.waitlist_id, settings.zone
-        )
-    except DomainError as error:
-        await send(callback, error_text(error))
-        return
+    appt = await booking.accept_offer(
+        uow, clock, callback.from_user.id, callback_data.waitlist_id, settings.zone
+    )
     await _send_booked(callback, renderer, locale, settings, appt)
 
 
@@ -495,11 +478,7 @@ async def cb_appointment(
             kb.confirm_cancel(appt.id),
         )
     elif action is ApptAction.CANCEL_YES:
-        try:
-            await booking.cancel(uow, clock, user_id, appt.id)
-        except DomainError as error:
-            await send(callback, error_text(error))
-            return
+        await booking.cancel(uow, clock, user_id, appt.id)
         await edit(callback, _("The appointment is cancelled."), None)
     else:  # reschedule: same service and person, a new time
         await _days(

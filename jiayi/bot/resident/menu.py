@@ -74,8 +74,7 @@ async def cmd_menu(
         await message.answer(desk_text, reply_markup=desk_markup)
         return
     if resident is None:
-        await message.answer(error_text(NotRegistered()))
-        return
+        raise NotRegistered()
     text, markup = await home_screen(
         uow, settings, renderer, locale, resident, message.from_user.id
     )
@@ -92,8 +91,7 @@ async def cmd_more(
     """ "More" on the reply keyboard: the full menu, as buttons under the message."""
     await state.clear()
     if resident is None:
-        await message.answer(error_text(NotRegistered()))
-        return
+        raise NotRegistered()
     text, markup = views.main_menu(renderer, locale, resident)
     await message.answer(text, reply_markup=markup)
 

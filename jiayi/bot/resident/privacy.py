@@ -17,6 +17,7 @@ from aiogram.types import (
     Message,
     ReplyKeyboardRemove,
     TelegramObject,
+    Update,
 )
 from aiogram.utils.i18n import gettext as _
 
@@ -31,6 +32,7 @@ from jiayi.bot.callbacks import (
     TakeoverLinkCD,
 )
 from jiayi.bot.doctor.gate import doctor_at_work
+from jiayi.bot.errors import log_refusal
 from jiayi.bot.labels import conditions_text, error_text, relation_label, sex_label
 from jiayi.bot.middlewares import LOCALE_KEY
 from jiayi.bot.replies import drop_buttons, edit, send
@@ -41,7 +43,7 @@ from jiayi.content.render import Renderer, html_format
 from jiayi.services import family, privacy
 from jiayi.services.clock import Clock
 from jiayi.services.database import UnitOfWork
-from jiayi.services.errors import DomainError, NotRegistered
+from jiayi.services.errors import DomainError, ErrorCode, NotRegistered
 from jiayi.services.family import FamilyMemberRecord
 from jiayi.services.privacy import ConsentStatus, DataExport
 from jiayi.services.residents import ResidentRecord
@@ -142,20 +144,22 @@ async def cmd_privacy(
 ) -> None:
     await state.clear()
     assert message.from_user is not None
-    try:
-        text, markup = await _overview(uow, renderer, locale, message.from_user.id, settings.zone)
-    except DomainError as error:
-        await message.answer(error_text(error))
-        return
+    text, markup = await _overview(uow, renderer, locale, message.from_user.id, settings.zone)
     await message.answer(text, reply_markup=markup)
 
 
 async def cb_privacy_open(
-    callback: CallbackQuery, uow: UnitOfWork, renderer: Renderer, locale: str, settings: Settings
+    callback: CallbackQuery,
+    uow: UnitOfWork,
+    renderer: Renderer,
+    locale: str,
+    settings: Settings,
+    event_update: Update,
 ) -> None:
     try:
         text, markup = await _overview(uow, renderer, locale, callback.from_user.id, settings.zone)
     except DomainError as error:
+        log_refusal(event_update, error)
         await edit(callback, error_text(error), None)
         return
     await edit(callback, text, markup)
@@ -173,13 +177,19 @@ async def cb_privacy_notice(
 
 
 async def cb_privacy_agree(
-    callback: CallbackQuery, uow: UnitOfWork, clock: Clock, renderer: Renderer, locale: str
+    callback: CallbackQuery,
+    uow: UnitOfWork,
+    clock: Clock,
+    renderer: Renderer,
+    locale: str,
+    event_update: Update,
 ) -> None:
     try:
         resident = await privacy.give_consent(
             uow, clock, callback.from_user.id, CONSENT_NOTICE_VERSION
         )
     except DomainError as error:
+        log_refusal(event_update, error)
         await edit(callback, error_text(error), None)
         return
     text, markup = views.main_menu(renderer, locale, resident)
@@ -206,10 +216,13 @@ async def cb_privacy_withdraw(callback: CallbackQuery) -> None:
     )
 
 
-async def cb_privacy_withdraw_yes(callback: CallbackQuery, uow: UnitOfWork, clock: Clock) -> None:
+async def cb_privacy_withdraw_yes(
+    callback: CallbackQuery, uow: UnitOfWork, clock: Clock, event_update: Update
+) -> None:
     try:
         await privacy.withdraw_consent(uow, clock, callback.from_user.id)
     except DomainError as error:
+        log_refusal(event_update, error)
         await edit(callback, error_text(error), None)
         return
     kb = InlineKeyboardBuilder()
@@ -290,14 +303,7 @@ async def _send_export(
     zone: ZoneInfo,
 ) -> None:
     user_id = target.from_user.id if target.from_user else 0
-    try:
-        export = await privacy.export_my_data(uow, clock, user_id)
-    except DomainError as error:
-        if isinstance(target, Message):
-            await target.answer(error_text(error))
-        else:
-            await send(target, error_text(error))
-        return
+    export = await privacy.export_my_data(uow, clock, user_id)
     text = _summary(renderer, locale, export, zone)
     day = export.generated_at.astimezone(zone).date()
     document = BufferedInputFile(export.to_json(), filename=f"jiayi-mydata-{day.isoformat()}.json")
@@ -355,8 +361,7 @@ def _forget_question(*, from_privacy: bool) -> tuple[str, InlineKeyboardMarkup]:
 async def cmd_forget(message: Message, state: FSMContext, resident: ResidentRecord | None) -> None:
     await state.clear()
     if resident is None:
-        await message.answer(error_text(NotRegistered()))
-        return
+        raise NotRegistered()
     text, markup = _forget_question(from_privacy=False)
     await message.answer(text, reply_markup=markup)
 
@@ -371,11 +376,12 @@ async def cb_privacy_keep(callback: CallbackQuery) -> None:
 
 
 async def cb_privacy_forget_yes(
-    callback: CallbackQuery, state: FSMContext, uow: UnitOfWork, clock: Clock
+    callback: CallbackQuery, state: FSMContext, uow: UnitOfWork, clock: Clock, event_update: Update
 ) -> None:
     try:
         await privacy.erase_my_data(uow, clock, callback.from_user.id)
     except DomainError as error:
+        log_refusal(event_update, error)
         await edit(callback, error_text(error), None)
         return
     await state.clear()
@@ -398,14 +404,10 @@ async def cb_privacy_forget_yes(
 async def cb_takeover_link(
     callback: CallbackQuery, callback_data: TakeoverLinkCD, uow: UnitOfWork, clock: Clock
 ) -> None:
-    try:
-        member = await family.get_member(uow, callback.from_user.id, callback_data.member_id)
-        token = await privacy.create_takeover(
-            uow, clock, callback.from_user.id, callback_data.member_id
-        )
-    except DomainError as error:
-        await send(callback, error_text(error))
-        return
+    member = await family.get_member(uow, callback.from_user.id, callback_data.member_id)
+    token = await privacy.create_takeover(
+        uow, clock, callback.from_user.id, callback_data.member_id
+    )
     assert callback.bot is not None
     me = await callback.bot.me()
     link = f"https://t.me/{me.username}?start={privacy.TAKEOVER_PREFIX}{token}"
@@ -437,13 +439,8 @@ async def cmd_start_takeover(
     await state.clear()
     token = (command.args or "").removeprefix(privacy.TAKEOVER_PREFIX)
     if resident is not None:
-        await message.answer(error_text(DomainError("takeover_already_resident")))
-        return
-    try:
-        member = await privacy.takeover_member(uow, clock, token)
-    except DomainError as error:
-        await message.answer(error_text(error))
-        return
+        raise DomainError(ErrorCode.TAKEOVER_ALREADY_RESIDENT)
+    member = await privacy.takeover_member(uow, clock, token)
     await state.set_state(Takeover.consent)
     await state.update_data({TOKEN_KEY: token, LOCALE_KEY: locale})
     kb = InlineKeyboardBuilder()
@@ -476,18 +473,14 @@ async def cb_takeover_consent(
     if not callback_data.agree:
         await send(callback, _("Nothing has changed. Your family member still manages your care."))
         return
-    try:
-        resident = await privacy.accept_takeover(
-            uow,
-            clock,
-            token=str(data.get(TOKEN_KEY, "")),
-            telegram_user_id=callback.from_user.id,
-            locale=locale,
-            notice_version=CONSENT_NOTICE_VERSION,
-        )
-    except DomainError as error:
-        await send(callback, error_text(error))
-        return
+    resident = await privacy.accept_takeover(
+        uow,
+        clock,
+        token=str(data.get(TOKEN_KEY, "")),
+        telegram_user_id=callback.from_user.id,
+        locale=locale,
+        notice_version=CONSENT_NOTICE_VERSION,
+    )
     text, markup = await home_screen(
         uow, settings, renderer, locale, resident, callback.from_user.id
     )
