@@ -26,6 +26,7 @@ from jiayi.bot.labels import error_text
 from jiayi.bot.replies import edit
 from jiayi.bot.states import RedeemVoucher
 from jiayi.content import LOCALES
+from jiayi.content.localized import localized
 from jiayi.content.render import Renderer
 from jiayi.content.safety import normalise
 from jiayi.services import booking, console
@@ -120,7 +121,7 @@ async def _help(uow: UnitOfWork, user_id: int, renderer: Renderer, locale: str) 
     centre = await booking.centre_contact(uow, user_id)
     name = None
     if centre is not None and (centre.phone or centre.address):
-        name = centre.name if locale == "zh-CN" else centre.name_en
+        name = localized(centre, "name", locale)
     return renderer.render(
         "help",
         locale,

@@ -10,6 +10,7 @@ from aiogram.utils.i18n import gettext as _
 from jiayi.bot import booking_keyboards as kb
 from jiayi.bot import keyboards
 from jiayi.bot.replies import drop_buttons, send
+from jiayi.content.localized import localized
 from jiayi.content.render import Renderer
 from jiayi.services import readings
 from jiayi.services.booking import AppointmentRecord
@@ -38,7 +39,7 @@ def _card(
         service=kb.service_name(appt, locale),
         person=appt.person_name,
         starts_at=_local(appt.starts_at, settings),
-        centre=appt.centre_name if locale == "zh-CN" else appt.centre_name_en,
+        centre=localized(appt, "centre_name", locale),
         doctor=appt.doctor_name,
         code=appt.check_in_code,
         status=appt.status.value,

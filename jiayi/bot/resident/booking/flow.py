@@ -23,6 +23,7 @@ from jiayi.bot.errors import log_refusal
 from jiayi.bot.labels import error_text
 from jiayi.bot.replies import edit, send
 from jiayi.bot.resident.booking.common import _local, _member, _send_booked, _today
+from jiayi.content.localized import localized
 from jiayi.content.render import Renderer
 from jiayi.services import booking
 from jiayi.services.booking import AppointmentRecord
@@ -246,10 +247,10 @@ async def cb_slot(
     text = renderer.render(
         "book_confirm",
         locale,
-        service=summary.service_name_zh if locale == "zh-CN" else summary.service_name_en,
+        service=localized(summary, "service_name", locale),
         person=summary.person_name,
         starts_at=_local(summary.starts_at, settings),
-        centre=summary.centre_name if locale == "zh-CN" else summary.centre_name_en,
+        centre=localized(summary, "centre_name", locale),
         resched=bool(callback_data.resched),
     )
     await edit(
