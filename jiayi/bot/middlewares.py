@@ -109,13 +109,12 @@ def _command(text: str | None) -> str | None:
 
 def _is_open(event: TelegramObject) -> bool:
     if isinstance(event, Message):
-        text = (event.text or "").strip()
-        if not text.startswith("/"):
+        command = _command(event.text)
+        if command is None:
             return False
-        command = text[1:].split(maxsplit=1)[0].split("@", 1)[0].lower()
         if command == "start":
             # Only the takeover deep link: `/start tko_<token>`, the prefix opening the payload.
-            parts = text.split(maxsplit=1)
+            parts = (event.text or "").strip().split(maxsplit=1)
             return len(parts) == 2 and parts[1].startswith(privacy.TAKEOVER_PREFIX)
         return command in OPEN_COMMANDS
     if isinstance(event, CallbackQuery):

@@ -8,10 +8,7 @@ from aiogram.types import BufferedInputFile, CallbackQuery, Message
 from aiogram.utils.i18n import gettext as _
 
 from jiayi.bot import booking_keyboards as kb
-from jiayi.bot.callbacks import (
-    ApptAction,
-    ApptCD,
-)
+from jiayi.bot.callbacks import ApptAction, ApptCD
 from jiayi.bot.replies import edit, send
 from jiayi.bot.resident.booking.common import _card, _local, _today
 from jiayi.bot.resident.booking.flow import days_screen

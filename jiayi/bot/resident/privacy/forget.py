@@ -3,20 +3,12 @@
 from __future__ import annotations
 
 from aiogram.fsm.context import FSMContext
-from aiogram.types import (
-    CallbackQuery,
-    InlineKeyboardMarkup,
-    Message,
-    ReplyKeyboardRemove,
-    Update,
-)
+from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message, ReplyKeyboardRemove, Update
 from aiogram.utils.i18n import gettext as _
 
 from jiayi.bot import keyboards
 from jiayi.bot.aiogram_shim import InlineKeyboardBuilder
-from jiayi.bot.callbacks import (
-    PrivacyAction,
-)
+from jiayi.bot.callbacks import PrivacyAction
 from jiayi.bot.errors import log_refusal
 from jiayi.bot.labels import error_text
 from jiayi.bot.replies import drop_buttons, edit

@@ -4,11 +4,7 @@ from __future__ import annotations
 
 from zoneinfo import ZoneInfo
 
-from aiogram.types import (
-    BufferedInputFile,
-    CallbackQuery,
-    Message,
-)
+from aiogram.types import BufferedInputFile, CallbackQuery, Message
 from aiogram.utils.i18n import gettext as _
 
 from jiayi.bot.labels import conditions_text, sex_label

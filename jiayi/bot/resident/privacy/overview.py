@@ -6,23 +6,12 @@ from __future__ import annotations
 from zoneinfo import ZoneInfo
 
 from aiogram.fsm.context import FSMContext
-from aiogram.types import (
-    CallbackQuery,
-    InlineKeyboardMarkup,
-    Message,
-    Update,
-)
+from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message, Update
 from aiogram.utils.i18n import gettext as _
 
 from jiayi.bot import views
 from jiayi.bot.aiogram_shim import InlineKeyboardBuilder
-from jiayi.bot.callbacks import (
-    MenuCD,
-    MenuItem,
-    PrivacyAction,
-    PrivacyCD,
-    TakeoverLinkCD,
-)
+from jiayi.bot.callbacks import MenuCD, MenuItem, PrivacyAction, PrivacyCD, TakeoverLinkCD
 from jiayi.bot.errors import log_refusal
 from jiayi.bot.labels import error_text, relation_label
 from jiayi.bot.replies import edit

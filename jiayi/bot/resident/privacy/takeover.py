@@ -5,17 +5,11 @@ from __future__ import annotations
 from aiogram.filters import CommandObject
 from aiogram.fsm.context import FSMContext
 from aiogram.fsm.state import State, StatesGroup
-from aiogram.types import (
-    CallbackQuery,
-    Message,
-)
+from aiogram.types import CallbackQuery, Message
 from aiogram.utils.i18n import gettext as _
 
 from jiayi.bot.aiogram_shim import InlineKeyboardBuilder
-from jiayi.bot.callbacks import (
-    TakeoverConsentCD,
-    TakeoverLinkCD,
-)
+from jiayi.bot.callbacks import TakeoverConsentCD, TakeoverLinkCD
 from jiayi.bot.middlewares import LOCALE_KEY
 from jiayi.bot.replies import drop_buttons, send
 from jiayi.bot.resident.menu import home_screen
