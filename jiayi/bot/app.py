@@ -28,8 +28,12 @@ from jiayi.bot.commands import doctor_commands, resident_commands
 from jiayi.bot.doctor.broadcast import BroadcastNotifier
 from jiayi.bot.doctor.composing import COMPOSING_STATES
 from jiayi.bot.logs import keep_personal_data_out
-from jiayi.bot.middlewares import CommandLeavesStep, LocaleMiddleware, UnitOfWorkMiddleware
-from jiayi.bot.resident.privacy import ConsentGate
+from jiayi.bot.middlewares import (
+    CommandLeavesStep,
+    ConsentGate,
+    LocaleMiddleware,
+    UnitOfWorkMiddleware,
+)
 from jiayi.bot.routers import get_routers
 from jiayi.bot.sender import AiogramSender
 from jiayi.content import GETTEXT_DOMAIN, LOCALES, LOCALES_DIR

@@ -30,6 +30,7 @@ from jiayi.bot.callbacks import (
 )
 from jiayi.bot.paging import add_nav
 from jiayi.content.dates import day_words, time_words, when_words
+from jiayi.content.localized import localized
 from jiayi.services.booking import (
     AppointmentRecord,
     AppointmentStatus,
@@ -55,8 +56,8 @@ def from_int(value: int) -> date:
 
 def service_name(service: BookableServiceRecord | AppointmentRecord, locale: str) -> str:
     if isinstance(service, AppointmentRecord):
-        return service.service_name_zh if locale == "zh-CN" else service.service_name_en
-    return service.name_zh if locale == "zh-CN" else service.name_en
+        return localized(service, "service_name", locale)
+    return localized(service, "name", locale)
 
 
 def _menu_row(kb: InlineKeyboardBuilder) -> None:

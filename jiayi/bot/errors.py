@@ -1,5 +1,10 @@
 """The last line of defence: a rule broken answers in words, a bug answers with an apology.
 
+Handlers let a `DomainError` from a service propagate here: the answer is the same for every
+handler (a new message with `error_text`), and refusals are logged in one place. A handler
+catches it only when its answer differs (it edits the screen in place, adds a keyboard or a
+next question), and then calls `log_refusal` itself.
+
 Logs carry the update id and the exception, never the message text or who sent it.
 """
 
@@ -9,7 +14,7 @@ import logging
 
 from aiogram import Router
 from aiogram.filters import ExceptionTypeFilter
-from aiogram.types import ErrorEvent
+from aiogram.types import ErrorEvent, Update
 from aiogram.utils.i18n import gettext as _
 
 from jiayi.bot.labels import error_text
@@ -27,12 +32,20 @@ def _chat_id(event: ErrorEvent) -> int | None:
     return None
 
 
+def log_refusal(update: Update, error: DomainError) -> None:
+    """Logs a refusal worth an operator's look: someone reached for data that isn't theirs
+    (a forged button, another person's id). Only the update id and the code: no text, no user.
+
+    The error router calls it for every DomainError it answers; a handler that answers a
+    DomainError itself (because its answer differs from the router's) calls it too."""
+    if isinstance(error, NotAllowed):
+        log.warning("refused update=%s code=%s", update.update_id, error.code)
+
+
 async def on_domain_error(event: ErrorEvent) -> None:
     error = event.exception
     assert isinstance(error, DomainError)
-    if isinstance(error, NotAllowed):
-        # Someone reached for data that isn't theirs: worth an operator's look.
-        log.warning("refused update=%s code=%s", event.update.update_id, error.code)
+    log_refusal(event.update, error)
     await _reply(event, error_text(error))
 
 

@@ -63,6 +63,7 @@ from jiayi.bot.labels import (
     topic_label,
 )
 from jiayi.content.dates import hour_words
+from jiayi.content.localized import localized
 from jiayi.services.doctors import DoctorPage
 from jiayi.services.family import FamilyMemberRecord, Relation
 from jiayi.services.pushes import Action, Topic
@@ -150,7 +151,7 @@ def conditions(
 def doctors(page: DoctorPage, *, allow_later: bool, locale: str) -> InlineKeyboardMarkup:
     kb = InlineKeyboardBuilder()
     for doctor in page.doctors:
-        centre = doctor.centre_name if locale == "zh-CN" else doctor.centre_name_en
+        centre = localized(doctor, "centre_name", locale)
         kb.button(
             text=f"{doctor.display_name} · {centre}",
             callback_data=DoctorPickCD(doctor_id=doctor.id),

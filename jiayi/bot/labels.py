@@ -10,7 +10,7 @@ from aiogram.utils.i18n import get_i18n
 from aiogram.utils.i18n import gettext as _
 
 from jiayi.content.dates import when_words
-from jiayi.services.errors import DomainError
+from jiayi.services.errors import DomainError, ErrorCode
 from jiayi.services.family import Relation
 from jiayi.services.pushes import Action, Topic
 from jiayi.services.residents import Condition, Sex
@@ -89,145 +89,165 @@ def error_text(error: DomainError) -> str:
     """A short answer for a rule the user ran into. Unknown codes get a generic line."""
     p = error.params
     texts = {
-        "not_registered": _("You haven't signed up yet. Send /start to begin."),
-        "not_allowed": _("Sorry, you can't do that."),
-        "member_not_yours": _("Sorry, you can't do that."),
-        "member_not_found": _("That family member no longer exists."),
-        "doctor_not_found": _("That doctor is no longer available. Please choose another."),
-        "own_doctor": _("You can't be your own family doctor."),
-        "contact_not_yours": _(
+        ErrorCode.NOT_REGISTERED: _("You haven't signed up yet. Send /start to begin."),
+        ErrorCode.NOT_ALLOWED: _("Sorry, you can't do that."),
+        ErrorCode.MEMBER_NOT_YOURS: _("Sorry, you can't do that."),
+        ErrorCode.MEMBER_NOT_FOUND: _("That family member no longer exists."),
+        ErrorCode.DOCTOR_NOT_FOUND: _(
+            "That doctor is no longer available. Please choose another."
+        ),
+        ErrorCode.OWN_DOCTOR: _("You can't be your own family doctor."),
+        ErrorCode.CONTACT_NOT_YOURS: _(
             "Please share your own phone number with the button below, not someone else's."
         ),
-        "roster_entry_gone": _("That record is no longer available."),
-        "consent_needed": _("Please agree to the privacy notice first: send /privacy."),
-        "name_empty": _("Please send a name."),
-        "name_too_long": _("That name is too long (at most {max} characters).").format(
+        ErrorCode.ROSTER_ENTRY_GONE: _("That record is no longer available."),
+        ErrorCode.CONSENT_NEEDED: _("Please agree to the privacy notice first: send /privacy."),
+        ErrorCode.NAME_EMPTY: _("Please send a name."),
+        ErrorCode.NAME_TOO_LONG: _("That name is too long (at most {max} characters).").format(
             max=p.get("max")
         ),
-        "birth_year_format": _("Please send a four-digit year, for example 1960."),
-        "birth_year_range": _("Please send a year between {low} and {high}.").format(
+        ErrorCode.BIRTH_YEAR_FORMAT: _("Please send a four-digit year, for example 1960."),
+        ErrorCode.BIRTH_YEAR_RANGE: _("Please send a year between {low} and {high}.").format(
             low=p.get("low"), high=p.get("high")
         ),
-        "birth_date_format": _("Please send the date like 2021-03-05."),
-        "birth_date_future": _("A birth date can't be in the future."),
-        "birth_date_too_old": _(
+        ErrorCode.BIRTH_DATE_FORMAT: _("Please send the date like 2021-03-05."),
+        ErrorCode.BIRTH_DATE_FUTURE: _("A birth date can't be in the future."),
+        ErrorCode.BIRTH_DATE_TOO_OLD: _(
             "Please check the date: that is more than {years} years ago."
         ).format(years=p.get("years")),
-        "pregnant_male": _("“Pregnant” can't be chosen together with male sex."),
-        "due_date_format": _("Please send the expected date like 2027-05-20."),
-        "due_date_range": _(
+        ErrorCode.PREGNANT_MALE: _("“Pregnant” can't be chosen together with male sex."),
+        ErrorCode.DUE_DATE_FORMAT: _("Please send the expected date like 2027-05-20."),
+        ErrorCode.DUE_DATE_RANGE: _(
             "Please check the date: it should be within the next 10 months, or the past year."
         ),
-        "family_full": _("You can manage at most {max} family members.").format(max=p.get("max")),
-        "invite_invalid": _("This invite link is not valid. Ask the centre for a new one."),
-        "invite_used": _("This invite link has already been used."),
-        "invite_expired": _("This invite link has expired. Ask the centre for a new one."),
-        "already_other_doctor": _("This Telegram account already belongs to another doctor."),
-        "unknown_locale": _("Please choose one of the languages offered."),
-        "tip_not_found": _("That tip is no longer available."),
-        "service_not_found": _("That service can't be booked any more."),
-        "slot_not_found": _("That time is no longer available. Please choose another."),
-        "slot_full": _("Sorry, that time has just filled up. Please choose another time."),
-        "slot_closed": _("That time has been closed by the centre. Please choose another."),
-        "too_late": _("That time is too soon to book. Please choose a later time."),
-        "beyond_horizon": _("That day can't be booked yet. Please choose an earlier day."),
-        "already_booked": _(
+        ErrorCode.FAMILY_FULL: _("You can manage at most {max} family members.").format(
+            max=p.get("max")
+        ),
+        ErrorCode.INVITE_INVALID: _(
+            "This invite link is not valid. Ask the centre for a new one."
+        ),
+        ErrorCode.INVITE_USED: _("This invite link has already been used."),
+        ErrorCode.INVITE_EXPIRED: _("This invite link has expired. Ask the centre for a new one."),
+        ErrorCode.ALREADY_OTHER_DOCTOR: _(
+            "This Telegram account already belongs to another doctor."
+        ),
+        ErrorCode.UNKNOWN_LOCALE: _("Please choose one of the languages offered."),
+        ErrorCode.TIP_NOT_FOUND: _("That tip is no longer available."),
+        ErrorCode.SERVICE_NOT_FOUND: _("That service can't be booked any more."),
+        ErrorCode.SLOT_NOT_FOUND: _("That time is no longer available. Please choose another."),
+        ErrorCode.SLOT_FULL: _("Sorry, that time has just filled up. Please choose another time."),
+        ErrorCode.SLOT_CLOSED: _(
+            "That time has been closed by the centre. Please choose another."
+        ),
+        ErrorCode.TOO_LATE: _("That time is too soon to book. Please choose a later time."),
+        ErrorCode.BEYOND_HORIZON: _("That day can't be booked yet. Please choose an earlier day."),
+        ErrorCode.ALREADY_BOOKED: _(
             "There is already an appointment for this service for that person. "
             "See /appointments to change it."
         ),
-        "not_eligible_age": _("This service isn't offered at that person's age."),
-        "not_eligible_sex": _("This service is only for women.")
+        ErrorCode.NOT_ELIGIBLE_AGE: _("This service isn't offered at that person's age."),
+        ErrorCode.NOT_ELIGIBLE_SEX: _("This service is only for women.")
         if p.get("sex") == Sex.FEMALE
         else _("This service is only for men."),
-        "referral_required": _(
+        ErrorCode.REFERRAL_REQUIRED: _(
             "Specialist slots need a referral from your family doctor first. "
             "Please ask your doctor."
         ),
-        "appointment_not_found": _("That appointment no longer exists."),
-        "cancel_too_late": _(
+        ErrorCode.APPOINTMENT_NOT_FOUND: _("That appointment no longer exists."),
+        ErrorCode.CANCEL_TOO_LATE: _(
             "It's too late to change this appointment online (less than {hours} hours to go). "
             "Please call the centre."
         ).format(hours=p.get("hours")),
-        "offer_expired": _("Sorry, the hold on that place has run out."),
-        "already_waiting": _("You're already on the waiting list for that time."),
-        "not_a_doctor": _("This command is for family doctors."),
-        "console_not_allowed": _(
+        ErrorCode.OFFER_EXPIRED: _("Sorry, the hold on that place has run out."),
+        ErrorCode.ALREADY_WAITING: _("You're already on the waiting list for that time."),
+        ErrorCode.NOT_A_DOCTOR: _("This command is for family doctors."),
+        ErrorCode.CONSOLE_NOT_ALLOWED: _(
             "The centre console is for the centre's staff (the operator and family doctors). "
             "Residents use this chat: see /help."
         ),
-        "admin_not_a_doctor": _(
+        ErrorCode.ADMIN_NOT_A_DOCTOR: _(
             "Appointment lists and check-in belong to a doctor's centre, and this admin "
             "account isn't a doctor. Bind it to a doctor with an invite "
             "(jiayi doctor invite) to use them."
         ),
-        "not_your_centre": _("That appointment belongs to another centre."),
-        "appointment_cancelled": _("That appointment was cancelled."),
-        "check_in_code_unknown": _("No appointment today has that check-in code."),
-        "undo_expired": _(
+        ErrorCode.NOT_YOUR_CENTRE: _("That appointment belongs to another centre."),
+        ErrorCode.APPOINTMENT_CANCELLED: _("That appointment was cancelled."),
+        ErrorCode.CHECK_IN_CODE_UNKNOWN: _("No appointment today has that check-in code."),
+        ErrorCode.UNDO_EXPIRED: _(
             "That can no longer be undone: the time to undo has passed or the visit changed since."
         ),
-        "quiet_hours": _("Please choose one of the quiet-hour options."),
-        "reading_format": _(
+        ErrorCode.QUIET_HOURS: _("Please choose one of the quiet-hour options."),
+        ErrorCode.READING_FORMAT: _(
             "Please type the numbers only, like 135/85 for blood pressure or 7.2 for glucose."
         ),
-        "reading_implausible": _(
+        ErrorCode.READING_IMPLAUSIBLE: _(
             "That value doesn't look right. Please measure again and type the new reading."
         ),
-        "reading_in_future": _("That time hasn't come yet today. Please choose an earlier time."),
-        "care_item_gone": _("That item is already recorded or has moved on. See /plan."),
-        "not_your_resident": _("That resident isn't contracted to you."),
-        "prescription_weeks": _("A long-term prescription is 4, 8 or 12 weeks."),
-        "takeover_child": _("A child under 14 can't take over their own account yet."),
-        "takeover_invalid": _("This link is not valid. Ask your family member for a new one."),
-        "takeover_used": _("This link has already been used."),
-        "takeover_expired": _("This link has expired. Ask your family member for a new one."),
-        "takeover_already_resident": _(
+        ErrorCode.READING_IN_FUTURE: _(
+            "That time hasn't come yet today. Please choose an earlier time."
+        ),
+        ErrorCode.CARE_ITEM_GONE: _("That item is already recorded or has moved on. See /plan."),
+        ErrorCode.NOT_YOUR_RESIDENT: _("That resident isn't contracted to you."),
+        ErrorCode.PRESCRIPTION_WEEKS: _("A long-term prescription is 4, 8 or 12 weeks."),
+        ErrorCode.TAKEOVER_CHILD: _("A child under 14 can't take over their own account yet."),
+        ErrorCode.TAKEOVER_INVALID: _(
+            "This link is not valid. Ask your family member for a new one."
+        ),
+        ErrorCode.TAKEOVER_USED: _("This link has already been used."),
+        ErrorCode.TAKEOVER_EXPIRED: _(
+            "This link has expired. Ask your family member for a new one."
+        ),
+        ErrorCode.TAKEOVER_ALREADY_RESIDENT: _(
             "This Telegram account already has its own jiayi profile. "
             "Open the link from the account that should take over."
         ),
         # health points
-        "points_no_centre": _(
+        ErrorCode.POINTS_NO_CENTRE: _(
             "Choose a family doctor first: rewards are offered by your doctor's centre."
         ),
-        "reward_not_found": _("That reward is no longer offered."),
-        "reward_out_of_stock": _("Sorry, that reward has just run out. Please choose another."),
-        "points_not_enough": _("You need {cost} points for this and have {balance}.").format(
-            cost=p.get("cost"), balance=p.get("balance")
+        ErrorCode.REWARD_NOT_FOUND: _("That reward is no longer offered."),
+        ErrorCode.REWARD_OUT_OF_STOCK: _(
+            "Sorry, that reward has just run out. Please choose another."
         ),
-        "voucher_not_found": _("That voucher no longer exists."),
-        "voucher_unknown": _("No voucher has that code. Please check it and try again."),
-        "voucher_other_centre": _("That voucher belongs to another centre."),
-        "voucher_already_redeemed": _(
+        ErrorCode.POINTS_NOT_ENOUGH: _(
+            "You need {cost} points for this and have {balance}."
+        ).format(cost=p.get("cost"), balance=p.get("balance")),
+        ErrorCode.VOUCHER_NOT_FOUND: _("That voucher no longer exists."),
+        ErrorCode.VOUCHER_UNKNOWN: _("No voucher has that code. Please check it and try again."),
+        ErrorCode.VOUCHER_OTHER_CENTRE: _("That voucher belongs to another centre."),
+        ErrorCode.VOUCHER_ALREADY_REDEEMED: _(
             "This voucher was already redeemed on {at}. It can't be used again."
         ).format(at=_when_param(p)),
-        "voucher_cancelled": _("This voucher was cancelled and can't be used."),
-        "voucher_expired": _("This voucher has expired."),
-        "quiz_option": _("Please choose one of the answers."),
+        ErrorCode.VOUCHER_CANCELLED: _("This voucher was cancelled and can't be used."),
+        ErrorCode.VOUCHER_EXPIRED: _("This voucher has expired."),
+        ErrorCode.QUIZ_OPTION: _("Please choose one of the answers."),
         # doctor console
-        "resident_not_yours": _("That resident is not on your list."),
-        "resident_not_found": _("That resident no longer uses the service."),
-        "message_empty": _("Please send some text."),
-        "message_too_long": _("That is too long (at most {max} characters).").format(
+        ErrorCode.RESIDENT_NOT_YOURS: _("That resident is not on your list."),
+        ErrorCode.RESIDENT_NOT_FOUND: _("That resident no longer uses the service."),
+        ErrorCode.MESSAGE_EMPTY: _("Please send some text."),
+        ErrorCode.MESSAGE_TOO_LONG: _("That is too long (at most {max} characters).").format(
             max=p.get("max")
         ),
-        "segment_unknown": _("That audience is no longer offered. Please choose again."),
-        "spread_invalid": _("Please choose one of the sending options."),
-        "schedule_format": _("Please send the date and time like 2026-11-24 09:00."),
-        "schedule_past": _("That time has passed. Please send a later one."),
-        "schedule_too_far": _("Broadcasts can be scheduled at most {days} days ahead.").format(
-            days=p.get("days")
+        ErrorCode.SEGMENT_UNKNOWN: _("That audience is no longer offered. Please choose again."),
+        ErrorCode.SPREAD_INVALID: _("Please choose one of the sending options."),
+        ErrorCode.SCHEDULE_FORMAT: _("Please send the date and time like 2026-11-24 09:00."),
+        ErrorCode.SCHEDULE_PAST: _("That time has passed. Please send a later one."),
+        ErrorCode.SCHEDULE_TOO_FAR: _(
+            "Broadcasts can be scheduled at most {days} days ahead."
+        ).format(days=p.get("days")),
+        ErrorCode.AUDIENCE_EMPTY: _("No resident matches that audience. Please choose another."),
+        ErrorCode.BROADCAST_NOT_FOUND: _("That broadcast no longer exists."),
+        ErrorCode.BROADCAST_NOT_YOURS: _("That broadcast belongs to someone else."),
+        ErrorCode.BROADCAST_NOT_CANCELLABLE: _(
+            "That broadcast has already been sent or cancelled."
         ),
-        "audience_empty": _("No resident matches that audience. Please choose another."),
-        "broadcast_not_found": _("That broadcast no longer exists."),
-        "broadcast_not_yours": _("That broadcast belongs to someone else."),
-        "broadcast_not_cancellable": _("That broadcast has already been sent or cancelled."),
-        "no_doctor": _(
+        ErrorCode.NO_DOCTOR: _(
             "You haven't chosen a family doctor yet: you can choose one under “My profile”."
         ),
-        "question_not_found": _("That question no longer exists."),
-        "question_not_yours": _("That question was asked to another doctor."),
-        "question_answered": _("That question has already been answered."),
-        "resident_withdrew_consent": _(
+        ErrorCode.QUESTION_NOT_FOUND: _("That question no longer exists."),
+        ErrorCode.QUESTION_NOT_YOURS: _("That question was asked to another doctor."),
+        ErrorCode.QUESTION_ANSWERED: _("That question has already been answered."),
+        ErrorCode.RESIDENT_WITHDREW_CONSENT: _(
             "This resident has withdrawn consent: nothing can be sent to them until they "
             "agree again."
         ),

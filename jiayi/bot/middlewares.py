@@ -1,4 +1,5 @@
-"""Per-update context: a fresh unit of work, the current resident, and the locale."""
+"""Per-update context (a fresh unit of work, the current resident, the locale), a command
+leaving a pending step, and the consent gate."""
 
 from __future__ import annotations
 
@@ -7,15 +8,30 @@ from typing import Any
 
 from aiogram import BaseMiddleware
 from aiogram.fsm.context import FSMContext
-from aiogram.types import Message, TelegramObject, User
+from aiogram.types import CallbackQuery, Message, TelegramObject, User
 from aiogram.utils.i18n import I18n, I18nMiddleware
+from aiogram.utils.i18n import gettext as _
 
-from jiayi.services import residents
+from jiayi.bot.aiogram_shim import InlineKeyboardBuilder
+from jiayi.bot.callbacks import PrivacyAction, PrivacyCD
+from jiayi.bot.doctor.gate import doctor_at_work
+from jiayi.bot.replies import send
+from jiayi.content import CONSENT_NOTICE_VERSION
+from jiayi.content.render import Renderer
+from jiayi.services import privacy, residents
 from jiayi.services.database import UnitOfWorkFactory
+from jiayi.services.privacy import ConsentStatus
+from jiayi.services.residents import ResidentRecord
 
 Handler = Callable[[TelegramObject, dict[str, Any]], Awaitable[Any]]
 
 LOCALE_KEY = "locale"
+
+# What a resident whose consent is withdrawn or outdated can still do: read and manage their
+# data rights and get help. Doctors' own work (not about their data) passes through
+# bot.doctor.gate.doctor_at_work.
+OPEN_COMMANDS = frozenset({"privacy", "mydata", "forget", "help", "cancel"})
+OPEN_CALLBACK_PREFIXES = ("priv:", "tkoyes:", "cancel")
 
 
 class UnitOfWorkMiddleware(BaseMiddleware):
@@ -89,3 +105,53 @@ def _command(text: str | None) -> str | None:
     if not text.startswith("/") or len(text) < 2:
         return None
     return text[1:].split(maxsplit=1)[0].split("@", 1)[0].lower()
+
+
+def _is_open(event: TelegramObject) -> bool:
+    if isinstance(event, Message):
+        command = _command(event.text)
+        if command is None:
+            return False
+        if command == "start":
+            # Only the takeover deep link: `/start tko_<token>`, the prefix opening the payload.
+            parts = (event.text or "").strip().split(maxsplit=1)
+            return len(parts) == 2 and parts[1].startswith(privacy.TAKEOVER_PREFIX)
+        return command in OPEN_COMMANDS
+    if isinstance(event, CallbackQuery):
+        return (event.data or "").startswith(OPEN_CALLBACK_PREFIXES)
+    return True
+
+
+class ConsentGate(BaseMiddleware):
+    """A signed-up resident whose consent is withdrawn or older than the notice in force is
+    asked for consent before any feature uses their data; data-rights commands stay open."""
+
+    def __init__(self, renderer: Renderer) -> None:
+        self._renderer = renderer
+
+    async def __call__(self, handler: Handler, event: TelegramObject, data: dict[str, Any]) -> Any:
+        resident: ResidentRecord | None = data.get("resident")
+        if resident is None or resident.onboarded_at is None or _is_open(event):
+            return await handler(event, data)
+        status = privacy.consent_status(resident)
+        if status is ConsentStatus.CURRENT or await doctor_at_work(event, data):
+            return await handler(event, data)
+        locale = str(data.get(LOCALE_KEY) or resident.locale)
+        if status is ConsentStatus.WITHDRAWN:
+            intro = _(
+                "You have withdrawn your consent, so jiayi can't use your data for this. "
+                "To continue, please agree to the privacy notice again."
+            )
+        else:
+            intro = _("Our privacy notice has changed. Please read it and agree to continue.")
+        notice = self._renderer.render("consent", locale, version=CONSENT_NOTICE_VERSION)
+        kb = InlineKeyboardBuilder()
+        kb.button(text=_("I agree"), callback_data=PrivacyCD(action=PrivacyAction.AGREE))
+        kb.button(text=_("Privacy settings"), callback_data=PrivacyCD(action=PrivacyAction.OPEN))
+        markup = kb.adjust(1).as_markup()
+        if isinstance(event, CallbackQuery):
+            await event.answer()
+            await send(event, intro + "\n\n" + notice, markup)
+        elif isinstance(event, Message):
+            await event.answer(intro + "\n\n" + notice, reply_markup=markup)
+        return None

@@ -18,14 +18,15 @@ from jiayi.bot.callbacks import (
     VoucherAction,
     VoucherCD,
 )
+from jiayi.content.localized import localized
 from jiayi.content.tips import Quiz
 from jiayi.services.points import RewardRecord, VoucherRecord
 
 
 def reward_name(reward: RewardRecord | VoucherRecord, locale: str) -> str:
     if isinstance(reward, VoucherRecord):
-        return reward.reward_name_zh if locale == "zh-CN" else reward.reward_name_en
-    return reward.name_zh if locale == "zh-CN" else reward.name_en
+        return localized(reward, "reward_name", locale)
+    return localized(reward, "name", locale)
 
 
 def home(vouchers: list[VoucherRecord], locale: str) -> InlineKeyboardMarkup:

@@ -9,6 +9,7 @@ from aiogram.utils.i18n import gettext as _
 
 from jiayi.bot import keyboards
 from jiayi.bot.labels import conditions_text, language_label, relation_label, sex_label
+from jiayi.content.localized import localized
 from jiayi.content.render import Renderer
 from jiayi.services.doctors import DoctorPage, DoctorRecord
 from jiayi.services.family import FamilyMemberRecord
@@ -22,7 +23,7 @@ Home = tuple[str, ReplyKeyboardMarkup]
 def doctor_name(doctor: DoctorRecord | None, locale: str) -> str | None:
     if doctor is None:
         return None
-    centre = doctor.centre_name if locale == "zh-CN" else doctor.centre_name_en
+    centre = localized(doctor, "centre_name", locale)
     return f"{doctor.display_name} · {centre}"
 
 

@@ -74,3 +74,36 @@ async def test_forged_callbacks_are_answered_as_stale_without_errors(
 
     loud = [r for r in caplog.records if r.levelno > logging.INFO or r.exc_info]
     assert loud == [], [(r.name, r.levelname, r.getMessage()) for r in loud]
+
+
+FORGED_MEMBER = "bkpp:1:999999"  # "book for family member 999999": nobody's, or someone else's
+REFUSED = "Sorry, you can't do that."
+
+
+async def test_forged_member_id_is_answered_and_logged_without_personal_data(
+    botapi: BotAPIServer,
+    jiayi: RunningBot,
+    clock: ManualClock,
+    uow_factory: UnitOfWorkFactory,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """Well-formed button data naming a family member who isn't the resident's: the service
+    refuses (NotAllowed) and the error router both answers and logs it, with the update id
+    and the code only. Mutation caught: the handler answering the refusal itself (as the
+    booking handlers did), or the router not logging NotAllowed — the warning is missing."""
+    await make_resident(uow_factory, clock, RESIDENT, name="Chen", locale="en")
+    caplog.set_level(logging.INFO)
+    resident = make_chat(botapi, RESIDENT, language_code="en")
+    await resident.send("/start")
+    await resident.wait_reply()
+
+    await resident.press_data(FORGED_MEMBER)
+    reply = await resident.wait_reply()
+
+    assert reply.text == REFUSED
+    refused = [
+        r for r in caplog.records if r.name == "jiayi.bot.errors" and r.levelno == logging.WARNING
+    ]
+    assert [r.getMessage().split(" ", 2)[2] for r in refused] == ["code=member_not_yours"]
+    assert str(RESIDENT) not in refused[0].getMessage()
+    assert "Chen" not in refused[0].getMessage()

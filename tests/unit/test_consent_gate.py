@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 import pytest
 from aiogram.types import Chat, Message, User
 
-from jiayi.bot.resident.privacy import _is_open
+from jiayi.bot.middlewares import _is_open
 
 
 def _message(text: str) -> Message:

@@ -20,7 +20,6 @@ from jiayi.bot import booking_keyboards as kb
 from jiayi.bot import keyboards
 from jiayi.bot.callbacks import AttendanceCD, AttendanceFixCD, AttendanceUndoCD, DayPageCD
 from jiayi.bot.doctor.states import CheckInCode
-from jiayi.bot.labels import error_text
 from jiayi.bot.paging import ROW_OVERHEAD, clamp, split_pages
 from jiayi.bot.replies import edit, send
 from jiayi.bot.views import Screen
@@ -30,7 +29,7 @@ from jiayi.services import attendance, booking, console
 from jiayi.services.booking import AppointmentStatus
 from jiayi.services.clock import Clock
 from jiayi.services.database import UnitOfWork
-from jiayi.services.errors import NotAllowed
+from jiayi.services.errors import ErrorCode, NotAllowed
 from jiayi.services.settings import Settings
 
 # Appointments per page of the day list: two buttons each, far below Telegram's 100.
@@ -389,8 +388,8 @@ async def cmd_check_in(
     code = (command.args or "").strip()
     if not code:
         if not await console.is_doctor_or_admin(uow, settings, message.from_user.id):
-            await message.answer(error_text(NotAllowed("not_a_doctor")))
-            return
+            # Answered and logged like the refusal `/checkin CODE` gets from the service.
+            raise NotAllowed(ErrorCode.NOT_A_DOCTOR)
         await message.answer(check_in_prompt(), reply_markup=keyboards.cancel())
         await state.set_state(CheckInCode.code)
         return

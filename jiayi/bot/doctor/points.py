@@ -16,7 +16,6 @@ from aiogram.utils.i18n import gettext as _
 from jiayi.bot import keyboards
 from jiayi.bot import points_keyboards as kb
 from jiayi.bot.callbacks import LectureCD, LectureConfirmCD
-from jiayi.bot.labels import error_text
 from jiayi.bot.replies import edit, send
 from jiayi.bot.states import RedeemVoucher
 from jiayi.content.render import html_format
@@ -24,7 +23,7 @@ from jiayi.services import console, doctors, points
 from jiayi.services.clock import Clock
 from jiayi.services.console import AuditAction
 from jiayi.services.database import UnitOfWork
-from jiayi.services.errors import NotAllowed
+from jiayi.services.errors import ErrorCode, NotAllowed
 from jiayi.services.points import VoucherRecord
 from jiayi.services.settings import Settings
 
@@ -50,8 +49,7 @@ async def cmd_redeem(
     code = (command.args or "").strip()
     if not code:
         if await doctors.doctor_for_user(uow, message.from_user.id) is None:
-            await message.answer(error_text(NotAllowed("not_a_doctor")))
-            return
+            raise NotAllowed(ErrorCode.NOT_A_DOCTOR)  # as `/redeem CODE` is refused
         await message.answer(_("Send the voucher code."), reply_markup=keyboards.cancel())
         await state.set_state(RedeemVoucher.code)
         return

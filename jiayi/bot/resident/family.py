@@ -23,7 +23,7 @@ from jiayi.bot.callbacks import (
     RelationPickCD,
     SexPickCD,
 )
-from jiayi.bot.labels import error_text, relation_label
+from jiayi.bot.labels import relation_label
 from jiayi.bot.replies import answer, drop_buttons, edit, send
 from jiayi.bot.resident import vaccine_record
 from jiayi.bot.resident.conditions import CONDITIONS, OFFERED
@@ -33,7 +33,7 @@ from jiayi.content.render import Renderer, html_format
 from jiayi.services import family
 from jiayi.services.clock import Clock
 from jiayi.services.database import UnitOfWork
-from jiayi.services.errors import DomainError
+from jiayi.services.errors import ErrorCode, InvalidInput
 from jiayi.services.family import NewMember, Relation
 from jiayi.services.residents import Condition, Sex, parse_display_name
 from jiayi.services.settings import Settings
@@ -117,11 +117,7 @@ async def cb_member_relation(
 
 async def on_member_name(message: Message, state: FSMContext) -> None:
     assert message.text is not None
-    try:
-        name = parse_display_name(message.text)
-    except DomainError as error:
-        await message.answer(error_text(error))
-        return
+    name = parse_display_name(message.text)
     await state.update_data({"name": name})
     await state.set_state(FamilyAdd.birth_date)
     await message.answer(
@@ -133,11 +129,7 @@ async def on_member_birth_date(
     message: Message, state: FSMContext, clock: Clock, settings: Settings
 ) -> None:
     assert message.text is not None
-    try:
-        born = family.parse_birth_date(message.text, _today(clock, settings))
-    except DomainError as error:
-        await message.answer(error_text(error))
-        return
+    born = family.parse_birth_date(message.text, _today(clock, settings))
     await state.update_data({"birth_date": born.isoformat()})
     await state.set_state(FamilyAdd.sex)
     await message.answer(_("Their sex?"), reply_markup=keyboards.sexes(cancel=True))
@@ -190,8 +182,7 @@ async def cb_member_conditions(
     chosen = await chosen_conditions(state, callback_data)
     data = await state.get_data()
     if Condition.PREGNANT in chosen and data.get("sex") == Sex.MALE.value:
-        await send(callback, error_text(DomainError("pregnant_male")))
-        return
+        raise InvalidInput(ErrorCode.PREGNANT_MALE)
     await state.update_data({CONDITIONS: sorted(chosen)})
     await _ask_member_consent(callback, state, renderer, locale)
 
@@ -303,19 +294,15 @@ async def on_member_edit_text(
     assert message.from_user is not None
     assert message.text is not None
     member_id = int((await state.get_data())[MEMBER_ID])
-    try:
-        if await state.get_state() == FamilyEdit.name.state:
-            member = await family.update_member(
-                uow, clock, message.from_user.id, member_id, display_name=message.text
-            )
-        else:
-            born = family.parse_birth_date(message.text, _today(clock, settings))
-            member = await family.update_member(
-                uow, clock, message.from_user.id, member_id, birth_date=born, zone=settings.zone
-            )
-    except DomainError as error:
-        await message.answer(error_text(error))
-        return
+    if await state.get_state() == FamilyEdit.name.state:
+        member = await family.update_member(
+            uow, clock, message.from_user.id, member_id, display_name=message.text
+        )
+    else:
+        born = family.parse_birth_date(message.text, _today(clock, settings))
+        member = await family.update_member(
+            uow, clock, message.from_user.id, member_id, birth_date=born, zone=settings.zone
+        )
     await _member_saved(message, state, member, renderer, locale)
 
 
@@ -346,13 +333,9 @@ async def cb_member_edit_conditions(
 ) -> None:
     member_id = int((await state.get_data())[MEMBER_ID])
     chosen = await chosen_conditions(state, callback_data)
-    try:
-        member = await family.update_member(
-            uow, clock, callback.from_user.id, member_id, conditions=chosen
-        )
-    except DomainError as error:
-        await send(callback, error_text(error))
-        return
+    member = await family.update_member(
+        uow, clock, callback.from_user.id, member_id, conditions=chosen
+    )
     await _member_saved(callback, state, member, renderer, locale)
 
 

@@ -26,6 +26,7 @@ from jiayi.bot.labels import error_text
 from jiayi.bot.replies import edit
 from jiayi.bot.states import RedeemVoucher
 from jiayi.content import LOCALES
+from jiayi.content.localized import localized
 from jiayi.content.render import Renderer
 from jiayi.content.safety import normalise
 from jiayi.services import booking, console
@@ -74,8 +75,7 @@ async def cmd_menu(
         await message.answer(desk_text, reply_markup=desk_markup)
         return
     if resident is None:
-        await message.answer(error_text(NotRegistered()))
-        return
+        raise NotRegistered()
     text, markup = await home_screen(
         uow, settings, renderer, locale, resident, message.from_user.id
     )
@@ -92,8 +92,7 @@ async def cmd_more(
     """ "More" on the reply keyboard: the full menu, as buttons under the message."""
     await state.clear()
     if resident is None:
-        await message.answer(error_text(NotRegistered()))
-        return
+        raise NotRegistered()
     text, markup = views.main_menu(renderer, locale, resident)
     await message.answer(text, reply_markup=markup)
 
@@ -122,7 +121,7 @@ async def _help(uow: UnitOfWork, user_id: int, renderer: Renderer, locale: str) 
     centre = await booking.centre_contact(uow, user_id)
     name = None
     if centre is not None and (centre.phone or centre.address):
-        name = centre.name if locale == "zh-CN" else centre.name_en
+        name = localized(centre, "name", locale)
     return renderer.render(
         "help",
         locale,

@@ -5,7 +5,7 @@ from __future__ import annotations
 from aiogram import F, Router
 from aiogram.filters import CommandObject, CommandStart
 from aiogram.fsm.context import FSMContext
-from aiogram.types import BotCommandScopeChat, CallbackQuery, Message, ReplyKeyboardRemove
+from aiogram.types import BotCommandScopeChat, CallbackQuery, Message, ReplyKeyboardRemove, Update
 from aiogram.utils.i18n import I18n
 from aiogram.utils.i18n import gettext as _
 
@@ -20,6 +20,7 @@ from jiayi.bot.callbacks import (
     SexPickCD,
 )
 from jiayi.bot.commands import doctor_commands
+from jiayi.bot.errors import log_refusal
 from jiayi.bot.labels import error_text
 from jiayi.bot.middlewares import LOCALE_KEY
 from jiayi.bot.replies import drop_buttons, edit, send
@@ -53,13 +54,9 @@ async def cmd_start_invite(
     await state.clear()
     payload = doctors.parse_start_payload(command.args)
     assert message.from_user is not None
-    try:
-        doctor = await doctors.accept_invite(
-            uow, clock, token=payload.value, telegram_user_id=message.from_user.id, locale=locale
-        )
-    except DomainError as error:
-        await message.answer(error_text(error))
-        return
+    doctor = await doctors.accept_invite(
+        uow, clock, token=payload.value, telegram_user_id=message.from_user.id, locale=locale
+    )
     if message.bot is not None:
         # Doctors get their own commands in Telegram's menu, in this chat only.
         await message.bot.set_my_commands(
@@ -223,7 +220,9 @@ async def on_phone_skip(message: Message, state: FSMContext) -> None:
     await message.answer(_("What year were you born? For example: 1960"))
 
 
-async def on_contact(message: Message, state: FSMContext, uow: UnitOfWork) -> None:
+async def on_contact(
+    message: Message, state: FSMContext, uow: UnitOfWork, event_update: Update
+) -> None:
     assert message.from_user is not None
     assert message.contact is not None
     try:
@@ -234,6 +233,7 @@ async def on_contact(message: Message, state: FSMContext, uow: UnitOfWork) -> No
             phone=message.contact.phone_number,
         )
     except DomainError as error:
+        log_refusal(event_update, error)
         await message.answer(error_text(error), reply_markup=keyboards.share_phone())
         return
     await _drop_phone_keyboard(message, state, _("Thank you."))
@@ -270,6 +270,7 @@ async def cb_roster_match(
     renderer: Renderer,
     locale: str,
     settings: Settings,
+    event_update: Update,
 ) -> None:
     entry_id = (await state.get_data()).get(ROSTER_ENTRY)
     await state.update_data({ROSTER_ENTRY: None})
@@ -286,6 +287,7 @@ async def cb_roster_match(
             uow, clock, settings.zone, callback.from_user.id, int(entry_id)
         )
     except DomainError as error:
+        log_refusal(event_update, error)
         await send(callback, error_text(error))
         await send(callback, _("What year were you born? For example: 1960"))
         return
@@ -317,11 +319,7 @@ async def on_birth_year(
 ) -> None:
     assert message.from_user is not None
     assert message.text is not None
-    try:
-        await residents.set_birth_year(uow, clock, message.from_user.id, message.text)
-    except DomainError as error:
-        await message.answer(error_text(error))
-        return
+    await residents.set_birth_year(uow, clock, message.from_user.id, message.text)
     await _drop_phone_keyboard(message, state, _("Thank you."))
     await message.answer(_("What is your sex?"), reply_markup=keyboards.sexes(cancel=True))
     await state.set_state(Onboarding.sex)
@@ -356,13 +354,10 @@ async def cb_conditions_done(
     renderer: Renderer,
     locale: str,
     settings: Settings,
+    event_update: Update,
 ) -> None:
     chosen = await chosen_conditions(state, callback_data)
-    try:
-        await residents.set_conditions(uow, clock, callback.from_user.id, chosen)
-    except DomainError as error:
-        await send(callback, error_text(error))
-        return
+    await residents.set_conditions(uow, clock, callback.from_user.id, chosen)
     await drop_buttons(callback)
     linked_id = (await state.get_data()).get(LINKED_DOCTOR)
     if linked_id is not None:
@@ -371,6 +366,7 @@ async def cb_conditions_done(
                 uow, clock, callback.from_user.id, linked_id, settings.zone
             )
         except DomainError as error:
+            log_refusal(event_update, error)
             await send(callback, error_text(error))
         else:
             await _finish(callback, state, uow, clock, settings, renderer, locale, doctor)
@@ -397,13 +393,9 @@ async def cb_doctor_pick(
     locale: str,
     settings: Settings,
 ) -> None:
-    try:
-        doctor = await residents.choose_doctor(
-            uow, clock, callback.from_user.id, callback_data.doctor_id, settings.zone
-        )
-    except DomainError as error:
-        await send(callback, error_text(error))
-        return
+    doctor = await residents.choose_doctor(
+        uow, clock, callback.from_user.id, callback_data.doctor_id, settings.zone
+    )
     await drop_buttons(callback)
     await _finish(callback, state, uow, clock, settings, renderer, locale, doctor)
 

@@ -26,6 +26,7 @@ from jiayi.bot.callbacks import (
 )
 from jiayi.bot.replies import drop_buttons, edit, send
 from jiayi.bot.views import Screen
+from jiayi.content.localized import pick
 from jiayi.content.points import Rule, load_rules
 from jiayi.content.render import Renderer
 from jiayi.content.tips import Library
@@ -55,7 +56,7 @@ def entry_label(entry: PointsEntryRecord, summary: PointsSummary, locale: str) -
     if entry.kind is EntryKind.EXPIRY:
         return _("Expired")
     names = summary.reward_names.get(entry.reason)
-    what = (names[0] if locale == "zh-CN" else names[1]) if names else entry.reason
+    what = pick(*names, locale) if names else entry.reason
     if entry.kind is EntryKind.SPEND:
         return _("Redeemed: {what}").format(what=what)
     return _("Returned: {what}").format(what=what)

@@ -21,7 +21,7 @@ from jiayi.bot.callbacks import (
     ProfileField,
     SexPickCD,
 )
-from jiayi.bot.labels import error_text, language_label
+from jiayi.bot.labels import language_label
 from jiayi.bot.replies import answer, edit, send
 from jiayi.bot.resident.conditions import CONDITIONS
 from jiayi.bot.resident.onboarding import chosen_conditions, conditions_prompt
@@ -30,7 +30,7 @@ from jiayi.content.render import Renderer
 from jiayi.services import doctors, pregnancy, residents
 from jiayi.services.clock import Clock
 from jiayi.services.database import UnitOfWork
-from jiayi.services.errors import DomainError, NotRegistered
+from jiayi.services.errors import NotRegistered
 from jiayi.services.settings import Settings
 
 
@@ -89,8 +89,7 @@ async def cb_profile_edit(
 ) -> None:
     resident = await residents.get_resident(uow, callback.from_user.id)
     if resident is None:
-        await send(callback, error_text(NotRegistered()))
-        return
+        raise NotRegistered()
     field = callback_data.field
     if field is ProfileField.NAME:
         await send(callback, _("Send the name you'd like us to use."), keyboards.cancel())
@@ -150,11 +149,7 @@ async def on_profile_text(
         if await state.get_state() == ProfileEdit.name.state
         else residents.set_birth_year
     )
-    try:
-        await setter(uow, clock, message.from_user.id, message.text)
-    except DomainError as error:
-        await message.answer(error_text(error))
-        return
+    await setter(uow, clock, message.from_user.id, message.text)
     await _saved(message, state, uow, clock, renderer, locale, settings)
 
 
@@ -183,11 +178,7 @@ async def cb_profile_conditions(
     settings: Settings,
 ) -> None:
     chosen = await chosen_conditions(state, callback_data)
-    try:
-        saved = await residents.set_conditions(uow, clock, callback.from_user.id, chosen)
-    except DomainError as error:
-        await send(callback, error_text(error))
-        return
+    saved = await residents.set_conditions(uow, clock, callback.from_user.id, chosen)
     if pregnancy.wants_due_date(saved):
         # Pregnancy tips follow the stage, which needs the expected date (it ends by itself).
         await state.set_state(ProfileEdit.pregnancy_due)
@@ -214,13 +205,9 @@ async def on_pregnancy_due(
 ) -> None:
     assert message.from_user is not None
     assert message.text is not None
-    try:
-        due, stage = await pregnancy.set_due_date(
-            uow, clock, settings.zone, message.from_user.id, message.text
-        )
-    except DomainError as error:
-        await message.answer(error_text(error))
-        return
+    due, stage = await pregnancy.set_due_date(
+        uow, clock, settings.zone, message.from_user.id, message.text
+    )
     if stage is pregnancy.PregnancyStage.PREGNANT:
         note = _("Expected date {date}: you will receive tips for pregnancy.")
     elif stage is pregnancy.PregnancyStage.POSTPARTUM:
@@ -241,13 +228,9 @@ async def cb_profile_doctor(
     locale: str,
     settings: Settings,
 ) -> None:
-    try:
-        await residents.choose_doctor(
-            uow, clock, callback.from_user.id, callback_data.doctor_id, settings.zone
-        )
-    except DomainError as error:
-        await send(callback, error_text(error))
-        return
+    await residents.choose_doctor(
+        uow, clock, callback.from_user.id, callback_data.doctor_id, settings.zone
+    )
     await _saved(callback, state, uow, clock, renderer, locale, settings)
 
 
@@ -287,11 +270,7 @@ async def cb_language_set(
     i18n: I18n,
 ) -> None:
     locale = callback_data.lang.value
-    try:
-        await residents.set_locale(uow, clock, callback.from_user.id, locale)
-    except DomainError as error:
-        await send(callback, error_text(error))
-        return
+    await residents.set_locale(uow, clock, callback.from_user.id, locale)
     await state.clear()
     resident = await residents.get_resident(uow, callback.from_user.id)
     with i18n.use_locale(locale):
