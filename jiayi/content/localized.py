@@ -9,7 +9,9 @@ falling back to the Chinese text so a missing translation never shows an empty l
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any
+from typing import Any, TypeVar
+
+T = TypeVar("T")
 
 CHINESE = "zh-CN"
 
@@ -32,6 +34,6 @@ def localized(source: object, field: str, locale: str) -> str:
     return "" if chinese is None else str(chinese)
 
 
-def pick(zh: str, en: str, locale: str) -> str:
+def pick(zh: T, en: T, locale: str) -> T:
     """Of a (Chinese, English) pair, the one for `locale`."""
     return zh if locale == CHINESE else en

@@ -9,6 +9,7 @@ from datetime import date
 from zoneinfo import ZoneInfo
 
 from jiayi.content.careplans import RuleBook, default_rules
+from jiayi.content.localized import pick
 from jiayi.services.careplans.model import CareItem, ItemState, Person, Pregnancy
 from jiayi.services.careplans.rules import awaiting_record, items_for, local_today, next_item
 from jiayi.services.clock import Clock
@@ -153,7 +154,7 @@ class PlanEntry:
     booked: bool
 
     def name(self, locale: str) -> str:
-        return self.name_zh if locale == "zh-CN" else self.name_en
+        return pick(self.name_zh, self.name_en, locale)
 
 
 def plan_entry(item: CareItem, today: date, booked: bool) -> PlanEntry:

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import ClassVar
 
+from jiayi.content.localized import pick
 from jiayi.services.push.base import (
     Raw,
     at,
@@ -54,7 +55,7 @@ class ServiceNames:
     en: str
 
     def get(self, locale: str) -> str:
-        return self.zh if locale == "zh-CN" else self.en
+        return pick(self.zh, self.en, locale)
 
     @classmethod
     def read(cls, raw: Raw) -> ServiceNames:
@@ -81,7 +82,7 @@ class AppointmentReminder:
     version: int = 1
 
     def centre(self, locale: str) -> str:
-        chosen = self.centre_name if locale == "zh-CN" else self.centre_name_en
+        chosen = pick(self.centre_name, self.centre_name_en, locale)
         return chosen or self.centre_name or ""
 
     def can_change(self, now: datetime) -> bool:

@@ -14,6 +14,7 @@ from dataclasses import dataclass, replace
 from datetime import date
 from typing import Any, ClassVar
 
+from jiayi.content.localized import pick
 from jiayi.services.digest_parts import PART_MAX_RESIDENTS
 from jiayi.services.push.base import (
     VERSION_KEY,
@@ -95,10 +96,10 @@ class CareReminder:
     version: int = 1
 
     def name(self, locale: str) -> str:
-        return self.name_zh if locale == "zh-CN" else self.name_en
+        return pick(self.name_zh, self.name_en, locale)
 
     def note(self, locale: str) -> str | None:
-        return self.note_zh if locale == "zh-CN" else self.note_en
+        return pick(self.note_zh, self.note_en, locale)
 
     def fields(self) -> dict[str, object]:
         return {
@@ -238,7 +239,7 @@ class CareLine:
     urgent: int = 0
 
     def name(self, locale: str) -> str:
-        return self.name_zh if locale == "zh-CN" else self.name_en
+        return pick(self.name_zh, self.name_en, locale)
 
     def fields(self) -> dict[str, object]:
         fields: dict[str, object] = {
