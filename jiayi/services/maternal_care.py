@@ -17,7 +17,7 @@ from jiayi.services.careplans.households import household_for
 from jiayi.services.clock import Clock
 from jiayi.services.errors import InvalidInput, NotAllowed
 from jiayi.services.people import require_resident
-from jiayi.services.push.care import item_prefix
+from jiayi.services.push.care import CARD_EDIT, item_prefix
 from jiayi.storage.records import Sex
 from jiayi.storage.uow import UnitOfWork
 
@@ -60,5 +60,5 @@ async def record_pregnancy(
             now=now,
         )
         for rule_id in ("antenatal", "postpartum"):
-            await uow.careplans.cancel_pending(item_prefix(person.key, rule_id))
+            await uow.careplans.cancel_pending(item_prefix(person.key, rule_id), cards=CARD_EDIT)
         await uow.commit()

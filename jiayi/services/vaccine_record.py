@@ -30,7 +30,7 @@ from jiayi.services.careplans.rules import dose_day, doses_of
 from jiayi.services.clock import Clock
 from jiayi.services.errors import NotAllowed, NotFound
 from jiayi.services.people import age_in_months, require_resident
-from jiayi.services.push.care import item_prefix
+from jiayi.services.push.care import CARD_EDIT, item_prefix
 from jiayi.storage.uow import UnitOfWork
 
 
@@ -180,7 +180,7 @@ async def answer(
                     source=Source.RECORD.value,
                     now=now,
                 )
-            await uow.careplans.cancel_pending(item_prefix(person.key, rule.id))
+            await uow.careplans.cancel_pending(item_prefix(person.key, rule.id), cards=CARD_EDIT)
         household = await household_for(uow, household.resident, zone)
         await uow.commit()
     return _questions(book, household, _child(household, member_id), today)

@@ -17,8 +17,7 @@ from jiayi.storage.dialect import insert_ignoring_duplicates
 
 # Household care cards: one outbox row for several reminders; services.careplans imports the
 # marker from here.
-from jiayi.storage.outbox import GROUP_MARKER as GROUP_MARKER
-from jiayi.storage.outbox import OutboxRepository
+from jiayi.storage.outbox import CardEdit, OutboxRepository
 from jiayi.storage.records import AppointmentStatus, OutboxStatus, ServiceKind
 
 
@@ -255,9 +254,10 @@ class CarePlanRepository:
         )
         return list(rows)
 
-    async def cancel_pending(self, dedupe_prefix: str) -> int:
-        """Withdraws queued care reminders under the prefix: `OutboxRepository.cancel_pending`."""
-        return await OutboxRepository(self._s).cancel_pending(dedupe_prefix)
+    async def cancel_pending(self, dedupe_prefix: str, *, cards: CardEdit | None) -> int:
+        """Withdraws queued care reminders under the prefix: `OutboxRepository.cancel_pending`
+        (`cards` says how to take items out of a household card)."""
+        return await OutboxRepository(self._s).cancel_pending(dedupe_prefix, cards=cards)
 
     async def digest_frequencies(self) -> dict[int, str]:
         rows = await self._s.execute(

@@ -366,3 +366,25 @@ def test_the_renderers_give_the_buttons_what_they_gave_before() -> None:
     assert digest.data == {"residents": [(9, "张三")]}
     alert = render[PushKind.READING_ALERT](_delivery(PushKind.READING_ALERT, OLD_ALERT, "en"))
     assert alert.ref_id == 9
+
+
+def test_withdrawing_from_a_household_card_keeps_the_other_items() -> None:
+    """Storage takes items out of a queued card through CARD_EDIT, never by reading the JSON
+    itself: the child's flu item is withdrawn (kept listed, not shown), the card stays for
+    the parent's follow-up, and goes once nothing is left."""
+    keys = ["care:r:1:htn_follow_up:20261210:open", "care:m:5:flu:20261210:open"]
+    queued = care.CareCard.of(keys, [CARE_ITEM, CHILD_ITEM]).to_json()
+    assert care.CARD_EDIT.marker in queued
+    assert care.CARD_EDIT.mentions("care:m:5:") in queued
+
+    edited = care.withdraw_from_card(queued, "care:m:5:")
+    assert edited is not None
+    smaller, left = edited
+    assert left
+    assert care.CareCard.from_json(smaller).shown() == [CARE_ITEM]
+    assert care.card_keys(smaller) == set(keys)  # withdrawn keys still recorded
+    assert care.withdraw_from_card(smaller, "care:m:5:") is None  # nothing more to take
+
+    emptied = care.withdraw_from_card(smaller, "care:r:1:")
+    assert emptied is not None
+    assert emptied[1] is False

@@ -29,6 +29,7 @@ from jiayi.services.careplans.model import (
 from jiayi.services.careplans.rules import local_today, next_item
 from jiayi.services.clock import Clock
 from jiayi.services.people import person_key, require_resident
+from jiayi.services.push.care import CARD_EDIT
 from jiayi.storage.records import AppointmentRecord, ServiceKind
 from jiayi.storage.uow import UnitOfWork
 
@@ -68,7 +69,7 @@ async def complete(
         doctor_id=doctor_id,
         outcome=outcome.value if outcome else None,
     )
-    await uow.careplans.cancel_pending(item.prefix)
+    await uow.careplans.cancel_pending(item.prefix, cards=CARD_EDIT)
 
 
 async def done_elsewhere(
@@ -166,4 +167,4 @@ async def on_booked(
     key = person_key(appointment.resident_id, appointment.family_member_id)
     for rule in rule_book(rules):
         if rule.fulfilled_by(service.code, service.kind):
-            await uow.careplans.cancel_pending(reminder_prefix(key, rule.id))
+            await uow.careplans.cancel_pending(reminder_prefix(key, rule.id), cards=CARD_EDIT)

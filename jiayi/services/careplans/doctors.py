@@ -27,6 +27,7 @@ from jiayi.services.careplans.model import (
 from jiayi.services.careplans.rules import items_for, local_today, next_item
 from jiayi.services.clock import Clock
 from jiayi.services.errors import DomainError, InvalidInput, NotAllowed, NotFound
+from jiayi.services.push.care import CARD_EDIT
 from jiayi.storage.uow import UnitOfWork
 
 PRESCRIPTION_WEEKS = (4, 8, 12)
@@ -257,6 +258,8 @@ async def record_prescription(
         )
         for rule in rule_book(None):
             if rule.kind is RuleKind.REFILL:
-                await uow.careplans.cancel_pending(reminder_prefix(person.key, rule.id))
+                await uow.careplans.cancel_pending(
+                    reminder_prefix(person.key, rule.id), cards=CARD_EDIT
+                )
         await uow.commit()
     return today + timedelta(weeks=weeks)

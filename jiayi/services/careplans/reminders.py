@@ -21,7 +21,6 @@ from jiayi.services.careplans.rules import awaiting_record, local_today
 from jiayi.services.clock import Clock
 from jiayi.services.people import require_resident
 from jiayi.services.push import care as push
-from jiayi.storage.careplans import GROUP_MARKER
 from jiayi.storage.records import ServiceKind
 from jiayi.storage.uow import UnitOfWork
 
@@ -90,7 +89,7 @@ async def plan_reminders(
                 continue
             known = await uow.careplans.queued_keys(resident_id, push.REMINDER_PREFIX)
             for grouped in await uow.careplans.queued_payloads(
-                resident_id, KIND_CARE_REMINDER, GROUP_MARKER
+                resident_id, KIND_CARE_REMINDER, push.CARD_MARKER
             ):
                 known.update(push.card_keys(grouped))
         new = [

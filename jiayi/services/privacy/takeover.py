@@ -9,7 +9,7 @@ from datetime import datetime, timedelta
 from jiayi.services.clock import Clock
 from jiayi.services.errors import DomainError, NotAllowed, NotFound
 from jiayi.services.privacy.registry import TAKEOVER_TTL, data_subject
-from jiayi.services.push.care import member_prefix
+from jiayi.services.push.care import CARD_EDIT, member_prefix
 from jiayi.storage.records import (
     ConsentBasis,
     FamilyMemberRecord,
@@ -110,7 +110,7 @@ async def accept_takeover(
         await uow.privacy.move_member_to_resident(member.id, member.resident_id, resident.id)
         # Her care reminders are planned for her own account from now on; the manager's
         # pending ones about her are withdrawn.
-        await uow.careplans.cancel_pending(member_prefix(member.id))
+        await uow.careplans.cancel_pending(member_prefix(member.id), cards=CARD_EDIT)
         await uow.family.remove(member.id)
         created = await uow.residents.get(resident.id)
         await uow.commit()

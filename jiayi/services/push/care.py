@@ -27,6 +27,7 @@ from jiayi.services.push.base import (
     version_of,
 )
 from jiayi.services.push.kinds import PushKind
+from jiayi.storage.outbox import CardEdit
 
 # A digest part lists this many residents at most (each with a nudge button). The planner
 # cuts digests into parts of that size (services.digest_parts); older payloads may be longer.
@@ -209,6 +210,32 @@ def care_reminder_from_json(text: str) -> CareReminder | CareCard:
     """A care-reminder row holds one item or a household card (several)."""
     raw = load(text)
     return CareCard.from_json(text) if "items" in raw else CareReminder.read(raw)
+
+
+# Only a household card's payload has a list of items.
+CARD_MARKER = '"items": ['
+
+
+def withdraw_from_card(payload: str, prefix: str) -> tuple[str, bool] | None:
+    """The card with its items under `prefix` withdrawn (kept listed, not shown, so the card
+    still records their keys), and whether any item is left; None if none was shown."""
+    card = CareCard.from_json(payload)
+    items = tuple(
+        replace(i, withdrawn=True) if i.key is not None and i.key.startswith(prefix) else i
+        for i in card.items
+    )
+    if items == card.items:
+        return None
+    smaller = replace(card, items=items)
+    return smaller.to_json(), bool(smaller.shown())
+
+
+def _mentions(prefix: str) -> str:
+    return dump({"key": prefix}, sort_keys=True)[1:-2]  # '"key": "<prefix>', as written
+
+
+# How storage takes care items out of a queued card (storage/outbox CardEdit).
+CARD_EDIT = CardEdit(marker=CARD_MARKER, mentions=_mentions, withdraw=withdraw_from_card)
 
 
 def card_keys(text: str) -> set[str]:

@@ -42,7 +42,7 @@ async def set_reminder(
         await uow.begin_write()
         resident, _member = await subject(uow, telegram_user_id, None)
         # The one pending-outbox cancel by dedupe prefix (kept in the care-plan repository).
-        await uow.careplans.cancel_pending(reminder_prefix(resident.id))
+        await uow.careplans.cancel_pending(reminder_prefix(resident.id), cards=None)
         if not hours:
             await uow.readings.clear_reminder(resident.id)
             await uow.commit()

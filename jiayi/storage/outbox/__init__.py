@@ -2,6 +2,6 @@
 
 from jiayi.storage.outbox.planning import LIVE
 from jiayi.storage.outbox.preferences import PushRepository
-from jiayi.storage.outbox.repository import GROUP_MARKER, OutboxRepository
+from jiayi.storage.outbox.repository import CardEdit, OutboxRepository
 
-__all__ = ["GROUP_MARKER", "LIVE", "OutboxRepository", "PushRepository"]
+__all__ = ["LIVE", "CardEdit", "OutboxRepository", "PushRepository"]

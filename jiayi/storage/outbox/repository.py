@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-import json
+from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import and_, case, func, select, update
@@ -15,7 +16,19 @@ from jiayi.storage.records import CoverageRow, OutboxStatus
 
 # Household care cards: one outbox row whose payload holds several reminders, each under its
 # own dedupe key (services.careplans).
-GROUP_MARKER = '"items": ['
+
+
+@dataclass(frozen=True, slots=True)
+class CardEdit:
+    """How to take items out of a queued card (one row carrying several pushes, each with its
+    own dedupe key) without storage knowing the payload's format: the push family that writes
+    cards provides it (services/push/care.py)."""
+
+    marker: str  # text only a card's payload contains
+    mentions: Callable[[str], str]  # text a card contains when an item's key has the prefix
+    # (payload, prefix) -> (the payload with those items withdrawn, whether any item is left),
+    # or None when no item under the prefix is still shown.
+    withdraw: Callable[[str, str], tuple[str, bool] | None]
 
 
 class OutboxRepository(OutboxPlanning, OutboxDelivery):
@@ -119,47 +132,43 @@ class OutboxRepository(OutboxPlanning, OutboxDelivery):
             for rid, did, dname, count, reachable, paused in rows
         ]
 
-    async def cancel_pending(self, dedupe_prefix: str) -> int:
+    async def cancel_pending(self, dedupe_prefix: str, *, cards: CardEdit | None = None) -> int:
         """Withdraws queued, not yet claimed pushes whose dedupe key starts with the prefix.
 
-        A household card (payload `{"items": [{…, "key": …}]}`) covers several reminder keys:
-        the items under the prefix are marked withdrawn (not shown), and the card goes only when
-        none is left."""
+        With `cards`, a card covering several keys keeps its other items: the items under the
+        prefix are marked withdrawn (not shown), and the card goes only when none is left."""
         o = m.OutboxMessage
+        query = update(o).where(
+            o.dedupe_key.startswith(dedupe_prefix, autoescape=True),
+            o.status == OutboxStatus.PENDING.value,
+        )
+        if cards is not None:
+            query = query.where(~o.payload.contains(cards.marker, autoescape=True))
         result = await self._s.execute(
-            update(o)
-            .where(
-                o.dedupe_key.startswith(dedupe_prefix, autoescape=True),
-                o.status == OutboxStatus.PENDING.value,
-                ~o.payload.contains(GROUP_MARKER, autoescape=True),
+            query.values(status=OutboxStatus.CANCELLED.value).execution_options(
+                synchronize_session=False
             )
-            .values(status=OutboxStatus.CANCELLED.value)
-            .execution_options(synchronize_session=False)
         )
         withdrawn = int(result.rowcount or 0)  # type: ignore[attr-defined]
-        return withdrawn + await self._withdraw_from_cards(dedupe_prefix)
+        if cards is None:
+            return withdrawn
+        return withdrawn + await self._withdraw_from_cards(dedupe_prefix, cards)
 
-    async def _withdraw_from_cards(self, dedupe_prefix: str) -> int:
+    async def _withdraw_from_cards(self, dedupe_prefix: str, cards: CardEdit) -> int:
         o = m.OutboxMessage
         withdrawn = 0
-        cards = await self._s.execute(
+        found = await self._s.execute(
             select(o.id, o.payload).where(
                 o.status == OutboxStatus.PENDING.value,
-                o.payload.contains(GROUP_MARKER, autoescape=True),
-                o.payload.contains(f'"key": "{dedupe_prefix}', autoescape=True),
+                o.payload.contains(cards.marker, autoescape=True),
+                o.payload.contains(cards.mentions(dedupe_prefix), autoescape=True),
             )
         )
-        for outbox_id, payload in cards.tuples():
-            card = json.loads(payload)
-            items = [
-                {**i, "withdrawn": True} if str(i["key"]).startswith(dedupe_prefix) else i
-                for i in card["items"]
-            ]
-            if items == card["items"]:
+        for outbox_id, payload in found.tuples():
+            edited = cards.withdraw(payload, dedupe_prefix)
+            if edited is None:
                 continue
-            left = [i for i in items if not i.get("withdrawn")]
-            # Withdrawn items stay listed (not shown) so the card still records their keys.
-            smaller = json.dumps({**card, "items": items}, ensure_ascii=False, sort_keys=True)
+            smaller, left = edited
             values: dict[str, str] = (
                 {"payload": smaller} if left else {"status": OutboxStatus.CANCELLED.value}
             )
