@@ -12,7 +12,8 @@ from jiayi.services import booking, doctors, points, residents
 from jiayi.services.clock import ManualClock
 from jiayi.services.database import UnitOfWorkFactory
 from jiayi.services.demo import seed_demo
-from jiayi.services.pushes import Audience, tip_payload
+from jiayi.content.tips import Audience
+from jiayi.services.pushes import tip_payload
 from tests.e2e.conftest import RunningBot, make_chat, open_resident_card
 from tests.factories import make_resident
 
