@@ -24,7 +24,7 @@ from jiayi.services.errors import DomainError
 from jiayi.storage import models as m
 from tests.factories import NOTICE, make_resident
 from tests.integration.race_support import contenders, race_in_processes
-from tests.integration.test_booking import (
+from tests.integration.test_booking_appointments import (
     FLU,
     SHANGHAI,
     TOMORROW,
