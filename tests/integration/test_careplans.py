@@ -40,7 +40,7 @@ from jiayi.storage import models as m
 from jiayi.storage.records import DoctorRecord
 from tests.conftest import T0
 from tests.factories import make_doctor, make_resident
-from tests.integration.test_booking_appointments import make_schedule, make_service
+from tests.integration.booking_support import make_schedule, make_service
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 TOKEN = "123456789:TEST-token-for-careplans"
