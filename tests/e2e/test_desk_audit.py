@@ -9,7 +9,7 @@ from jiayi.services.clock import ManualClock
 from jiayi.services.database import UnitOfWorkFactory
 from tests.e2e.conftest import RunningBot, make_chat
 from tests.factories import OTHER_DOCTOR_NAME, make_doctor, make_resident
-from tests.integration.test_booking import DOCTOR_USER, SHANGHAI
+from tests.integration.booking_support import DOCTOR_USER, SHANGHAI
 from tests.integration.test_points import TCM, give, reward_id, setup_centre
 
 WALK_IN = 6101  # a colleague's resident at the desk doctor's centre

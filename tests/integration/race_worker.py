@@ -17,7 +17,7 @@ from jiayi.services.clock import ManualClock
 from jiayi.services.database import open_database
 from jiayi.services.errors import DomainError
 from tests.conftest import T0
-from tests.integration.test_booking import SHANGHAI
+from tests.integration.booking_support import SHANGHAI
 
 
 async def main(url: str, job: dict[str, Any]) -> Counter[str]:

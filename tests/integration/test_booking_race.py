@@ -23,8 +23,7 @@ from jiayi.services.database import UnitOfWorkFactory, open_database
 from jiayi.services.errors import DomainError
 from jiayi.storage import models as m
 from tests.factories import NOTICE, make_resident
-from tests.integration.race_support import contenders, race_in_processes
-from tests.integration.test_booking import (
+from tests.integration.booking_support import (
     FLU,
     SHANGHAI,
     TOMORROW,
@@ -33,6 +32,7 @@ from tests.integration.test_booking import (
     make_slot,
     slot_now,
 )
+from tests.integration.race_support import contenders, race_in_processes
 
 CROWD = 120
 SEATS = 3

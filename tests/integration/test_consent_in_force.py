@@ -21,7 +21,7 @@ from jiayi.services.residents import Condition
 from jiayi.services.settings import Settings
 from jiayi.storage.records import DoctorRecord, ResidentRecord
 from tests.factories import make_resident
-from tests.integration.test_careplans import (
+from tests.integration.careplans_support import (
     DOCTOR_USER,
     ELDER,
     HYPERTENSIVE,

@@ -10,7 +10,7 @@ from jiayi.services import booking, console, privacy
 from jiayi.services.clock import ManualClock
 from jiayi.services.database import UnitOfWorkFactory
 from tests.factories import make_resident
-from tests.integration.test_booking import (
+from tests.integration.booking_support import (
     DOCTOR_USER,
     FLU,
     NEIGHBOUR,

@@ -18,7 +18,7 @@ from jiayi.services.points import EntryKind, Rule, VoucherStatus
 from jiayi.services.residents import Sex
 from jiayi.storage import models as m
 from tests.factories import CENTRE_CODE, make_resident
-from tests.integration.test_booking import (
+from tests.integration.booking_support import (
     CHECKUP,
     CHILD_BORN,
     CHILD_NAME,

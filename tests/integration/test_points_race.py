@@ -18,8 +18,8 @@ from jiayi.services.clock import ManualClock
 from jiayi.services.database import UnitOfWorkFactory, open_database
 from jiayi.services.errors import DomainError
 from jiayi.services.points import VoucherRecord
+from tests.integration.booking_support import DOCTOR_USER, SHANGHAI
 from tests.integration.race_support import contenders, race_in_processes
-from tests.integration.test_booking import DOCTOR_USER, SHANGHAI
 from tests.integration.test_points import (
     CHECKUP_POINTS,
     RESIDENT,

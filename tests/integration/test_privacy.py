@@ -26,7 +26,7 @@ from jiayi.services.residents import Condition, Sex
 from jiayi.storage import models as m
 from jiayi.storage.records import OutboxStatus
 from tests.factories import make_resident
-from tests.integration.test_booking import make_service, make_slot
+from tests.integration.booking_support import make_service, make_slot
 from tests.integration.test_delivery import bot, make_dispatcher, statuses
 from tests.privacy_scan import PersonalData, personal_data_left
 

@@ -21,7 +21,7 @@ from jiayi.storage import models as m
 from jiayi.storage.records import DoctorRecord
 from tests.factories import make_resident
 from tests.integration import test_points as pts
-from tests.integration.test_careplans import at_local, bound_doctor, contracted
+from tests.integration.careplans_support import at_local, bound_doctor, contracted
 from tests.integration.test_privacy import (
     CHILD_BORN,
     CHILD_NAME,

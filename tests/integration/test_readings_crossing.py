@@ -24,7 +24,7 @@ from jiayi.services.residents import Sex
 from jiayi.services.settings import Settings
 from jiayi.storage import models as m
 from tests.factories import make_resident
-from tests.integration.test_careplans import TOKEN
+from tests.integration.careplans_support import TOKEN
 from tests.integration.test_readings import (
     DOCTOR_USER,
     OTHER,

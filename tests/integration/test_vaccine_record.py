@@ -18,7 +18,7 @@ from jiayi.services.errors import DomainError, NotAllowed
 from jiayi.services.family import NewMember, Relation
 from jiayi.services.residents import Condition, Sex
 from tests.factories import make_resident
-from tests.integration.test_careplans import (
+from tests.integration.careplans_support import (
     DOCTOR_USER,
     HYPERTENSIVE,
     OTHER,

@@ -25,7 +25,7 @@ from jiayi.services.errors import DomainError
 from jiayi.storage import models as m
 from jiayi.storage.engine import make_engine, make_sessionmaker
 from tests.factories import make_centre
-from tests.integration.test_booking import (
+from tests.integration.booking_support import (
     FLU,
     HOLD,
     SHANGHAI,
