@@ -7,12 +7,12 @@ from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from jiayi.bot.callbacks import LectureCD, RewardCD, VoucherAction, VoucherCD
+from jiayi.content.tips import Audience
 from jiayi.sandbox.botapi import BotAPIServer
 from jiayi.services import booking, doctors, points, residents
 from jiayi.services.clock import ManualClock
 from jiayi.services.database import UnitOfWorkFactory
 from jiayi.services.demo import seed_demo
-from jiayi.content.tips import Audience
 from jiayi.services.pushes import tip_payload
 from tests.e2e.conftest import RunningBot, make_chat, open_resident_card
 from tests.factories import make_resident
