@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from aiogram.exceptions import TelegramBadRequest
 from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message
+from aiogram.utils.i18n import gettext as _
 
 
 async def edit(callback: CallbackQuery, text: str, markup: InlineKeyboardMarkup | None) -> None:
@@ -46,3 +47,10 @@ async def answer(
         await send(target, text, markup)
     else:
         await target.answer(text, reply_markup=markup)
+
+
+async def answer_saved(
+    target: Message | CallbackQuery, text: str, markup: InlineKeyboardMarkup | None
+) -> None:
+    """After an edit: the changed screen again, under "Saved."."""
+    await answer(target, _("Saved.") + "\n\n" + text, markup)

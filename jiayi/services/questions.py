@@ -18,12 +18,12 @@ from jiayi.services.console import (
     require_doctor,
     require_reachable_by_message,
 )
-from jiayi.services.delivery import OutboxDispatcher, OutgoingMessage
+from jiayi.services.delivery import OutboxDispatcher, OutgoingMessage, staff_locale
 from jiayi.services.errors import InvalidInput, NotAllowed, NotFound
 from jiayi.services.people import require_onboarded_resident
 from jiayi.services.push import PushKind
 from jiayi.services.push.messages import Answer, QuestionAlert, answer_key, question_alert_key
-from jiayi.services.settings import LOCALES, Settings
+from jiayi.services.settings import Settings
 from jiayi.storage.records import Delivery, QuestionRecord
 from jiayi.storage.uow import UnitOfWork
 
@@ -167,8 +167,7 @@ def register(dispatcher: OutboxDispatcher, renderer: Renderer, zone: ZoneInfo) -
 
     def alert(d: Delivery) -> OutgoingMessage:
         p = QuestionAlert.from_json(d.payload)
-        # Doctors without a saved language get the centre's default.
-        locale = d.locale if d.locale in LOCALES else renderer.default_locale
+        locale = staff_locale(d, renderer.default_locale)
         asked_at = p.asked_at.astimezone(zone)
         return OutgoingMessage(
             outbox_id=d.outbox_id,

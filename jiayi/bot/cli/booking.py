@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import asyncio
-from typing import Annotated
+from collections.abc import Awaitable, Callable, Sized
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
@@ -11,6 +12,10 @@ from jiayi.bot.cli.common import CONFIG_ERROR, cli_settings
 from jiayi.bot.cli.holidays import holiday_warning
 from jiayi.services.clock import SystemClock
 from jiayi.services.errors import DomainError
+
+if TYPE_CHECKING:
+    from jiayi.services.database import UnitOfWork
+    from jiayi.services.settings import Settings
 
 booking_app = typer.Typer(help="Bookable services, schedules and closures.", no_args_is_help=True)
 
@@ -69,7 +74,6 @@ def booking_close_day(
     from datetime import date as date_type
 
     from jiayi.services import booking_setup
-    from jiayi.services.database import migrate, open_database
 
     try:
         when = date_type.fromisoformat(day)
@@ -77,22 +81,12 @@ def booking_close_day(
         typer.echo(f"--day: expected YYYY-MM-DD, got {day!r}", err=True)
         raise typer.Exit(CONFIG_ERROR) from None
 
-    async def _close() -> int:
-        await migrate(settings.database_url)
-        database = open_database(settings.database_url)
-        try:
-            cancelled = await booking_setup.close_centre_day(
-                database.uow_factory(), SystemClock(), centre, when, settings.zone, reason
-            )
-        finally:
-            await database.dispose()
-        return len(cancelled)
-
-    try:
-        count = asyncio.run(_close())
-    except DomainError as error:
-        typer.echo(f"{error.code}: {error.params}", err=True)
-        raise typer.Exit(1) from None
+    count = _cancelled_count(
+        settings,
+        lambda uow: booking_setup.close_centre_day(
+            uow, SystemClock(), centre, when, settings.zone, reason
+        ),
+    )
     typer.echo(f"Closed {centre} on {when}: {count} appointment(s) cancelled and notified.")
 
 
@@ -109,7 +103,6 @@ def booking_close_slot(
     from datetime import datetime as datetime_type
 
     from jiayi.services import booking_setup
-    from jiayi.services.database import migrate, open_database
 
     try:
         local = datetime_type.strptime(at, "%Y-%m-%d %H:%M").replace(tzinfo=settings.zone)
@@ -117,20 +110,31 @@ def booking_close_slot(
         typer.echo(f"--at: expected 'YYYY-MM-DD HH:MM', got {at!r}", err=True)
         raise typer.Exit(CONFIG_ERROR) from None
 
+    count = _cancelled_count(
+        settings,
+        lambda uow: booking_setup.close_centre_slot(
+            uow, SystemClock(), centre, service, local, reason
+        ),
+    )
+    typer.echo(f"Closed {service} at {at}: {count} appointment(s) cancelled and notified.")
+
+
+def _cancelled_count(settings: Settings, close: Callable[[UnitOfWork], Awaitable[Sized]]) -> int:
+    """Runs a closure on the migrated database: how many appointments it cancelled. A refusal
+    (an unknown centre, service or slot) is printed and exits 1."""
+    from jiayi.services.database import migrate, open_database
+
     async def _close() -> int:
         await migrate(settings.database_url)
         database = open_database(settings.database_url)
         try:
-            cancelled = await booking_setup.close_centre_slot(
-                database.uow_factory(), SystemClock(), centre, service, local, reason
-            )
+            cancelled = await close(database.uow_factory())
         finally:
             await database.dispose()
         return len(cancelled)
 
     try:
-        count = asyncio.run(_close())
+        return asyncio.run(_close())
     except DomainError as error:
         typer.echo(f"{error.code}: {error.params}", err=True)
         raise typer.Exit(1) from None
-    typer.echo(f"Closed {service} at {at}: {count} appointment(s) cancelled and notified.")

@@ -8,12 +8,12 @@ from aiogram.fsm.context import FSMContext
 from aiogram.types import CallbackQuery, Message
 from aiogram.utils.i18n import gettext as _
 
-from jiayi.bot import keyboards
 from jiayi.bot.callbacks import QuestionReplyCD, QuestionsPageCD
 from jiayi.bot.doctor import console_keyboards as kb
+from jiayi.bot.doctor.prompts import ask_for_text, asked_about
 from jiayi.bot.doctor.states import QuestionAnswer
 from jiayi.bot.paging import ROW_OVERHEAD, clamp, split_pages
-from jiayi.bot.replies import edit, send
+from jiayi.bot.replies import edit
 from jiayi.bot.views import Screen
 from jiayi.content.render import Renderer, html_format
 from jiayi.services import questions
@@ -104,23 +104,21 @@ async def cb_reply(
     question = await questions.question_for_reply(
         uow, clock, settings, callback.from_user.id, callback_data.question_id
     )
-    # The prompt first: if it can't be sent, the doctor's next text must not become an answer.
-    await send(
+    await ask_for_text(
         callback,
+        state,
         html_format(_("Type your answer to {name}."), name=question.resident_name),
-        keyboards.cancel(),
+        QuestionAnswer.text,
+        QUESTION,
+        question.id,
     )
-    await state.set_state(QuestionAnswer.text)
-    await state.update_data({QUESTION: question.id})
 
 
 async def on_answer(
     message: Message, state: FSMContext, uow: UnitOfWork, clock: Clock, settings: Settings
 ) -> None:
     assert message.from_user is not None
-    question_id = (await state.get_data()).get(QUESTION)
-    if not isinstance(question_id, int):
-        await state.clear()
+    if (question_id := await asked_about(state, QUESTION)) is None:
         return
     question = await questions.answer_question(
         uow, clock, settings, message.from_user.id, question_id, message.text

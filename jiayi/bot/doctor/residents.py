@@ -8,9 +8,10 @@ from aiogram.fsm.context import FSMContext
 from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message
 from aiogram.utils.i18n import gettext as _
 
-from jiayi.bot import booking_keyboards, keyboards
+from jiayi.bot import booking_keyboards
 from jiayi.bot.callbacks import ResidentCardCD, ResidentMessageCD, ResidentsCD
 from jiayi.bot.doctor import console_keyboards as kb
+from jiayi.bot.doctor.prompts import ask_for_text, asked_about
 from jiayi.bot.doctor.states import PersonalMessage, ResidentSearch
 from jiayi.bot.labels import (
     condition_label,
@@ -202,23 +203,21 @@ async def cb_message(
     resident = await console.message_target(
         uow, settings, callback.from_user.id, callback_data.resident_id
     )
-    # The prompt first: if it can't be sent, the doctor's next text must not become a message.
-    await send(
+    await ask_for_text(
         callback,
+        state,
         html_format(_("Type your message to {name}."), name=resident.display_name),
-        keyboards.cancel(),
+        PersonalMessage.text,
+        TARGET,
+        resident.id,
     )
-    await state.set_state(PersonalMessage.text)
-    await state.update_data({TARGET: resident.id})
 
 
 async def on_message_text(
     message: Message, state: FSMContext, uow: UnitOfWork, clock: Clock, settings: Settings
 ) -> None:
     assert message.from_user is not None
-    target = (await state.get_data()).get(TARGET)
-    if not isinstance(target, int):
-        await state.clear()
+    if (target := await asked_about(state, TARGET)) is None:
         return
     await console.send_personal_message(
         uow, clock, settings, message.from_user.id, target, message.text

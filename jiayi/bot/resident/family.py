@@ -24,7 +24,7 @@ from jiayi.bot.callbacks import (
     SexPickCD,
 )
 from jiayi.bot.labels import relation_label
-from jiayi.bot.replies import answer, drop_buttons, edit, send
+from jiayi.bot.replies import answer_saved, drop_buttons, edit, send
 from jiayi.bot.resident import vaccine_record
 from jiayi.bot.resident.conditions import CONDITIONS, OFFERED
 from jiayi.bot.resident.onboarding import chosen_conditions
@@ -278,8 +278,7 @@ async def _member_saved(
 ) -> None:
     await state.clear()
     text, markup = views.member(renderer, locale, member)
-    text = _("Saved.") + "\n\n" + text
-    await answer(target, text, markup)
+    await answer_saved(target, text, markup)
 
 
 async def on_member_edit_text(

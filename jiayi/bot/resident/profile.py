@@ -22,7 +22,7 @@ from jiayi.bot.callbacks import (
     SexPickCD,
 )
 from jiayi.bot.labels import language_label
-from jiayi.bot.replies import answer, edit, send
+from jiayi.bot.replies import answer_saved, edit, send
 from jiayi.bot.resident.conditions import CONDITIONS
 from jiayi.bot.resident.onboarding import chosen_conditions, conditions_prompt
 from jiayi.bot.states import Onboarding, ProfileEdit
@@ -128,8 +128,7 @@ async def _saved(
     await state.clear()
     user_id = target.from_user.id if target.from_user else 0
     text, markup = await _profile_screen(uow, clock, renderer, locale, settings, user_id)
-    text = _("Saved.") + "\n\n" + text
-    await answer(target, text, markup)
+    await answer_saved(target, text, markup)
 
 
 async def on_profile_text(

@@ -13,6 +13,7 @@ from jiayi.services.careplans.completion import complete
 from jiayi.services.careplans.households import (
     Household,
     PlanEntry,
+    current_item,
     household_of,
     plan_entry,
     rule_book,
@@ -24,7 +25,7 @@ from jiayi.services.careplans.model import (
     Source,
     reminder_prefix,
 )
-from jiayi.services.careplans.rules import items_for, local_today, next_item
+from jiayi.services.careplans.rules import items_for, local_today
 from jiayi.services.clock import Clock
 from jiayi.services.errors import DomainError, InvalidInput, NotAllowed, NotFound
 from jiayi.services.push.care import CARD_EDIT
@@ -155,16 +156,7 @@ async def record_done(
         doctor_id = await doctor_id_of(uow, doctor_telegram_id)
         household = await own_household(uow, doctor_id, resident_id, zone)
         person = person_of(household, member_id)
-        rule = book.get(rule_id)
-        if rule is None:
-            raise NotFound("care_item_gone")
-        item = next_item(
-            rule,
-            person,
-            household.history.get(person.key, []),
-            household.prescriptions.get(person.key),
-            today,
-        )
+        item = current_item(household, book, rule_id, person, today)
         if item is None:
             raise DomainError("care_item_gone")
         await audit_access(uow, doctor_id, doctor_telegram_id, resident_id, AUDIT_RECORD, now)
@@ -176,7 +168,7 @@ async def record_done(
             now=now,
             doctor_id=doctor_id,
             zone=zone,
-            outcome=outcome if rule.uncontrolled_days else None,
+            outcome=outcome if item.rule.uncontrolled_days else None,
         )
         await uow.commit()
     return plan_entry(item, today, False)

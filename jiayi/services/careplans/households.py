@@ -209,6 +209,23 @@ async def household_entries(
     return [plan_entry(i, today, household.is_booked(i)) for i in items]
 
 
+def current_item(
+    household: Household, rules: RuleBook, rule_id: str, person: Person, today: date
+) -> CareItem | None:
+    """The person's current item of a rule, from their history and prescription; a rule no
+    longer in the book is `care_item_gone`."""
+    rule = rules.get(rule_id)
+    if rule is None:
+        raise NotFound("care_item_gone")
+    return next_item(
+        rule,
+        person,
+        household.history.get(person.key, []),
+        household.prescriptions.get(person.key),
+        today,
+    )
+
+
 def check_item(
     household: Household,
     rules: RuleBook,
@@ -220,16 +237,7 @@ def check_item(
     person = household.person(member_id)
     if person is None:
         raise NotAllowed("member_not_yours")
-    rule = rules.get(rule_id)
-    if rule is None:
-        raise NotFound("care_item_gone")
-    item = next_item(
-        rule,
-        person,
-        household.history.get(person.key, []),
-        household.prescriptions.get(person.key),
-        today,
-    )
+    item = current_item(household, rules, rule_id, person, today)
     if item is None or item.due != due:
         # Already recorded, or moved on since the reminder was sent.
         raise DomainError("care_item_gone")

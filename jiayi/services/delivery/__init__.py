@@ -24,6 +24,7 @@ from jiayi.services.delivery.ports import (
     Renderer,
     Sender,
     SendResult,
+    staff_locale,
 )
 from jiayi.services.delivery.quiet import in_quiet_hours, quiet_hours_end
 
@@ -38,4 +39,5 @@ __all__ = [
     "Sender",
     "in_quiet_hours",
     "quiet_hours_end",
+    "staff_locale",
 ]

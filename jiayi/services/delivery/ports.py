@@ -11,6 +11,7 @@ from typing import Any, Protocol
 
 from jiayi.content.tips import Action
 from jiayi.services.push import PushPayload
+from jiayi.services.settings import LOCALES
 from jiayi.storage.records import Delivery, DeliveryResult, OutboxStatus
 
 
@@ -53,6 +54,11 @@ class OutgoingMessage:
     photo: str | None = None
     # The row's payload, decoded: the Sender chooses the buttons from it.
     payload: PushPayload | None = None
+
+
+def staff_locale(d: Delivery, default: str) -> str:
+    """The language of a push to a doctor: theirs if saved and supported, else the centre's."""
+    return d.locale if d.locale in LOCALES else default
 
 
 class Sender(Protocol):

@@ -10,9 +10,10 @@ from jiayi.content.points import (
 )
 from jiayi.content.tips import Library, Quiz
 from jiayi.services.clock import Clock
-from jiayi.services.errors import InvalidInput, NotAllowed, NotFound
+from jiayi.services.errors import InvalidInput, NotFound
 from jiayi.services.people import require_resident
 from jiayi.services.points.ledger import award
+from jiayi.services.pushes.controls import delivered_tip_id
 from jiayi.storage.records import (
     ResidentRecord,
 )
@@ -31,12 +32,7 @@ async def _quiz_tip(
     uow: UnitOfWork, library: Library, telegram_user_id: int, outbox_id: int
 ) -> tuple[ResidentRecord, str, Quiz]:
     resident = await require_resident(uow, telegram_user_id)
-    row = await uow.outbox.get(outbox_id)
-    if row is None or row[1] is None:
-        raise NotFound("tip_not_found")
-    if row[0] != resident.id:
-        raise NotAllowed("not_allowed")
-    tip = library.tips.get(row[1])
+    tip = library.tips.get(await delivered_tip_id(uow, resident.id, outbox_id))
     if tip is None or tip.quiz is None:
         raise NotFound("tip_not_found")
     return resident, tip.id, tip.quiz

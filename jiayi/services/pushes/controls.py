@@ -19,6 +19,7 @@ from jiayi.services.pushes.planning import (
     catch_up_quiet_from,
     yearly_target_by,
 )
+from jiayi.storage.audience import years_before
 from jiayi.storage.records import (
     POSTPARTUM_DAYS,
     Condition,
@@ -49,7 +50,7 @@ def audience_matches(
     if f.pregnancy is not None and pregnancy_stage(resident, day) is not f.pregnancy:
         return False
     if f.carer_of_age is not None:
-        cutoff = _years_before(day, f.carer_of_age)
+        cutoff = years_before(day, f.carer_of_age)
         return any(
             m.relation in (Relation.PARENT, Relation.SPOUSE) and m.birth_date <= cutoff
             for m in family
@@ -61,15 +62,9 @@ def audience_matches(
     if f.condition is not None and f.condition not in resident.conditions:
         return False
     if f.child_under_years is not None:
-        cutoff = _years_before(day, f.child_under_years)
+        cutoff = years_before(day, f.child_under_years)
         return any(m.relation is Relation.CHILD and m.birth_date > cutoff for m in family)
     return True
-
-
-def _years_before(day: date, years: int) -> date:
-    if day.month == 2 and day.day == 29:
-        return date(day.year - years, 2, 28)
-    return day.replace(year=day.year - years)
 
 
 def pregnancy_stage(resident: ResidentRecord, day: date) -> PregnancyStage | None:
@@ -180,6 +175,16 @@ async def set_quiet_hours(uow: UnitOfWork, telegram_user_id: int, start: int, en
         await uow.commit()
 
 
+async def delivered_tip_id(uow: UnitOfWork, resident_id: int, outbox_id: int) -> str:
+    """The tip of an outbox row, which must be a tip delivered to this resident."""
+    row = await uow.outbox.get(outbox_id)
+    if row is None or row[1] is None:
+        raise NotFound("tip_not_found")
+    if row[0] != resident_id:
+        raise NotAllowed("not_allowed")
+    return row[1]
+
+
 async def record_feedback(
     uow: UnitOfWork, clock: Clock, telegram_user_id: int, outbox_id: int, helpful: bool
 ) -> None:
@@ -187,15 +192,11 @@ async def record_feedback(
     async with uow:
         await uow.begin_write()
         resident = await require_onboarded_resident(uow, telegram_user_id)
-        row = await uow.outbox.get(outbox_id)
-        if row is None or row[1] is None:
-            raise NotFound("tip_not_found")
-        if row[0] != resident.id:
-            raise NotAllowed("not_allowed")
+        tip_id = await delivered_tip_id(uow, resident.id, outbox_id)
         await uow.pushes.record_feedback(
             outbox_id=outbox_id,
             resident_id=resident.id,
-            tip_id=row[1],
+            tip_id=tip_id,
             helpful=helpful,
             now=clock.now(),
         )

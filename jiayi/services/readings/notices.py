@@ -5,13 +5,12 @@ from __future__ import annotations
 from zoneinfo import ZoneInfo
 
 from jiayi.content.render import Renderer
-from jiayi.services.delivery import OutboxDispatcher, OutgoingMessage
+from jiayi.services.delivery import OutboxDispatcher, OutgoingMessage, staff_locale
 from jiayi.services.push.readings import (
     ReadingAlert,
     ReadingReminder,
 )
 from jiayi.services.readings.values import KIND_READING_ALERT, KIND_READING_REMINDER
-from jiayi.services.settings import LOCALES
 from jiayi.storage.records import Delivery
 
 
@@ -20,7 +19,7 @@ def register(dispatcher: OutboxDispatcher, renderer: Renderer, zone: ZoneInfo) -
 
     def alert(d: Delivery) -> OutgoingMessage:
         p = ReadingAlert.from_json(d.payload)
-        locale = d.locale if d.locale in LOCALES else renderer.default_locale
+        locale = staff_locale(d, renderer.default_locale)
         measured = p.measured_at.astimezone(zone)
         return OutgoingMessage(
             outbox_id=d.outbox_id,
