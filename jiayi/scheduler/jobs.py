@@ -26,6 +26,7 @@ from jiayi.services.clock import Clock
 from jiayi.services.database import UnitOfWork
 from jiayi.services.delivery import DispatchReport, OutboxDispatcher
 from jiayi.services.pushes import Library, PlanReport, PushSchedule
+from jiayi.services.ratelimit import SharedLimitsUnavailable
 
 log = logging.getLogger(__name__)
 
@@ -88,7 +89,13 @@ class PushJobs:
 
     async def dispatch(self) -> DispatchReport:
         async with self._tracked():
-            return await self.dispatcher.run_once()
+            try:
+                return await self.dispatcher.run_once()
+            except SharedLimitsUnavailable as error:
+                # A Redis blip (or Redis going away while a worker shuts down) is a fault
+                # to report, not a crash: the next run picks up what this one left.
+                log.warning("dispatch stopped: shared rate limits unreachable (%s)", error)
+                return DispatchReport()
 
     async def materialize(self) -> int:
         """Turns recurring schedules into bookable slots for the next few weeks."""

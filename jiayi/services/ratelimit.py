@@ -17,6 +17,7 @@ from typing import Any, Protocol
 
 from redis.asyncio import Redis
 from redis.asyncio.lock import Lock
+from redis.exceptions import RedisError
 
 KEY_PREFIX = "jiayi:send"
 
@@ -33,6 +34,12 @@ local ttl = math.floor((slot + interval - now) / 1000) + 1000
 redis.call('SET', KEYS[1], tostring(slot + interval), 'PX', ttl)
 return slot - now
 """
+
+
+class SharedLimitsUnavailable(Exception):
+    """Redis, which holds the limits every worker shares, could not be reached: nothing more is
+    sent in this run (a send without the shared limits could break Telegram's); rows not sent
+    go out in a later run, after their claim's lease."""
 
 
 class RateLimiter(Protocol):
@@ -62,7 +69,10 @@ class RedisRateLimiter:
         self._reserve = redis.register_script(_RESERVE)
 
     async def acquire(self) -> None:
-        wait_us = int(await self._reserve(keys=[self._key], args=[self._interval_us]))
+        try:
+            wait_us = int(await self._reserve(keys=[self._key], args=[self._interval_us]))
+        except RedisError as error:
+            raise SharedLimitsUnavailable(str(error)) from error
         if wait_us > 0:
             await asyncio.sleep(wait_us / 1_000_000)
 
@@ -79,7 +89,10 @@ class _ChatLock(AbstractAsyncContextManager["_ChatLock"]):
         )
 
     async def __aenter__(self) -> _ChatLock:
-        await self._lock.acquire()
+        try:
+            await self._lock.acquire()
+        except RedisError as error:
+            raise SharedLimitsUnavailable(str(error)) from error
         return self
 
     async def __aexit__(
