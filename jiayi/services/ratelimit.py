@@ -11,13 +11,15 @@ still agree.
 from __future__ import annotations
 
 import asyncio
-from contextlib import AbstractAsyncContextManager
+from collections.abc import Iterator
+from contextlib import AbstractAsyncContextManager, contextmanager
 from types import TracebackType
 from typing import Any, Protocol
 
 from redis.asyncio import Redis
 from redis.asyncio.lock import Lock
-from redis.exceptions import RedisError
+from redis.exceptions import ConnectionError as RedisConnectionError
+from redis.exceptions import TimeoutError as RedisTimeoutError
 
 KEY_PREFIX = "jiayi:send"
 
@@ -40,6 +42,15 @@ class SharedLimitsUnavailable(Exception):
     """Redis, which holds the limits every worker shares, could not be reached: nothing more is
     sent in this run (a send without the shared limits could break Telegram's); rows not sent
     go out in a later run, after their claim's lease."""
+
+
+@contextmanager
+def _redis_reached() -> Iterator[None]:
+    """Every Redis call of the shared limits: a failure to reach Redis is one fault."""
+    try:
+        yield
+    except (RedisConnectionError, RedisTimeoutError) as error:
+        raise SharedLimitsUnavailable(str(error)) from error
 
 
 class RateLimiter(Protocol):
@@ -69,10 +80,8 @@ class RedisRateLimiter:
         self._reserve = redis.register_script(_RESERVE)
 
     async def acquire(self) -> None:
-        try:
+        with _redis_reached():
             wait_us = int(await self._reserve(keys=[self._key], args=[self._interval_us]))
-        except RedisError as error:
-            raise SharedLimitsUnavailable(str(error)) from error
         if wait_us > 0:
             await asyncio.sleep(wait_us / 1_000_000)
 
@@ -89,10 +98,8 @@ class _ChatLock(AbstractAsyncContextManager["_ChatLock"]):
         )
 
     async def __aenter__(self) -> _ChatLock:
-        try:
+        with _redis_reached():
             await self._lock.acquire()
-        except RedisError as error:
-            raise SharedLimitsUnavailable(str(error)) from error
         return self
 
     async def __aexit__(
@@ -104,7 +111,8 @@ class _ChatLock(AbstractAsyncContextManager["_ChatLock"]):
         try:
             await self._pacer.flush(self._chat_id)
         finally:
-            await self._lock.release()
+            with _redis_reached():
+                await self._lock.release()
 
 
 class _ChatLocks:
@@ -138,7 +146,8 @@ class RedisChatPacer:
 
     async def wait(self, chat_id: int) -> None:
         await self.flush(chat_id)
-        remaining_ms = int(await self.redis.pttl(self._key(chat_id)))
+        with _redis_reached():
+            remaining_ms = int(await self.redis.pttl(self._key(chat_id)))
         if remaining_ms > 0:
             await asyncio.sleep(remaining_ms / 1000)
 
@@ -148,5 +157,6 @@ class RedisChatPacer:
     async def flush(self, chat_id: int) -> None:
         if chat_id in self._unflushed:
             # The key lives exactly `interval`: while it exists, the chat must wait.
-            await self.redis.set(self._key(chat_id), b"1", px=self.interval_ms)
+            with _redis_reached():
+                await self.redis.set(self._key(chat_id), b"1", px=self.interval_ms)
             self._unflushed.discard(chat_id)
