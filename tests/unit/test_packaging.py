@@ -2,7 +2,7 @@
 every file the service reads at run time (templates, catalogs, tips, rules, migrations, the
 sandbox's and the console's pages), and the `jiayi` command pointing into it.
 
-Built from a copy of the tracked sources, so the check sees what a release would ship and
+Built from a copy of the tracked files, so the check sees what a release would ship and
 leaves no build/ folder in the checkout.
 """
 
@@ -38,7 +38,8 @@ def wheel(tmp_path_factory: pytest.TempPathFactory) -> zipfile.ZipFile:
     if shutil.which("git") is None or not (ROOT / ".git").exists():
         pytest.skip("needs the git checkout to know which files are tracked")
     source = tmp_path_factory.mktemp("source")
-    for name in [*_tracked("jiayi"), "pyproject.toml", "README.md"]:
+    # The whole checkout, so a packaging rule that picks up tests/ or benchmarks/ shows here.
+    for name in _tracked("."):
         target = source / name
         target.parent.mkdir(parents=True, exist_ok=True)
         shutil.copy2(ROOT / name, target)
